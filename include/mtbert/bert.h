@@ -1,0 +1,166 @@
+/* The BERT encoder: parameters in one flat buffer, forward and backward over
+ * a right-padded batch of variable-length sequences.
+ *
+ * Every parameter tensor is a slice of `params`; its gradient is the slice at
+ * the same offset of `grads`.  The slices are laid out in Hugging Face's
+ * state-dict order and grouped (embeddings, each layer, pooler) so that "the
+ * encoder's gradient" or "layer 3's gradient" is one contiguous range.  That
+ * is what lets PCGrad and AdamW be loops over a single vector. */
+#ifndef MTBERT_BERT_H
+#define MTBERT_BERT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "mtbert/config.h"
+#include "mtbert/error.h"
+#include "mtbert/rng.h"
+
+#define MTB_PARAM_NAME_MAX 96
+
+typedef struct mtb_param_info {
+    char name[MTB_PARAM_NAME_MAX]; /* Hugging Face BertModel name, no "bert." prefix */
+    size_t offset;                 /* in floats, into params/grads */
+    size_t numel;
+    int ndim;                      /* 1 or 2 */
+    int shape[2];
+    int group;                     /* 0 embeddings, 1..L encoder layer i-1, L+1 pooler */
+} mtb_param_info;
+
+/* Contiguous range of one parameter group. */
+typedef struct mtb_param_group {
+    char name[32]; /* "embeddings", "layer.0", ..., "pooler" */
+    size_t offset;
+    size_t numel;
+} mtb_param_group;
+
+typedef struct mtb_layer_tensors {
+    float *q_w, *q_b, *k_w, *k_b, *v_w, *v_b; /* (H, H), (H) */
+    float *attn_out_w, *attn_out_b;           /* (H, H), (H) */
+    float *attn_ln_g, *attn_ln_b;             /* (H) */
+    float *inter_w, *inter_b;                 /* (I, H), (I) */
+    float *out_w, *out_b;                     /* (H, I), (H) */
+    float *out_ln_g, *out_ln_b;               /* (H) */
+} mtb_layer_tensors;
+
+/* Named views into a flat buffer (parameters or gradients). */
+typedef struct mtb_bert_tensors {
+    float *wte;                 /* (V, H) word embeddings */
+    float *wpe;                 /* (P, H) position embeddings */
+    float *wtt;                 /* (TT, H) token-type embeddings */
+    float *emb_ln_g, *emb_ln_b; /* (H) */
+    mtb_layer_tensors *layers;  /* [num_layers] */
+    float *pool_w, *pool_b;     /* (H, H), (H) */
+} mtb_bert_tensors;
+
+typedef struct mtb_bert {
+    mtb_config cfg;
+    size_t n_params;
+    float *params; /* (n_params) */
+    float *grads;  /* (n_params) */
+    mtb_param_info *info;
+    int n_info;
+    mtb_param_group *groups;
+    int n_groups; /* num_layers + 2 */
+    mtb_bert_tensors p, g;
+} mtb_bert;
+
+/* Allocates parameters (zeroed) and gradients for cfg. */
+int mtb_bert_init(mtb_bert *m, const mtb_config *cfg, mtb_error *err);
+/* BERT's initialisation: weights N(0, initializer_range), biases 0,
+ * LayerNorm gamma 1 and beta 0. */
+void mtb_bert_init_random(mtb_bert *m, mtb_rng *rng);
+void mtb_bert_free(mtb_bert *m);
+void mtb_bert_zero_grad(mtb_bert *m);
+/* Looks a parameter up by its unprefixed Hugging Face name; NULL if unknown. */
+const mtb_param_info *mtb_bert_find_param(const mtb_bert *m, const char *name);
+
+/* A right-padded batch.  Rows shorter than T are padded with pad_token_id and
+ * type 0; lengths[b] counts the real tokens of row b (1..T). */
+typedef struct mtb_batch {
+    int B, T;
+    int *ids;     /* (B, T) */
+    int *types;   /* (B, T) */
+    int *lengths; /* (B) */
+} mtb_batch;
+
+/* Saved activations for one forward pass, sized once for (max_B, max_T) so
+ * that a step allocates nothing.  Inference-only activations share one set
+ * of layer buffers between all layers; training activations keep every
+ * layer's for the backward pass. */
+typedef struct mtb_layer_acts {
+    float *in;             /* (B, T, H) layer input: a view of the previous output */
+    float *q, *k, *v;      /* (B, T, H) */
+    float *att;            /* (B, NH, T, T) softmax probabilities */
+    float *att_scale;      /* (B, NH, T, T) attention-dropout scale; NULL without dropout */
+    float *ctx;            /* (B, T, H) attention context */
+    float *attn_proj;      /* (B, T, H) attention output dense, before dropout */
+    float *attn_drop;      /* (B, T, H) dropout scale; NULL without dropout */
+    float *attn_res;       /* (B, T, H) residual sum before LayerNorm */
+    float *attn_ln;        /* (B, T, H) */
+    float *attn_ln_mean, *attn_ln_rstd; /* (B, T) */
+    float *inter;          /* (B, T, I) intermediate dense, before GELU */
+    float *inter_gelu;     /* (B, T, I) */
+    float *ffn_proj;       /* (B, T, H) output dense, before dropout */
+    float *ffn_drop;       /* (B, T, H) dropout scale; NULL without dropout */
+    float *ffn_res;        /* (B, T, H) residual sum before LayerNorm */
+    float *out;            /* (B, T, H) layer output */
+    float *out_ln_mean, *out_ln_rstd; /* (B, T) */
+} mtb_layer_acts;
+
+typedef struct mtb_bert_acts {
+    int max_B, max_T;
+    int B, T;          /* shape of the last forward pass */
+    bool for_training; /* per-layer storage, dropout masks and gradient workspace exist */
+    bool dropout_on;   /* the last forward pass applied dropout */
+    /* Dense layers run on at least this many rows (padding rows are
+     * computed and ignored) so that OpenBLAS takes the same kernel for one
+     * short sentence as for a full batch: see mtb_gemm_min_rows. */
+    int gemm_rows, pool_rows;
+    int rows_cap;      /* rows of every (rows, H) / (rows, I) buffer: max(max_B * max_T, gemm_rows) */
+    int *ids, *types;  /* (B, T) copy of the batch */
+    int *lengths;      /* (B) */
+    float *emb_sum;    /* (B, T, H) embeddings before LayerNorm */
+    float *emb_ln;     /* (B, T, H) */
+    float *emb_ln_mean, *emb_ln_rstd; /* (B, T) */
+    float *emb_drop;   /* (B, T, H) dropout scale; NULL without dropout */
+    float *emb_out;    /* (B, T, H) */
+    int n_layer_sets;  /* num_layers when training, else 1 */
+    mtb_layer_acts *layers; /* [n_layer_sets] */
+    float *hidden;     /* (B, T, H) final hidden states: view of the last layer's out */
+    float *cls;        /* (B, H) final hidden state of [CLS] */
+    float *pooled;     /* (B, H) tanh(dense(cls)) */
+    /* gradient workspace (training only) */
+    float *d_x;        /* (B, T, H) gradient flowing down the residual stream */
+    float *d_a, *d_b;  /* (B, T, H) */
+    float *d_i1, *d_i2; /* (B, T, I) */
+    float *d_q, *d_k, *d_v; /* (B, T, H) */
+    float *d_att;      /* (T, T) attention backward scratch */
+    float *d_cls;      /* (B, H) */
+    float *d_pool;     /* (B, H) */
+    void *block;       /* the single allocation behind every buffer */
+} mtb_bert_acts;
+
+/* Smallest row count for which OpenBLAS computes an (n x k) @ (k x m)
+ * product with its regular kernels.  Below about 10^6 multiply-adds it
+ * switches to small-matrix kernels that round differently, which would make
+ * a sentence's encoding depend on the size of the batch around it. */
+int mtb_gemm_min_rows(int k, int m);
+
+/* for_training allocates what mtb_bert_backward needs (and dropout masks). */
+int mtb_bert_acts_init(mtb_bert_acts *a, const mtb_config *cfg, int max_B, int max_T,
+                       bool for_training, mtb_error *err);
+void mtb_bert_acts_free(mtb_bert_acts *a);
+
+/* Runs the encoder.  dropout = true applies the config's dropout
+ * probabilities (the acts must be for_training).  batch->B and batch->T must
+ * not exceed the acts' capacity, nor T the model's max_position. */
+void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batch,
+                      bool dropout, mtb_rng *rng);
+
+/* Backpropagates upstream gradients of the last forward pass into m->grads
+ * (accumulating).  dhidden (B, T, H) and dpooled (B, H) may each be NULL. */
+void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden,
+                       const float *dpooled);
+
+#endif

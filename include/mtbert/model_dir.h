@@ -1,0 +1,25 @@
+/* A model folder in Hugging Face's layout: config.json, vocab.txt and
+ * model.safetensors.  This is what `--model DIR` reads and what mtbert writes
+ * when it saves an encoder, so transformers can load it back. */
+#ifndef MTBERT_MODEL_DIR_H
+#define MTBERT_MODEL_DIR_H
+
+#include "mtbert/bert.h"
+#include "mtbert/error.h"
+#include "mtbert/tokenizer.h"
+
+/* Loads DIR into a freshly initialised *model and *vocab (both owned by the
+ * caller on success, untouched on failure).  Checks that the vocabulary has
+ * exactly config.vocab_size tokens. */
+int mtb_model_dir_load(const char *dir, mtb_bert *model, mtb_vocab **vocab, mtb_error *err);
+
+/* Writes vocab as vocab.txt (one token per line, id order). */
+int mtb_vocab_save(const mtb_vocab *vocab, const char *path, mtb_error *err);
+
+/* Writes config.json, vocab.txt and model.safetensors into DIR.  The files
+ * go to a sibling temporary folder first, which then replaces DIR, so an
+ * interrupted save never leaves a half-written model behind. */
+int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *vocab,
+                       mtb_error *err);
+
+#endif

@@ -1,0 +1,41 @@
+/* Shared pieces of the command-line front end. */
+#ifndef MTBERT_CLI_H
+#define MTBERT_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "mtbert/error.h"
+
+/* Exit statuses: 0 success, 1 failure, 2 bad usage or bad input. */
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+int cmd_tokenize(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
+
+/* Prints "mtbert: <message>" to stderr and returns the error's exit status. */
+int cli_report(const mtb_error *err);
+/* Prints "mtbert COMMAND: <message>" plus a pointer to --help; returns CLI_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Parses a whole decimal integer in [min, max]; false on anything else. */
+bool cli_parse_int(const char *text, int min, int max, int *out);
+
+/* Texts to process: the positional arguments if any, else each line of
+ * standard input (without its newline).  next() returns NULL at the end; a
+ * line's storage is valid until the following call. */
+typedef struct cli_texts {
+    char **args;
+    int n_args, pos;
+    char *line;
+    size_t line_cap;
+    long line_no;
+} cli_texts;
+
+void cli_texts_init(cli_texts *t, char **args, int n_args);
+const char *cli_texts_next(cli_texts *t);
+void cli_texts_free(cli_texts *t);
+
+#endif

@@ -1,0 +1,61 @@
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_report(const mtb_error *err)
+{
+    fprintf(stderr, "mtbert: %s\n", err->msg);
+    return err->code == MTB_EINPUT ? CLI_USAGE : CLI_FAIL;
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "mtbert %s: ", command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry 'mtbert %s --help' for more information.\n", command);
+    return CLI_USAGE;
+}
+
+bool cli_parse_int(const char *text, int min, int max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (errno || end == text || *end || v < min || v > max)
+        return false;
+    *out = (int)v;
+    return true;
+}
+
+void cli_texts_init(cli_texts *t, char **args, int n_args)
+{
+    memset(t, 0, sizeof *t);
+    t->args = args;
+    t->n_args = n_args;
+}
+
+const char *cli_texts_next(cli_texts *t)
+{
+    if (t->n_args > 0)
+        return t->pos < t->n_args ? t->args[t->pos++] : NULL;
+    ssize_t n = getline(&t->line, &t->line_cap, stdin);
+    if (n < 0)
+        return NULL;
+    t->line_no++;
+    while (n > 0 && (t->line[n - 1] == '\n' || t->line[n - 1] == '\r'))
+        t->line[--n] = '\0';
+    return t->line;
+}
+
+void cli_texts_free(cli_texts *t)
+{
+    free(t->line);
+    memset(t, 0, sizeof *t);
+}

@@ -1,0 +1,89 @@
+/* Elementwise activations and inverted dropout. */
+#include "mtbert/ops.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Spelled out rather than M_SQRT1_2 and friends, which strict C11 hides. */
+#define INV_SQRT2 0.70710678118654752440f
+#define INV_SQRT_2PI 0.39894228040143267794f
+
+void mtb_gelu_forward(float *out, const float *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        float x = in[i];
+        out[i] = 0.5f * x * (1.0f + erff(x * INV_SQRT2));
+    }
+}
+
+/* d/dx [x Phi(x)] = Phi(x) + x phi(x). */
+void mtb_gelu_backward(float *din, const float *dout, const float *in, size_t n)
+{
+    if (!din)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        float x = in[i];
+        float cdf = 0.5f * (1.0f + erff(x * INV_SQRT2));
+        float pdf = INV_SQRT_2PI * expf(-0.5f * x * x);
+        din[i] += dout[i] * (cdf + x * pdf);
+    }
+}
+
+void mtb_tanh_forward(float *out, const float *in, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = tanhf(in[i]);
+}
+
+void mtb_tanh_backward(float *din, const float *dout, const float *out, size_t n)
+{
+    if (!din)
+        return;
+    for (size_t i = 0; i < n; i++)
+        din[i] += dout[i] * (1.0f - out[i] * out[i]);
+}
+
+void mtb_dropout_forward(float *out, float *scale, const float *in, size_t n, float p,
+                         mtb_rng *rng)
+{
+    if (p <= 0.0f) {
+        /* No random numbers drawn, so switching dropout off (evaluation)
+         * leaves the generator where a caller expects it. */
+        if (out != in)
+            memmove(out, in, n * sizeof *out);
+        if (scale)
+            for (size_t i = 0; i < n; i++)
+                scale[i] = 1.0f;
+        return;
+    }
+    if (p >= 1.0f) {
+        /* 1/(1-p) is infinite here; everything is dropped and nothing drawn. */
+        for (size_t i = 0; i < n; i++)
+            out[i] = 0.0f;
+        if (scale)
+            for (size_t i = 0; i < n; i++)
+                scale[i] = 0.0f;
+        return;
+    }
+    const float keep_scale = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) {
+        /* u is uniform on [0, 1) so P(u >= p) = 1 - p, up to 2^-24. */
+        float s = mtb_rng_uniform(rng) >= p ? keep_scale : 0.0f;
+        if (scale)
+            scale[i] = s;
+        out[i] = in[i] * s;
+    }
+}
+
+void mtb_dropout_backward(float *din, const float *dout, const float *scale, size_t n)
+{
+    if (!din)
+        return;
+    if (!scale) {
+        for (size_t i = 0; i < n; i++)
+            din[i] += dout[i];
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        din[i] += dout[i] * scale[i];
+}

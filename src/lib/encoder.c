@@ -1,0 +1,288 @@
+/* BERT encoder forward and backward (post-LayerNorm, as the original). */
+#include "mtbert/bert.h"
+#include "mtbert/ops.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Hands out consecutive 64-byte-aligned slices of one block; with base ==
+ * NULL it only measures, so sizing and carving share one code path. */
+typedef struct carver {
+    char *base;
+    size_t used;
+} carver;
+
+static void *carve(carver *c, size_t bytes)
+{
+    size_t off = (c->used + 63) & ~(size_t)63;
+    c->used = off + bytes;
+    return c->base ? c->base + off : NULL;
+}
+
+#define CARVE_F(c, n) ((float *)carve((c), sizeof(float) * (size_t)(n)))
+
+static void carve_acts(mtb_bert_acts *a, const mtb_config *cfg, carver *c)
+{
+    const size_t B = (size_t)a->max_B, T = (size_t)a->max_T;
+    const size_t H = (size_t)cfg->hidden_size, I = (size_t)cfg->intermediate_size;
+    const size_t NH = (size_t)cfg->num_heads;
+    const size_t BT = B * T, ATT = B * NH * T * T;
+    /* Buffers a dense layer reads or writes have rows_cap rows; the rest,
+     * and all gradient buffers, have exactly B * T. */
+    const size_t RH = (size_t)a->rows_cap * H, RI = (size_t)a->rows_cap * I;
+    const size_t BTH = BT * H, BTI = BT * I;
+    const size_t PB = B > (size_t)a->pool_rows ? B : (size_t)a->pool_rows;
+    const bool tr = a->for_training;
+
+    a->ids = carve(c, sizeof(int) * BT);
+    a->types = carve(c, sizeof(int) * BT);
+    a->lengths = carve(c, sizeof(int) * B);
+    a->emb_sum = CARVE_F(c, BTH);
+    a->emb_ln = CARVE_F(c, RH);
+    a->emb_ln_mean = CARVE_F(c, BT);
+    a->emb_ln_rstd = CARVE_F(c, BT);
+    a->emb_drop = tr ? CARVE_F(c, BTH) : NULL;
+    a->emb_out = tr ? CARVE_F(c, RH) : a->emb_ln;
+    for (int l = 0; l < a->n_layer_sets; l++) {
+        mtb_layer_acts *la = &a->layers[l];
+        la->q = CARVE_F(c, RH);
+        la->k = CARVE_F(c, RH);
+        la->v = CARVE_F(c, RH);
+        la->att = CARVE_F(c, ATT);
+        la->att_scale = tr ? CARVE_F(c, ATT) : NULL;
+        la->ctx = CARVE_F(c, RH);
+        la->attn_proj = CARVE_F(c, RH);
+        la->attn_drop = tr ? CARVE_F(c, BTH) : NULL;
+        la->attn_res = CARVE_F(c, BTH);
+        la->attn_ln = CARVE_F(c, RH);
+        la->attn_ln_mean = CARVE_F(c, BT);
+        la->attn_ln_rstd = CARVE_F(c, BT);
+        la->inter = CARVE_F(c, RI);
+        la->inter_gelu = CARVE_F(c, RI);
+        la->ffn_proj = CARVE_F(c, RH);
+        la->ffn_drop = tr ? CARVE_F(c, BTH) : NULL;
+        la->ffn_res = CARVE_F(c, BTH);
+        la->out = CARVE_F(c, RH);
+        la->out_ln_mean = CARVE_F(c, BT);
+        la->out_ln_rstd = CARVE_F(c, BT);
+    }
+    a->cls = CARVE_F(c, PB * H);
+    a->pooled = CARVE_F(c, PB * H);
+    if (tr) {
+        a->d_x = CARVE_F(c, BTH);
+        a->d_a = CARVE_F(c, BTH);
+        a->d_b = CARVE_F(c, BTH);
+        a->d_i1 = CARVE_F(c, BTI);
+        a->d_i2 = CARVE_F(c, BTI);
+        a->d_q = CARVE_F(c, BTH);
+        a->d_k = CARVE_F(c, BTH);
+        a->d_v = CARVE_F(c, BTH);
+        a->d_att = CARVE_F(c, T * T);
+        a->d_cls = CARVE_F(c, B * H);
+        a->d_pool = CARVE_F(c, B * H);
+    }
+}
+
+int mtb_gemm_min_rows(int k, int m)
+{
+    const double work = 1e6; /* multiply-adds; see bert.h */
+    double rows = work / ((double)k * (double)m);
+    return rows < 1.0 ? 2 : (int)rows + 1;
+}
+
+int mtb_bert_acts_init(mtb_bert_acts *a, const mtb_config *cfg, int max_B, int max_T,
+                       bool for_training, mtb_error *err)
+{
+    memset(a, 0, sizeof *a);
+    if (max_B <= 0 || max_T <= 0)
+        return mtb_error_set(err, MTB_EINPUT, "batch shape %d x %d must be positive", max_B,
+                             max_T);
+    if (max_T > cfg->max_position)
+        return mtb_error_set(err, MTB_EINPUT,
+                             "sequence length %d exceeds the model's %d positions", max_T,
+                             cfg->max_position);
+    a->max_B = max_B;
+    a->max_T = max_T;
+    a->for_training = for_training;
+    a->n_layer_sets = for_training ? cfg->num_layers : 1;
+    const int H = cfg->hidden_size, I = cfg->intermediate_size;
+    a->gemm_rows = mtb_gemm_min_rows(H, H < I ? H : I);
+    a->pool_rows = mtb_gemm_min_rows(H, H);
+    a->rows_cap = max_B * max_T > a->gemm_rows ? max_B * max_T : a->gemm_rows;
+    a->layers = calloc((size_t)a->n_layer_sets, sizeof *a->layers);
+    if (!a->layers)
+        return mtb_error_set(err, MTB_EFAIL, "out of memory");
+
+    carver sizing = {NULL, 0};
+    carve_acts(a, cfg, &sizing);
+    if (posix_memalign(&a->block, 64, sizing.used) != 0) {
+        free(a->layers);
+        a->layers = NULL;
+        a->block = NULL;
+        return mtb_error_set(err, MTB_EFAIL,
+                             "out of memory: activations for a %d x %d batch need %zu MiB", max_B,
+                             max_T, sizing.used >> 20);
+    }
+    memset(a->block, 0, sizing.used);
+    carver real = {a->block, 0};
+    carve_acts(a, cfg, &real);
+    return MTB_OK;
+}
+
+void mtb_bert_acts_free(mtb_bert_acts *a)
+{
+    free(a->block);
+    free(a->layers);
+    memset(a, 0, sizeof *a);
+}
+
+/* dst = dropout(src) + residual; without dropout, scale is NULL. */
+static void dropout_add(float *dst, float *scale, const float *src, const float *residual,
+                        size_t n, float p, mtb_rng *rng)
+{
+    mtb_dropout_forward(dst, scale, src, n, p, rng);
+    for (size_t i = 0; i < n; i++)
+        dst[i] += residual[i];
+}
+
+void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batch, bool dropout,
+                      mtb_rng *rng)
+{
+    const mtb_config *c = &m->cfg;
+    const int B = batch->B, T = batch->T, H = c->hidden_size, I = c->intermediate_size;
+    const int NH = c->num_heads, BT = B * T;
+    const int R = BT > a->gemm_rows ? BT : a->gemm_rows; /* rows for dense layers */
+    const int PR = B > a->pool_rows ? B : a->pool_rows;
+    const size_t BTH = (size_t)BT * H, BTI = (size_t)BT * I;
+    dropout = dropout && a->for_training;
+    const float p_hid = dropout ? c->hidden_dropout : 0.0f;
+    const float p_att = dropout ? c->attention_dropout : 0.0f;
+
+    a->B = B;
+    a->T = T;
+    a->dropout_on = dropout;
+    memcpy(a->ids, batch->ids, sizeof(int) * (size_t)BT);
+    memcpy(a->types, batch->types, sizeof(int) * (size_t)BT);
+    memcpy(a->lengths, batch->lengths, sizeof(int) * (size_t)B);
+
+    mtb_embeddings_forward(a->emb_sum, a->ids, a->types, B, T, H, m->p.wte, m->p.wpe, m->p.wtt);
+    mtb_layernorm_forward(a->emb_ln, a->emb_ln_mean, a->emb_ln_rstd, a->emb_sum, m->p.emb_ln_g,
+                          m->p.emb_ln_b, BT, H, c->layer_norm_eps);
+    if (a->for_training)
+        mtb_dropout_forward(a->emb_out, dropout ? a->emb_drop : NULL, a->emb_ln, BTH, p_hid, rng);
+
+    float *x = a->emb_out;
+    for (int l = 0; l < c->num_layers; l++) {
+        const mtb_layer_tensors *w = &m->p.layers[l];
+        mtb_layer_acts *la = &a->layers[a->for_training ? l : 0];
+        /* Inference shares one buffer set: `in` aliases the previous layer's
+         * `out`, which is only overwritten after the last read of `in`. */
+        la->in = x;
+        mtb_linear_forward(la->q, x, w->q_w, w->q_b, R, H, H);
+        mtb_linear_forward(la->k, x, w->k_w, w->k_b, R, H, H);
+        mtb_linear_forward(la->v, x, w->v_w, w->v_b, R, H, H);
+        mtb_attention_forward(la->ctx, la->att, dropout ? la->att_scale : NULL, la->q, la->k,
+                              la->v, a->lengths, B, T, H, NH, p_att, rng);
+        mtb_linear_forward(la->attn_proj, la->ctx, w->attn_out_w, w->attn_out_b, R, H, H);
+        dropout_add(la->attn_res, dropout ? la->attn_drop : NULL, la->attn_proj, x, BTH, p_hid,
+                    rng);
+        mtb_layernorm_forward(la->attn_ln, la->attn_ln_mean, la->attn_ln_rstd, la->attn_res,
+                              w->attn_ln_g, w->attn_ln_b, BT, H, c->layer_norm_eps);
+        mtb_linear_forward(la->inter, la->attn_ln, w->inter_w, w->inter_b, R, H, I);
+        mtb_gelu_forward(la->inter_gelu, la->inter, BTI);
+        mtb_linear_forward(la->ffn_proj, la->inter_gelu, w->out_w, w->out_b, R, I, H);
+        dropout_add(la->ffn_res, dropout ? la->ffn_drop : NULL, la->ffn_proj, la->attn_ln, BTH,
+                    p_hid, rng);
+        mtb_layernorm_forward(la->out, la->out_ln_mean, la->out_ln_rstd, la->ffn_res,
+                              w->out_ln_g, w->out_ln_b, BT, H, c->layer_norm_eps);
+        x = la->out;
+    }
+    a->hidden = x;
+
+    for (int b = 0; b < B; b++)
+        memcpy(a->cls + (size_t)b * H, x + (size_t)b * T * H, sizeof(float) * (size_t)H);
+    mtb_linear_forward(a->pooled, a->cls, m->p.pool_w, m->p.pool_b, PR, H, H);
+    mtb_tanh_forward(a->pooled, a->pooled, (size_t)B * H);
+}
+
+static void zero(float *p, size_t n)
+{
+    memset(p, 0, sizeof(float) * n);
+}
+
+void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, const float *dpooled)
+{
+    const mtb_config *c = &m->cfg;
+    const int B = a->B, T = a->T, H = c->hidden_size, I = c->intermediate_size;
+    const int NH = c->num_heads, BT = B * T;
+    const size_t BTH = (size_t)BT * H, BTI = (size_t)BT * I;
+    const mtb_bert_tensors *p = &m->p, *g = &m->g;
+
+    /* d_x: gradient of the loss w.r.t. the current layer's output. */
+    float *dx = a->d_x, *da = a->d_a, *db = a->d_b;
+    if (dhidden)
+        memcpy(dx, dhidden, sizeof(float) * BTH);
+    else
+        zero(dx, BTH);
+    if (dpooled) {
+        zero(a->d_pool, (size_t)B * H);
+        mtb_tanh_backward(a->d_pool, dpooled, a->pooled, (size_t)B * H);
+        zero(a->d_cls, (size_t)B * H);
+        mtb_linear_backward(a->d_cls, g->pool_w, g->pool_b, a->d_pool, a->cls, p->pool_w, B, H, H);
+        for (int b = 0; b < B; b++) {
+            float *row = dx + (size_t)b * T * H;
+            const float *src = a->d_cls + (size_t)b * H;
+            for (int h = 0; h < H; h++)
+                row[h] += src[h];
+        }
+    }
+
+    for (int l = c->num_layers - 1; l >= 0; l--) {
+        const mtb_layer_tensors *w = &p->layers[l];
+        const mtb_layer_tensors *gw = &g->layers[l];
+        mtb_layer_acts *la = &a->layers[l];
+
+        /* out = LN(ffn_res): da = d ffn_res */
+        zero(da, BTH);
+        mtb_layernorm_backward(da, gw->out_ln_g, gw->out_ln_b, dx, la->ffn_res, w->out_ln_g,
+                               la->out_ln_mean, la->out_ln_rstd, BT, H);
+        /* ffn_res = drop(ffn_proj) + attn_ln: dx = d ffn_proj; da stays as the
+         * residual share of d attn_ln and accumulates the FFN branch below. */
+        zero(dx, BTH);
+        mtb_dropout_backward(dx, da, a->dropout_on ? la->ffn_drop : NULL, BTH);
+        zero(a->d_i1, BTI);
+        mtb_linear_backward(a->d_i1, gw->out_w, gw->out_b, dx, la->inter_gelu, w->out_w, BT, I, H);
+        zero(a->d_i2, BTI);
+        mtb_gelu_backward(a->d_i2, a->d_i1, la->inter, BTI);
+        mtb_linear_backward(da, gw->inter_w, gw->inter_b, a->d_i2, la->attn_ln, w->inter_w, BT, H,
+                            I);
+        /* attn_ln = LN(attn_res): dx = d attn_res */
+        zero(dx, BTH);
+        mtb_layernorm_backward(dx, gw->attn_ln_g, gw->attn_ln_b, da, la->attn_res, w->attn_ln_g,
+                               la->attn_ln_mean, la->attn_ln_rstd, BT, H);
+        /* attn_res = drop(attn_proj) + in: dx keeps the residual share of d in */
+        zero(da, BTH);
+        mtb_dropout_backward(da, dx, a->dropout_on ? la->attn_drop : NULL, BTH);
+        zero(db, BTH);
+        mtb_linear_backward(db, gw->attn_out_w, gw->attn_out_b, da, la->ctx, w->attn_out_w, BT, H,
+                            H);
+        zero(a->d_q, BTH);
+        zero(a->d_k, BTH);
+        zero(a->d_v, BTH);
+        mtb_attention_backward(a->d_q, a->d_k, a->d_v, a->d_att, db, la->att,
+                               a->dropout_on ? la->att_scale : NULL, la->q, la->k, la->v,
+                               a->lengths, B, T, H, NH);
+        mtb_linear_backward(dx, gw->q_w, gw->q_b, a->d_q, la->in, w->q_w, BT, H, H);
+        mtb_linear_backward(dx, gw->k_w, gw->k_b, a->d_k, la->in, w->k_w, BT, H, H);
+        mtb_linear_backward(dx, gw->v_w, gw->v_b, a->d_v, la->in, w->v_w, BT, H, H);
+    }
+
+    /* emb_out = drop(emb_ln); emb_ln = LN(emb_sum) */
+    zero(da, BTH);
+    mtb_dropout_backward(da, dx, a->dropout_on ? a->emb_drop : NULL, BTH);
+    zero(db, BTH);
+    mtb_layernorm_backward(db, g->emb_ln_g, g->emb_ln_b, da, a->emb_sum, p->emb_ln_g,
+                           a->emb_ln_mean, a->emb_ln_rstd, BT, H);
+    mtb_embeddings_backward(g->wte, g->wpe, g->wtt, db, a->ids, a->types, B, T, H);
+}

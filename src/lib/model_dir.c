@@ -1,0 +1,176 @@
+#include "mtbert/model_dir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mtbert/checkpoint.h"
+#include "mtbert/config.h"
+
+/* dir + "/" + file; false when it does not fit (the path is then unusable). */
+static bool join(char *out, size_t cap, const char *dir, const char *file)
+{
+    size_t n = strlen(dir);
+    int w = snprintf(out, cap, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", file);
+    return w >= 0 && (size_t)w < cap;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+int mtb_model_dir_load(const char *dir, mtb_bert *model, mtb_vocab **vocab, mtb_error *err)
+{
+    char config_path[4096], vocab_path[4096], weights_path[4096];
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        return mtb_error_set(err, MTB_EINPUT, "%s: %s", dir, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return mtb_error_set(err, MTB_EINPUT,
+                             "%s: not a folder (expected config.json, vocab.txt and "
+                             "model.safetensors inside)",
+                             dir);
+    if (!join(config_path, sizeof config_path, dir, "config.json") ||
+        !join(vocab_path, sizeof vocab_path, dir, "vocab.txt") ||
+        !join(weights_path, sizeof weights_path, dir, "model.safetensors"))
+        return mtb_error_set(err, MTB_EINPUT, "%.200s...: path too long", dir);
+    if (!file_exists(weights_path)) {
+        char bin[4096];
+        if (join(bin, sizeof bin, dir, "pytorch_model.bin") && file_exists(bin))
+            return mtb_error_set(err, MTB_EINPUT,
+                                 "%s: only pytorch_model.bin is present; mtbert reads "
+                                 "model.safetensors (see data/README.md to convert it)",
+                                 dir);
+        return mtb_error_set(err, MTB_EINPUT, "%s: no model.safetensors in this folder",
+                             dir);
+    }
+
+    mtb_config cfg;
+    int rc = mtb_config_load_json(&cfg, config_path, err);
+    if (rc)
+        return rc;
+    mtb_vocab *v = NULL;
+    rc = mtb_vocab_load(vocab_path, &v, err);
+    if (rc)
+        return rc;
+    if (mtb_vocab_size(v) != cfg.vocab_size) {
+        mtb_vocab_free(v);
+        return mtb_error_set(err, MTB_EINPUT,
+                             "%s has %d tokens but %s says vocab_size %d", vocab_path,
+                             (int)mtb_vocab_size(v), config_path, cfg.vocab_size);
+    }
+    mtb_bert m;
+    rc = mtb_bert_init(&m, &cfg, err);
+    if (!rc)
+        rc = mtb_checkpoint_load_weights(&m, weights_path, err);
+    if (rc) {
+        mtb_bert_free(&m);
+        mtb_vocab_free(v);
+        return rc;
+    }
+    *model = m;
+    *vocab = v;
+    return MTB_OK;
+}
+
+int mtb_vocab_save(const mtb_vocab *vocab, const char *path, mtb_error *err)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return mtb_error_set(err, MTB_EFAIL, "%s: %s", path, strerror(errno));
+    for (int32_t i = 0; i < mtb_vocab_size(vocab); i++)
+        fprintf(f, "%s\n", mtb_vocab_token(vocab, i));
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
+        int e = errno;
+        fclose(f);
+        return mtb_error_set(err, MTB_EFAIL, "%s: %s", path, strerror(e));
+    }
+    if (fclose(f) != 0)
+        return mtb_error_set(err, MTB_EFAIL, "%s: %s", path, strerror(errno));
+    return MTB_OK;
+}
+
+/* Removes a model folder we wrote or replaced: its regular files, then the
+ * folder.  Sub-folders are never descended into. */
+static void remove_tree_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)) != NULL) {
+        struct stat st;
+        if (join(path, sizeof path, dir, e->d_name) && lstat(path, &st) == 0 &&
+            S_ISREG(st.st_mode))
+            unlink(path);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *vocab,
+                       mtb_error *err)
+{
+    char tmp[4096], old[4096], path[4096];
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    snprintf(tmp, sizeof tmp, "%.*s.tmp-%ld", (int)n, dir, (long)getpid());
+    snprintf(old, sizeof old, "%.*s.old-%ld", (int)n, dir, (long)getpid());
+    remove_tree_files(tmp);
+    if (mkdir(tmp, 0755) != 0)
+        return mtb_error_set(err, MTB_EFAIL, "%s: %s", tmp, strerror(errno));
+
+    int rc = MTB_OK;
+    if (!join(path, sizeof path, tmp, "config.json"))
+        rc = mtb_error_set(err, MTB_EINPUT, "%.200s...: path too long", dir);
+    if (!rc)
+        rc = mtb_config_save_json(&model->cfg, path, err);
+    if (!rc && join(path, sizeof path, tmp, "vocab.txt"))
+        rc = mtb_vocab_save(vocab, path, err);
+    if (!rc && join(path, sizeof path, tmp, "model.safetensors"))
+        rc = mtb_checkpoint_save_weights(model, path, err);
+    if (rc) {
+        remove_tree_files(tmp);
+        return rc;
+    }
+
+    /* Swap the finished folder in: rename cannot replace a non-empty
+     * folder, so the previous one steps aside first and goes last. */
+    char target[4096];
+    snprintf(target, sizeof target, "%.*s", (int)n, dir);
+    struct stat st;
+    bool had_old = stat(target, &st) == 0;
+    if (had_old) {
+        char marker[4096];
+        if (!S_ISDIR(st.st_mode) || !join(marker, sizeof marker, target, "config.json") ||
+            !file_exists(marker)) {
+            remove_tree_files(tmp);
+            return mtb_error_set(err, MTB_EINPUT,
+                                 "%s exists and is not a model folder; refusing to replace it",
+                                 target);
+        }
+    }
+    if (had_old && rename(target, old) != 0) {
+        int e = errno;
+        remove_tree_files(tmp);
+        return mtb_error_set(err, MTB_EFAIL, "%s: %s", target, strerror(e));
+    }
+    if (rename(tmp, target) != 0) {
+        int e = errno;
+        if (had_old)
+            rename(old, target);
+        remove_tree_files(tmp);
+        return mtb_error_set(err, MTB_EFAIL, "%s: %s", target, strerror(e));
+    }
+    if (had_old)
+        remove_tree_files(old);
+    return MTB_OK;
+}

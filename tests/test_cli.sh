@@ -1,0 +1,97 @@
+#!/bin/bash
+# End-to-end tests of the mtbert command line: exact outputs, exit statuses
+# and error messages.  Prints TAP.
+set -u
+MTBERT=${MTBERT:-src/mtbert}
+srcdir=${srcdir:-tests}
+fix="$srcdir/fixtures"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+n=0
+failed=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+
+# run NAME EXPECTED_STATUS CMD... : runs CMD, stdout in $tmp/out, stderr in $tmp/err
+run() {
+    local name=$1 want=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    if [ "$got" -eq "$want" ]; then return 0; fi
+    not_ok "$name" "exit status $got, expected $want" "stderr: $(head -c 500 "$tmp/err")"
+    return 1
+}
+expect_out() { # NAME EXPECTED_TEXT
+    if [ "$(cat "$tmp/out")" = "$2" ]; then ok "$1"; else not_ok "$1" "got: $(head -c 300 "$tmp/out")" "want: $2"; fi
+}
+expect_err() { # NAME SUBSTRING
+    if grep -qF -- "$2" "$tmp/err"; then ok "$1"; else not_ok "$1" "stderr lacks '$2'" "stderr: $(head -c 500 "$tmp/err")"; fi
+}
+
+run "--version" 0 "$MTBERT" --version && expect_out "--version prints the version" "mtbert 0.1.0"
+run "--help" 0 "$MTBERT" --help &&
+    if grep -q "tokenize" "$tmp/out" && grep -q "encode" "$tmp/out"; then ok "--help lists the commands"; else not_ok "--help lists the commands"; fi
+run "unknown command" 2 "$MTBERT" frobnicate && expect_err "unknown command is named" "unknown command 'frobnicate'"
+run "tokenize --help" 0 "$MTBERT" tokenize --help &&
+    if grep -q "^Usage: mtbert tokenize --vocab FILE" "$tmp/out"; then ok "tokenize --help shows its usage"; else not_ok "tokenize --help shows its usage"; fi
+
+vocab="$fix/tiny-bert/vocab.txt"
+run "tokenize args" 0 "$MTBERT" tokenize --vocab "$vocab" "The movie was GOOD!" "i love it" &&
+    expect_out "tokenize: one line of ids per argument" "208 209 215 211 104
+154 246 218"
+printf 'what do you like?\n\nzzz\n' >"$tmp/in"
+run "tokenize stdin" 0 "$MTBERT" tokenize --vocab "$vocab" <"$tmp/in" &&
+    expect_out "tokenize: one line per stdin line, empty line for empty text" "220 222 223 247 124
+
+171 197 197"
+run "tokenize without --vocab" 2 "$MTBERT" tokenize hello && expect_err "missing --vocab is explained" "--vocab FILE is required"
+run "tokenize missing vocab" 2 "$MTBERT" tokenize --vocab "$tmp/nope.txt" hi && expect_err "missing vocab file is named" "$tmp/nope.txt"
+
+shared=${MTBERT_SHARED_DATA:-$srcdir/../../shared/data}
+if [ -f "$shared/bert-base-uncased-vocab.txt" ]; then
+    run "tokenize real vocab" 0 "$MTBERT" tokenize --vocab "$shared/bert-base-uncased-vocab.txt" "Héllo, wörld! 東京" &&
+        expect_out "tokenize with bert-base-uncased vocab" "7592 1010 2088 999 1879 1755"
+else
+    skip "tokenize with bert-base-uncased vocab" "shared data not found at $shared"
+fi
+
+# encode against the PyTorch reference (tests/reference/make_fixtures.py)
+model="$fix/tiny-bert"
+for pooling in cls mean pooler; do
+    grep -P "\t$pooling\t" "$fix/tiny-bert-encode.tsv" >"$tmp/ref.tsv"
+    cut -f1 "$tmp/ref.tsv" >"$tmp/texts"
+    if run "encode $pooling" 0 "$MTBERT" encode --model "$model" --pooling "$pooling" <"$tmp/texts"; then
+        cut -f3 "$tmp/ref.tsv" | paste -d'\t' - "$tmp/out" >"$tmp/pairs"
+        worst=$(awk -F'\t' '{ n = split($1, a, " "); m = split($2, b, " ");
+                              if (n != m) { print "length"; exit }
+                              for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d < 0) d = -d; if (d > w) w = d } }
+                            END { if (w == "") w = 0; print w }' "$tmp/pairs")
+        if awk -v w="$worst" 'BEGIN { exit !(w != "length" && w + 0 < 1e-5) }'; then
+            ok "encode --pooling $pooling matches PyTorch (max diff $worst)"
+        else
+            not_ok "encode --pooling $pooling matches PyTorch" "max abs diff $worst"
+        fi
+    fi
+done
+
+cut -f1 "$fix/tiny-bert-encode.tsv" | sort -u >"$tmp/texts"
+"$MTBERT" encode --model "$model" --pooling mean --batch 1 <"$tmp/texts" >"$tmp/single" 2>/dev/null
+"$MTBERT" encode --model "$model" --pooling mean --batch 8 <"$tmp/texts" >"$tmp/batched" 2>/dev/null
+if [ -s "$tmp/single" ] && cmp -s "$tmp/single" "$tmp/batched"; then
+    ok "encode: padded batches print exactly what one-at-a-time does"
+else
+    not_ok "encode: padded batches print exactly what one-at-a-time does" "$(diff "$tmp/single" "$tmp/batched" | head -5)"
+fi
+
+run "encode bad pooling" 2 "$MTBERT" encode --model "$model" --pooling max hi && expect_err "bad --pooling is explained" "--pooling must be cls, mean or pooler"
+run "encode missing model" 2 "$MTBERT" encode --model "$tmp/none" hi && expect_err "missing model folder is named" "$tmp/none"
+mkdir "$tmp/broken"
+cp "$model/config.json" "$model/vocab.txt" "$tmp/broken/"
+head -c 1000 "$model/model.safetensors" >"$tmp/broken/model.safetensors"
+run "encode truncated checkpoint" 2 "$MTBERT" encode --model "$tmp/broken" hi && expect_err "truncated checkpoint names the file" "$tmp/broken/model.safetensors"
+
+echo "1..$n"
+exit 0

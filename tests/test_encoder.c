@@ -1,0 +1,340 @@
+/* The BERT encoder against the PyTorch reference (tests/reference/), plus
+ * checks of the properties the reference cannot show: padding invariance,
+ * inference/training buffer equivalence and dropout wiring. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "mtbert/bert.h"
+#include "mtbert/checkpoint.h"
+#include "mtbert/config.h"
+#include "mtbert/safetensors.h"
+#include "mtbert/sentence.h"
+
+typedef struct fixture {
+    mtb_bert model;
+    mtb_safetensors *expected;
+    mtb_batch batch;
+    int ids[64], types[64], lengths[8];
+} fixture;
+
+static char *fixture_path(const char *rel)
+{
+    const char *srcdir = getenv("srcdir");
+    static char buf[4][1024];
+    static int next;
+    char *out = buf[next++ % 4];
+    snprintf(out, sizeof buf[0], "%s/fixtures/%s", srcdir ? srcdir : "tests", rel);
+    return out;
+}
+
+static float *read_f32(const mtb_safetensors *st, const char *name, size_t expect_numel)
+{
+    int i = mtb_st_find(st, name);
+    if (i < 0)
+        fail_msg("fixture lacks tensor %s", name);
+    const mtb_st_tensor *t = mtb_st_tensor_at(st, i);
+    assert_int_equal(t->numel, expect_numel);
+    float *out = malloc(sizeof(float) * t->numel);
+    mtb_error err = {0};
+    if (mtb_st_read_f32(st, i, out, t->numel, &err))
+        fail_msg("%s", err.msg);
+    return out;
+}
+
+static void read_i64_as_int(const mtb_safetensors *st, const char *name, int *out, size_t n)
+{
+    const mtb_st_tensor *t = mtb_st_get(st, name);
+    assert_non_null(t);
+    assert_int_equal(t->dtype, MTB_ST_I64);
+    assert_int_equal(t->numel, n);
+    for (size_t i = 0; i < n; i++) {
+        int64_t v;
+        memcpy(&v, (const char *)t->data + 8 * i, 8);
+        out[i] = (int)v;
+    }
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    mtb_error err = {0};
+    mtb_config cfg;
+    if (mtb_config_load_json(&cfg, fixture_path("tiny-bert/config.json"), &err) ||
+        mtb_bert_init(&f->model, &cfg, &err) ||
+        mtb_checkpoint_load_weights(&f->model, fixture_path("tiny-bert/model.safetensors"),
+                                    &err) ||
+        mtb_st_open(&f->expected, fixture_path("tiny-bert-expected.safetensors"), &err)) {
+        fprintf(stderr, "setup: %s\n", err.msg);
+        return -1;
+    }
+    const mtb_st_tensor *ids = mtb_st_get(f->expected, "input_ids");
+    f->batch.B = (int)ids->shape[0];
+    f->batch.T = (int)ids->shape[1];
+    f->batch.ids = f->ids;
+    f->batch.types = f->types;
+    f->batch.lengths = f->lengths;
+    size_t BT = (size_t)f->batch.B * f->batch.T;
+    read_i64_as_int(f->expected, "input_ids", f->ids, BT);
+    read_i64_as_int(f->expected, "token_type_ids", f->types, BT);
+    int mask[64];
+    read_i64_as_int(f->expected, "attention_mask", mask, BT);
+    for (int b = 0; b < f->batch.B; b++) {
+        f->lengths[b] = 0;
+        for (int t = 0; t < f->batch.T; t++)
+            f->lengths[b] += mask[b * f->batch.T + t];
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    mtb_bert_free(&f->model);
+    mtb_st_close(f->expected);
+    free(f);
+    return 0;
+}
+
+static double max_abs_diff(const float *a, const float *b, size_t n)
+{
+    double m = 0;
+    for (size_t i = 0; i < n; i++)
+        m = fmax(m, fabs((double)a[i] - b[i]));
+    return m;
+}
+
+static void test_forward_matches_pytorch(void **state)
+{
+    fixture *f = *state;
+    const int B = f->batch.B, T = f->batch.T, H = f->model.cfg.hidden_size;
+    mtb_bert_acts acts;
+    mtb_error err = {0};
+    assert_int_equal(mtb_bert_acts_init(&acts, &f->model.cfg, B, T, false, &err), 0);
+    mtb_bert_forward(&f->model, &acts, &f->batch, false, NULL);
+
+    float *hidden = read_f32(f->expected, "hidden", (size_t)B * T * H);
+    double worst = 0;
+    /* Real tokens only: mtbert leaves padding rows out of attention. */
+    for (int b = 0; b < B; b++)
+        worst = fmax(worst, max_abs_diff(acts.hidden + (size_t)b * T * H,
+                                         hidden + (size_t)b * T * H, (size_t)f->lengths[b] * H));
+    printf("# hidden max abs diff %.3g\n", worst);
+    assert_true(worst < 1e-5);
+
+    static const char *names[] = {"pooler", "cls", "mean"};
+    static const mtb_pooling modes[] = {MTB_POOL_POOLER, MTB_POOL_CLS, MTB_POOL_MEAN};
+    float enc[8 * 64];
+    for (int k = 0; k < 3; k++) {
+        float *want = read_f32(f->expected, names[k], (size_t)B * H);
+        mtb_sentence_encode(&acts, H, modes[k], enc);
+        double d = max_abs_diff(enc, want, (size_t)B * H);
+        printf("# %s max abs diff %.3g\n", names[k], d);
+        assert_true(d < 1e-5);
+        free(want);
+    }
+    free(hidden);
+    mtb_bert_acts_free(&acts);
+}
+
+/* Parameter gradients of loss = sum(hidden * dhidden) + sum(pooler * dpooler). */
+static void test_backward_matches_pytorch(void **state)
+{
+    fixture *f = *state;
+    mtb_bert *m = &f->model;
+    const int B = f->batch.B, T = f->batch.T, H = m->cfg.hidden_size;
+    mtb_bert_acts acts;
+    mtb_error err = {0};
+    assert_int_equal(mtb_bert_acts_init(&acts, &m->cfg, B, T, true, &err), 0);
+    mtb_bert_forward(m, &acts, &f->batch, false, NULL);
+    float *dhidden = read_f32(f->expected, "dhidden", (size_t)B * T * H);
+    float *dpooler = read_f32(f->expected, "dpooler", (size_t)B * H);
+    mtb_bert_zero_grad(m);
+    mtb_bert_backward(m, &acts, dhidden, dpooler);
+
+    double worst_rel = 0;
+    const char *worst_name = "";
+    size_t n_cancelling = 0;
+    for (int i = 0; i < m->n_info; i++) {
+        const mtb_param_info *pi = &m->info[i];
+        char name[160];
+        snprintf(name, sizeof name, "grad.%s", pi->name);
+        float *want = read_f32(f->expected, name, pi->numel);
+        const float *got = m->grads + pi->offset;
+        /* Element-wise: 1e-4 relative, or 1e-6 absolute (the float64
+         * reference bounds our float32 error).  An entry that is a sum of
+         * cancelling contributions (the [CLS] embedding row sums one per
+         * sequence) carries the float32 rounding of its terms, so it may
+         * instead be within 1e-5 of the tensor's largest gradient; such
+         * entries are counted and reported. */
+        double scale = 0;
+        for (size_t j = 0; j < pi->numel; j++)
+            scale = fmax(scale, fabs((double)want[j]));
+        size_t bad = 0;
+        for (size_t j = 0; j < pi->numel; j++) {
+            double e = want[j], d = fabs((double)got[j] - e);
+            double rel = d / fmax(fabs(e), 1e-12);
+            if (d <= 1e-6 || rel <= 1e-4)
+                continue;
+            if (d <= 1e-5 * scale) {
+                n_cancelling++;
+                continue;
+            }
+            if (bad++ < 3)
+                printf("# %s[%zu]: got %.9g want %.9g\n", pi->name, j, got[j], e);
+        }
+        for (size_t j = 0; j < pi->numel; j++) {
+            double e = want[j], d = fabs((double)got[j] - e);
+            double rel = d / fmax(fabs(e), 1e-12);
+            if (d > 1e-6 && rel > worst_rel) {
+                worst_rel = rel;
+                worst_name = pi->name;
+            }
+        }
+        if (bad)
+            fail_msg("%zu gradient entries of %s out of tolerance", bad, pi->name);
+        free(want);
+    }
+    printf("# worst relative gradient error (entries above 1e-6 abs): %.3g in %s\n", worst_rel,
+           worst_name);
+    printf("# %zu of %zu entries passed on the cancellation clause\n", n_cancelling,
+           m->n_params);
+    assert_true(n_cancelling * 1000 <= m->n_params); /* rare: at most 0.1% */
+    free(dhidden);
+    free(dpooler);
+    mtb_bert_acts_free(&acts);
+}
+
+/* A row's encoding must not depend on what else is in the batch or on how
+ * much padding follows it: bit for bit. */
+static void test_rows_independent_of_batch(void **state)
+{
+    fixture *f = *state;
+    const int B = f->batch.B, T = f->batch.T, H = f->model.cfg.hidden_size;
+    mtb_bert_acts all, one;
+    mtb_error err = {0};
+    assert_int_equal(mtb_bert_acts_init(&all, &f->model.cfg, B, T, false, &err), 0);
+    assert_int_equal(mtb_bert_acts_init(&one, &f->model.cfg, 1, T, false, &err), 0);
+    mtb_bert_forward(&f->model, &all, &f->batch, false, NULL);
+    for (int b = 0; b < B; b++) {
+        int len = f->lengths[b];
+        mtb_batch single = {1, len, f->ids + b * T, f->types + b * T, &f->lengths[b]};
+        mtb_bert_forward(&f->model, &one, &single, false, NULL);
+        double d = max_abs_diff(one.hidden, all.hidden + (size_t)b * T * H, (size_t)len * H);
+        double dp = max_abs_diff(one.pooled, all.pooled + (size_t)b * H, (size_t)H);
+        if (d != 0 || dp != 0)
+            fail_msg("row %d alone differs from the batch by %.3g (hidden), %.3g (pooler)", b, d,
+                     dp);
+    }
+    mtb_bert_acts_free(&all);
+    mtb_bert_acts_free(&one);
+}
+
+/* Training activations without dropout compute exactly what inference does. */
+static void test_training_acts_equal_inference(void **state)
+{
+    fixture *f = *state;
+    const int B = f->batch.B, T = f->batch.T, H = f->model.cfg.hidden_size;
+    mtb_bert_acts inf, tr;
+    mtb_error err = {0};
+    assert_int_equal(mtb_bert_acts_init(&inf, &f->model.cfg, B, T, false, &err), 0);
+    assert_int_equal(mtb_bert_acts_init(&tr, &f->model.cfg, B, T, true, &err), 0);
+    mtb_bert_forward(&f->model, &inf, &f->batch, false, NULL);
+    mtb_bert_forward(&f->model, &tr, &f->batch, false, NULL);
+    assert_memory_equal(inf.hidden, tr.hidden, sizeof(float) * (size_t)B * T * H);
+    assert_memory_equal(inf.pooled, tr.pooled, sizeof(float) * (size_t)B * H);
+    mtb_bert_acts_free(&inf);
+    mtb_bert_acts_free(&tr);
+}
+
+static double dropout_loss(mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batch,
+                           const float *w_hidden, const float *w_pool, uint64_t seed)
+{
+    mtb_rng rng;
+    mtb_rng_seed(&rng, seed);
+    mtb_bert_forward(m, a, batch, true, &rng);
+    const int H = m->cfg.hidden_size;
+    double loss = 0;
+    for (int b = 0; b < batch->B; b++)
+        for (int i = 0; i < batch->T * H; i++)
+            loss += (double)a->hidden[(size_t)b * batch->T * H + i] *
+                    w_hidden[(size_t)b * batch->T * H + i];
+    for (int i = 0; i < batch->B * H; i++)
+        loss += (double)a->pooled[i] * w_pool[i];
+    return loss;
+}
+
+/* With dropout on, replaying the same seed gives the same masks, so a
+ * finite difference checks that backward applies every mask it should. */
+static void test_dropout_gradient_finite_difference(void **state)
+{
+    fixture *f = *state;
+    mtb_bert *m = &f->model;
+    const int B = f->batch.B, T = f->batch.T, H = m->cfg.hidden_size;
+    mtb_bert_acts acts;
+    mtb_error err = {0};
+    assert_int_equal(mtb_bert_acts_init(&acts, &m->cfg, B, T, true, &err), 0);
+    float *w_hidden = read_f32(f->expected, "dhidden", (size_t)B * T * H);
+    float *w_pool = read_f32(f->expected, "dpooler", (size_t)B * H);
+    const uint64_t seed = 1234;
+
+    double base = dropout_loss(m, &acts, &f->batch, w_hidden, w_pool, seed);
+    double other = dropout_loss(m, &acts, &f->batch, w_hidden, w_pool, seed + 1);
+    assert_true(other != base); /* another seed, other masks */
+    double again = dropout_loss(m, &acts, &f->batch, w_hidden, w_pool, seed);
+    assert_true(again == base); /* the backward below sees this pass's masks */
+
+    mtb_bert_zero_grad(m);
+    mtb_bert_backward(m, &acts, w_hidden, w_pool);
+
+    /* Probe parameters in every kind of tensor. */
+    mtb_rng pick;
+    mtb_rng_seed(&pick, 99);
+    int checked = 0;
+    for (int i = 0; i < m->n_info; i++) {
+        const mtb_param_info *pi = &m->info[i];
+        for (int k = 0; k < 2; k++) {
+            size_t j = pi->offset + mtb_rng_below(&pick, (uint32_t)pi->numel);
+            if (pi->group == 0 && strstr(pi->name, "word_embeddings")) /* used rows only */
+                j = pi->offset + (size_t)f->ids[k] * H + (size_t)k;
+            float saved = m->params[j];
+            const float h = 1e-2f;
+            m->params[j] = saved + h;
+            double lp = dropout_loss(m, &acts, &f->batch, w_hidden, w_pool, seed);
+            m->params[j] = saved - h;
+            double lm = dropout_loss(m, &acts, &f->batch, w_hidden, w_pool, seed);
+            m->params[j] = saved;
+            double numeric = (lp - lm) / (2.0 * h);
+            double analytic = m->grads[j];
+            double tol = 2e-2 * fmax(1.0, fabs(numeric));
+            if (fabs(numeric - analytic) > tol)
+                fail_msg("%s entry %zu: analytic %.6g numeric %.6g", pi->name, j - pi->offset,
+                         analytic, numeric);
+            checked++;
+        }
+    }
+    printf("# %d parameters checked by finite differences with dropout on\n", checked);
+    free(w_hidden);
+    free(w_pool);
+    mtb_bert_acts_free(&acts);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_forward_matches_pytorch),
+        cmocka_unit_test(test_backward_matches_pytorch),
+        cmocka_unit_test(test_rows_independent_of_batch),
+        cmocka_unit_test(test_training_acts_equal_inference),
+        cmocka_unit_test(test_dropout_gradient_finite_difference),
+    };
+    return cmocka_run_group_tests_name("encoder", tests, setup, teardown);
+}

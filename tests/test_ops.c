@@ -1,0 +1,1170 @@
+/* Unit tests for the layer operations (ops.h) and the random number generator.
+ *
+ * Gradient checks compare every analytic gradient element with a central
+ * difference of the float forward pass:
+ *
+ *     numeric = (L(x+) - L(x-)) / (x+ - x-),   L = sum(out * w) in double,
+ *
+ * where x+ and x- are the float values actually stored after perturbing by
+ * FD_STEP, so the rounding of the perturbation itself is not an error source.
+ * With L accumulated in double, what remains is the float rounding of the
+ * forward pass (about 6e-8 relative per output, i.e. ~1e-6 absolute in L for
+ * the sizes used here, which the 2e-3 denominator turns into ~5e-4) plus the
+ * O(h^2 f''') truncation term (~1e-6 for these smooth ops at h = 1e-3).
+ * The tolerance |a - n| <= FD_ATOL + FD_RTOL |n| with FD_ATOL = 2e-3 and
+ * FD_RTOL = 5e-3 leaves a margin of several times the worst error observed
+ * (each check prints its worst err/tol ratio), while any real bug - a missing
+ * term, a wrong scale, a transposed index - shows up as an O(1) error. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtbert/ops.h"
+#include "mtbert/rng.h"
+
+#define FD_STEP 1e-3
+#define FD_ATOL 2e-3
+#define FD_RTOL 5e-3
+
+/* ------------------------------------------------------------------ helpers */
+
+static float *alloc_floats(size_t n)
+{
+    float *p = calloc(n ? n : 1, sizeof *p);
+    assert_non_null(p);
+    return p;
+}
+
+static void fill_uniform(float *x, size_t n, float lo, float hi, mtb_rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = lo + (hi - lo) * mtb_rng_uniform(rng);
+}
+
+static void fill_normal(float *x, size_t n, float mean, float sd, mtb_rng *rng)
+{
+    for (size_t i = 0; i < n; i++)
+        x[i] = mean + sd * mtb_rng_normal(rng);
+}
+
+static double weighted_sum(const float *out, const float *w, size_t n)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < n; i++)
+        s += (double)out[i] * (double)w[i];
+    return s;
+}
+
+typedef double (*loss_fn)(void *ctx);
+
+/* Compares analytic[i] with the central difference of loss() in x[i], for
+ * every i.  loss() must run the forward pass from the current inputs. */
+static void check_grad(const char *what, float *x, const float *analytic, size_t n, loss_fn loss,
+                       void *ctx)
+{
+    double worst_ratio = 0.0, worst_abs = 0.0, largest = 0.0;
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        const float orig = x[i];
+        x[i] = (float)(orig + FD_STEP);
+        const double xp = x[i];
+        const double lp = loss(ctx);
+        x[i] = (float)(orig - FD_STEP);
+        const double xm = x[i];
+        const double lm = loss(ctx);
+        x[i] = orig;
+
+        const double num = (lp - lm) / (xp - xm);
+        const double err = fabs((double)analytic[i] - num);
+        const double lim = FD_ATOL + FD_RTOL * fabs(num);
+        if (err / lim > worst_ratio)
+            worst_ratio = err / lim;
+        if (err > worst_abs)
+            worst_abs = err;
+        if (fabs(num) > largest)
+            largest = fabs(num);
+        if (err > lim) {
+            if (bad < 5)
+                print_error("%s[%zu]: analytic %.8g, numeric %.8g\n", what, i, analytic[i], num);
+            bad++;
+        }
+    }
+    print_message("# grad %-18s %4zu elements  max|g| %.3f  max|a-n| %.2e  worst err/tol %.3f\n",
+                  what, n, largest, worst_abs, worst_ratio);
+    assert_int_equal(bad, 0);
+    /* A gradient that is zero everywhere would pass trivially. */
+    assert_true(largest > 1e-2);
+}
+
+/* twice holds the result of two backward calls, once of one: accumulation
+ * means twice == 2 * once (exactly for elementwise ops; to rounding where a
+ * gradient is itself a sum, as in sgemm with K blocking or a scatter-add). */
+static void assert_doubled(const float *once, const float *twice, size_t n, double rtol)
+{
+    for (size_t i = 0; i < n; i++) {
+        double want = 2.0 * once[i];
+        if (fabs(twice[i] - want) > rtol * (fabs(want) + 1e-30)) {
+            print_error("element %zu: once %.9g, twice %.9g\n", i, once[i], twice[i]);
+            fail();
+        }
+    }
+}
+
+static void assert_close(const char *what, double got, double want, double tol)
+{
+    if (!(fabs(got - want) <= tol)) {
+        print_error("%s: got %.10g, want %.10g (tol %.3g)\n", what, got, want, tol);
+        fail();
+    }
+}
+
+/* ---------------------------------------------------------------------- rng */
+
+static void test_rng_splitmix_seeding(void **state)
+{
+    (void)state;
+    /* splitmix64 from 0: the published first outputs of the reference code. */
+    mtb_rng r;
+    mtb_rng_seed(&r, 0);
+    assert_true(r.s[0] == UINT64_C(0xe220a8397b1dcdaf));
+    assert_true(r.s[1] == UINT64_C(0x6e789e6aa1b965f4));
+    assert_true(r.s[2] == UINT64_C(0x06c45d188009454f));
+    assert_true(r.s[3] == UINT64_C(0xf88bb8a8724c81ec));
+}
+
+static void test_rng_xoshiro_reference(void **state)
+{
+    (void)state;
+    /* xoshiro256** reference outputs from the state {1, 2, 3, 4}. */
+    static const uint64_t want[] = {
+        UINT64_C(11520),
+        UINT64_C(0),
+        UINT64_C(1509978240),
+        UINT64_C(1215971899390074240),
+        UINT64_C(1216172134540287360),
+        UINT64_C(607988272756665600),
+        UINT64_C(16172922978634559625),
+        UINT64_C(8476171486693032832),
+        UINT64_C(10595114339597558777),
+        UINT64_C(2904607092377533576),
+    };
+    mtb_rng r = {{1, 2, 3, 4}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_true(mtb_rng_next(&r) == want[i]);
+}
+
+static void test_rng_determinism(void **state)
+{
+    (void)state;
+    mtb_rng a, b, c;
+    mtb_rng_seed(&a, 42);
+    mtb_rng_seed(&b, 42);
+    mtb_rng_seed(&c, 43);
+    int differ = 0;
+    for (int i = 0; i < 1000; i++) {
+        uint64_t x = mtb_rng_next(&a), y = mtb_rng_next(&b), z = mtb_rng_next(&c);
+        assert_true(x == y);
+        differ += x != z;
+    }
+    assert_true(differ > 990);
+
+    /* Every draw function is a pure function of the state. */
+    mtb_rng_seed(&a, 7);
+    mtb_rng_seed(&b, 7);
+    for (int i = 0; i < 100; i++) {
+        assert_true(mtb_rng_uniform(&a) == mtb_rng_uniform(&b));
+        assert_true(mtb_rng_normal(&a) == mtb_rng_normal(&b));
+        assert_true(mtb_rng_below(&a, 1000) == mtb_rng_below(&b, 1000));
+    }
+    assert_memory_equal(a.s, b.s, sizeof a.s);
+}
+
+static void test_rng_uniform(void **state)
+{
+    (void)state;
+    mtb_rng r;
+    mtb_rng_seed(&r, 1);
+    const int n = 100000;
+    double sum = 0.0;
+    float lo = 1.0f, hi = 0.0f;
+    for (int i = 0; i < n; i++) {
+        float u = mtb_rng_uniform(&r);
+        assert_true(u >= 0.0f && u < 1.0f);
+        /* 24 random bits: u * 2^24 is an integer. */
+        float scaled = u * 16777216.0f;
+        assert_true(scaled == floorf(scaled));
+        sum += u;
+        lo = u < lo ? u : lo;
+        hi = u > hi ? u : hi;
+    }
+    /* Mean of n uniforms: sd = sqrt(1/12 / n) = 9.1e-4; allow 5 sd. */
+    assert_close("uniform mean", sum / n, 0.5, 5 * 9.2e-4);
+    assert_true(lo < 1e-3f && hi > 1.0f - 1e-3f);
+}
+
+static void test_rng_normal(void **state)
+{
+    (void)state;
+    mtb_rng r;
+    mtb_rng_seed(&r, 2);
+    const int n = 100000;
+    double sum = 0.0, sumsq = 0.0;
+    for (int i = 0; i < n; i++) {
+        float z = mtb_rng_normal(&r);
+        assert_true(isfinite(z));
+        sum += z;
+        sumsq += (double)z * z;
+    }
+    double mean = sum / n;
+    double var = sumsq / n - mean * mean;
+    print_message("# normal: mean %.5f var %.5f over %d draws\n", mean, var, n);
+    /* sd of the mean 1/sqrt(n) = 3.2e-3, of the variance sqrt(2/n) = 4.5e-3:
+     * 5 sd each. */
+    assert_close("normal mean", mean, 0.0, 0.016);
+    assert_close("normal variance", var, 1.0, 0.023);
+}
+
+static void test_rng_below(void **state)
+{
+    (void)state;
+    mtb_rng r;
+    mtb_rng_seed(&r, 3);
+    static const uint32_t bounds[] = {1, 2, 3, 7, 10, 1000, 1u << 31, (1u << 31) + 1, UINT32_MAX};
+    for (size_t k = 0; k < sizeof bounds / sizeof bounds[0]; k++)
+        for (int i = 0; i < 10000; i++)
+            assert_true(mtb_rng_below(&r, bounds[k]) < bounds[k]);
+
+    /* Each of 7 values ~ Binomial(70000, 1/7): mean 10000, sd 92; 5 sd. */
+    int count[7] = {0};
+    for (int i = 0; i < 70000; i++)
+        count[mtb_rng_below(&r, 7)]++;
+    for (int v = 0; v < 7; v++)
+        assert_in_range(count[v], 10000 - 460, 10000 + 460);
+}
+
+/* ------------------------------------------------------------------- linear */
+
+typedef struct {
+    int n, in_dim, out_dim;
+    float *in, *w, *b, *out, *lw;
+} linear_ctx;
+
+static double linear_loss(void *p)
+{
+    linear_ctx *c = p;
+    mtb_linear_forward(c->out, c->in, c->w, c->b, c->n, c->in_dim, c->out_dim);
+    return weighted_sum(c->out, c->lw, (size_t)c->n * c->out_dim);
+}
+
+static void linear_setup(linear_ctx *c, int n, int in_dim, int out_dim, uint64_t seed)
+{
+    mtb_rng r;
+    mtb_rng_seed(&r, seed);
+    c->n = n;
+    c->in_dim = in_dim;
+    c->out_dim = out_dim;
+    c->in = alloc_floats((size_t)n * in_dim);
+    c->w = alloc_floats((size_t)out_dim * in_dim);
+    c->b = alloc_floats((size_t)out_dim);
+    c->out = alloc_floats((size_t)n * out_dim);
+    c->lw = alloc_floats((size_t)n * out_dim);
+    fill_uniform(c->in, (size_t)n * in_dim, -1, 1, &r);
+    fill_uniform(c->w, (size_t)out_dim * in_dim, -1, 1, &r);
+    fill_uniform(c->b, (size_t)out_dim, -1, 1, &r);
+    fill_uniform(c->lw, (size_t)n * out_dim, -1, 1, &r);
+}
+
+static void linear_teardown(linear_ctx *c)
+{
+    free(c->in);
+    free(c->w);
+    free(c->b);
+    free(c->out);
+    free(c->lw);
+}
+
+static void test_linear_forward_naive(void **state)
+{
+    (void)state;
+    linear_ctx c;
+    linear_setup(&c, 7, 13, 9, 11);
+    for (int with_bias = 0; with_bias < 2; with_bias++) {
+        /* Garbage in out must not leak into the result (beta = 0 path). */
+        for (int i = 0; i < c.n * c.out_dim; i++)
+            c.out[i] = 1e6f;
+        mtb_linear_forward(c.out, c.in, c.w, with_bias ? c.b : NULL, c.n, c.in_dim, c.out_dim);
+        for (int i = 0; i < c.n; i++)
+            for (int o = 0; o < c.out_dim; o++) {
+                double ref = with_bias ? c.b[o] : 0.0, mag = fabs(ref);
+                for (int k = 0; k < c.in_dim; k++) {
+                    double t = (double)c.in[i * c.in_dim + k] * c.w[o * c.in_dim + k];
+                    ref += t;
+                    mag += fabs(t);
+                }
+                /* Standard float dot-product bound: (K+1) eps sum|terms|. */
+                assert_close("linear out", c.out[i * c.out_dim + o], ref,
+                             (c.in_dim + 1) * FLT_EPSILON * mag);
+            }
+    }
+    linear_teardown(&c);
+}
+
+static void test_linear_grad(void **state)
+{
+    (void)state;
+    linear_ctx c;
+    linear_setup(&c, 4, 6, 5, 12);
+    float *din = alloc_floats((size_t)c.n * c.in_dim);
+    float *dw = alloc_floats((size_t)c.out_dim * c.in_dim);
+    float *db = alloc_floats((size_t)c.out_dim);
+    linear_loss(&c);
+    mtb_linear_backward(din, dw, db, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
+    check_grad("linear.in", c.in, din, (size_t)c.n * c.in_dim, linear_loss, &c);
+    check_grad("linear.weight", c.w, dw, (size_t)c.out_dim * c.in_dim, linear_loss, &c);
+    check_grad("linear.bias", c.b, db, (size_t)c.out_dim, linear_loss, &c);
+    free(din);
+    free(dw);
+    free(db);
+    linear_teardown(&c);
+}
+
+static void test_linear_backward_accumulates(void **state)
+{
+    (void)state;
+    linear_ctx c;
+    linear_setup(&c, 9, 10, 11, 13);
+    const size_t ni = (size_t)c.n * c.in_dim, nw = (size_t)c.out_dim * c.in_dim;
+    float *din1 = alloc_floats(ni), *dw1 = alloc_floats(nw), *db1 = alloc_floats(c.out_dim);
+    float *din2 = alloc_floats(ni), *dw2 = alloc_floats(nw), *db2 = alloc_floats(c.out_dim);
+    mtb_linear_backward(din1, dw1, db1, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
+    for (int rep = 0; rep < 2; rep++)
+        mtb_linear_backward(din2, dw2, db2, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
+    assert_doubled(din1, din2, ni, 1e-6);
+    assert_doubled(dw1, dw2, nw, 1e-6);
+    assert_doubled(db1, db2, c.out_dim, 1e-6);
+
+    /* NULL outputs are skipped and do not change the others. */
+    float *din3 = alloc_floats(ni), *dw3 = alloc_floats(nw), *db3 = alloc_floats(c.out_dim);
+    mtb_linear_backward(din3, NULL, NULL, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
+    mtb_linear_backward(NULL, dw3, NULL, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
+    mtb_linear_backward(NULL, NULL, db3, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
+    assert_memory_equal(din1, din3, ni * sizeof(float));
+    assert_memory_equal(dw1, dw3, nw * sizeof(float));
+    assert_memory_equal(db1, db3, c.out_dim * sizeof(float));
+
+    free(din1);
+    free(dw1);
+    free(db1);
+    free(din2);
+    free(dw2);
+    free(db2);
+    free(din3);
+    free(dw3);
+    free(db3);
+    linear_teardown(&c);
+}
+
+/* ---------------------------------------------------------------- layernorm */
+
+typedef struct {
+    int n, dim;
+    float eps;
+    float *in, *gamma, *beta, *out, *mean, *rstd, *lw;
+} ln_ctx;
+
+static double ln_loss(void *p)
+{
+    ln_ctx *c = p;
+    mtb_layernorm_forward(c->out, c->mean, c->rstd, c->in, c->gamma, c->beta, c->n, c->dim,
+                          c->eps);
+    return weighted_sum(c->out, c->lw, (size_t)c->n * c->dim);
+}
+
+static void ln_setup(ln_ctx *c, int n, int dim, float eps, uint64_t seed)
+{
+    mtb_rng r;
+    mtb_rng_seed(&r, seed);
+    c->n = n;
+    c->dim = dim;
+    c->eps = eps;
+    const size_t nd = (size_t)n * dim;
+    c->in = alloc_floats(nd);
+    c->gamma = alloc_floats(dim);
+    c->beta = alloc_floats(dim);
+    c->out = alloc_floats(nd);
+    c->mean = alloc_floats(n);
+    c->rstd = alloc_floats(n);
+    c->lw = alloc_floats(nd);
+    /* Rows with different offsets and spreads, so mean and variance both matter. */
+    for (int i = 0; i < n; i++)
+        fill_normal(c->in + (size_t)i * dim, dim, (float)(i % 3) * 2.0f - 2.0f,
+                    0.5f + 0.5f * (float)(i % 4), &r);
+    fill_normal(c->gamma, dim, 1.0f, 0.3f, &r);
+    fill_normal(c->beta, dim, 0.0f, 0.5f, &r);
+    fill_uniform(c->lw, nd, -1, 1, &r);
+}
+
+static void ln_teardown(ln_ctx *c)
+{
+    free(c->in);
+    free(c->gamma);
+    free(c->beta);
+    free(c->out);
+    free(c->mean);
+    free(c->rstd);
+    free(c->lw);
+}
+
+static void test_layernorm_normalises(void **state)
+{
+    (void)state;
+    ln_ctx c;
+    ln_setup(&c, 6, 768, 1e-12f, 21);
+    for (int i = 0; i < c.dim; i++) {
+        c.gamma[i] = 1.0f;
+        c.beta[i] = 0.0f;
+    }
+    ln_loss(&c);
+    for (int r = 0; r < c.n; r++) {
+        const float *y = c.out + (size_t)r * c.dim;
+        double m = 0.0, v = 0.0;
+        for (int i = 0; i < c.dim; i++)
+            m += y[i];
+        m /= c.dim;
+        for (int i = 0; i < c.dim; i++)
+            v += (y[i] - m) * (y[i] - m);
+        v /= c.dim;
+        assert_close("normalised mean", m, 0.0, 1e-6);
+        assert_close("normalised variance", v, 1.0, 1e-5);
+    }
+    ln_teardown(&c);
+}
+
+/* The accumulation-precision decision in layernorm.c, checked: at dim 768,
+ * even for a row whose mean is 100 times its spread, the float result stays
+ * within a few ulps of a double-precision LayerNorm. */
+static void test_layernorm_matches_double(void **state)
+{
+    (void)state;
+    ln_ctx c;
+    ln_setup(&c, 8, 768, 1e-12f, 22);
+    /* A large common offset stresses the variance computation. */
+    for (int i = 0; i < c.dim; i++)
+        c.in[i] += 50.0f;
+    ln_loss(&c);
+    double worst = 0.0;
+    for (int r = 0; r < c.n; r++) {
+        const float *x = c.in + (size_t)r * c.dim;
+        double m = 0.0, v = 0.0;
+        for (int i = 0; i < c.dim; i++)
+            m += x[i];
+        m /= c.dim;
+        for (int i = 0; i < c.dim; i++)
+            v += (x[i] - m) * (x[i] - m);
+        v /= c.dim;
+        double rs = 1.0 / sqrt(v + c.eps);
+        assert_close("saved mean", c.mean[r], m, 1e-6 * (1.0 + fabs(m)));
+        assert_close("saved rstd", c.rstd[r], rs, 1e-6 * rs);
+        for (int i = 0; i < c.dim; i++) {
+            double ref = (x[i] - m) * rs * c.gamma[i] + c.beta[i];
+            double err = fabs(c.out[(size_t)r * c.dim + i] - ref);
+            worst = err > worst ? err : worst;
+        }
+    }
+    print_message("# layernorm dim 768 vs double: max abs error %.2e\n", worst);
+    /* Outputs reach ~8 here (ulp 9.5e-7); a float-only mean would give ~3e-5
+     * on the offset row. */
+    assert_true(worst <= 3e-6);
+    ln_teardown(&c);
+}
+
+static void test_layernorm_grad(void **state)
+{
+    (void)state;
+    ln_ctx c;
+    /* dim 19: two 8-wide blocks plus a scalar tail. */
+    ln_setup(&c, 4, 19, 1e-5f, 23);
+    const size_t nd = (size_t)c.n * c.dim;
+    float *din = alloc_floats(nd), *dg = alloc_floats(c.dim), *dbt = alloc_floats(c.dim);
+    ln_loss(&c);
+    mtb_layernorm_backward(din, dg, dbt, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
+    check_grad("layernorm.in", c.in, din, nd, ln_loss, &c);
+    check_grad("layernorm.gamma", c.gamma, dg, c.dim, ln_loss, &c);
+    check_grad("layernorm.beta", c.beta, dbt, c.dim, ln_loss, &c);
+    free(din);
+    free(dg);
+    free(dbt);
+    ln_teardown(&c);
+}
+
+static void test_layernorm_backward_accumulates(void **state)
+{
+    (void)state;
+    ln_ctx c;
+    ln_setup(&c, 5, 40, 1e-12f, 24);
+    const size_t nd = (size_t)c.n * c.dim;
+    float *din1 = alloc_floats(nd), *dg1 = alloc_floats(c.dim), *db1 = alloc_floats(c.dim);
+    float *din2 = alloc_floats(nd), *dg2 = alloc_floats(c.dim), *db2 = alloc_floats(c.dim);
+    ln_loss(&c);
+    mtb_layernorm_backward(din1, dg1, db1, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
+    for (int rep = 0; rep < 2; rep++)
+        mtb_layernorm_backward(din2, dg2, db2, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
+    assert_doubled(din1, din2, nd, 1e-6);
+    assert_doubled(dg1, dg2, c.dim, 1e-6);
+    assert_doubled(db1, db2, c.dim, 1e-6);
+
+    float *din3 = alloc_floats(nd), *dg3 = alloc_floats(c.dim);
+    mtb_layernorm_backward(din3, NULL, NULL, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
+    mtb_layernorm_backward(NULL, dg3, NULL, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
+    assert_memory_equal(din1, din3, nd * sizeof(float));
+    assert_memory_equal(dg1, dg3, c.dim * sizeof(float));
+    free(din1);
+    free(dg1);
+    free(db1);
+    free(din2);
+    free(dg2);
+    free(db2);
+    free(din3);
+    free(dg3);
+    ln_teardown(&c);
+}
+
+/* -------------------------------------------------------------- activations */
+
+static void test_gelu_values(void **state)
+{
+    (void)state;
+    static const struct {
+        float x;
+        double y;
+    } cases[] = {
+        {1.0f, 0.8413447460685429},   {-1.0f, -0.15865525393145707},
+        {0.0f, 0.0},                  {0.5f, 0.34573123063700656},
+        {2.0f, 1.9544997361036416},   {-3.0f, -0.00404969409489031},
+        {-0.25f, -0.10032341857926907}, {4.0f, 3.9998733150326675},
+    };
+    const size_t n = sizeof cases / sizeof cases[0];
+    float x[8], y[8];
+    for (size_t i = 0; i < n; i++)
+        x[i] = cases[i].x;
+    mtb_gelu_forward(y, x, n);
+    for (size_t i = 0; i < n; i++)
+        /* A few ulps relative, plus 2e-7 absolute for the cancellation in
+         * 1 + erf(x) at negative x, which the erf form has by definition. */
+        assert_close("gelu", y[i], cases[i].y, 2e-7 + 4 * FLT_EPSILON * fabs(cases[i].y));
+}
+
+static void test_tanh_values(void **state)
+{
+    (void)state;
+    float x[7] = {-5.0f, -1.0f, -0.3f, 0.0f, 0.2f, 1.5f, 10.0f}, y[7];
+    mtb_tanh_forward(y, x, 7);
+    for (int i = 0; i < 7; i++)
+        assert_close("tanh", y[i], tanh((double)x[i]), 2 * FLT_EPSILON * fabs(tanh(x[i])) + 1e-9);
+}
+
+typedef struct {
+    int kind; /* 0 gelu, 1 tanh, 2 dropout */
+    size_t n;
+    float p;
+    uint64_t seed;
+    float *in, *out, *scale, *lw;
+} act_ctx;
+
+static double act_loss(void *ptr)
+{
+    act_ctx *c = ptr;
+    if (c->kind == 0) {
+        mtb_gelu_forward(c->out, c->in, c->n);
+    } else if (c->kind == 1) {
+        mtb_tanh_forward(c->out, c->in, c->n);
+    } else {
+        /* Reseeding replays the same mask at every evaluation. */
+        mtb_rng r;
+        mtb_rng_seed(&r, c->seed);
+        mtb_dropout_forward(c->out, c->scale, c->in, c->n, c->p, &r);
+    }
+    return weighted_sum(c->out, c->lw, c->n);
+}
+
+static void act_setup(act_ctx *c, int kind, size_t n, uint64_t seed)
+{
+    mtb_rng r;
+    mtb_rng_seed(&r, seed);
+    c->kind = kind;
+    c->n = n;
+    c->p = 0.3f;
+    c->seed = seed + 1000;
+    c->in = alloc_floats(n);
+    c->out = alloc_floats(n);
+    c->scale = alloc_floats(n);
+    c->lw = alloc_floats(n);
+    fill_uniform(c->in, n, -4, 4, &r);
+    fill_uniform(c->lw, n, -1, 1, &r);
+}
+
+static void act_teardown(act_ctx *c)
+{
+    free(c->in);
+    free(c->out);
+    free(c->scale);
+    free(c->lw);
+}
+
+static void act_backward(act_ctx *c, float *din)
+{
+    act_loss(c);
+    if (c->kind == 0)
+        mtb_gelu_backward(din, c->lw, c->in, c->n);
+    else if (c->kind == 1)
+        mtb_tanh_backward(din, c->lw, c->out, c->n);
+    else
+        mtb_dropout_backward(din, c->lw, c->scale, c->n);
+}
+
+static void test_activation_grads(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"gelu.in", "tanh.in", "dropout.in"};
+    for (int kind = 0; kind < 3; kind++) {
+        act_ctx c;
+        act_setup(&c, kind, 64, 30 + kind);
+        float *din = alloc_floats(c.n);
+        act_backward(&c, din);
+        check_grad(names[kind], c.in, din, c.n, act_loss, &c);
+
+        /* Backward accumulates: exactly twice after a second call. */
+        float *din2 = alloc_floats(c.n);
+        act_backward(&c, din2);
+        act_backward(&c, din2);
+        assert_doubled(din, din2, c.n, 0.0);
+        free(din);
+        free(din2);
+        act_teardown(&c);
+    }
+}
+
+static void test_dropout_p0_is_identity(void **state)
+{
+    (void)state;
+    act_ctx c;
+    act_setup(&c, 2, 1000, 40);
+    mtb_rng r, before;
+    mtb_rng_seed(&r, 5);
+    before = r;
+    for (size_t i = 0; i < c.n; i++)
+        c.scale[i] = -1.0f;
+    mtb_dropout_forward(c.out, c.scale, c.in, c.n, 0.0f, &r);
+    assert_memory_equal(c.out, c.in, c.n * sizeof(float));
+    for (size_t i = 0; i < c.n; i++)
+        assert_true(c.scale[i] == 1.0f);
+    /* No random numbers consumed. */
+    assert_memory_equal(r.s, before.s, sizeof r.s);
+
+    /* scale may be NULL at p == 0, and backward then passes dout through. */
+    memset(c.out, 0, c.n * sizeof(float));
+    mtb_dropout_forward(c.out, NULL, c.in, c.n, 0.0f, &r);
+    assert_memory_equal(c.out, c.in, c.n * sizeof(float));
+    float *din = alloc_floats(c.n);
+    mtb_dropout_backward(din, c.lw, NULL, c.n);
+    assert_memory_equal(din, c.lw, c.n * sizeof(float));
+    free(din);
+    act_teardown(&c);
+}
+
+static void test_dropout_half(void **state)
+{
+    (void)state;
+    const size_t n = 10000;
+    act_ctx c;
+    act_setup(&c, 2, n, 41);
+    mtb_rng r;
+    mtb_rng_seed(&r, 1234);
+    mtb_dropout_forward(c.out, c.scale, c.in, n, 0.5f, &r);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(c.scale[i] == 0.0f || c.scale[i] == 2.0f);
+        assert_true(c.out[i] == c.in[i] * c.scale[i]);
+        kept += c.scale[i] != 0.0f;
+    }
+    print_message("# dropout p=0.5: kept %zu of %zu\n", kept, n);
+    /* Binomial(10000, 0.5): sd 50, so 5 sd is +-250; and the seed fixes the
+     * exact count. */
+    assert_in_range(kept, 5000 - 250, 5000 + 250);
+    assert_int_equal(kept, 4969);
+
+    /* Same seed, same mask; a different seed, a different one. */
+    float *scale2 = alloc_floats(n), *out2 = alloc_floats(n);
+    mtb_rng_seed(&r, 1234);
+    mtb_dropout_forward(out2, scale2, c.in, n, 0.5f, &r);
+    assert_memory_equal(scale2, c.scale, n * sizeof(float));
+    mtb_rng_seed(&r, 1235);
+    mtb_dropout_forward(out2, scale2, c.in, n, 0.5f, &r);
+    assert_memory_not_equal(scale2, c.scale, n * sizeof(float));
+
+    /* Backward replays the mask. */
+    float *din = alloc_floats(n);
+    mtb_dropout_backward(din, c.lw, c.scale, n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(din[i] == c.lw[i] * c.scale[i]);
+
+    /* In place. */
+    memcpy(out2, c.in, n * sizeof(float));
+    mtb_rng_seed(&r, 1234);
+    mtb_dropout_forward(out2, scale2, out2, n, 0.5f, &r);
+    assert_memory_equal(out2, c.out, n * sizeof(float));
+
+    free(scale2);
+    free(out2);
+    free(din);
+    act_teardown(&c);
+}
+
+static void test_dropout_other_rates(void **state)
+{
+    (void)state;
+    const size_t n = 10000;
+    act_ctx c;
+    act_setup(&c, 2, n, 42);
+    mtb_rng r;
+    mtb_rng_seed(&r, 99);
+    const float p = 0.1f;
+    mtb_dropout_forward(c.out, c.scale, c.in, n, p, &r);
+    const float keep = 1.0f / (1.0f - p);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(c.scale[i] == 0.0f || c.scale[i] == keep);
+        kept += c.scale[i] != 0.0f;
+    }
+    /* Binomial(10000, 0.9): sd 30; 5 sd. */
+    assert_in_range(kept, 9000 - 150, 9000 + 150);
+
+    /* p = 1 drops everything and draws nothing. */
+    mtb_rng before = r;
+    mtb_dropout_forward(c.out, c.scale, c.in, n, 1.0f, &r);
+    for (size_t i = 0; i < n; i++)
+        assert_true(c.out[i] == 0.0f && c.scale[i] == 0.0f);
+    assert_memory_equal(r.s, before.s, sizeof r.s);
+    act_teardown(&c);
+}
+
+/* --------------------------------------------------------------- embeddings */
+
+enum { EV = 6, EP = 4, ETT = 2, EB = 2, ET = 3, EH = 5 };
+
+typedef struct {
+    int ids[EB * ET], types[EB * ET];
+    float wte[EV * EH], wpe[EP * EH], wtt[ETT * EH];
+    float out[EB * ET * EH], lw[EB * ET * EH];
+} emb_ctx;
+
+static double emb_loss(void *p)
+{
+    emb_ctx *c = p;
+    mtb_embeddings_forward(c->out, c->ids, c->types, EB, ET, EH, c->wte, c->wpe, c->wtt);
+    return weighted_sum(c->out, c->lw, EB * ET * EH);
+}
+
+/* exact: tables of small integers and halves, where every sum is exact in
+ * float (for the forward check); otherwise O(1) random values, as a finite
+ * difference needs outputs whose rounding is small next to the step. */
+static void emb_setup(emb_ctx *c, int exact)
+{
+    /* Word 3 and type 1 repeat, so the backward scatter must add; word 5 is
+     * never used and must get no gradient. */
+    static const int ids[EB * ET] = {1, 3, 2, 3, 3, 0};
+    static const int types[EB * ET] = {0, 0, 1, 0, 1, 1};
+    memcpy(c->ids, ids, sizeof ids);
+    memcpy(c->types, types, sizeof types);
+    mtb_rng r;
+    mtb_rng_seed(&r, 50);
+    fill_uniform(c->lw, EB * ET * EH, -1, 1, &r);
+    if (!exact) {
+        fill_normal(c->wte, EV * EH, 0, 1, &r);
+        fill_normal(c->wpe, EP * EH, 0, 1, &r);
+        fill_normal(c->wtt, ETT * EH, 0, 1, &r);
+        return;
+    }
+    for (int v = 0; v < EV; v++)
+        for (int i = 0; i < EH; i++)
+            c->wte[v * EH + i] = (float)(100 * v + i);
+    for (int t = 0; t < EP; t++)
+        for (int i = 0; i < EH; i++)
+            c->wpe[t * EH + i] = (float)(10 * t) + 0.5f * (float)i;
+    for (int y = 0; y < ETT; y++)
+        for (int i = 0; i < EH; i++)
+            c->wtt[y * EH + i] = (float)(1000 * y) + 0.25f * (float)i;
+}
+
+static void test_embeddings_forward(void **state)
+{
+    (void)state;
+    emb_ctx c;
+    emb_setup(&c, 1);
+    emb_loss(&c);
+    for (int b = 0; b < EB; b++)
+        for (int t = 0; t < ET; t++)
+            for (int i = 0; i < EH; i++) {
+                int tok = b * ET + t;
+                float want = (float)(100 * c.ids[tok] + i) + (float)(10 * t) + 0.5f * (float)i +
+                             (float)(1000 * c.types[tok]) + 0.25f * (float)i;
+                assert_true(c.out[tok * EH + i] == want);
+            }
+    /* Two entries by hand: b=0 t=2 (word 2, type 1) and b=1 t=1 (word 3, type 1),
+     * feature 4: 204 + (20 + 2) + (1000 + 1) and 304 + (10 + 2) + (1000 + 1). */
+    assert_true(c.out[(0 * ET + 2) * EH + 4] == 1227.0f);
+    assert_true(c.out[(1 * ET + 1) * EH + 4] == 1317.0f);
+}
+
+static void test_embeddings_grad(void **state)
+{
+    (void)state;
+    emb_ctx c;
+    emb_setup(&c, 0);
+    float dwte[EV * EH] = {0}, dwpe[EP * EH] = {0}, dwtt[ETT * EH] = {0};
+    emb_loss(&c);
+    mtb_embeddings_backward(dwte, dwpe, dwtt, c.lw, c.ids, c.types, EB, ET, EH);
+    for (int i = 0; i < EH; i++)
+        assert_true(dwte[5 * EH + i] == 0.0f);
+    /* Positions T..P-1 are beyond this batch. */
+    for (int i = (ET)*EH; i < EP * EH; i++)
+        assert_true(dwpe[i] == 0.0f);
+    check_grad("embeddings.wte", c.wte, dwte, EV * EH, emb_loss, &c);
+    check_grad("embeddings.wpe", c.wpe, dwpe, EP * EH, emb_loss, &c);
+    check_grad("embeddings.wtt", c.wtt, dwtt, ETT * EH, emb_loss, &c);
+
+    float twte[EV * EH] = {0}, twpe[EP * EH] = {0}, twtt[ETT * EH] = {0};
+    for (int rep = 0; rep < 2; rep++)
+        mtb_embeddings_backward(twte, twpe, twtt, c.lw, c.ids, c.types, EB, ET, EH);
+    /* Not bit-exact: a repeated id sums several rows, and (a+b)+a+b need not
+     * round like 2(a+b). */
+    assert_doubled(dwte, twte, EV * EH, 1e-6);
+    assert_doubled(dwpe, twpe, EP * EH, 1e-6);
+    assert_doubled(dwtt, twtt, ETT * EH, 1e-6);
+
+    /* NULL tables are skipped. */
+    float owte[EV * EH] = {0};
+    mtb_embeddings_backward(owte, NULL, NULL, c.lw, c.ids, c.types, EB, ET, EH);
+    assert_memory_equal(owte, dwte, sizeof owte);
+}
+
+/* ---------------------------------------------------------------- attention */
+
+typedef struct {
+    int B, T, H, NH;
+    const int *lengths;
+    float p;
+    uint64_t seed;
+    float *q, *k, *v, *out, *att, *att_scale, *lw;
+} att_ctx;
+
+static double att_loss(void *ptr)
+{
+    att_ctx *c = ptr;
+    mtb_rng r;
+    mtb_rng_seed(&r, c->seed);
+    mtb_attention_forward(c->out, c->att, c->p > 0 ? c->att_scale : NULL, c->q, c->k, c->v,
+                          c->lengths, c->B, c->T, c->H, c->NH, c->p, &r);
+    return weighted_sum(c->out, c->lw, (size_t)c->B * c->T * c->H);
+}
+
+static void att_setup(att_ctx *c, int B, int T, int H, int NH, const int *lengths, float p,
+                      uint64_t seed)
+{
+    mtb_rng r;
+    mtb_rng_seed(&r, seed);
+    c->B = B;
+    c->T = T;
+    c->H = H;
+    c->NH = NH;
+    c->lengths = lengths;
+    c->p = p;
+    c->seed = seed + 1;
+    const size_t nx = (size_t)B * T * H, na = (size_t)B * NH * T * T;
+    c->q = alloc_floats(nx);
+    c->k = alloc_floats(nx);
+    c->v = alloc_floats(nx);
+    c->out = alloc_floats(nx);
+    c->lw = alloc_floats(nx);
+    c->att = alloc_floats(na);
+    c->att_scale = alloc_floats(na);
+    fill_normal(c->q, nx, 0, 1, &r);
+    fill_normal(c->k, nx, 0, 1, &r);
+    fill_normal(c->v, nx, 0, 1, &r);
+    fill_uniform(c->lw, nx, -1, 1, &r);
+}
+
+static void att_teardown(att_ctx *c)
+{
+    free(c->q);
+    free(c->k);
+    free(c->v);
+    free(c->out);
+    free(c->lw);
+    free(c->att);
+    free(c->att_scale);
+}
+
+static void att_backward(att_ctx *c, float *dq, float *dk, float *dv)
+{
+    float *scratch = alloc_floats((size_t)c->T * c->T);
+    att_loss(c);
+    mtb_attention_backward(dq, dk, dv, scratch, c->lw, c->att, c->p > 0 ? c->att_scale : NULL,
+                           c->q, c->k, c->v, c->lengths, c->B, c->T, c->H, c->NH);
+    free(scratch);
+}
+
+/* Naive double-precision attention from the saved att/att_scale-independent
+ * definition; checks probabilities against att and the context against out.
+ * Rows of padding queries must be exactly zero. */
+static void att_check_against_naive(const att_ctx *c, int use_scale, double prob_tol,
+                                    double out_tol)
+{
+    const int B = c->B, T = c->T, H = c->H, NH = c->NH, D = H / NH;
+    double *srow = malloc((size_t)T * sizeof *srow);
+    assert_non_null(srow);
+    for (int b = 0; b < B; b++) {
+        const int L = c->lengths[b];
+        for (int h = 0; h < NH; h++) {
+            const float *P = c->att + ((size_t)b * NH + h) * T * T;
+            const float *S = c->att_scale + ((size_t)b * NH + h) * T * T;
+            /* Padding queries take no part: zero probabilities, zero context. */
+            for (int i = L; i < T; i++) {
+                for (int j = 0; j < T; j++)
+                    assert_true(P[(size_t)i * T + j] == 0.0f);
+                for (int d = 0; d < D; d++)
+                    assert_true(c->out[((size_t)b * T + i) * H + h * D + d] == 0.0f);
+            }
+            for (int i = 0; i < L; i++) {
+                double mx = -INFINITY, sum = 0.0;
+                for (int j = 0; j < L; j++) {
+                    double s = 0.0;
+                    for (int d = 0; d < D; d++)
+                        s += (double)c->q[((size_t)b * T + i) * H + h * D + d] *
+                             c->k[((size_t)b * T + j) * H + h * D + d];
+                    srow[j] = s / sqrt((double)D);
+                    mx = srow[j] > mx ? srow[j] : mx;
+                }
+                for (int j = 0; j < L; j++) {
+                    srow[j] = exp(srow[j] - mx);
+                    sum += srow[j];
+                }
+                double rowsum = 0.0;
+                for (int j = 0; j < T; j++) {
+                    float got = P[(size_t)i * T + j];
+                    if (j >= L) {
+                        /* Padded keys: exactly zero, not merely small. */
+                        assert_true(got == 0.0f);
+                        continue;
+                    }
+                    assert_close("attention prob", got, srow[j] / sum, prob_tol);
+                    rowsum += got;
+                }
+                assert_close("attention row sum", rowsum, 1.0, 1e-6);
+                for (int d = 0; d < D; d++) {
+                    double o = 0.0;
+                    for (int j = 0; j < L; j++) {
+                        double pj = P[(size_t)i * T + j];
+                        if (use_scale)
+                            pj *= S[(size_t)i * T + j];
+                        o += pj * c->v[((size_t)b * T + j) * H + h * D + d];
+                    }
+                    assert_close("attention out", c->out[((size_t)b * T + i) * H + h * D + d], o,
+                                 out_tol);
+                }
+            }
+        }
+    }
+    free(srow);
+}
+
+static const int att_lengths[2] = {5, 3};
+
+static void test_attention_forward(void **state)
+{
+    (void)state;
+    att_ctx c;
+    att_setup(&c, 2, 5, 8, 2, att_lengths, 0.0f, 60);
+    att_loss(&c);
+    att_check_against_naive(&c, 0, 1e-6, 1e-5);
+
+    /* A non-NULL att_scale with p = 0 is filled with ones, and the result is
+     * unchanged. */
+    float *out0 = alloc_floats((size_t)c.B * c.T * c.H);
+    memcpy(out0, c.out, (size_t)c.B * c.T * c.H * sizeof(float));
+    mtb_rng r;
+    mtb_rng_seed(&r, 1);
+    mtb_rng before = r;
+    mtb_attention_forward(c.out, c.att, c.att_scale, c.q, c.k, c.v, c.lengths, c.B, c.T, c.H,
+                          c.NH, 0.0f, &r);
+    for (size_t i = 0; i < (size_t)c.B * c.NH * c.T * c.T; i++)
+        assert_true(c.att_scale[i] == 1.0f);
+    assert_memory_equal(out0, c.out, (size_t)c.B * c.T * c.H * sizeof(float));
+    assert_memory_equal(r.s, before.s, sizeof r.s);
+    free(out0);
+    att_teardown(&c);
+}
+
+static void test_attention_dropout_forward(void **state)
+{
+    (void)state;
+    att_ctx c;
+    const float p = 0.25f;
+    att_setup(&c, 2, 5, 8, 2, att_lengths, p, 61);
+    att_loss(&c);
+    /* att keeps the probabilities before dropout; the context uses att * scale. */
+    att_check_against_naive(&c, 1, 1e-6, 1e-5);
+    size_t na = (size_t)c.B * c.NH * c.T * c.T, dropped = 0;
+    for (size_t i = 0; i < na; i++) {
+        assert_true(c.att_scale[i] == 0.0f || c.att_scale[i] == 1.0f / (1.0f - p));
+        dropped += c.att_scale[i] == 0.0f;
+    }
+    assert_true(dropped > 0 && dropped < na);
+    att_teardown(&c);
+}
+
+/* T = 130: T*T exceeds the forward's 16384-float dropout block, so the mask
+ * is drawn in two bands of rows.  The draws must still equal one dropout over
+ * each whole (T, T) matrix, whatever the lengths. */
+static void test_attention_dropout_long(void **state)
+{
+    (void)state;
+    static const int lengths[1] = {100};
+    att_ctx c;
+    const float p = 0.2f;
+    att_setup(&c, 1, 130, 8, 2, lengths, p, 62);
+    att_loss(&c);
+    const size_t na = (size_t)c.NH * c.T * c.T;
+    float *ones = alloc_floats(na), *tmp = alloc_floats(na), *ref = alloc_floats(na);
+    for (size_t i = 0; i < na; i++)
+        ones[i] = 1.0f;
+    mtb_rng r;
+    mtb_rng_seed(&r, c.seed);
+    mtb_dropout_forward(tmp, ref, ones, na, p, &r);
+    assert_memory_equal(ref, c.att_scale, na * sizeof(float));
+    att_check_against_naive(&c, 1, 1e-6, 1e-5);
+    free(ones);
+    free(tmp);
+    free(ref);
+    att_teardown(&c);
+}
+
+static void attention_grad_case(float p, uint64_t seed, const char *tag)
+{
+    att_ctx c;
+    att_setup(&c, 2, 5, 8, 2, att_lengths, p, seed);
+    const size_t nx = (size_t)c.B * c.T * c.H;
+    float *dq = alloc_floats(nx), *dk = alloc_floats(nx), *dv = alloc_floats(nx);
+    att_backward(&c, dq, dk, dv);
+
+    /* Padded keys and values of batch 1 (positions 3, 4) influence nothing. */
+    for (int t = c.lengths[1]; t < c.T; t++)
+        for (int i = 0; i < c.H; i++) {
+            size_t o = ((size_t)1 * c.T + t) * c.H + i;
+            assert_true(dk[o] == 0.0f && dv[o] == 0.0f);
+        }
+
+    char name[64];
+    snprintf(name, sizeof name, "attention%s.q", tag);
+    check_grad(name, c.q, dq, nx, att_loss, &c);
+    snprintf(name, sizeof name, "attention%s.k", tag);
+    check_grad(name, c.k, dk, nx, att_loss, &c);
+    snprintf(name, sizeof name, "attention%s.v", tag);
+    check_grad(name, c.v, dv, nx, att_loss, &c);
+    free(dq);
+    free(dk);
+    free(dv);
+    att_teardown(&c);
+}
+
+static void test_attention_grad(void **state)
+{
+    (void)state;
+    attention_grad_case(0.0f, 70, "");
+}
+
+static void test_attention_grad_dropout(void **state)
+{
+    (void)state;
+    attention_grad_case(0.3f, 71, "+drop");
+}
+
+static void test_attention_backward_accumulates(void **state)
+{
+    (void)state;
+    att_ctx c;
+    att_setup(&c, 2, 5, 8, 2, att_lengths, 0.2f, 72);
+    const size_t nx = (size_t)c.B * c.T * c.H;
+    float *dq1 = alloc_floats(nx), *dk1 = alloc_floats(nx), *dv1 = alloc_floats(nx);
+    float *dq2 = alloc_floats(nx), *dk2 = alloc_floats(nx), *dv2 = alloc_floats(nx);
+    att_backward(&c, dq1, dk1, dv1);
+    att_backward(&c, dq2, dk2, dv2);
+    att_backward(&c, dq2, dk2, dv2);
+    assert_doubled(dq1, dq2, nx, 1e-6);
+    assert_doubled(dk1, dk2, nx, 1e-6);
+    assert_doubled(dv1, dv2, nx, 1e-6);
+
+    /* Each gradient alone equals its part of the full call. */
+    float *dq3 = alloc_floats(nx), *dk3 = alloc_floats(nx), *dv3 = alloc_floats(nx);
+    att_backward(&c, dq3, NULL, NULL);
+    att_backward(&c, NULL, dk3, NULL);
+    att_backward(&c, NULL, NULL, dv3);
+    assert_memory_equal(dq1, dq3, nx * sizeof(float));
+    assert_memory_equal(dk1, dk3, nx * sizeof(float));
+    assert_memory_equal(dv1, dv3, nx * sizeof(float));
+    free(dq1);
+    free(dk1);
+    free(dv1);
+    free(dq2);
+    free(dk2);
+    free(dv2);
+    free(dq3);
+    free(dk3);
+    free(dv3);
+    att_teardown(&c);
+}
+
+/* ---------------------------------------------------------------------- main */
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rng_splitmix_seeding),
+        cmocka_unit_test(test_rng_xoshiro_reference),
+        cmocka_unit_test(test_rng_determinism),
+        cmocka_unit_test(test_rng_uniform),
+        cmocka_unit_test(test_rng_normal),
+        cmocka_unit_test(test_rng_below),
+        cmocka_unit_test(test_linear_forward_naive),
+        cmocka_unit_test(test_linear_grad),
+        cmocka_unit_test(test_linear_backward_accumulates),
+        cmocka_unit_test(test_layernorm_normalises),
+        cmocka_unit_test(test_layernorm_matches_double),
+        cmocka_unit_test(test_layernorm_grad),
+        cmocka_unit_test(test_layernorm_backward_accumulates),
+        cmocka_unit_test(test_gelu_values),
+        cmocka_unit_test(test_tanh_values),
+        cmocka_unit_test(test_activation_grads),
+        cmocka_unit_test(test_dropout_p0_is_identity),
+        cmocka_unit_test(test_dropout_half),
+        cmocka_unit_test(test_dropout_other_rates),
+        cmocka_unit_test(test_embeddings_forward),
+        cmocka_unit_test(test_embeddings_grad),
+        cmocka_unit_test(test_attention_forward),
+        cmocka_unit_test(test_attention_dropout_forward),
+        cmocka_unit_test(test_attention_dropout_long),
+        cmocka_unit_test(test_attention_grad),
+        cmocka_unit_test(test_attention_grad_dropout),
+        cmocka_unit_test(test_attention_backward_accumulates),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
