@@ -1,0 +1,36 @@
+/* BERT hyper-parameters, as found in a Hugging Face config.json. */
+#ifndef MTBERT_CONFIG_H
+#define MTBERT_CONFIG_H
+
+#include "mtbert/error.h"
+
+typedef struct mtb_config {
+    int vocab_size;
+    int hidden_size;
+    int num_layers;        /* num_hidden_layers */
+    int num_heads;         /* num_attention_heads */
+    int intermediate_size;
+    int max_position;      /* max_position_embeddings */
+    int type_vocab_size;
+    int pad_token_id;
+    float layer_norm_eps;
+    float hidden_dropout;    /* hidden_dropout_prob */
+    float attention_dropout; /* attention_probs_dropout_prob */
+    float initializer_range;
+} mtb_config;
+
+/* bert-base-uncased's values; callers override fields for smaller models. */
+void mtb_config_default(mtb_config *cfg);
+
+/* Checks internal consistency (hidden divisible by heads, positive sizes...). */
+int mtb_config_validate(const mtb_config *cfg, const char *origin, mtb_error *err);
+
+/* Reads a Hugging Face config.json.  Keys not listed in mtb_config are
+ * ignored; a key of the wrong type, or hidden_act other than "gelu", is an
+ * MTB_EINPUT error naming the file and key. */
+int mtb_config_load_json(mtb_config *cfg, const char *path, mtb_error *err);
+
+/* Writes config.json in Hugging Face's layout so transformers can read it. */
+int mtb_config_save_json(const mtb_config *cfg, const char *path, mtb_error *err);
+
+#endif
