@@ -9,12 +9,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "mtbert/bert.h"
 #include "mtbert/checkpoint.h"
 #include "mtbert/config.h"
+#include "mtbert/model_dir.h"
 #include "mtbert/safetensors.h"
 #include "mtbert/sentence.h"
 
@@ -327,6 +330,60 @@ static void test_dropout_gradient_finite_difference(void **state)
     mtb_bert_acts_free(&acts);
 }
 
+/* Saving a model folder and loading it back gives the same model; the
+ * folder it writes is the Hugging Face layout tests/reference/
+ * check_checkpoint.py loads into PyTorch.  Replacing a folder that is not a
+ * model is refused. */
+static void test_model_dir_round_trip(void **state)
+{
+    (void)state;
+    mtb_error err = {0};
+    mtb_bert m, back;
+    mtb_vocab *vocab, *vocab_back;
+    assert_int_equal(mtb_model_dir_load(fixture_path("tiny-bert"), &m, &vocab, &err), 0);
+
+    char dir[] = "/tmp/mtbert-test-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char out[512], path[600];
+    snprintf(out, sizeof out, "%s/saved", dir);
+    assert_int_equal(mtb_model_dir_save(out, &m, vocab, &err), 0);
+    /* a second save replaces the first */
+    assert_int_equal(mtb_model_dir_save(out, &m, vocab, &err), 0);
+    const char *keep = getenv("MTBERT_KEEP_SAVED_MODEL");
+    if (keep && *keep)
+        assert_int_equal(mtb_model_dir_save(keep, &m, vocab, &err), 0);
+
+    assert_int_equal(mtb_model_dir_load(out, &back, &vocab_back, &err), 0);
+    assert_int_equal(back.n_params, m.n_params);
+    assert_memory_equal(back.params, m.params, m.n_params * sizeof(float));
+    assert_int_equal(mtb_vocab_size(vocab_back), mtb_vocab_size(vocab));
+    for (int32_t i = 0; i < mtb_vocab_size(vocab); i++)
+        assert_string_equal(mtb_vocab_token(vocab_back, i), mtb_vocab_token(vocab, i));
+    assert_memory_equal(&back.cfg, &m.cfg, sizeof m.cfg);
+
+    /* A folder that is not a model is never replaced. */
+    snprintf(path, sizeof path, "%s/precious", dir);
+    assert_int_equal(mkdir(path, 0755), 0);
+    assert_int_equal(mtb_model_dir_save(path, &m, vocab, &err), MTB_EINPUT);
+    assert_non_null(strstr(err.msg, "not a model folder"));
+
+    /* Clean up. */
+    static const char *files[] = {"config.json", "vocab.txt", "model.safetensors"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", out, files[i]);
+        assert_int_equal(unlink(path), 0);
+    }
+    rmdir(out);
+    snprintf(path, sizeof path, "%s/precious", dir);
+    rmdir(path);
+    assert_int_equal(rmdir(dir), 0); /* nothing else (no temporary folder) was left */
+
+    mtb_bert_free(&m);
+    mtb_bert_free(&back);
+    mtb_vocab_free(vocab);
+    mtb_vocab_free(vocab_back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -335,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_rows_independent_of_batch),
         cmocka_unit_test(test_training_acts_equal_inference),
         cmocka_unit_test(test_dropout_gradient_finite_difference),
+        cmocka_unit_test(test_model_dir_round_trip),
     };
     return cmocka_run_group_tests_name("encoder", tests, setup, teardown);
 }
