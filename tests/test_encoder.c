@@ -346,12 +346,12 @@ static void test_model_dir_round_trip(void **state)
     assert_non_null(mkdtemp(dir));
     char out[512], path[600];
     snprintf(out, sizeof out, "%s/saved", dir);
-    assert_int_equal(mtb_model_dir_save(out, &m, vocab, &err), 0);
+    assert_int_equal(mtb_model_dir_save(out, &m, vocab, NULL, NULL, &err), 0);
     /* a second save replaces the first */
-    assert_int_equal(mtb_model_dir_save(out, &m, vocab, &err), 0);
+    assert_int_equal(mtb_model_dir_save(out, &m, vocab, NULL, NULL, &err), 0);
     const char *keep = getenv("MTBERT_KEEP_SAVED_MODEL");
     if (keep && *keep)
-        assert_int_equal(mtb_model_dir_save(keep, &m, vocab, &err), 0);
+        assert_int_equal(mtb_model_dir_save(keep, &m, vocab, NULL, NULL, &err), 0);
 
     assert_int_equal(mtb_model_dir_load(out, &back, &vocab_back, &err), 0);
     assert_int_equal(back.n_params, m.n_params);
@@ -364,7 +364,7 @@ static void test_model_dir_round_trip(void **state)
     /* A folder that is not a model is never replaced. */
     snprintf(path, sizeof path, "%s/precious", dir);
     assert_int_equal(mkdir(path, 0755), 0);
-    assert_int_equal(mtb_model_dir_save(path, &m, vocab, &err), MTB_EINPUT);
+    assert_int_equal(mtb_model_dir_save(path, &m, vocab, NULL, NULL, &err), MTB_EINPUT);
     assert_non_null(strstr(err.msg, "not a model folder"));
 
     /* Clean up. */

@@ -25,6 +25,8 @@ const char *mtb_task_name(mtb_task task);
 /* Parses "sst", "para" or "sts"; -1 otherwise. */
 int mtb_task_parse(const char *name);
 
+/* Each string is its own malloc block, owned by the dataset that holds the
+ * example (mtb_dataset_free frees them; mtb_dataset_split moves them). */
 typedef struct mtb_example {
     char *id;     /* the id column; NULL when the file has none */
     char *text_a; /* sentence (SST) or sentence1 */
@@ -37,7 +39,7 @@ typedef struct mtb_dataset {
     mtb_task task;
     mtb_example *ex;
     size_t n, cap;
-    bool labelled;  /* every example has a label */
+    bool labelled;  /* every example has a label (every file loaded had the label column) */
     size_t dropped; /* rows skipped because their label was empty (Quora only) */
     char *path;     /* first file loaded, for messages */
 } mtb_dataset;
@@ -54,7 +56,9 @@ int mtb_dataset_load(mtb_dataset *ds, const char *path, bool want_labels, mtb_er
 
 /* Moves a seeded random fraction (0 < frac < 1, at least one example) of
  * train into val (which must be empty), keeping file order within each.  The
- * same seed and data always give the same split. */
+ * same seed and data always give the same split.  round(frac * n) examples
+ * move, clamped to 1..n-1 (train needs at least 2); val takes train's task,
+ * labelled flag and path. */
 int mtb_dataset_split(mtb_dataset *train, mtb_dataset *val, double frac, uint64_t seed,
                       mtb_error *err);
 

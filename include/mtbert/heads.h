@@ -6,9 +6,9 @@
  *  paraphrase: logit  = w . dropout(u) + b, w (1, H); mean BCE with logits
  *  similarity: pred   = 5 relu(cos(u, v));           mean squared error
  *
- * cos(u, v) = u.v / sqrt(max(|u|^2 |v|^2, 1e-16)), as torch's
- * cosine_similarity with eps 1e-8.  Backward functions ADD into their
- * d* outputs, like the ops in ops.h. */
+ * cos(u, v) = u.v / sqrt(max(|u|^2, 1e-16) max(|v|^2, 1e-16)), as torch
+ * 1.13's cosine_similarity with eps 1e-8 (each squared norm clamped on its
+ * own).  Backward functions ADD into their d* outputs, like the ops in ops.h. */
 #ifndef MTBERT_HEADS_H
 #define MTBERT_HEADS_H
 

@@ -18,8 +18,13 @@ int mtb_vocab_save(const mtb_vocab *vocab, const char *path, mtb_error *err);
 
 /* Writes config.json, vocab.txt and model.safetensors into DIR.  The files
  * go to a sibling temporary folder first, which then replaces DIR, so an
- * interrupted save never leaves a half-written model behind. */
+ * interrupted save never leaves a half-written model behind.  extra, when
+ * not NULL, writes further files into the temporary folder first. */
+typedef int (*mtb_dir_writer_fn)(const char *tmp_dir, void *ctx, mtb_error *err);
 int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *vocab,
-                       mtb_error *err);
+                       mtb_dir_writer_fn extra, void *ctx, mtb_error *err);
+
+/* dir + "/" + file into out (cap bytes); false when it does not fit. */
+bool mtb_path_join(char *out, size_t cap, const char *dir, const char *file);
 
 #endif

@@ -13,6 +13,10 @@ typedef struct command {
 static const command commands[] = {
     {"tokenize", cmd_tokenize, "print the WordPiece ids of texts"},
     {"encode", cmd_encode, "print sentence encodings from a BERT checkpoint"},
+    {"train", cmd_train, "fine-tune on SST, Quora and STS (sum, PCGrad or one task)"},
+    {"eval", cmd_eval, "accuracy and correlation of a trained model on dev files"},
+    {"predict", cmd_predict, "write the course's prediction files for test splits"},
+    {"bench", cmd_bench, "time training steps on a synthetic workload"},
 };
 
 static void usage(FILE *out)

@@ -12,7 +12,7 @@
 #include "mtbert/config.h"
 
 /* dir + "/" + file; false when it does not fit (the path is then unusable). */
-static bool join(char *out, size_t cap, const char *dir, const char *file)
+bool mtb_path_join(char *out, size_t cap, const char *dir, const char *file)
 {
     size_t n = strlen(dir);
     int w = snprintf(out, cap, "%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", file);
@@ -36,13 +36,13 @@ int mtb_model_dir_load(const char *dir, mtb_bert *model, mtb_vocab **vocab, mtb_
                              "%s: not a folder (expected config.json, vocab.txt and "
                              "model.safetensors inside)",
                              dir);
-    if (!join(config_path, sizeof config_path, dir, "config.json") ||
-        !join(vocab_path, sizeof vocab_path, dir, "vocab.txt") ||
-        !join(weights_path, sizeof weights_path, dir, "model.safetensors"))
+    if (!mtb_path_join(config_path, sizeof config_path, dir, "config.json") ||
+        !mtb_path_join(vocab_path, sizeof vocab_path, dir, "vocab.txt") ||
+        !mtb_path_join(weights_path, sizeof weights_path, dir, "model.safetensors"))
         return mtb_error_set(err, MTB_EINPUT, "%.200s...: path too long", dir);
     if (!file_exists(weights_path)) {
         char bin[4096];
-        if (join(bin, sizeof bin, dir, "pytorch_model.bin") && file_exists(bin))
+        if (mtb_path_join(bin, sizeof bin, dir, "pytorch_model.bin") && file_exists(bin))
             return mtb_error_set(err, MTB_EINPUT,
                                  "%s: only pytorch_model.bin is present; mtbert reads "
                                  "model.safetensors (see data/README.md to convert it)",
@@ -107,7 +107,7 @@ static void remove_tree_files(const char *dir)
     char path[4096];
     while ((e = readdir(d)) != NULL) {
         struct stat st;
-        if (join(path, sizeof path, dir, e->d_name) && lstat(path, &st) == 0 &&
+        if (mtb_path_join(path, sizeof path, dir, e->d_name) && lstat(path, &st) == 0 &&
             S_ISREG(st.st_mode))
             unlink(path);
     }
@@ -116,7 +116,7 @@ static void remove_tree_files(const char *dir)
 }
 
 int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *vocab,
-                       mtb_error *err)
+                       mtb_dir_writer_fn extra, void *ctx, mtb_error *err)
 {
     char tmp[4096], old[4096], path[4096];
     size_t n = strlen(dir);
@@ -129,14 +129,16 @@ int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *
         return mtb_error_set(err, MTB_EFAIL, "%s: %s", tmp, strerror(errno));
 
     int rc = MTB_OK;
-    if (!join(path, sizeof path, tmp, "config.json"))
+    if (!mtb_path_join(path, sizeof path, tmp, "config.json"))
         rc = mtb_error_set(err, MTB_EINPUT, "%.200s...: path too long", dir);
     if (!rc)
         rc = mtb_config_save_json(&model->cfg, path, err);
-    if (!rc && join(path, sizeof path, tmp, "vocab.txt"))
+    if (!rc && mtb_path_join(path, sizeof path, tmp, "vocab.txt"))
         rc = mtb_vocab_save(vocab, path, err);
-    if (!rc && join(path, sizeof path, tmp, "model.safetensors"))
+    if (!rc && mtb_path_join(path, sizeof path, tmp, "model.safetensors"))
         rc = mtb_checkpoint_save_weights(model, path, err);
+    if (!rc && extra)
+        rc = extra(tmp, ctx, err);
     if (rc) {
         remove_tree_files(tmp);
         return rc;
@@ -150,7 +152,7 @@ int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *
     bool had_old = stat(target, &st) == 0;
     if (had_old) {
         char marker[4096];
-        if (!S_ISDIR(st.st_mode) || !join(marker, sizeof marker, target, "config.json") ||
+        if (!S_ISDIR(st.st_mode) || !mtb_path_join(marker, sizeof marker, target, "config.json") ||
             !file_exists(marker)) {
             remove_tree_files(tmp);
             return mtb_error_set(err, MTB_EINPUT,

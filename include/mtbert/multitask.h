@@ -1,0 +1,83 @@
+/* The minBERT multitask model: one BERT encoder, three task heads.
+ *
+ * A task's forward pass encodes its batch (one sequence per SST example,
+ * one "[CLS] a [SEP] b [SEP]" sequence per paraphrase pair, two separate
+ * sequences per similarity pair), pools it into sentence encodings and
+ * applies the head; its backward pass adds that task's gradient into the
+ * encoder's and the heads' gradient buffers. */
+#ifndef MTBERT_MULTITASK_H
+#define MTBERT_MULTITASK_H
+
+#include <stdbool.h>
+
+#include "mtbert/bert.h"
+#include "mtbert/data.h"
+#include "mtbert/heads.h"
+#include "mtbert/model_dir.h"
+#include "mtbert/sentence.h"
+#include "mtbert/tokenizer.h"
+
+typedef struct mtb_multitask {
+    mtb_bert bert;
+    mtb_heads heads;
+    mtb_vocab *vocab;
+    mtb_pooling pooling; /* cls or mean (pooler also works) */
+    float head_dropout;  /* dropout before the sentiment and paraphrase heads */
+} mtb_multitask;
+
+/* A fresh model: encoder and heads initialised from rng. */
+int mtb_multitask_init_random(mtb_multitask *mt, const mtb_config *cfg, mtb_vocab *vocab,
+                              mtb_pooling pooling, float head_dropout, mtb_rng *rng,
+                              mtb_error *err);
+/* Loads DIR: a Hugging Face BERT folder (heads start random from rng) or an
+ * mtbert checkpoint (heads.safetensors and mtbert.json present: heads,
+ * pooling and dropout are restored; the pooling/dropout arguments are then
+ * only defaults for fields the checkpoint lacks). *has_heads tells which. */
+int mtb_multitask_load(mtb_multitask *mt, const char *dir, mtb_pooling pooling,
+                       float head_dropout, mtb_rng *rng, bool *has_heads, mtb_error *err);
+/* Writes DIR: the encoder in Hugging Face layout (config.json, vocab.txt,
+ * model.safetensors), heads.safetensors and mtbert.json.  extra_files
+ * (may be NULL) is called with the temporary folder before it replaces DIR,
+ * so a trainer can add its own state to the same atomic save. */
+int mtb_multitask_save(const mtb_multitask *mt, const char *dir, mtb_dir_writer_fn extra,
+                       void *ctx, mtb_error *err);
+void mtb_multitask_free(mtb_multitask *mt);
+
+/* One task's batch, already tokenized and padded.  For similarity, a and b
+ * are the two sentences; otherwise only a is used. */
+typedef struct mtb_task_batch {
+    mtb_task task;
+    mtb_batch a, b;
+    int *labels_int;   /* (B) SST classes */
+    float *labels;     /* (B) paraphrase 0/1 or similarity score */
+} mtb_task_batch;
+
+/* Buffers for one task step, sized once for the largest batch. */
+typedef struct mtb_task_ws {
+    int max_B, max_T;
+    mtb_bert_acts acts_a, acts_b;
+    mtb_head_ws head;
+    float *enc_a, *enc_b;   /* (B, H) */
+    float *denc_a, *denc_b; /* (B, H) */
+    float *dhidden;         /* (B, T, H) */
+    float *dpooled;         /* (B, H) */
+} mtb_task_ws;
+
+/* max_T bounds every sequence (pairs included). */
+int mtb_task_ws_init(mtb_task_ws *ws, const mtb_config *cfg, int max_B, int max_T,
+                     bool for_training, mtb_error *err);
+void mtb_task_ws_free(mtb_task_ws *ws);
+
+/* Forward (and, with backward, backward) of one task batch.  dropout turns
+ * the encoder's and the head's dropout on.  Returns the mean loss. */
+float mtb_multitask_step(mtb_multitask *mt, mtb_task_ws *ws, const mtb_task_batch *tb,
+                         bool dropout, bool backward, mtb_rng *rng);
+
+/* Inference outputs of the last mtb_multitask_step on ws (no labels needed):
+ * SST class probabilities (B, 5), paraphrase probability (B), similarity
+ * score (B) in [0, 5]. */
+void mtb_multitask_sst_probs(const mtb_task_ws *ws, float *probs);
+void mtb_multitask_para_probs(const mtb_task_ws *ws, float *probs);
+void mtb_multitask_sts_scores(const mtb_task_ws *ws, float *scores);
+
+#endif

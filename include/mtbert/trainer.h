@@ -1,0 +1,108 @@
+/* Multitask training: the step (single task, summed losses or PCGrad), the
+ * trainer thread that runs it, and its checkpoints.
+ *
+ * Front ends drive a trainer from another thread: they read its events
+ * (mtb_trainer_events), send requests (pause, resume, stop, save, evaluate,
+ * learning rate, mode) and, to score sentences while it trains, take the
+ * weights' read lock so they never see a half-applied update. */
+#ifndef MTBERT_TRAINER_H
+#define MTBERT_TRAINER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mtbert/adamw.h"
+#include "mtbert/batcher.h"
+#include "mtbert/data.h"
+#include "mtbert/events.h"
+#include "mtbert/multitask.h"
+#include "mtbert/pcgrad.h"
+
+typedef enum mtb_mode {
+    MTB_MODE_SINGLE, /* one task (Table 1 of the seed project) */
+    MTB_MODE_SUM,    /* sum of the task losses */
+    MTB_MODE_PCGRAD, /* projected conflicting gradients */
+} mtb_mode;
+
+/* "single:sst", "sum", "pcgrad", ... */
+int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task);
+const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t cap);
+
+typedef struct mtb_train_options {
+    mtb_mode mode;
+    mtb_task single_task;
+    bool use_task[MTB_N_TASKS]; /* tasks trained in the multitask modes */
+    int batch[MTB_N_TASKS];     /* examples per step and task */
+    int max_len;                /* tokens per sentence; a paraphrase pair gets twice as many */
+    int epochs;                 /* passes over the largest task; 0: max_steps decides */
+    long max_steps;             /* 0: no limit beyond epochs */
+    uint64_t seed;
+    long eval_every;            /* steps between evaluations; 0: only at the end */
+    int eval_batch;
+    bool dropout;               /* apply dropout while training */
+    bool fixed_task_order;      /* PCGrad visits tasks in ascending order (tests) */
+    mtb_adamw_hparams adamw;
+    char out_dir[4096];         /* saved to at the end and on stop; "" for nowhere */
+    char *run_json;             /* front end's own record, kept in trainer.json (owned) */
+} mtb_train_options;
+
+void mtb_train_options_defaults(mtb_train_options *opt);
+
+typedef struct mtb_trainer mtb_trainer;
+
+/* train[t] / dev[t] may be NULL.  The trainer tokenizes them and keeps
+ * pointers to mt, which it trains in place. */
+int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_options *opt,
+                       const mtb_dataset *const train[MTB_N_TASKS],
+                       const mtb_dataset *const dev[MTB_N_TASKS], mtb_error *err);
+void mtb_trainer_destroy(mtb_trainer *tr);
+
+/* Continues from a checkpoint folder written by a trainer with the same
+ * options and data: step, data order, random state and optimizer moments. */
+int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err);
+
+/* Reads the run record ("run" object of DIR/trainer.json) a front end
+ * stored; the caller frees it with free(). */
+int mtb_trainer_read_run_json(const char *dir, char **run_json, mtb_error *err);
+
+long mtb_trainer_step_count(const mtb_trainer *tr);
+long mtb_trainer_total_steps(const mtb_trainer *tr);
+long mtb_trainer_steps_per_epoch(const mtb_trainer *tr);
+const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task);
+
+/* ---- synchronous use (tests, bench) ---- */
+
+/* One training step on the given batches (tb[t] for each task the mode
+ * trains; the others are ignored) or, with tb == NULL, on the trainer's
+ * own data.  loss[t] receives each trained task's loss (NAN for the rest);
+ * stats (may be NULL) the conflict statistics of a multitask step. */
+int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float loss[MTB_N_TASKS],
+                     mtb_conflict_stats *stats);
+int mtb_trainer_evaluate(mtb_trainer *tr, mtb_eval_result *res, mtb_error *err);
+/* Writes a checkpoint (model, heads, optimizer and data-order state). */
+int mtb_trainer_save(mtb_trainer *tr, const char *dir, mtb_error *err);
+
+/* ---- the trainer thread ---- */
+
+int mtb_trainer_start(mtb_trainer *tr, mtb_error *err);
+/* Waits for the thread; returns its status (0 when training finished). */
+int mtb_trainer_join(mtb_trainer *tr);
+mtb_event_queue *mtb_trainer_events(mtb_trainer *tr);
+
+void mtb_trainer_pause(mtb_trainer *tr);
+void mtb_trainer_resume(mtb_trainer *tr);
+/* save: write a checkpoint to out_dir before exiting. */
+void mtb_trainer_stop(mtb_trainer *tr, bool save);
+/* dir NULL or "": the options' out_dir. */
+void mtb_trainer_request_save(mtb_trainer *tr, const char *dir);
+void mtb_trainer_request_eval(mtb_trainer *tr);
+void mtb_trainer_set_lr(mtb_trainer *tr, float lr);
+/* Switches between sum and pcgrad (multitask runs only); false if refused. */
+bool mtb_trainer_set_mode(mtb_trainer *tr, mtb_mode mode);
+bool mtb_trainer_is_paused(mtb_trainer *tr);
+
+/* Hold the read lock while running the model from another thread. */
+void mtb_trainer_read_lock(mtb_trainer *tr);
+void mtb_trainer_read_unlock(mtb_trainer *tr);
+
+#endif

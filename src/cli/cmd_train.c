@@ -1,0 +1,301 @@
+/* mtbert train: headless training with a progress display, a metrics file
+ * and a checkpoint on Ctrl-C. */
+#include <jansson.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "run_setup.h"
+
+static volatile sig_atomic_t got_signal;
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: mtbert train [OPTIONS]\n"
+            "\n"
+            "Fine-tunes one BERT encoder on sentiment (SST), paraphrase (Quora) and\n"
+            "similarity (STS) at once, headless.  On a terminal a progress line shows\n"
+            "steps/s, ETA and the latest losses; otherwise plain log lines.  Ctrl-C or\n"
+            "SIGTERM saves a checkpoint to --out and exits; --resume continues it.\n"
+            "\n");
+    run_config_print_options(out);
+    fprintf(out, "  -h, --help               show this help\n");
+}
+
+static json_t *real_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static void write_json_line(FILE *f, json_t *o)
+{
+    char *s = json_dumps(o, JSON_COMPACT);
+    if (s) {
+        fprintf(f, "%s\n", s);
+        free(s);
+    }
+    json_decref(o);
+}
+
+static void metrics_step(FILE *f, const mtb_event *ev)
+{
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        if (!ev->u.step.active[t])
+            continue;
+        json_t *o = json_object();
+        json_object_set_new(o, "step", json_integer(ev->step));
+        json_object_set_new(o, "task", json_string(mtb_task_name((mtb_task)t)));
+        json_object_set_new(o, "loss", real_or_null(ev->u.step.loss[t]));
+        json_object_set_new(o, "epoch", json_real(ev->epoch));
+        json_object_set_new(o, "lr", json_real(ev->u.step.lr));
+        json_object_set_new(o, "time", json_real(ev->elapsed));
+        write_json_line(f, o);
+    }
+}
+
+static void pair_name(const mtb_conflict_stats *cs, int p, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s-%s", mtb_task_name((mtb_task)cs->task[cs->pair[p][0]]),
+             mtb_task_name((mtb_task)cs->task[cs->pair[p][1]]));
+}
+
+static void metrics_conflict(FILE *f, const mtb_event *ev)
+{
+    const mtb_conflict_stats *cs = &ev->u.conflict;
+    json_t *c = json_object(), *norm = json_object(), *cos = json_object(),
+           *group = json_object(), *proj = json_object(), *change = json_object();
+    for (int i = 0; i < cs->n_tasks; i++) {
+        const char *ti = mtb_task_name((mtb_task)cs->task[i]);
+        json_object_set_new(norm, ti, real_or_null(cs->norm[i]));
+        json_object_set_new(change, ti, real_or_null(cs->change[i]));
+        for (int j = 0; j < cs->n_tasks; j++) {
+            if (i == j)
+                continue;
+            char key[32];
+            snprintf(key, sizeof key, "%s-%s", ti, mtb_task_name((mtb_task)cs->task[j]));
+            json_object_set_new(proj, key, json_boolean(cs->projected[i][j]));
+        }
+    }
+    for (int p = 0; p < cs->n_pairs; p++) {
+        char key[32];
+        pair_name(cs, p, key, sizeof key);
+        json_object_set_new(cos, key, real_or_null(cs->cos[p]));
+        json_t *g = json_array();
+        for (int k = 0; k < cs->n_groups; k++)
+            json_array_append_new(g, real_or_null(cs->group_cos[p][k]));
+        json_object_set_new(group, key, g);
+    }
+    json_object_set_new(c, "norm", norm);
+    json_object_set_new(c, "cos", cos);
+    json_object_set_new(c, "group_cos", group);
+    json_object_set_new(c, "projected", proj);
+    json_object_set_new(c, "change", change);
+    json_t *o = json_object();
+    json_object_set_new(o, "step", json_integer(ev->step));
+    json_object_set_new(o, "conflict", c);
+    write_json_line(f, o);
+}
+
+static void metrics_eval(FILE *f, const mtb_event *ev)
+{
+    const mtb_eval_result *r = &ev->u.eval;
+    json_t *e = json_object(), *loss = json_object();
+    json_object_set_new(e, "sst_acc", real_or_null(r->sst_acc));
+    json_object_set_new(e, "para_acc", real_or_null(r->para_acc));
+    json_object_set_new(e, "sts_corr", real_or_null(r->sts_corr));
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        if (r->has[t])
+            json_object_set_new(loss, mtb_task_name((mtb_task)t), real_or_null(r->loss[t]));
+    json_object_set_new(e, "loss", loss);
+    json_t *o = json_object();
+    json_object_set_new(o, "step", json_integer(ev->step));
+    json_object_set_new(o, "eval", e);
+    write_json_line(f, o);
+}
+
+static void format_duration(double s, char *buf, size_t cap)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, cap, "--");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60)
+        snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(buf, cap, "%lds", t);
+}
+
+static void losses_text(const mtb_event *ev, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int t = 0; t < MTB_N_TASKS && n < cap; t++)
+        if (ev->u.step.active[t])
+            n += (size_t)snprintf(buf + n, cap - n, " %s %.4f", mtb_task_name((mtb_task)t),
+                                  (double)ev->u.step.loss[t]);
+}
+
+static void show_progress(const mtb_event *ev, bool tty)
+{
+    char eta[32], losses[128];
+    double rate = ev->u.step.steps_per_sec;
+    format_duration(rate > 0 ? (double)(ev->total_steps - ev->step) / rate : NAN, eta, sizeof eta);
+    losses_text(ev, losses, sizeof losses);
+    if (tty) {
+        const int width = 24;
+        int filled = ev->total_steps ? (int)((double)ev->step / ev->total_steps * width) : 0;
+        char bar[32];
+        for (int i = 0; i < width; i++)
+            bar[i] = i < filled ? '#' : '.';
+        bar[width] = '\0';
+        fprintf(stderr, "\r\033[K[%s] %ld/%ld ep %.2f  %.2f steps/s  ETA %s |%s", bar, ev->step,
+                ev->total_steps, ev->epoch, rate, eta, losses);
+    } else {
+        fprintf(stderr, "step %ld/%ld epoch %.2f %.2f steps/s ETA %s |%s\n", ev->step,
+                ev->total_steps, ev->epoch, rate, eta, losses);
+    }
+    fflush(stderr);
+}
+
+static void print_eval(const mtb_event *ev, bool tty)
+{
+    const mtb_eval_result *r = &ev->u.eval;
+    if (tty)
+        fputs("\r\033[K", stderr);
+    fprintf(stderr, "eval at step %ld:", ev->step);
+    if (r->has[MTB_TASK_SST])
+        fprintf(stderr, " sst acc %.4f (loss %.4f)", r->sst_acc, r->loss[MTB_TASK_SST]);
+    if (r->has[MTB_TASK_PARA])
+        fprintf(stderr, " para acc %.4f (loss %.4f)", r->para_acc, r->loss[MTB_TASK_PARA]);
+    if (r->has[MTB_TASK_STS])
+        fprintf(stderr, " sts corr %.4f (loss %.4f)", r->sts_corr, r->loss[MTB_TASK_STS]);
+    fputc('\n', stderr);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    run_config rc;
+    run_config_defaults(&rc);
+    int status = run_config_parse(&rc, argc, argv, "train", usage);
+    if (status >= 0) {
+        run_config_free(&rc);
+        return status;
+    }
+    run_set_threads(rc.threads);
+
+    mtb_error err = {0};
+    run_state st;
+    if (run_setup(&rc, &st, stderr, &err)) {
+        status = cli_report(&err);
+        run_teardown(&st);
+        run_config_free(&rc);
+        return status;
+    }
+    FILE *metrics = NULL;
+    if (rc.metrics_path) {
+        metrics = fopen(rc.metrics_path, rc.resume_dir ? "a" : "w");
+        if (!metrics) {
+            fprintf(stderr, "mtbert: %s: cannot open for writing\n", rc.metrics_path);
+            run_teardown(&st);
+            run_config_free(&rc);
+            return CLI_FAIL;
+        }
+    }
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    const bool tty = isatty(STDERR_FILENO) && !rc.quiet;
+    mtb_trainer *tr = st.trainer;
+    if (mtb_trainer_start(tr, &err)) {
+        status = cli_report(&err);
+        goto done;
+    }
+    bool stop_sent = false, progress_shown = false;
+    int signal_seen = 0;
+    long log_every = mtb_trainer_total_steps(tr) / 50;
+    if (log_every < 1)
+        log_every = 1;
+    double last_draw = -1;
+    mtb_event ev;
+    for (;;) {
+        if (got_signal && !stop_sent) {
+            signal_seen = got_signal;
+            stop_sent = true;
+            mtb_trainer_stop(tr, true);
+            fprintf(stderr, "%s%s: stopping; saving a checkpoint to %s\n", tty ? "\r\033[K" : "",
+                    signal_seen == SIGINT ? "interrupted" : "terminated", rc.out_dir);
+        }
+        if (!mtb_event_queue_pop(mtb_trainer_events(tr), &ev, 200))
+            continue;
+        if (ev.type == MTB_EV_DONE) {
+            status = ev.u.done.status ? CLI_FAIL : CLI_OK;
+            break;
+        }
+        switch (ev.type) {
+        case MTB_EV_STEP:
+            if (metrics)
+                metrics_step(metrics, &ev);
+            if (!rc.quiet &&
+                ((tty && (ev.elapsed - last_draw >= 0.1 || ev.step == ev.total_steps)) ||
+                 (!tty && (ev.step % log_every == 0 || ev.step == ev.total_steps)))) {
+                show_progress(&ev, tty);
+                last_draw = ev.elapsed;
+                progress_shown = tty;
+            }
+            break;
+        case MTB_EV_CONFLICT:
+            if (metrics)
+                metrics_conflict(metrics, &ev);
+            break;
+        case MTB_EV_EVAL:
+            if (metrics)
+                metrics_eval(metrics, &ev);
+            print_eval(&ev, tty && progress_shown);
+            break;
+        case MTB_EV_LOG:
+            if (!rc.quiet)
+                fprintf(stderr, "%s%s\n", tty && progress_shown ? "\r\033[K" : "",
+                        ev.u.log.text);
+            break;
+        case MTB_EV_STATE:
+            if (ev.u.state.state == MTB_STATE_SAVED)
+                fprintf(stderr, "%ssaved %s at step %ld\n", tty && progress_shown ? "\r\033[K" : "",
+                        ev.u.state.detail, ev.step);
+            break;
+        default:
+            break;
+        }
+    }
+    if (mtb_trainer_join(tr) && status == CLI_OK)
+        status = CLI_FAIL;
+    if (tty && progress_shown)
+        fputc('\n', stderr);
+    if (signal_seen)
+        status = 128 + signal_seen;
+done:
+    if (metrics && fclose(metrics) != 0) {
+        fprintf(stderr, "mtbert: %s: write error\n", rc.metrics_path);
+        status = CLI_FAIL;
+    }
+    run_teardown(&st);
+    run_config_free(&rc);
+    return status;
+}

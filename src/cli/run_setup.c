@@ -1,0 +1,666 @@
+#include "run_setup.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "mtbert/model_dir.h"
+
+enum {
+    OPT_MODE = 1000, OPT_MODEL, OPT_CONFIG, OPT_VOCAB, OPT_POOLING, OPT_DROPOUT, OPT_LR,
+    OPT_WD, OPT_BATCH, OPT_SST_BATCH, OPT_PARA_BATCH, OPT_STS_BATCH, OPT_MAX_LEN, OPT_EPOCHS,
+    OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_VAL_SPLIT, OPT_SST_TRAIN, OPT_PARA_TRAIN,
+    OPT_STS_TRAIN, OPT_SST_DEV, OPT_PARA_DEV, OPT_STS_DEV, OPT_DATA_DIR, OPT_OUT, OPT_METRICS,
+    OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_HELP,
+};
+
+static const struct option run_options[] = {
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"vocab", required_argument, NULL, OPT_VOCAB},
+    {"pooling", required_argument, NULL, OPT_POOLING},
+    {"dropout", required_argument, NULL, OPT_DROPOUT},
+    {"lr", required_argument, NULL, OPT_LR},
+    {"weight-decay", required_argument, NULL, OPT_WD},
+    {"batch", required_argument, NULL, OPT_BATCH},
+    {"sst-batch", required_argument, NULL, OPT_SST_BATCH},
+    {"para-batch", required_argument, NULL, OPT_PARA_BATCH},
+    {"sts-batch", required_argument, NULL, OPT_STS_BATCH},
+    {"max-length", required_argument, NULL, OPT_MAX_LEN},
+    {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
+    {"val-split", required_argument, NULL, OPT_VAL_SPLIT},
+    {"sst-train", required_argument, NULL, OPT_SST_TRAIN},
+    {"para-train", required_argument, NULL, OPT_PARA_TRAIN},
+    {"sts-train", required_argument, NULL, OPT_STS_TRAIN},
+    {"sst-dev", required_argument, NULL, OPT_SST_DEV},
+    {"para-dev", required_argument, NULL, OPT_PARA_DEV},
+    {"sts-dev", required_argument, NULL, OPT_STS_DEV},
+    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+void run_config_print_options(FILE *out)
+{
+    fprintf(out,
+            "What to train:\n"
+            "      --mode MODE          pcgrad (default), sum, single:sst, single:para or\n"
+            "                           single:sts\n"
+            "      --sst-train FILE     SST training file (repeatable, like the others)\n"
+            "      --para-train FILE    Quora training file; repeat it to concatenate files\n"
+            "      --sts-train FILE     STS training file\n"
+            "      --sst-dev FILE, --para-dev FILE, --sts-dev FILE\n"
+            "                           validation files\n"
+            "      --data-dir DIR       take the course's file names from DIR (ids-sst-train.csv,\n"
+            "                           quora-train.csv, sts-train.csv and the -dev files)\n"
+            "      --val-split F        carve a seeded fraction F of each training set out as\n"
+            "                           validation data where no dev file is given\n"
+            "The model:\n"
+            "      --model DIR          start from a Hugging Face BERT folder or an mtbert\n"
+            "                           checkpoint\n"
+            "      --config NAME        or a fresh random model: tiny (2 layers, hidden 128),\n"
+            "                           mini (4/256), small (4/512), medium (8/512), base (12/768)\n"
+            "      --vocab FILE         vocab.txt of a fresh model\n"
+            "      --pooling cls|mean   sentence encoding (default cls)\n"
+            "      --dropout P          dropout before the heads (default 0.3)\n"
+            "How:\n"
+            "      --lr LR              AdamW learning rate (default 1e-5)\n"
+            "      --weight-decay W     AdamW decoupled weight decay (default 0)\n"
+            "      --batch N            examples per task and step (default 8)\n"
+            "      --sst-batch N, --para-batch N, --sts-batch N\n"
+            "                           per-task batch sizes\n"
+            "      --max-length N       tokens per sentence (default 128; pairs get 2N)\n"
+            "      --epochs N           passes over the largest task (default 1)\n"
+            "      --max-steps N        stop after N steps\n"
+            "      --seed N             random seed (default 11711)\n"
+            "      --eval-every N       evaluate every N steps (default: at the end)\n"
+            "      --threads N          compute threads (default: all cores)\n"
+            "Output:\n"
+            "      --out DIR            checkpoint folder (default runs/MODE-DATE-TIME)\n"
+            "      --metrics FILE       JSON lines: losses, conflict statistics, evaluations\n"
+            "      --resume DIR         continue the run saved in DIR\n"
+            "      --quiet              no progress display\n");
+}
+
+void run_config_defaults(run_config *rc)
+{
+    memset(rc, 0, sizeof *rc);
+    rc->dropout = 0.3;
+    rc->lr = 1e-5;
+    rc->weight_decay = 0.0;
+    rc->batch = 8;
+    rc->max_len = 128;
+    rc->epochs = 1;
+    rc->seed = 11711;
+}
+
+static void set_str(char **dst, const char *src)
+{
+    free(*dst);
+    *dst = src ? strdup(src) : NULL;
+}
+
+void run_config_free(run_config *rc)
+{
+    free(rc->mode);
+    free(rc->model_dir);
+    free(rc->config_name);
+    free(rc->vocab_path);
+    free(rc->pooling);
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        for (int i = 0; i < rc->n_train[t]; i++)
+            free(rc->train[t][i]);
+        for (int i = 0; i < rc->n_dev[t]; i++)
+            free(rc->dev[t][i]);
+    }
+    free(rc->data_dir);
+    free(rc->out_dir);
+    free(rc->metrics_path);
+    free(rc->resume_dir);
+    memset(rc, 0, sizeof *rc);
+}
+
+static bool add_file(char *list[RUN_MAX_FILES], int *n, const char *path)
+{
+    if (*n == RUN_MAX_FILES)
+        return false;
+    list[(*n)++] = strdup(path);
+    return true;
+}
+
+static bool parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* The run record kept in trainer.json, from which --resume rebuilds the
+ * options of the interrupted run. */
+static json_t *files_json(char *const *files, int n)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(a, json_string(files[i]));
+    return a;
+}
+
+static char *run_record(const run_config *rc)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "mode", json_string(rc->mode ? rc->mode : "pcgrad"));
+    if (rc->config_name)
+        json_object_set_new(o, "config", json_string(rc->config_name));
+    if (rc->vocab_path)
+        json_object_set_new(o, "vocab", json_string(rc->vocab_path));
+    json_object_set_new(o, "pooling", json_string(rc->pooling ? rc->pooling : "cls"));
+    json_object_set_new(o, "dropout", json_real(rc->dropout));
+    json_object_set_new(o, "lr", json_real(rc->lr));
+    json_object_set_new(o, "weight_decay", json_real(rc->weight_decay));
+    json_object_set_new(o, "val_split", json_real(rc->val_split));
+    json_object_set_new(o, "batch", json_integer(rc->batch));
+    json_t *tb = json_array();
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        json_array_append_new(tb, json_integer(rc->task_batch[t]));
+    json_object_set_new(o, "task_batch", tb);
+    json_object_set_new(o, "max_length", json_integer(rc->max_len));
+    json_object_set_new(o, "epochs", json_integer(rc->epochs));
+    json_object_set_new(o, "max_steps", json_integer(rc->max_steps));
+    json_object_set_new(o, "eval_every", json_integer(rc->eval_every));
+    char seed[32];
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)rc->seed);
+    json_object_set_new(o, "seed", json_string(seed));
+    json_t *train = json_object(), *dev = json_object();
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        json_object_set_new(train, mtb_task_name((mtb_task)t),
+                            files_json(rc->train[t], rc->n_train[t]));
+        json_object_set_new(dev, mtb_task_name((mtb_task)t), files_json(rc->dev[t], rc->n_dev[t]));
+    }
+    json_object_set_new(o, "train", train);
+    json_object_set_new(o, "dev", dev);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}
+
+static int apply_record(run_config *rc, const char *text, const char *dir)
+{
+    json_error_t jerr;
+    json_t *o = json_loads(text, 0, &jerr);
+    if (!o) {
+        fprintf(stderr, "mtbert: %s/trainer.json: unreadable run record\n", dir);
+        return CLI_USAGE;
+    }
+    const char *s;
+    if ((s = json_string_value(json_object_get(o, "mode"))))
+        set_str(&rc->mode, s);
+    if ((s = json_string_value(json_object_get(o, "config"))))
+        set_str(&rc->config_name, s);
+    if ((s = json_string_value(json_object_get(o, "vocab"))))
+        set_str(&rc->vocab_path, s);
+    if ((s = json_string_value(json_object_get(o, "pooling"))))
+        set_str(&rc->pooling, s);
+    if ((s = json_string_value(json_object_get(o, "seed"))))
+        rc->seed = strtoull(s, NULL, 10);
+    json_t *v;
+    if (json_is_number(v = json_object_get(o, "dropout")))
+        rc->dropout = json_number_value(v);
+    if (json_is_number(v = json_object_get(o, "lr")))
+        rc->lr = json_number_value(v);
+    if (json_is_number(v = json_object_get(o, "weight_decay")))
+        rc->weight_decay = json_number_value(v);
+    if (json_is_number(v = json_object_get(o, "val_split")))
+        rc->val_split = json_number_value(v);
+    if (json_is_integer(v = json_object_get(o, "batch")))
+        rc->batch = (int)json_integer_value(v);
+    json_t *tb = json_object_get(o, "task_batch");
+    for (int t = 0; t < MTB_N_TASKS && json_is_array(tb); t++)
+        rc->task_batch[t] = (int)json_integer_value(json_array_get(tb, (size_t)t));
+    if (json_is_integer(v = json_object_get(o, "max_length")))
+        rc->max_len = (int)json_integer_value(v);
+    if (json_is_integer(v = json_object_get(o, "epochs")))
+        rc->epochs = (int)json_integer_value(v);
+    if (json_is_integer(v = json_object_get(o, "max_steps")))
+        rc->max_steps = (long)json_integer_value(v);
+    if (json_is_integer(v = json_object_get(o, "eval_every")))
+        rc->eval_every = (long)json_integer_value(v);
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        json_t *a = json_object_get(json_object_get(o, "train"), mtb_task_name((mtb_task)t));
+        for (size_t i = 0; i < json_array_size(a); i++)
+            add_file(rc->train[t], &rc->n_train[t], json_string_value(json_array_get(a, i)));
+        a = json_object_get(json_object_get(o, "dev"), mtb_task_name((mtb_task)t));
+        for (size_t i = 0; i < json_array_size(a); i++)
+            add_file(rc->dev[t], &rc->n_dev[t], json_string_value(json_array_get(a, i)));
+    }
+    json_decref(o);
+    return -1;
+}
+
+/* Options a resumed run must keep: changing them would not continue it. */
+static bool defines_the_run(int opt)
+{
+    switch (opt) {
+    case OPT_SST_TRAIN: case OPT_PARA_TRAIN: case OPT_STS_TRAIN:
+    case OPT_SST_DEV: case OPT_PARA_DEV: case OPT_STS_DEV:
+    case OPT_DATA_DIR: case OPT_VAL_SPLIT: case OPT_MODE: case OPT_CONFIG: case OPT_VOCAB:
+    case OPT_POOLING: case OPT_SEED: case OPT_BATCH: case OPT_SST_BATCH: case OPT_PARA_BATCH:
+    case OPT_STS_BATCH: case OPT_MAX_LEN: case OPT_MODEL:
+        return true;
+    default:
+        return false;
+    }
+}
+
+int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
+                     void (*usage)(FILE *))
+{
+    /* --resume first: the saved run's options are the base the command
+     * line then adjusts (--max-steps, --epochs, --out, --metrics, ...). */
+    bool resuming = false;
+    for (int i = 1; i < argc; i++) {
+        const char *dir = NULL;
+        if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc)
+            dir = argv[i + 1];
+        else if (strncmp(argv[i], "--resume=", 9) == 0)
+            dir = argv[i] + 9;
+        if (!dir)
+            continue;
+        mtb_error err = {0};
+        char *record = NULL;
+        if (mtb_trainer_read_run_json(dir, &record, &err))
+            return cli_report(&err);
+        int st = record ? apply_record(rc, record, dir) : -1;
+        free(record);
+        if (st >= 0)
+            return st;
+        resuming = true;
+        break;
+    }
+
+    int c;
+    optind = 1;
+    int li = 0;
+    while ((c = getopt_long(argc, argv, "", run_options, &li)) != -1) {
+        long lv;
+        double dv;
+        if (resuming && defines_the_run(c))
+            return cli_usage_error(command, "--resume continues the saved run with its own data, "
+                                   "mode, model and batches; --%s cannot change them",
+                                   run_options[li].name);
+        switch (c) {
+        case OPT_MODE: {
+            mtb_mode m;
+            mtb_task t;
+            if (mtb_mode_parse(optarg, &m, &t))
+                return cli_usage_error(command, "--mode must be pcgrad, sum or single:TASK "
+                                       "(sst, para, sts), not '%s'", optarg);
+            set_str(&rc->mode, optarg);
+            break;
+        }
+        case OPT_MODEL: set_str(&rc->model_dir, optarg); break;
+        case OPT_CONFIG:
+            if (strcmp(optarg, "tiny") && strcmp(optarg, "mini") && strcmp(optarg, "small") &&
+                strcmp(optarg, "medium") && strcmp(optarg, "base"))
+                return cli_usage_error(command, "--config must be tiny, mini, small, medium or "
+                                       "base, not '%s'", optarg);
+            set_str(&rc->config_name, optarg);
+            break;
+        case OPT_VOCAB: set_str(&rc->vocab_path, optarg); break;
+        case OPT_POOLING:
+            if (strcmp(optarg, "cls") && strcmp(optarg, "mean"))
+                return cli_usage_error(command, "--pooling must be cls or mean, not '%s'", optarg);
+            set_str(&rc->pooling, optarg);
+            break;
+        case OPT_DROPOUT:
+            if (!parse_double(optarg, 0.0, 0.99, &dv))
+                return cli_usage_error(command, "--dropout must be a number in [0, 0.99], not '%s'",
+                                       optarg);
+            rc->dropout = dv;
+            break;
+        case OPT_LR:
+            if (!parse_double(optarg, 1e-12, 10.0, &dv))
+                return cli_usage_error(command, "--lr must be a positive number, not '%s'", optarg);
+            rc->lr = dv;
+            break;
+        case OPT_WD:
+            if (!parse_double(optarg, 0.0, 1.0, &dv))
+                return cli_usage_error(command, "--weight-decay must be in [0, 1], not '%s'",
+                                       optarg);
+            rc->weight_decay = dv;
+            break;
+        case OPT_BATCH:
+        case OPT_SST_BATCH:
+        case OPT_PARA_BATCH:
+        case OPT_STS_BATCH:
+            if (!parse_long(optarg, 1, 4096, &lv))
+                return cli_usage_error(command, "batch sizes must be integers in 1..4096, not '%s'",
+                                       optarg);
+            if (c == OPT_BATCH)
+                rc->batch = (int)lv;
+            else
+                rc->task_batch[c - OPT_SST_BATCH] = (int)lv;
+            break;
+        case OPT_MAX_LEN:
+            if (!parse_long(optarg, 4, 4096, &lv))
+                return cli_usage_error(command, "--max-length must be an integer in 4..4096, not "
+                                       "'%s'", optarg);
+            rc->max_len = (int)lv;
+            break;
+        case OPT_EPOCHS:
+            if (!parse_long(optarg, 0, 100000, &lv))
+                return cli_usage_error(command, "--epochs must be a non-negative integer, not '%s'",
+                                       optarg);
+            rc->epochs = (int)lv;
+            break;
+        case OPT_MAX_STEPS:
+            if (!parse_long(optarg, 0, 1L << 40, &lv))
+                return cli_usage_error(command, "--max-steps must be a non-negative integer, not "
+                                       "'%s'", optarg);
+            rc->max_steps = lv;
+            break;
+        case OPT_SEED:
+            if (!parse_long(optarg, 0, 1L << 62, &lv))
+                return cli_usage_error(command, "--seed must be a non-negative integer, not '%s'",
+                                       optarg);
+            rc->seed = (uint64_t)lv;
+            break;
+        case OPT_EVAL_EVERY:
+            if (!parse_long(optarg, 0, 1L << 40, &lv))
+                return cli_usage_error(command, "--eval-every must be a non-negative integer, not "
+                                       "'%s'", optarg);
+            rc->eval_every = lv;
+            break;
+        case OPT_VAL_SPLIT:
+            if (!parse_double(optarg, 0.0, 0.9, &dv))
+                return cli_usage_error(command, "--val-split must be a fraction in [0, 0.9], not "
+                                       "'%s'", optarg);
+            rc->val_split = dv;
+            break;
+        case OPT_SST_TRAIN:
+        case OPT_PARA_TRAIN:
+        case OPT_STS_TRAIN:
+            if (!add_file(rc->train[c - OPT_SST_TRAIN], &rc->n_train[c - OPT_SST_TRAIN], optarg))
+                return cli_usage_error(command, "at most %d files per task", RUN_MAX_FILES);
+            break;
+        case OPT_SST_DEV:
+        case OPT_PARA_DEV:
+        case OPT_STS_DEV:
+            if (!add_file(rc->dev[c - OPT_SST_DEV], &rc->n_dev[c - OPT_SST_DEV], optarg))
+                return cli_usage_error(command, "at most %d files per task", RUN_MAX_FILES);
+            break;
+        case OPT_DATA_DIR: set_str(&rc->data_dir, optarg); break;
+        case OPT_OUT: set_str(&rc->out_dir, optarg); break;
+        case OPT_METRICS: set_str(&rc->metrics_path, optarg); break;
+        case OPT_THREADS:
+            if (!parse_long(optarg, 1, 1024, &lv))
+                return cli_usage_error(command, "--threads must be an integer in 1..1024, not '%s'",
+                                       optarg);
+            rc->threads = (int)lv;
+            break;
+        case OPT_RESUME: set_str(&rc->resume_dir, optarg); break;
+        case OPT_QUIET: rc->quiet = true; break;
+        case OPT_HELP: usage(stdout); return CLI_OK;
+        default: return cli_usage_error(command, "invalid option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
+    if (rc->resume_dir && rc->model_dir)
+        return cli_usage_error(command, "--resume continues a saved run; it takes no --model");
+    return -1;
+}
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* --data-dir: the course's file names, for the tasks given no files. */
+static void expand_data_dir(run_config *rc)
+{
+    static const char *train_names[MTB_N_TASKS][2] = {
+        {"ids-sst-train.csv", NULL},
+        {"quora-train.csv", "quora-train-partial.csv"},
+        {"sts-train.csv", NULL},
+    };
+    static const char *dev_names[MTB_N_TASKS] = {"ids-sst-dev.csv", "quora-dev.csv",
+                                                 "sts-dev.csv"};
+    char path[4096];
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        if (rc->n_train[t] == 0)
+            for (int k = 0; k < 2 && train_names[t][k]; k++)
+                if (mtb_path_join(path, sizeof path, rc->data_dir, train_names[t][k]) &&
+                    file_exists(path)) {
+                    add_file(rc->train[t], &rc->n_train[t], path);
+                    break;
+                }
+        if (rc->n_dev[t] == 0 && mtb_path_join(path, sizeof path, rc->data_dir, dev_names[t]) &&
+            file_exists(path))
+            add_file(rc->dev[t], &rc->n_dev[t], path);
+    }
+}
+
+int run_fresh_config(const char *name, int vocab_size, mtb_config *cfg)
+{
+    static const struct {
+        const char *name;
+        int layers, hidden;
+    } sizes[] = {{"tiny", 2, 128}, {"mini", 4, 256}, {"small", 4, 512}, {"medium", 8, 512},
+                 {"base", 12, 768}};
+    mtb_config_default(cfg);
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+        if (strcmp(sizes[i].name, name) == 0) {
+            cfg->num_layers = sizes[i].layers;
+            cfg->hidden_size = sizes[i].hidden;
+            cfg->num_heads = sizes[i].hidden / 64;
+            cfg->intermediate_size = 4 * sizes[i].hidden;
+            cfg->vocab_size = vocab_size;
+            return 0;
+        }
+    return -1;
+}
+
+/* mkdir -p of the folder that will hold path. */
+static void make_parent_dirs(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    char *slash = strrchr(buf, '/');
+    if (!slash || slash == buf)
+        return;
+    *slash = '\0';
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0755);
+            *p = '/';
+        }
+    mkdir(buf, 0755);
+}
+
+void run_set_threads(int threads)
+{
+    if (threads > 0)
+        openblas_set_num_threads(threads);
+}
+
+static int load_task_files(mtb_dataset *ds, mtb_task task, char *const *files, int n, FILE *log,
+                           mtb_error *err)
+{
+    mtb_dataset_init(ds, task);
+    for (int i = 0; i < n; i++) {
+        size_t before = ds->dropped;
+        int rc = mtb_dataset_load(ds, files[i], true, err);
+        if (rc)
+            return rc;
+        if (ds->dropped > before && log)
+            fprintf(log, "mtbert: warning: %s: dropped %zu rows with an empty label\n", files[i],
+                    ds->dropped - before);
+    }
+    return MTB_OK;
+}
+
+int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
+{
+    memset(st, 0, sizeof *st);
+    if (rc->data_dir)
+        expand_data_dir(rc);
+    mtb_mode mode = MTB_MODE_PCGRAD;
+    mtb_task single = MTB_TASK_SST;
+    if (rc->mode)
+        mtb_mode_parse(rc->mode, &mode, &single);
+
+    bool any = false;
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        any |= rc->n_train[t] > 0;
+    if (!any)
+        return mtb_error_set(err, MTB_EINPUT,
+                             "no training data: give --sst-train, --para-train, --sts-train or "
+                             "--data-dir");
+    if (mode == MTB_MODE_SINGLE && rc->n_train[single] == 0)
+        return mtb_error_set(err, MTB_EINPUT, "--mode single:%s needs --%s-train",
+                             mtb_task_name(single), mtb_task_name(single));
+
+    int status = MTB_OK;
+    for (int t = 0; t < MTB_N_TASKS && !status; t++) {
+        mtb_dataset_init(&st->dev[t], (mtb_task)t);
+        status = load_task_files(&st->train[t], (mtb_task)t, rc->train[t], rc->n_train[t], log,
+                                 err);
+        if (!status)
+            status = load_task_files(&st->dev[t], (mtb_task)t, rc->dev[t], rc->n_dev[t], log, err);
+        if (!status && rc->val_split > 0 && rc->n_dev[t] == 0 && st->train[t].n >= 2)
+            status = mtb_dataset_split(&st->train[t], &st->dev[t], rc->val_split,
+                                       rc->seed + 7919u * (uint64_t)t, err);
+    }
+    if (status)
+        return status;
+
+    mtb_rng init_rng;
+    mtb_rng_seed(&init_rng, rc->seed);
+    mtb_pooling pooling = rc->pooling && strcmp(rc->pooling, "mean") == 0 ? MTB_POOL_MEAN
+                                                                          : MTB_POOL_CLS;
+    const char *model_dir = rc->resume_dir ? rc->resume_dir : rc->model_dir;
+    if (model_dir) {
+        bool has_heads;
+        status = mtb_multitask_load(&st->model, model_dir, pooling, (float)rc->dropout,
+                                    &init_rng, &has_heads, err);
+        if (!status && log && !rc->quiet)
+            fprintf(log, "mtbert: loaded %s (%s)\n", model_dir,
+                    has_heads ? "mtbert checkpoint" : "encoder only; new task heads");
+    } else {
+        if (!rc->vocab_path)
+            return mtb_error_set(err, MTB_EINPUT,
+                                 "a fresh model needs --vocab FILE (or start from --model DIR)");
+        mtb_vocab *vocab;
+        status = mtb_vocab_load(rc->vocab_path, &vocab, err);
+        if (status)
+            return status;
+        mtb_config cfg;
+        run_fresh_config(rc->config_name ? rc->config_name : "tiny", (int)mtb_vocab_size(vocab),
+                     &cfg);
+        status = mtb_multitask_init_random(&st->model, &cfg, vocab, pooling, (float)rc->dropout,
+                                           &init_rng, err);
+        if (status)
+            mtb_vocab_free(vocab);
+    }
+    if (status)
+        return status;
+    st->model_loaded = true;
+
+    mtb_train_options *o = &st->options;
+    mtb_train_options_defaults(o);
+    o->mode = mode;
+    o->single_task = single;
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        o->use_task[t] = st->train[t].n > 0;
+        o->batch[t] = rc->task_batch[t] ? rc->task_batch[t] : rc->batch;
+    }
+    o->max_len = rc->max_len;
+    o->epochs = rc->epochs;
+    o->max_steps = rc->max_steps;
+    o->seed = rc->seed;
+    o->eval_every = rc->eval_every;
+    o->adamw.lr = (float)rc->lr;
+    o->adamw.weight_decay = (float)rc->weight_decay;
+    if (!rc->out_dir) {
+        if (rc->resume_dir) {
+            set_str(&rc->out_dir, rc->resume_dir);
+        } else {
+            char name[128], stamp[32];
+            time_t now = time(NULL);
+            strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+            snprintf(name, sizeof name, "runs/%s-%s", rc->mode ? rc->mode : "pcgrad", stamp);
+            for (char *p = name; *p; p++)
+                if (*p == ':')
+                    *p = '-';
+            set_str(&rc->out_dir, name);
+        }
+    }
+    snprintf(o->out_dir, sizeof o->out_dir, "%s", rc->out_dir);
+    make_parent_dirs(o->out_dir);
+    o->run_json = run_record(rc);
+
+    const mtb_dataset *train[MTB_N_TASKS], *dev[MTB_N_TASKS];
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        train[t] = st->train[t].n ? &st->train[t] : NULL;
+        dev[t] = st->dev[t].n ? &st->dev[t] : NULL;
+    }
+    status = mtb_trainer_create(&st->trainer, &st->model, o, train, dev, err);
+    if (!status && rc->resume_dir)
+        status = mtb_trainer_restore(st->trainer, rc->resume_dir, err);
+    if (!status && log && !rc->quiet) {
+        for (int t = 0; t < MTB_N_TASKS; t++) {
+            const mtb_encoded *e = mtb_trainer_train_data(st->trainer, (mtb_task)t);
+            if (e && e->truncated)
+                fprintf(log, "mtbert: %s: %zu of %zu examples truncated to --max-length %d\n",
+                        mtb_task_name((mtb_task)t), e->truncated, e->n, o->max_len);
+        }
+    }
+    return status;
+}
+
+void run_teardown(run_state *st)
+{
+    mtb_trainer_destroy(st->trainer);
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        mtb_dataset_free(&st->train[t]);
+        mtb_dataset_free(&st->dev[t]);
+    }
+    if (st->model_loaded)
+        mtb_multitask_free(&st->model);
+    free(st->options.run_json);
+    memset(st, 0, sizeof *st);
+}

@@ -1,0 +1,72 @@
+/* Options shared by `mtbert train` and `mtbert tui`: what to train on, what
+ * model to start from, and how; and the setup that turns them into a
+ * running trainer. */
+#ifndef MTBERT_RUN_SETUP_H
+#define MTBERT_RUN_SETUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mtbert/data.h"
+#include "mtbert/multitask.h"
+#include "mtbert/trainer.h"
+
+#define RUN_MAX_FILES 8
+
+typedef struct run_config {
+    char *mode;          /* "pcgrad", "sum", "single:sst", ... */
+    char *model_dir;     /* start from a checkpoint folder */
+    char *config_name;   /* fresh model size: tiny, mini, small, medium, base */
+    char *vocab_path;    /* fresh model's vocabulary */
+    char *pooling;
+    double dropout, lr, weight_decay, val_split;
+    int batch, task_batch[MTB_N_TASKS]; /* task_batch 0: use batch */
+    int max_len, epochs, threads;
+    long max_steps, eval_every;
+    uint64_t seed;
+    char *train[MTB_N_TASKS][RUN_MAX_FILES];
+    int n_train[MTB_N_TASKS];
+    char *dev[MTB_N_TASKS][RUN_MAX_FILES];
+    int n_dev[MTB_N_TASKS];
+    char *data_dir;
+    char *out_dir;
+    char *metrics_path;
+    char *resume_dir;
+    bool quiet;
+} run_config;
+
+/* What a run needs while it trains; freed by run_teardown. */
+typedef struct run_state {
+    mtb_multitask model;
+    bool model_loaded;
+    mtb_dataset train[MTB_N_TASKS], dev[MTB_N_TASKS];
+    mtb_trainer *trainer;
+    mtb_train_options options;
+} run_state;
+
+void run_config_defaults(run_config *rc);
+void run_config_free(run_config *rc);
+
+/* getopt_long table entries and their handling, shared by train and tui.
+ * run_config_parse consumes argv; returns -1 to go on, else an exit status
+ * (after --help: 0, after a usage error: 2).  usage() prints the command's
+ * help. */
+int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
+                     void (*usage)(FILE *));
+/* The option help text shared by train and tui. */
+void run_config_print_options(FILE *out);
+
+/* Loads data and model, creates (and with --resume restores) the trainer.
+ * Messages for the user (dropped rows, truncation) go to log. */
+int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err);
+void run_teardown(run_state *st);
+
+/* A fresh model's config for a size name (tiny, mini, small, medium, base);
+ * -1 for an unknown name. */
+int run_fresh_config(const char *name, int vocab_size, mtb_config *cfg);
+
+/* Sets OpenBLAS's thread count (0: leave the default). */
+void run_set_threads(int threads);
+
+#endif

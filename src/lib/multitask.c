@@ -1,0 +1,297 @@
+/* The multitask model: encoder + heads, their files, and one task's step. */
+#include "mtbert/multitask.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mtbert/safetensors.h"
+
+int mtb_multitask_init_random(mtb_multitask *mt, const mtb_config *cfg, mtb_vocab *vocab,
+                              mtb_pooling pooling, float head_dropout, mtb_rng *rng,
+                              mtb_error *err)
+{
+    memset(mt, 0, sizeof *mt);
+    if (mtb_vocab_size(vocab) != cfg->vocab_size)
+        return mtb_error_set(err, MTB_EINPUT, "vocabulary has %d tokens, the config %d",
+                             (int)mtb_vocab_size(vocab), cfg->vocab_size);
+    int rc = mtb_bert_init(&mt->bert, cfg, err);
+    if (rc)
+        return rc;
+    if (mtb_heads_init(&mt->heads, cfg->hidden_size)) {
+        mtb_bert_free(&mt->bert);
+        return mtb_error_set(err, MTB_EFAIL, "out of memory");
+    }
+    mtb_bert_init_random(&mt->bert, rng);
+    mtb_heads_init_random(&mt->heads, rng);
+    mt->vocab = vocab;
+    mt->pooling = pooling;
+    mt->head_dropout = head_dropout;
+    return MTB_OK;
+}
+
+static int load_heads(mtb_heads *h, const char *path, mtb_error *err)
+{
+    mtb_safetensors *st;
+    int rc = mtb_st_open(&st, path, err);
+    if (rc)
+        return rc;
+    const struct {
+        const char *name;
+        float *dst;
+        int rows, cols;
+    } want[] = {
+        {"sst.weight", h->sst_w, MTB_SST_CLASSES, h->H},
+        {"sst.bias", h->sst_b, MTB_SST_CLASSES, 0},
+        {"para.weight", h->para_w, 1, h->H},
+        {"para.bias", h->para_b, 1, 0},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want && !rc; i++) {
+        int k = mtb_st_find(st, want[i].name);
+        if (k < 0) {
+            rc = mtb_error_set(err, MTB_EINPUT, "%s: missing tensor '%s'", path, want[i].name);
+            break;
+        }
+        const mtb_st_tensor *t = mtb_st_tensor_at(st, k);
+        int ndim = want[i].cols ? 2 : 1;
+        if (t->ndim != ndim || t->shape[0] != want[i].rows ||
+            (ndim == 2 && t->shape[1] != want[i].cols)) {
+            rc = mtb_error_set(err, MTB_EINPUT,
+                               "%s: tensor '%s' does not fit a hidden size of %d", path,
+                               want[i].name, h->H);
+            break;
+        }
+        rc = mtb_st_read_f32(st, k, want[i].dst, t->numel, err);
+    }
+    mtb_st_close(st);
+    return rc;
+}
+
+static int load_settings(mtb_multitask *mt, const char *path, mtb_error *err)
+{
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root)
+        return mtb_error_set(err, MTB_EINPUT, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+                             jerr.text);
+    int rc = MTB_OK;
+    json_t *pool = json_object_get(root, "pooling");
+    json_t *drop = json_object_get(root, "head_dropout");
+    if (pool) {
+        int p = json_is_string(pool) ? mtb_pooling_parse(json_string_value(pool)) : -1;
+        if (p < 0)
+            rc = mtb_error_set(err, MTB_EINPUT, "%s: 'pooling' must be \"cls\", \"mean\" or "
+                               "\"pooler\"", path);
+        else
+            mt->pooling = (mtb_pooling)p;
+    }
+    if (!rc && drop) {
+        double d = json_is_number(drop) ? json_number_value(drop) : -1;
+        if (d < 0 || d >= 1)
+            rc = mtb_error_set(err, MTB_EINPUT, "%s: 'head_dropout' must be a number in [0, 1)",
+                               path);
+        else
+            mt->head_dropout = (float)d;
+    }
+    json_decref(root);
+    return rc;
+}
+
+int mtb_multitask_load(mtb_multitask *mt, const char *dir, mtb_pooling pooling,
+                       float head_dropout, mtb_rng *rng, bool *has_heads, mtb_error *err)
+{
+    memset(mt, 0, sizeof *mt);
+    int rc = mtb_model_dir_load(dir, &mt->bert, &mt->vocab, err);
+    if (rc)
+        return rc;
+    mt->pooling = pooling;
+    mt->head_dropout = head_dropout;
+    if (mtb_heads_init(&mt->heads, mt->bert.cfg.hidden_size)) {
+        mtb_multitask_free(mt);
+        return mtb_error_set(err, MTB_EFAIL, "out of memory");
+    }
+    char heads_path[4096], settings_path[4096];
+    struct stat st;
+    if (!mtb_path_join(heads_path, sizeof heads_path, dir, "heads.safetensors") ||
+        !mtb_path_join(settings_path, sizeof settings_path, dir, "mtbert.json")) {
+        mtb_multitask_free(mt);
+        return mtb_error_set(err, MTB_EINPUT, "%.200s...: path too long", dir);
+    }
+    *has_heads = stat(heads_path, &st) == 0;
+    if (*has_heads) {
+        rc = load_heads(&mt->heads, heads_path, err);
+        if (!rc && stat(settings_path, &st) == 0)
+            rc = load_settings(mt, settings_path, err);
+    } else {
+        mtb_heads_init_random(&mt->heads, rng);
+    }
+    if (rc)
+        mtb_multitask_free(mt);
+    return rc;
+}
+
+typedef struct save_ctx {
+    const mtb_multitask *mt;
+    mtb_dir_writer_fn extra;
+    void *extra_ctx;
+} save_ctx;
+
+static int write_heads_and_settings(const char *tmp, void *ctx_, mtb_error *err)
+{
+    const save_ctx *ctx = ctx_;
+    const mtb_heads *h = &ctx->mt->heads;
+    char path[4096];
+    mtb_st_entry e[4] = {
+        {.name = "sst.weight", .ndim = 2, .shape = {MTB_SST_CLASSES, h->H}, .data = h->sst_w},
+        {.name = "sst.bias", .ndim = 1, .shape = {MTB_SST_CLASSES}, .data = h->sst_b},
+        {.name = "para.weight", .ndim = 2, .shape = {1, h->H}, .data = h->para_w},
+        {.name = "para.bias", .ndim = 1, .shape = {1}, .data = h->para_b},
+    };
+    mtb_st_meta meta = {"format", "pt"};
+    mtb_path_join(path, sizeof path, tmp, "heads.safetensors");
+    int rc = mtb_st_write(path, e, 4, &meta, 1, err);
+    if (rc)
+        return rc;
+
+    json_t *root = json_pack("{s:i, s:s, s:f}", "mtbert_format", 1, "pooling",
+                             mtb_pooling_name(ctx->mt->pooling), "head_dropout",
+                             (double)ctx->mt->head_dropout);
+    mtb_path_join(path, sizeof path, tmp, "mtbert.json");
+    if (!root || json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
+        rc = mtb_error_set(err, MTB_EFAIL, "%s: cannot write", path);
+    json_decref(root);
+    if (!rc && ctx->extra)
+        rc = ctx->extra(tmp, ctx->extra_ctx, err);
+    return rc;
+}
+
+int mtb_multitask_save(const mtb_multitask *mt, const char *dir, mtb_dir_writer_fn extra,
+                       void *ctx, mtb_error *err)
+{
+    save_ctx sc = {mt, extra, ctx};
+    return mtb_model_dir_save(dir, &mt->bert, mt->vocab, write_heads_and_settings, &sc, err);
+}
+
+void mtb_multitask_free(mtb_multitask *mt)
+{
+    mtb_bert_free(&mt->bert);
+    mtb_heads_free(&mt->heads);
+    mtb_vocab_free(mt->vocab);
+    memset(mt, 0, sizeof *mt);
+}
+
+int mtb_task_ws_init(mtb_task_ws *ws, const mtb_config *cfg, int max_B, int max_T,
+                     bool for_training, mtb_error *err)
+{
+    memset(ws, 0, sizeof *ws);
+    ws->max_B = max_B;
+    ws->max_T = max_T;
+    const size_t H = (size_t)cfg->hidden_size, B = (size_t)max_B;
+    int rc = mtb_bert_acts_init(&ws->acts_a, cfg, max_B, max_T, for_training, err);
+    if (!rc)
+        rc = mtb_bert_acts_init(&ws->acts_b, cfg, max_B, max_T, for_training, err);
+    if (!rc && mtb_head_ws_init(&ws->head, max_B, cfg->hidden_size))
+        rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
+    if (!rc) {
+        ws->enc_a = calloc(B * H, sizeof(float));
+        ws->enc_b = calloc(B * H, sizeof(float));
+        ws->denc_a = calloc(B * H, sizeof(float));
+        ws->denc_b = calloc(B * H, sizeof(float));
+        ws->dhidden = calloc(B * (size_t)max_T * H, sizeof(float));
+        ws->dpooled = calloc(B * H, sizeof(float));
+        if (!ws->enc_a || !ws->enc_b || !ws->denc_a || !ws->denc_b || !ws->dhidden ||
+            !ws->dpooled)
+            rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
+    }
+    if (rc)
+        mtb_task_ws_free(ws);
+    return rc;
+}
+
+void mtb_task_ws_free(mtb_task_ws *ws)
+{
+    mtb_bert_acts_free(&ws->acts_a);
+    mtb_bert_acts_free(&ws->acts_b);
+    mtb_head_ws_free(&ws->head);
+    free(ws->enc_a);
+    free(ws->enc_b);
+    free(ws->denc_a);
+    free(ws->denc_b);
+    free(ws->dhidden);
+    free(ws->dpooled);
+    memset(ws, 0, sizeof *ws);
+}
+
+/* Pushes d(encoding) back through pooling and the encoder. */
+static void encoder_backward(mtb_multitask *mt, mtb_task_ws *ws, mtb_bert_acts *acts,
+                             const float *denc)
+{
+    int use_hidden;
+    const int H = mt->bert.cfg.hidden_size;
+    mtb_sentence_backward(acts, H, mt->pooling, denc, ws->dhidden, ws->dpooled, &use_hidden);
+    mtb_bert_backward(&mt->bert, acts, use_hidden ? ws->dhidden : NULL,
+                      use_hidden ? NULL : ws->dpooled);
+}
+
+float mtb_multitask_step(mtb_multitask *mt, mtb_task_ws *ws, const mtb_task_batch *tb,
+                         bool dropout, bool backward, mtb_rng *rng)
+{
+    const int H = mt->bert.cfg.hidden_size, B = tb->a.B;
+    const float p = dropout ? mt->head_dropout : 0.0f;
+    const size_t BH = (size_t)B * H;
+    float loss = 0.0f;
+
+    mtb_bert_forward(&mt->bert, &ws->acts_a, &tb->a, dropout, rng);
+    mtb_sentence_encode(&ws->acts_a, H, mt->pooling, ws->enc_a);
+    switch (tb->task) {
+    case MTB_TASK_SST:
+        loss = mtb_sentiment_forward(&ws->head, &mt->heads, ws->enc_a, tb->labels_int, B, p, rng);
+        if (backward) {
+            memset(ws->denc_a, 0, BH * sizeof(float));
+            mtb_sentiment_backward(&mt->heads, ws->denc_a, &ws->head, tb->labels_int);
+            encoder_backward(mt, ws, &ws->acts_a, ws->denc_a);
+        }
+        break;
+    case MTB_TASK_PARA:
+        loss = mtb_paraphrase_forward(&ws->head, &mt->heads, ws->enc_a, tb->labels, B, p, rng);
+        if (backward) {
+            memset(ws->denc_a, 0, BH * sizeof(float));
+            mtb_paraphrase_backward(&mt->heads, ws->denc_a, &ws->head, tb->labels);
+            encoder_backward(mt, ws, &ws->acts_a, ws->denc_a);
+        }
+        break;
+    case MTB_TASK_STS:
+    default:
+        mtb_bert_forward(&mt->bert, &ws->acts_b, &tb->b, dropout, rng);
+        mtb_sentence_encode(&ws->acts_b, H, mt->pooling, ws->enc_b);
+        loss = mtb_similarity_forward(&ws->head, ws->enc_a, ws->enc_b, tb->labels, B, H);
+        if (backward) {
+            memset(ws->denc_a, 0, BH * sizeof(float));
+            memset(ws->denc_b, 0, BH * sizeof(float));
+            mtb_similarity_backward(ws->denc_a, ws->denc_b, &ws->head, ws->enc_a, ws->enc_b,
+                                    tb->labels, H);
+            encoder_backward(mt, ws, &ws->acts_b, ws->denc_b);
+            encoder_backward(mt, ws, &ws->acts_a, ws->denc_a);
+        }
+        break;
+    }
+    return loss;
+}
+
+void mtb_multitask_sst_probs(const mtb_task_ws *ws, float *probs)
+{
+    mtb_sentiment_probs(&ws->head, probs);
+}
+
+void mtb_multitask_para_probs(const mtb_task_ws *ws, float *probs)
+{
+    for (int b = 0; b < ws->head.B; b++)
+        probs[b] = 1.0f / (1.0f + expf(-ws->head.out[b]));
+}
+
+void mtb_multitask_sts_scores(const mtb_task_ws *ws, float *scores)
+{
+    memcpy(scores, ws->head.out, sizeof(float) * (size_t)ws->head.B);
+}

@@ -1,0 +1,777 @@
+/* Multitask training: step, thread, requests, checkpoints. */
+#include "mtbert/trainer.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "mtbert/evaluate.h"
+#include "mtbert/safetensors.h"
+
+struct mtb_trainer {
+    mtb_multitask *mt;
+    mtb_train_options opt;
+    bool active[MTB_N_TASKS]; /* tasks the current mode trains */
+    bool has_train[MTB_N_TASKS], has_dev[MTB_N_TASKS];
+    mtb_encoded train[MTB_N_TASKS], dev[MTB_N_TASKS];
+    mtb_order order[MTB_N_TASKS];
+    mtb_task_batch batch[MTB_N_TASKS];
+    mtb_task_ws ws;
+    uint32_t *idx;            /* (max batch) */
+    float *task_grad[MTB_N_TASKS]; /* (n_params) each: one task's encoder gradient */
+    float *pcgrad_scratch;    /* (n_params) */
+    float *m_enc, *v_enc, *m_heads, *v_heads; /* AdamW moments */
+    long step;
+    long steps_per_epoch, total_steps;
+    mtb_rng rng;              /* dropout */
+    mtb_rng order_rng;        /* PCGrad task order */
+
+    /* thread and requests, guarded by lock */
+    pthread_t thread;
+    bool started;
+    int status;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    bool paused, stop, stop_save, eval_req, save_req;
+    char save_dir[4096];
+    float new_lr;             /* NAN: no change */
+    int new_mode;             /* -1: no change */
+    pthread_rwlock_t weights;
+    mtb_event_queue events;
+    struct timespec t0;
+    double elapsed_base;      /* seconds spent before a restore */
+};
+
+int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task)
+{
+    if (strcmp(text, "sum") == 0) {
+        *mode = MTB_MODE_SUM;
+        return 0;
+    }
+    if (strcmp(text, "pcgrad") == 0) {
+        *mode = MTB_MODE_PCGRAD;
+        return 0;
+    }
+    if (strncmp(text, "single:", 7) == 0) {
+        int t = mtb_task_parse(text + 7);
+        if (t < 0)
+            return -1;
+        *mode = MTB_MODE_SINGLE;
+        *single_task = (mtb_task)t;
+        return 0;
+    }
+    return -1;
+}
+
+const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t cap)
+{
+    switch (mode) {
+    case MTB_MODE_SUM: snprintf(buf, cap, "sum"); break;
+    case MTB_MODE_PCGRAD: snprintf(buf, cap, "pcgrad"); break;
+    default: snprintf(buf, cap, "single:%s", mtb_task_name(single_task)); break;
+    }
+    return buf;
+}
+
+void mtb_train_options_defaults(mtb_train_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->mode = MTB_MODE_PCGRAD;
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        opt->use_task[t] = true;
+        opt->batch[t] = 8;
+    }
+    opt->max_len = 128;
+    opt->epochs = 1;
+    opt->seed = 11711; /* the seed project's default seed */
+    opt->eval_batch = 32;
+    opt->dropout = true;
+    mtb_adamw_defaults(&opt->adamw);
+}
+
+static double now_seconds(const mtb_trainer *tr)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return tr->elapsed_base + (double)(t.tv_sec - tr->t0.tv_sec) +
+           (double)(t.tv_nsec - tr->t0.tv_nsec) * 1e-9;
+}
+
+static void set_active(mtb_trainer *tr)
+{
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        tr->active[t] = tr->opt.mode == MTB_MODE_SINGLE ? t == (int)tr->opt.single_task
+                                                        : tr->opt.use_task[t];
+}
+
+static int pair_len(const mtb_multitask *mt, int max_len)
+{
+    int p = 2 * max_len;
+    return p < mt->bert.cfg.max_position ? p : mt->bert.cfg.max_position;
+}
+
+int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_options *opt,
+                       const mtb_dataset *const train[MTB_N_TASKS],
+                       const mtb_dataset *const dev[MTB_N_TASKS], mtb_error *err)
+{
+    *out = NULL;
+    mtb_trainer *tr = calloc(1, sizeof *tr);
+    if (!tr)
+        return mtb_error_set(err, MTB_EFAIL, "out of memory");
+    tr->mt = mt;
+    tr->opt = *opt;
+    tr->opt.run_json = opt->run_json ? strdup(opt->run_json) : NULL;
+    tr->new_lr = NAN;
+    tr->new_mode = -1;
+    pthread_mutex_init(&tr->lock, NULL);
+    pthread_cond_init(&tr->wake, NULL);
+    pthread_rwlock_init(&tr->weights, NULL);
+    int rc = mtb_event_queue_init(&tr->events, 1024) ? mtb_error_set(err, MTB_EFAIL, "out of memory")
+                                                     : MTB_OK;
+    set_active(tr);
+
+    const int max_len = opt->max_len < mt->bert.cfg.max_position ? opt->max_len
+                                                                  : mt->bert.cfg.max_position;
+    tr->opt.max_len = max_len;
+    const int plen = pair_len(mt, max_len);
+    int max_B = 1;
+    for (int t = 0; t < MTB_N_TASKS && !rc; t++) {
+        if (opt->batch[t] > max_B)
+            max_B = opt->batch[t];
+        if (train && train[t]) {
+            rc = mtb_encode_dataset(&tr->train[t], train[t], mt->vocab, max_len, plen, err);
+            if (!rc && tr->train[t].n == 0)
+                rc = mtb_error_set(err, MTB_EINPUT, "%s: no training examples", train[t]->path);
+            if (!rc && !train[t]->labelled)
+                rc = mtb_error_set(err, MTB_EINPUT, "%s: training data needs labels",
+                                   train[t]->path);
+            tr->has_train[t] = !rc;
+            if (!rc)
+                rc = mtb_order_init(&tr->order[t], (uint32_t)tr->train[t].n,
+                                    opt->seed * 1000003u + (uint64_t)t)
+                         ? mtb_error_set(err, MTB_EFAIL, "out of memory")
+                         : MTB_OK;
+        }
+        if (!rc && dev && dev[t]) {
+            rc = mtb_encode_dataset(&tr->dev[t], dev[t], mt->vocab, max_len, plen, err);
+            tr->has_dev[t] = !rc && tr->dev[t].n > 0;
+        }
+    }
+    if (!rc)
+        rc = mtb_task_ws_init(&tr->ws, &mt->bert.cfg, max_B, plen, true, err);
+    for (int t = 0; t < MTB_N_TASKS && !rc; t++)
+        if (mtb_task_batch_alloc(&tr->batch[t], (mtb_task)t, max_B, plen))
+            rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
+    const size_t n = mt->bert.n_params, nh = mt->heads.n_params;
+    if (!rc) {
+        tr->idx = calloc((size_t)max_B, sizeof *tr->idx);
+        tr->m_enc = calloc(n, sizeof(float));
+        tr->v_enc = calloc(n, sizeof(float));
+        tr->m_heads = calloc(nh, sizeof(float));
+        tr->v_heads = calloc(nh, sizeof(float));
+        bool ok = tr->idx && tr->m_enc && tr->v_enc && tr->m_heads && tr->v_heads;
+        if (opt->mode != MTB_MODE_SINGLE) {
+            for (int t = 0; t < MTB_N_TASKS; t++)
+                if (opt->use_task[t] && !(tr->task_grad[t] = malloc(n * sizeof(float))))
+                    ok = false;
+            if (!(tr->pcgrad_scratch = malloc(n * sizeof(float))))
+                ok = false;
+        }
+        if (!ok)
+            rc = mtb_error_set(err, MTB_EFAIL, "out of memory for the optimizer and gradients "
+                               "of %zu parameters", n);
+    }
+
+    /* An epoch is a pass over the largest task; the others cycle. */
+    for (int t = 0; t < MTB_N_TASKS && !rc; t++) {
+        if (!tr->active[t])
+            continue;
+        if (!tr->has_train[t] && (train && train[t] == NULL) && opt->max_steps == 0)
+            rc = mtb_error_set(err, MTB_EINPUT, "no %s training data for mode %s",
+                               mtb_task_name((mtb_task)t),
+                               opt->mode == MTB_MODE_SUM ? "sum" : "pcgrad");
+        if (tr->has_train[t]) {
+            long s = (long)((tr->train[t].n + (size_t)opt->batch[t] - 1) / (size_t)opt->batch[t]);
+            if (s > tr->steps_per_epoch)
+                tr->steps_per_epoch = s;
+        }
+    }
+    if (!rc) {
+        tr->total_steps = opt->epochs > 0 ? opt->epochs * tr->steps_per_epoch : 0;
+        if (opt->max_steps > 0 && (tr->total_steps == 0 || opt->max_steps < tr->total_steps))
+            tr->total_steps = opt->max_steps;
+        mtb_rng_seed(&tr->rng, opt->seed);
+        mtb_rng_seed(&tr->order_rng, opt->seed ^ 0x9e3779b97f4a7c15ull);
+    }
+    if (rc) {
+        mtb_trainer_destroy(tr);
+        return rc;
+    }
+    *out = tr;
+    return MTB_OK;
+}
+
+void mtb_trainer_destroy(mtb_trainer *tr)
+{
+    if (!tr)
+        return;
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        mtb_encoded_free(&tr->train[t]);
+        mtb_encoded_free(&tr->dev[t]);
+        mtb_order_free(&tr->order[t]);
+        mtb_task_batch_free(&tr->batch[t]);
+        free(tr->task_grad[t]);
+    }
+    mtb_task_ws_free(&tr->ws);
+    free(tr->idx);
+    free(tr->pcgrad_scratch);
+    free(tr->m_enc);
+    free(tr->v_enc);
+    free(tr->m_heads);
+    free(tr->v_heads);
+    free(tr->opt.run_json);
+    if (tr->events.ring)
+        mtb_event_queue_destroy(&tr->events);
+    pthread_mutex_destroy(&tr->lock);
+    pthread_cond_destroy(&tr->wake);
+    pthread_rwlock_destroy(&tr->weights);
+    free(tr);
+}
+
+long mtb_trainer_step_count(const mtb_trainer *tr) { return tr->step; }
+long mtb_trainer_total_steps(const mtb_trainer *tr) { return tr->total_steps; }
+long mtb_trainer_steps_per_epoch(const mtb_trainer *tr) { return tr->steps_per_epoch; }
+
+const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task)
+{
+    return tr->has_train[task] ? &tr->train[task] : NULL;
+}
+
+/* ------------------------------------------------------------ the step */
+
+int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float loss[MTB_N_TASKS],
+                     mtb_conflict_stats *stats)
+{
+    mtb_multitask *mt = tr->mt;
+    const size_t n = mt->bert.n_params;
+    int ids[MTB_N_TASKS], n_active = 0;
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        loss[t] = NAN;
+        if (tr->active[t])
+            ids[n_active++] = t;
+    }
+    if (n_active == 0)
+        return MTB_EINPUT;
+    const bool multi = tr->opt.mode != MTB_MODE_SINGLE;
+
+    mtb_heads_zero_grad(&mt->heads);
+    const float *grads[MTB_N_TASKS];
+    for (int k = 0; k < n_active; k++) {
+        const int t = ids[k];
+        const mtb_task_batch *b = tb ? tb[t] : NULL;
+        if (!b) {
+            if (!tr->has_train[t])
+                return MTB_EINPUT;
+            mtb_order_next(&tr->order[t], tr->idx, tr->opt.batch[t]);
+            mtb_encoded_batch(&tr->train[t], tr->idx, tr->opt.batch[t],
+                              mtb_vocab_specials(mt->vocab)->pad, &tr->batch[t]);
+            b = &tr->batch[t];
+        }
+        mtb_bert_zero_grad(&mt->bert);
+        loss[t] = mtb_multitask_step(mt, &tr->ws, b, tr->opt.dropout, true, &tr->rng);
+        if (multi) {
+            memcpy(tr->task_grad[t], mt->bert.grads, n * sizeof(float));
+            grads[k] = tr->task_grad[t];
+        }
+    }
+    if (multi) {
+        int order[MTB_N_TASKS];
+        for (int k = 0; k < n_active; k++)
+            order[k] = k;
+        if (!tr->opt.fixed_task_order)
+            for (int k = n_active; k > 1; k--) {
+                int j = (int)mtb_rng_below(&tr->order_rng, (uint32_t)k);
+                int tmp = order[k - 1];
+                order[k - 1] = order[j];
+                order[j] = tmp;
+            }
+        mtb_conflict_stats local;
+        mtb_pcgrad(mt->bert.grads, grads, ids, n_active, n, order,
+                   tr->opt.mode == MTB_MODE_PCGRAD, mt->bert.groups, mt->bert.n_groups,
+                   stats ? stats : &local, tr->pcgrad_scratch);
+    }
+
+    const long t_step = tr->step + 1;
+    pthread_rwlock_wrlock(&tr->weights);
+    mtb_adamw_step(&tr->opt.adamw, t_step, mt->bert.params, mt->bert.grads, tr->m_enc,
+                   tr->v_enc, n);
+    mtb_adamw_step(&tr->opt.adamw, t_step, mt->heads.params, mt->heads.grads, tr->m_heads,
+                   tr->v_heads, mt->heads.n_params);
+    pthread_rwlock_unlock(&tr->weights);
+    tr->step = t_step;
+    return MTB_OK;
+}
+
+int mtb_trainer_evaluate(mtb_trainer *tr, mtb_eval_result *res, mtb_error *err)
+{
+    const mtb_encoded *dev[MTB_N_TASKS];
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        dev[t] = tr->has_dev[t] ? &tr->dev[t] : NULL;
+    return mtb_evaluate(tr->mt, dev, tr->opt.eval_batch, res, err);
+}
+
+/* ------------------------------------------------------------ checkpoints */
+
+static json_t *rng_to_json(const mtb_rng *r)
+{
+    json_t *a = json_array();
+    for (int i = 0; i < 4; i++) {
+        char hex[32];
+        snprintf(hex, sizeof hex, "%016" PRIx64, r->s[i]);
+        json_array_append_new(a, json_string(hex));
+    }
+    return a;
+}
+
+static bool rng_from_json(const json_t *a, mtb_rng *r)
+{
+    if (!json_is_array(a) || json_array_size(a) != 4)
+        return false;
+    for (int i = 0; i < 4; i++) {
+        const char *s = json_string_value(json_array_get(a, (size_t)i));
+        char *end;
+        if (!s)
+            return false;
+        r->s[i] = strtoull(s, &end, 16);
+        if (*end)
+            return false;
+    }
+    return true;
+}
+
+static int write_state(const char *tmp, void *ctx, mtb_error *err)
+{
+    mtb_trainer *tr = ctx;
+    const mtb_multitask *mt = tr->mt;
+    char path[4096];
+    int rc;
+
+    mtb_st_entry opt_t[4] = {
+        {.name = "encoder.m", .ndim = 1, .shape = {(int64_t)mt->bert.n_params}, .data = tr->m_enc},
+        {.name = "encoder.v", .ndim = 1, .shape = {(int64_t)mt->bert.n_params}, .data = tr->v_enc},
+        {.name = "heads.m", .ndim = 1, .shape = {(int64_t)mt->heads.n_params}, .data = tr->m_heads},
+        {.name = "heads.v", .ndim = 1, .shape = {(int64_t)mt->heads.n_params}, .data = tr->v_heads},
+    };
+    mtb_path_join(path, sizeof path, tmp, "optimizer.safetensors");
+    if ((rc = mtb_st_write(path, opt_t, 4, NULL, 0, err)))
+        return rc;
+
+    mtb_st_entry perms[MTB_N_TASKS];
+    char names[MTB_N_TASKS][32];
+    int n_perm = 0;
+    json_t *orders = json_object();
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        if (!tr->has_train[t])
+            continue;
+        const mtb_order *o = &tr->order[t];
+        snprintf(names[n_perm], sizeof names[0], "%s.perm", mtb_task_name((mtb_task)t));
+        perms[n_perm] = (mtb_st_entry){.name = names[n_perm], .dtype = MTB_ST_I32, .ndim = 1,
+                                       .shape = {(int64_t)o->n}, .data = o->perm};
+        n_perm++;
+        json_object_set_new(orders, mtb_task_name((mtb_task)t),
+                            json_pack("{s:I, s:I, s:I, s:o}", "n", (json_int_t)o->n, "cursor",
+                                      (json_int_t)o->cursor, "passes", (json_int_t)o->passes,
+                                      "rng", rng_to_json(&o->rng)));
+    }
+    mtb_path_join(path, sizeof path, tmp, "order.safetensors");
+    if (n_perm && (rc = mtb_st_write(path, perms, n_perm, NULL, 0, err))) {
+        json_decref(orders);
+        return rc;
+    }
+
+    char mode[32];
+    json_t *root = json_pack("{s:i, s:I, s:s, s:f, s:o, s:o, s:o}", "mtbert_trainer_format", 1,
+                             "step", (json_int_t)tr->step, "mode",
+                             mtb_mode_name(tr->opt.mode, tr->opt.single_task, mode, sizeof mode),
+                             "elapsed", now_seconds(tr), "rng", rng_to_json(&tr->rng),
+                             "pcgrad_rng", rng_to_json(&tr->order_rng), "order", orders);
+    if (root && tr->opt.run_json) {
+        json_error_t jerr;
+        json_t *run = json_loads(tr->opt.run_json, 0, &jerr);
+        if (run)
+            json_object_set_new(root, "run", run);
+    }
+    mtb_path_join(path, sizeof path, tmp, "trainer.json");
+    rc = root && json_dump_file(root, path, JSON_INDENT(2)) == 0
+             ? MTB_OK
+             : mtb_error_set(err, MTB_EFAIL, "%s: cannot write", path);
+    json_decref(root);
+    return rc;
+}
+
+int mtb_trainer_save(mtb_trainer *tr, const char *dir, mtb_error *err)
+{
+    return mtb_multitask_save(tr->mt, dir, write_state, tr, err);
+}
+
+static json_t *load_trainer_json(const char *dir, mtb_error *err)
+{
+    char path[4096];
+    if (!mtb_path_join(path, sizeof path, dir, "trainer.json")) {
+        mtb_error_set(err, MTB_EINPUT, "%.200s...: path too long", dir);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *root = json_load_file(path, 0, &jerr);
+    if (!root)
+        mtb_error_set(err, MTB_EINPUT, "%s: %s (not a training checkpoint?)", path, jerr.text);
+    return root;
+}
+
+int mtb_trainer_read_run_json(const char *dir, char **run_json, mtb_error *err)
+{
+    *run_json = NULL;
+    json_t *root = load_trainer_json(dir, err);
+    if (!root)
+        return MTB_EINPUT;
+    json_t *run = json_object_get(root, "run");
+    if (run)
+        *run_json = json_dumps(run, JSON_COMPACT);
+    json_decref(root);
+    return MTB_OK;
+}
+
+static int read_vector(const mtb_safetensors *st, const char *name, void *dst, size_t n,
+                       mtb_st_dtype dtype, mtb_error *err)
+{
+    int i = mtb_st_find(st, name);
+    if (i < 0)
+        return mtb_error_set(err, MTB_EINPUT, "%s: missing tensor '%s'", mtb_st_path(st), name);
+    const mtb_st_tensor *t = mtb_st_tensor_at(st, i);
+    if (t->dtype != dtype || t->numel != n)
+        return mtb_error_set(err, MTB_EINPUT,
+                             "%s: tensor '%s' has %zu entries, this run needs %zu (different "
+                             "model or data?)",
+                             mtb_st_path(st), name, t->numel, n);
+    memcpy(dst, t->data, t->nbytes);
+    return MTB_OK;
+}
+
+int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
+{
+    json_t *root = load_trainer_json(dir, err);
+    if (!root)
+        return MTB_EINPUT;
+    char path[4096];
+    int rc = MTB_OK;
+    json_t *step = json_object_get(root, "step");
+    if (!json_is_integer(step) || !rng_from_json(json_object_get(root, "rng"), &tr->rng) ||
+        !rng_from_json(json_object_get(root, "pcgrad_rng"), &tr->order_rng))
+        rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: malformed step or rng state", dir);
+
+    mtb_safetensors *st = NULL;
+    if (!rc) {
+        mtb_path_join(path, sizeof path, dir, "optimizer.safetensors");
+        rc = mtb_st_open(&st, path, err);
+    }
+    if (!rc) {
+        const mtb_multitask *mt = tr->mt;
+        rc = read_vector(st, "encoder.m", tr->m_enc, mt->bert.n_params, MTB_ST_F32, err);
+        if (!rc)
+            rc = read_vector(st, "encoder.v", tr->v_enc, mt->bert.n_params, MTB_ST_F32, err);
+        if (!rc)
+            rc = read_vector(st, "heads.m", tr->m_heads, mt->heads.n_params, MTB_ST_F32, err);
+        if (!rc)
+            rc = read_vector(st, "heads.v", tr->v_heads, mt->heads.n_params, MTB_ST_F32, err);
+        mtb_st_close(st);
+        st = NULL;
+    }
+    json_t *orders = json_object_get(root, "order");
+    bool any_order = false;
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        any_order |= tr->has_train[t];
+    if (!rc && any_order) {
+        mtb_path_join(path, sizeof path, dir, "order.safetensors");
+        rc = mtb_st_open(&st, path, err);
+    }
+    for (int t = 0; t < MTB_N_TASKS && !rc; t++) {
+        if (!tr->has_train[t])
+            continue;
+        mtb_order *o = &tr->order[t];
+        const char *name = mtb_task_name((mtb_task)t);
+        json_t *oj = json_object_get(orders, name);
+        json_t *cursor = json_object_get(oj, "cursor"), *passes = json_object_get(oj, "passes");
+        if (!json_is_integer(cursor) || !json_is_integer(passes) ||
+            json_integer_value(cursor) > (json_int_t)o->n ||
+            !rng_from_json(json_object_get(oj, "rng"), &o->rng)) {
+            rc = mtb_error_set(err, MTB_EINPUT,
+                               "%s/trainer.json: no data order for task %s (trained on "
+                               "other data?)",
+                               dir, name);
+            break;
+        }
+        char tname[32];
+        snprintf(tname, sizeof tname, "%s.perm", name);
+        rc = read_vector(st, tname, o->perm, o->n, MTB_ST_I32, err);
+        o->cursor = (uint32_t)json_integer_value(cursor);
+        o->passes = (uint64_t)json_integer_value(passes);
+    }
+    mtb_st_close(st);
+    if (!rc) {
+        tr->step = (long)json_integer_value(step);
+        json_t *el = json_object_get(root, "elapsed");
+        tr->elapsed_base = json_is_number(el) ? json_number_value(el) : 0;
+    }
+    json_decref(root);
+    return rc;
+}
+
+/* ------------------------------------------------------------ the thread */
+
+static void publish(mtb_trainer *tr, mtb_event *ev)
+{
+    ev->step = tr->step;
+    ev->total_steps = tr->total_steps;
+    ev->epoch = tr->steps_per_epoch ? (double)tr->step / (double)tr->steps_per_epoch : 0;
+    ev->elapsed = now_seconds(tr);
+    mtb_event_queue_push(&tr->events, ev);
+}
+
+static void publish_log(mtb_trainer *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void publish_log(mtb_trainer *tr, const char *fmt, ...)
+{
+    mtb_event ev = {.type = MTB_EV_LOG};
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ev.u.log.text, sizeof ev.u.log.text, fmt, ap);
+    va_end(ap);
+    publish(tr, &ev);
+}
+
+static void publish_state(mtb_trainer *tr, mtb_train_state state, const char *detail)
+{
+    mtb_event ev = {.type = MTB_EV_STATE};
+    ev.u.state.state = state;
+    snprintf(ev.u.state.detail, sizeof ev.u.state.detail, "%s", detail ? detail : "");
+    publish(tr, &ev);
+}
+
+static void run_eval(mtb_trainer *tr)
+{
+    mtb_event ev = {.type = MTB_EV_EVAL};
+    mtb_error err = {0};
+    if (mtb_trainer_evaluate(tr, &ev.u.eval, &err))
+        publish_log(tr, "evaluation failed: %s", err.msg);
+    else
+        publish(tr, &ev);
+}
+
+static void run_save(mtb_trainer *tr, const char *dir)
+{
+    mtb_error err = {0};
+    if (mtb_trainer_save(tr, dir, &err))
+        publish_log(tr, "saving %s failed: %s", dir, err.msg);
+    else
+        publish_state(tr, MTB_STATE_SAVED, dir);
+}
+
+static bool any_dev(const mtb_trainer *tr)
+{
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        if (tr->has_dev[t])
+            return true;
+    return false;
+}
+
+/* Applies pending requests; blocks while paused.  Returns true to stop. */
+static bool handle_requests(mtb_trainer *tr)
+{
+    pthread_mutex_lock(&tr->lock);
+    for (;;) {
+        if (!isnan(tr->new_lr)) {
+            tr->opt.adamw.lr = tr->new_lr;
+            tr->new_lr = NAN;
+            float lr = tr->opt.adamw.lr;
+            pthread_mutex_unlock(&tr->lock);
+            publish_log(tr, "learning rate set to %g", (double)lr);
+            pthread_mutex_lock(&tr->lock);
+        }
+        if (tr->new_mode >= 0) {
+            tr->opt.mode = (mtb_mode)tr->new_mode;
+            tr->new_mode = -1;
+            pthread_mutex_unlock(&tr->lock);
+            publish_log(tr, "mode set to %s", tr->opt.mode == MTB_MODE_SUM ? "sum" : "pcgrad");
+            pthread_mutex_lock(&tr->lock);
+        }
+        if (tr->eval_req) {
+            tr->eval_req = false;
+            pthread_mutex_unlock(&tr->lock);
+            if (any_dev(tr))
+                run_eval(tr);
+            else
+                publish_log(tr, "no validation data to evaluate on");
+            pthread_mutex_lock(&tr->lock);
+        }
+        if (tr->save_req) {
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%s", tr->save_dir);
+            tr->save_req = false;
+            pthread_mutex_unlock(&tr->lock);
+            run_save(tr, dir);
+            pthread_mutex_lock(&tr->lock);
+        }
+        if (tr->stop || !tr->paused)
+            break;
+        pthread_cond_wait(&tr->wake, &tr->lock);
+    }
+    bool stop = tr->stop;
+    pthread_mutex_unlock(&tr->lock);
+    return stop;
+}
+
+static void *trainer_main(void *arg)
+{
+    mtb_trainer *tr = arg;
+    char mode[32];
+    mtb_mode_name(tr->opt.mode, tr->opt.single_task, mode, sizeof mode);
+    publish_log(tr, "training %s: %ld steps (%ld per epoch), %zu parameters", mode,
+                tr->total_steps, tr->steps_per_epoch, tr->mt->bert.n_params);
+    double window_start = now_seconds(tr);
+    long window_steps = 0;
+    double rate = 0;
+    bool stopped = false;
+    while (tr->step < tr->total_steps) {
+        if (handle_requests(tr)) {
+            stopped = true;
+            break;
+        }
+        mtb_event step_ev = {.type = MTB_EV_STEP}, conflict_ev = {.type = MTB_EV_CONFLICT};
+        if (mtb_trainer_step(tr, NULL, step_ev.u.step.loss, &conflict_ev.u.conflict)) {
+            tr->status = MTB_EINPUT;
+            break;
+        }
+        window_steps++;
+        double now = now_seconds(tr);
+        if (now - window_start >= 1.0 || rate == 0) {
+            rate = window_steps / (now - window_start > 1e-9 ? now - window_start : 1e-9);
+            if (now - window_start >= 1.0) {
+                window_start = now;
+                window_steps = 0;
+            }
+        }
+        for (int t = 0; t < MTB_N_TASKS; t++)
+            step_ev.u.step.active[t] = tr->active[t];
+        step_ev.u.step.lr = tr->opt.adamw.lr;
+        step_ev.u.step.steps_per_sec = rate;
+        publish(tr, &step_ev);
+        if (tr->opt.mode != MTB_MODE_SINGLE)
+            publish(tr, &conflict_ev);
+        if (tr->opt.eval_every > 0 && tr->step % tr->opt.eval_every == 0 && any_dev(tr) &&
+            tr->step < tr->total_steps)
+            run_eval(tr);
+    }
+    bool save = tr->opt.out_dir[0] != '\0';
+    if (stopped) {
+        pthread_mutex_lock(&tr->lock);
+        save = save && tr->stop_save;
+        pthread_mutex_unlock(&tr->lock);
+        publish_state(tr, MTB_STATE_STOPPING, NULL);
+    } else if (tr->status == 0 && any_dev(tr)) {
+        run_eval(tr);
+    }
+    if (save)
+        run_save(tr, tr->opt.out_dir);
+    mtb_event done = {.type = MTB_EV_DONE};
+    done.u.done.status = tr->status;
+    snprintf(done.u.done.message, sizeof done.u.done.message, "%s",
+             stopped ? "stopped" : tr->status ? "failed" : "finished");
+    publish(tr, &done);
+    return NULL;
+}
+
+int mtb_trainer_start(mtb_trainer *tr, mtb_error *err)
+{
+    clock_gettime(CLOCK_MONOTONIC, &tr->t0);
+    if (pthread_create(&tr->thread, NULL, trainer_main, tr) != 0)
+        return mtb_error_set(err, MTB_EFAIL, "cannot start the trainer thread");
+    tr->started = true;
+    return MTB_OK;
+}
+
+int mtb_trainer_join(mtb_trainer *tr)
+{
+    if (tr->started) {
+        pthread_join(tr->thread, NULL);
+        tr->started = false;
+    }
+    return tr->status;
+}
+
+mtb_event_queue *mtb_trainer_events(mtb_trainer *tr) { return &tr->events; }
+
+static void request(mtb_trainer *tr, void (*apply)(mtb_trainer *, const void *), const void *arg)
+{
+    pthread_mutex_lock(&tr->lock);
+    apply(tr, arg);
+    pthread_cond_broadcast(&tr->wake);
+    pthread_mutex_unlock(&tr->lock);
+}
+
+static void do_pause(mtb_trainer *tr, const void *a) { (void)a; tr->paused = true; }
+static void do_resume(mtb_trainer *tr, const void *a) { (void)a; tr->paused = false; }
+static void do_stop(mtb_trainer *tr, const void *a)
+{
+    tr->stop = true;
+    tr->stop_save = *(const bool *)a;
+}
+static void do_eval(mtb_trainer *tr, const void *a) { (void)a; tr->eval_req = true; }
+static void do_save(mtb_trainer *tr, const void *a)
+{
+    const char *dir = a;
+    snprintf(tr->save_dir, sizeof tr->save_dir, "%s", dir && *dir ? dir : tr->opt.out_dir);
+    tr->save_req = tr->save_dir[0] != '\0';
+}
+static void do_lr(mtb_trainer *tr, const void *a) { tr->new_lr = *(const float *)a; }
+static void do_mode(mtb_trainer *tr, const void *a) { tr->new_mode = *(const int *)a; }
+
+void mtb_trainer_pause(mtb_trainer *tr)
+{
+    request(tr, do_pause, NULL);
+    publish_state(tr, MTB_STATE_PAUSED, NULL);
+}
+
+void mtb_trainer_resume(mtb_trainer *tr)
+{
+    request(tr, do_resume, NULL);
+    publish_state(tr, MTB_STATE_RUNNING, NULL);
+}
+
+void mtb_trainer_stop(mtb_trainer *tr, bool save) { request(tr, do_stop, &save); }
+void mtb_trainer_request_save(mtb_trainer *tr, const char *dir) { request(tr, do_save, dir); }
+void mtb_trainer_request_eval(mtb_trainer *tr) { request(tr, do_eval, NULL); }
+void mtb_trainer_set_lr(mtb_trainer *tr, float lr) { request(tr, do_lr, &lr); }
+
+bool mtb_trainer_set_mode(mtb_trainer *tr, mtb_mode mode)
+{
+    if (tr->opt.mode == MTB_MODE_SINGLE || mode == MTB_MODE_SINGLE)
+        return false;
+    int m = (int)mode;
+    request(tr, do_mode, &m);
+    return true;
+}
+
+bool mtb_trainer_is_paused(mtb_trainer *tr)
+{
+    pthread_mutex_lock(&tr->lock);
+    bool p = tr->paused;
+    pthread_mutex_unlock(&tr->lock);
+    return p;
+}
+
+void mtb_trainer_read_lock(mtb_trainer *tr) { pthread_rwlock_rdlock(&tr->weights); }
+void mtb_trainer_read_unlock(mtb_trainer *tr) { pthread_rwlock_unlock(&tr->weights); }

@@ -1,0 +1,580 @@
+/* The training engine: parity with the PyTorch reference run
+ * (tests/reference/make_train_fixtures.py), reproducibility, resume, the
+ * trainer thread's requests, and learning on real data. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mtbert/batcher.h"
+#include "mtbert/model_dir.h"
+#include "mtbert/multitask.h"
+#include "mtbert/safetensors.h"
+#include "mtbert/trainer.h"
+
+#define STEPS 20
+#define PB 4 /* parity batch size */
+
+static const char *srcdir(void)
+{
+    const char *s = getenv("srcdir");
+    return s ? s : "tests";
+}
+
+static char *path_in(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *path_in(const char *fmt, ...)
+{
+    static char buf[8][1024];
+    static int next;
+    char *out = buf[next++ % 8];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, sizeof buf[0], fmt, ap);
+    va_end(ap);
+    return out;
+}
+
+static const mtb_st_tensor *tensor(const mtb_safetensors *st, const char *name)
+{
+    const mtb_st_tensor *t = mtb_st_get(st, name);
+    if (!t)
+        fail_msg("fixture lacks %s", name);
+    return t;
+}
+
+static void read_f32(const mtb_safetensors *st, const char *name, float *dst, size_t n)
+{
+    mtb_error err = {0};
+    int i = mtb_st_find(st, name);
+    assert_true(i >= 0);
+    if (mtb_st_read_f32(st, i, dst, n, &err))
+        fail_msg("%s", err.msg);
+}
+
+static int64_t i64_at(const mtb_st_tensor *t, size_t i)
+{
+    int64_t v;
+    memcpy(&v, (const char *)t->data + 8 * i, 8);
+    return v;
+}
+
+/* Fills a batch from stepNN.<prefix>.ids / .len (/ .types). */
+static void fixture_batch(const mtb_safetensors *st, const char *prefix, mtb_batch *b,
+                          bool types)
+{
+    const mtb_st_tensor *ids = tensor(st, path_in("%s.ids", prefix));
+    const mtb_st_tensor *len = tensor(st, path_in("%s.len", prefix));
+    b->B = (int)ids->shape[0];
+    b->T = (int)ids->shape[1];
+    for (size_t i = 0; i < ids->numel; i++) {
+        b->ids[i] = (int)i64_at(ids, i);
+        b->types[i] = 0;
+    }
+    if (types) {
+        const mtb_st_tensor *ty = tensor(st, path_in("%s.types", prefix));
+        for (size_t i = 0; i < ty->numel; i++)
+            b->types[i] = (int)i64_at(ty, i);
+    }
+    for (int i = 0; i < b->B; i++)
+        b->lengths[i] = (int)i64_at(len, (size_t)i);
+}
+
+typedef struct parity_run {
+    mtb_multitask mt;
+    mtb_trainer *tr;
+    mtb_safetensors *st;
+    mtb_task_batch tb[MTB_N_TASKS];
+} parity_run;
+
+static void parity_setup(parity_run *r, mtb_mode mode, mtb_pooling pooling)
+{
+    mtb_error err = {0};
+    mtb_rng rng;
+    bool has_heads;
+    mtb_rng_seed(&rng, 1);
+    memset(r, 0, sizeof *r);
+    if (mtb_st_open(&r->st, path_in("%s/fixtures/train-parity.safetensors", srcdir()), &err) ||
+        mtb_multitask_load(&r->mt, path_in("%s/fixtures/tiny-bert", srcdir()), pooling, 0.0f,
+                           &rng, &has_heads, &err))
+        fail_msg("%s", err.msg);
+    const int H = r->mt.heads.H;
+    read_f32(r->st, "init.sst.weight", r->mt.heads.sst_w, (size_t)5 * H);
+    read_f32(r->st, "init.sst.bias", r->mt.heads.sst_b, 5);
+    read_f32(r->st, "init.para.weight", r->mt.heads.para_w, (size_t)H);
+    read_f32(r->st, "init.para.bias", r->mt.heads.para_b, 1);
+
+    mtb_train_options opt;
+    mtb_train_options_defaults(&opt);
+    opt.mode = mode;
+    opt.fixed_task_order = true;
+    opt.dropout = false;
+    opt.max_len = 20; /* pairs get 40 positions: every fixture batch fits */
+    opt.max_steps = STEPS;
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        opt.batch[t] = PB;
+    opt.adamw.lr = 1e-3f;
+    opt.adamw.weight_decay = 0.01f;
+    if (mtb_trainer_create(&r->tr, &r->mt, &opt, NULL, NULL, &err))
+        fail_msg("%s", err.msg);
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        assert_int_equal(mtb_task_batch_alloc(&r->tb[t], (mtb_task)t, PB, 40), 0);
+}
+
+static void parity_load_step(parity_run *r, int s)
+{
+    char p[64];
+    snprintf(p, sizeof p, "step%02d.sst", s);
+    fixture_batch(r->st, p, &r->tb[MTB_TASK_SST].a, false);
+    const mtb_st_tensor *lab = tensor(r->st, path_in("%s.label", p));
+    for (int i = 0; i < PB; i++)
+        r->tb[MTB_TASK_SST].labels_int[i] = (int)i64_at(lab, (size_t)i);
+    snprintf(p, sizeof p, "step%02d.para", s);
+    fixture_batch(r->st, p, &r->tb[MTB_TASK_PARA].a, true);
+    read_f32(r->st, path_in("%s.label", p), r->tb[MTB_TASK_PARA].labels, PB);
+    snprintf(p, sizeof p, "step%02d.sts.a", s);
+    fixture_batch(r->st, p, &r->tb[MTB_TASK_STS].a, false);
+    snprintf(p, sizeof p, "step%02d.sts.b", s);
+    fixture_batch(r->st, p, &r->tb[MTB_TASK_STS].b, false);
+    snprintf(p, sizeof p, "step%02d.sts", s);
+    read_f32(r->st, path_in("%s.label", p), r->tb[MTB_TASK_STS].labels, PB);
+}
+
+static void parity_teardown(parity_run *r)
+{
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        mtb_task_batch_free(&r->tb[t]);
+    mtb_trainer_destroy(r->tr);
+    mtb_multitask_free(&r->mt);
+    mtb_st_close(r->st);
+}
+
+static void check_final(parity_run *r, const char *mode)
+{
+    const int H = r->mt.heads.H;
+    float want[5 * 64];
+    double worst = 0;
+    read_f32(r->st, path_in("%s.final.sst.weight", mode), want, (size_t)5 * H);
+    for (int i = 0; i < 5 * H; i++)
+        worst = fmax(worst, fabs((double)want[i] - r->mt.heads.sst_w[i]));
+    read_f32(r->st, path_in("%s.final.para.weight", mode), want, (size_t)H);
+    for (int i = 0; i < H; i++)
+        worst = fmax(worst, fabs((double)want[i] - r->mt.heads.para_w[i]));
+    read_f32(r->st, path_in("%s.final.layer1_out_ln_weight", mode), want, (size_t)H);
+    const mtb_param_info *pi =
+        mtb_bert_find_param(&r->mt.bert, "encoder.layer.1.output.LayerNorm.weight");
+    for (int i = 0; i < H; i++)
+        worst = fmax(worst, fabs((double)want[i] - r->mt.bert.params[pi->offset + (size_t)i]));
+    printf("# %s: final parameters max abs diff %.3g\n", mode, worst);
+    assert_true(worst < 1e-5);
+}
+
+static void test_parity_sum(void **state)
+{
+    (void)state;
+    parity_run r;
+    parity_setup(&r, MTB_MODE_SUM, MTB_POOL_CLS);
+    float want[STEPS * 3];
+    read_f32(r.st, "sum.loss", want, STEPS * 3);
+    double worst = 0;
+    for (int s = 0; s < STEPS; s++) {
+        parity_load_step(&r, s);
+        const mtb_task_batch *tb[MTB_N_TASKS] = {&r.tb[0], &r.tb[1], &r.tb[2]};
+        float loss[MTB_N_TASKS];
+        assert_int_equal(mtb_trainer_step(r.tr, tb, loss, NULL), 0);
+        for (int t = 0; t < 3; t++) {
+            double rel = fabs((double)loss[t] - want[s * 3 + t]) / fabs((double)want[s * 3 + t]);
+            worst = fmax(worst, rel);
+            if (rel > 1e-4)
+                fail_msg("step %d task %d: loss %.7g, PyTorch %.7g", s, t, loss[t],
+                         want[s * 3 + t]);
+        }
+    }
+    printf("# sum: worst relative loss difference over %d steps: %.3g\n", STEPS, worst);
+    check_final(&r, "sum");
+    parity_teardown(&r);
+}
+
+static void test_parity_pcgrad(void **state)
+{
+    (void)state;
+    parity_run r;
+    parity_setup(&r, MTB_MODE_PCGRAD, MTB_POOL_MEAN);
+    float want[STEPS * 3], cos[STEPS * 3], norm[STEPS * 3];
+    read_f32(r.st, "pcgrad.loss", want, STEPS * 3);
+    read_f32(r.st, "pcgrad.cos", cos, STEPS * 3);
+    read_f32(r.st, "pcgrad.norm", norm, STEPS * 3);
+    const mtb_st_tensor *proj = tensor(r.st, "pcgrad.projected");
+    double worst = 0, worst_cos = 0;
+    int projections = 0;
+    for (int s = 0; s < STEPS; s++) {
+        parity_load_step(&r, s);
+        const mtb_task_batch *tb[MTB_N_TASKS] = {&r.tb[0], &r.tb[1], &r.tb[2]};
+        float loss[MTB_N_TASKS];
+        mtb_conflict_stats cs;
+        assert_int_equal(mtb_trainer_step(r.tr, tb, loss, &cs), 0);
+        assert_int_equal(cs.n_tasks, 3);
+        assert_int_equal(cs.n_pairs, 3);
+        assert_int_equal(cs.n_groups, r.mt.bert.n_groups);
+        for (int t = 0; t < 3; t++) {
+            double rel = fabs((double)loss[t] - want[s * 3 + t]) / fabs((double)want[s * 3 + t]);
+            worst = fmax(worst, rel);
+            if (rel > 1e-4)
+                fail_msg("step %d task %d: loss %.7g, PyTorch %.7g", s, t, loss[t],
+                         want[s * 3 + t]);
+            assert_true(fabs(cs.norm[t] - norm[s * 3 + t]) <= 1e-4 * norm[s * 3 + t]);
+            worst_cos = fmax(worst_cos, fabs(cs.cos[t] - cos[s * 3 + t]));
+            for (int j = 0; j < 3; j++) {
+                int64_t p = i64_at(proj, (size_t)(s * 9 + t * 3 + j));
+                if (cs.projected[t][j] != (p != 0))
+                    fail_msg("step %d: projection of %d against %d differs", s, t, j);
+                projections += (int)p;
+            }
+        }
+    }
+    printf("# pcgrad: worst relative loss difference %.3g, worst cosine difference %.3g, "
+           "%d projections\n", worst, worst_cos, projections);
+    assert_true(worst_cos < 1e-5);
+    assert_true(projections > 0);
+    check_final(&r, "pcgrad");
+    parity_teardown(&r);
+}
+
+/* ---------------------------------------------------------------- demo data */
+
+typedef struct demo_run {
+    mtb_dataset train[MTB_N_TASKS], dev[MTB_N_TASKS];
+    mtb_multitask mt;
+    mtb_trainer *tr;
+} demo_run;
+
+static const char *demo_file(const char *name)
+{
+    return path_in("%s/../data/demo/%s", srcdir(), name);
+}
+
+static void demo_setup(demo_run *d, mtb_mode mode, long steps, const char *out_dir)
+{
+    static const char *train_names[] = {"sst-train.csv", "para-train.csv", "sts-train.csv"};
+    static const char *dev_names[] = {"sst-dev.csv", "para-dev.csv", "sts-dev.csv"};
+    mtb_error err = {0};
+    memset(d, 0, sizeof *d);
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        mtb_dataset_init(&d->train[t], (mtb_task)t);
+        mtb_dataset_init(&d->dev[t], (mtb_task)t);
+        if (mtb_dataset_load(&d->train[t], demo_file(train_names[t]), true, &err) ||
+            mtb_dataset_load(&d->dev[t], demo_file(dev_names[t]), true, &err))
+            fail_msg("%s", err.msg);
+    }
+    mtb_vocab *vocab;
+    if (mtb_vocab_load(demo_file("vocab.txt"), &vocab, &err))
+        fail_msg("%s", err.msg);
+    mtb_config cfg;
+    mtb_config_default(&cfg);
+    cfg.vocab_size = (int)mtb_vocab_size(vocab);
+    cfg.hidden_size = 32;
+    cfg.num_layers = 2;
+    cfg.num_heads = 2;
+    cfg.intermediate_size = 64;
+    cfg.max_position = 64;
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 5);
+    if (mtb_multitask_init_random(&d->mt, &cfg, vocab, MTB_POOL_MEAN, 0.1f, &rng, &err))
+        fail_msg("%s", err.msg);
+    mtb_train_options opt;
+    mtb_train_options_defaults(&opt);
+    opt.mode = mode;
+    opt.max_len = 24;
+    opt.epochs = 0;
+    opt.max_steps = steps;
+    opt.seed = 42;
+    opt.adamw.lr = 1e-3f;
+    opt.eval_batch = 50;
+    if (out_dir)
+        snprintf(opt.out_dir, sizeof opt.out_dir, "%s", out_dir);
+    const mtb_dataset *train[MTB_N_TASKS] = {&d->train[0], &d->train[1], &d->train[2]};
+    const mtb_dataset *dev[MTB_N_TASKS] = {&d->dev[0], &d->dev[1], &d->dev[2]};
+    if (mtb_trainer_create(&d->tr, &d->mt, &opt, train, dev, &err))
+        fail_msg("%s", err.msg);
+}
+
+static void demo_teardown(demo_run *d)
+{
+    mtb_trainer_destroy(d->tr);
+    mtb_multitask_free(&d->mt);
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        mtb_dataset_free(&d->train[t]);
+        mtb_dataset_free(&d->dev[t]);
+    }
+}
+
+static bool have_demo(void)
+{
+    struct stat st;
+    return stat(demo_file("vocab.txt"), &st) == 0;
+}
+
+/* Same seed and options: bit-identical losses. */
+static void test_reproducible(void **state)
+{
+    (void)state;
+    if (!have_demo())
+        skip();
+    demo_run a, b;
+    demo_setup(&a, MTB_MODE_PCGRAD, 6, NULL);
+    demo_setup(&b, MTB_MODE_PCGRAD, 6, NULL);
+    for (int s = 0; s < 6; s++) {
+        float la[3], lb[3];
+        assert_int_equal(mtb_trainer_step(a.tr, NULL, la, NULL), 0);
+        assert_int_equal(mtb_trainer_step(b.tr, NULL, lb, NULL), 0);
+        assert_memory_equal(la, lb, sizeof la);
+    }
+    assert_memory_equal(a.mt.bert.params, b.mt.bert.params, a.mt.bert.n_params * sizeof(float));
+    demo_teardown(&a);
+    demo_teardown(&b);
+}
+
+static void remove_dir(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
+/* A run saved at step 4 and resumed gives the later losses of a run that
+ * never stopped, bit for bit: weights, moments, data order and random state
+ * all survive the checkpoint. */
+static void test_resume_equals_uninterrupted(void **state)
+{
+    (void)state;
+    if (!have_demo())
+        skip();
+    char dir[] = "/tmp/mtbert-resume-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char ckpt[1100];
+    snprintf(ckpt, sizeof ckpt, "%s/ckpt", dir);
+    mtb_error err = {0};
+
+    demo_run full;
+    demo_setup(&full, MTB_MODE_PCGRAD, 10, NULL);
+    float want[10][3];
+    for (int s = 0; s < 10; s++)
+        assert_int_equal(mtb_trainer_step(full.tr, NULL, want[s], NULL), 0);
+
+    demo_run first;
+    demo_setup(&first, MTB_MODE_PCGRAD, 10, NULL);
+    for (int s = 0; s < 4; s++) {
+        float l[3];
+        assert_int_equal(mtb_trainer_step(first.tr, NULL, l, NULL), 0);
+        assert_memory_equal(l, want[s], sizeof l);
+    }
+    if (mtb_trainer_save(first.tr, ckpt, &err))
+        fail_msg("%s", err.msg);
+    demo_teardown(&first);
+
+    /* A new process would load the checkpoint: do the same. */
+    demo_run second;
+    demo_setup(&second, MTB_MODE_PCGRAD, 10, NULL);
+    mtb_multitask loaded;
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 999); /* must not matter: the heads come from the checkpoint */
+    bool has_heads;
+    if (mtb_multitask_load(&loaded, ckpt, MTB_POOL_CLS, 0.5f, &rng, &has_heads, &err))
+        fail_msg("%s", err.msg);
+    assert_true(has_heads);
+    assert_int_equal(loaded.pooling, MTB_POOL_MEAN);
+    assert_true(loaded.head_dropout == 0.1f);
+    memcpy(second.mt.bert.params, loaded.bert.params, loaded.bert.n_params * sizeof(float));
+    memcpy(second.mt.heads.params, loaded.heads.params, loaded.heads.n_params * sizeof(float));
+    mtb_multitask_free(&loaded);
+    if (mtb_trainer_restore(second.tr, ckpt, &err))
+        fail_msg("%s", err.msg);
+    assert_int_equal(mtb_trainer_step_count(second.tr), 4);
+    for (int s = 4; s < 10; s++) {
+        float l[3];
+        assert_int_equal(mtb_trainer_step(second.tr, NULL, l, NULL), 0);
+        if (memcmp(l, want[s], sizeof l) != 0)
+            fail_msg("step %d after resume: %.9g %.9g %.9g, uninterrupted %.9g %.9g %.9g", s,
+                     l[0], l[1], l[2], want[s][0], want[s][1], want[s][2]);
+    }
+    assert_memory_equal(second.mt.bert.params, full.mt.bert.params,
+                        full.mt.bert.n_params * sizeof(float));
+    demo_teardown(&second);
+    demo_teardown(&full);
+    remove_dir(dir);
+}
+
+static bool next_event(mtb_trainer *tr, mtb_event *ev)
+{
+    return mtb_event_queue_pop(mtb_trainer_events(tr), ev, 20000);
+}
+
+/* The thread: events arrive in order, pause holds the step counter, stop
+ * with save leaves a loadable checkpoint, DONE comes last. */
+static void test_trainer_thread(void **state)
+{
+    (void)state;
+    if (!have_demo())
+        skip();
+    char dir[] = "/tmp/mtbert-thread-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char out[1100];
+    snprintf(out, sizeof out, "%s/out", dir);
+    demo_run d;
+    demo_setup(&d, MTB_MODE_SUM, 100000, out);
+    mtb_error err = {0};
+    assert_int_equal(mtb_trainer_start(d.tr, &err), 0);
+    mtb_event ev;
+    long last_step = 0;
+    int steps_seen = 0;
+    while (steps_seen < 3) {
+        assert_true(next_event(d.tr, &ev));
+        if (ev.type == MTB_EV_STEP) {
+            assert_true(ev.step == last_step + 1);
+            last_step = ev.step;
+            steps_seen++;
+            assert_true(ev.u.step.active[0] && ev.u.step.active[1] && ev.u.step.active[2]);
+        }
+    }
+    mtb_trainer_pause(d.tr);
+    /* Drain what was in flight, then the counter must stand still. */
+    usleep(300000);
+    while (mtb_event_queue_pop(mtb_trainer_events(d.tr), &ev, 100))
+        if (ev.type == MTB_EV_STEP)
+            last_step = ev.step;
+    long paused_at = mtb_trainer_step_count(d.tr);
+    usleep(300000);
+    assert_int_equal(mtb_trainer_step_count(d.tr), paused_at);
+    assert_false(mtb_event_queue_pop(mtb_trainer_events(d.tr), &ev, 100) &&
+                 ev.type == MTB_EV_STEP);
+
+    mtb_trainer_request_eval(d.tr); /* served while paused */
+    bool got_eval = false;
+    while (!got_eval) {
+        assert_true(next_event(d.tr, &ev));
+        if (ev.type == MTB_EV_EVAL) {
+            got_eval = true;
+            assert_true(ev.u.eval.has[0] && ev.u.eval.has[1] && ev.u.eval.has[2]);
+            assert_true(ev.u.eval.sst_acc >= 0 && ev.u.eval.sst_acc <= 1);
+        }
+    }
+    mtb_trainer_resume(d.tr);
+    mtb_trainer_stop(d.tr, true);
+    bool saved = false, done = false;
+    while (!done) {
+        assert_true(next_event(d.tr, &ev));
+        if (ev.type == MTB_EV_STATE && ev.u.state.state == MTB_STATE_SAVED)
+            saved = strcmp(ev.u.state.detail, out) == 0;
+        done = ev.type == MTB_EV_DONE;
+    }
+    assert_int_equal(mtb_trainer_join(d.tr), 0);
+    assert_true(saved);
+    mtb_multitask back;
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 1);
+    bool has_heads;
+    if (mtb_multitask_load(&back, out, MTB_POOL_CLS, 0.3f, &rng, &has_heads, &err))
+        fail_msg("%s", err.msg);
+    assert_true(has_heads);
+    assert_memory_equal(back.bert.params, d.mt.bert.params, d.mt.bert.n_params * sizeof(float));
+    mtb_multitask_free(&back);
+    demo_teardown(&d);
+    remove_dir(dir);
+}
+
+/* Every task's validation loss falls after a few hundred steps on the
+ * course's training files (a seeded validation split of them). */
+static void test_learns_on_shared_data(void **state)
+{
+    (void)state;
+    const char *shared = getenv("MTBERT_SHARED_DATA");
+    if (!shared)
+        shared = path_in("%s/../../shared/data", srcdir());
+    struct stat st;
+    if (stat(path_in("%s/ids-sst-train.csv", shared), &st) != 0) {
+        fprintf(stderr, "shared data not found at %s: skipping\n", shared);
+        skip();
+    }
+    static const char *names[] = {"ids-sst-train.csv", "quora-train-partial.csv",
+                                  "sts-train.csv"};
+    mtb_error err = {0};
+    mtb_dataset train[3], dev[3];
+    for (int t = 0; t < 3; t++) {
+        mtb_dataset_init(&train[t], (mtb_task)t);
+        mtb_dataset_init(&dev[t], (mtb_task)t);
+        if (mtb_dataset_load(&train[t], path_in("%s/%s", shared, names[t]), true, &err) ||
+            mtb_dataset_split(&train[t], &dev[t], 400.0 / (double)train[t].n, 7, &err))
+            fail_msg("%s", err.msg);
+    }
+    mtb_vocab *vocab;
+    if (mtb_vocab_load(path_in("%s/bert-base-uncased-vocab.txt", shared), &vocab, &err))
+        fail_msg("%s", err.msg);
+    mtb_config cfg;
+    mtb_config_default(&cfg);
+    cfg.vocab_size = (int)mtb_vocab_size(vocab);
+    cfg.hidden_size = 128; /* the tiny config */
+    cfg.num_layers = 2;
+    cfg.num_heads = 2;
+    cfg.intermediate_size = 512;
+    mtb_multitask mt;
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 3);
+    if (mtb_multitask_init_random(&mt, &cfg, vocab, MTB_POOL_MEAN, 0.1f, &rng, &err))
+        fail_msg("%s", err.msg);
+    mtb_train_options opt;
+    mtb_train_options_defaults(&opt);
+    opt.mode = MTB_MODE_SUM;
+    opt.max_len = 32;
+    opt.epochs = 0;
+    opt.max_steps = 300;
+    opt.adamw.lr = 1e-3f;
+    opt.eval_batch = 100;
+    for (int t = 0; t < 3; t++)
+        opt.batch[t] = 16;
+    const mtb_dataset *tp[3] = {&train[0], &train[1], &train[2]};
+    const mtb_dataset *dp[3] = {&dev[0], &dev[1], &dev[2]};
+    mtb_trainer *tr;
+    if (mtb_trainer_create(&tr, &mt, &opt, tp, dp, &err))
+        fail_msg("%s", err.msg);
+    mtb_eval_result before, after;
+    assert_int_equal(mtb_trainer_evaluate(tr, &before, &err), 0);
+    for (int s = 0; s < 300; s++) {
+        float l[3];
+        assert_int_equal(mtb_trainer_step(tr, NULL, l, NULL), 0);
+    }
+    assert_int_equal(mtb_trainer_evaluate(tr, &after, &err), 0);
+    printf("# validation loss before -> after 300 steps: sst %.4f -> %.4f, para %.4f -> %.4f, "
+           "sts %.4f -> %.4f\n",
+           before.loss[0], after.loss[0], before.loss[1], after.loss[1], before.loss[2],
+           after.loss[2]);
+    printf("# after: sst acc %.3f, para acc %.3f, sts corr %.3f\n", after.sst_acc,
+           after.para_acc, after.sts_corr);
+    for (int t = 0; t < 3; t++)
+        assert_true(after.loss[t] < before.loss[t]);
+    mtb_trainer_destroy(tr);
+    mtb_multitask_free(&mt);
+    for (int t = 0; t < 3; t++) {
+        mtb_dataset_free(&train[t]);
+        mtb_dataset_free(&dev[t]);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parity_sum),
+        cmocka_unit_test(test_parity_pcgrad),
+        cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_resume_equals_uninterrupted),
+        cmocka_unit_test(test_trainer_thread),
+        cmocka_unit_test(test_learns_on_shared_data),
+    };
+    return cmocka_run_group_tests_name("train", tests, NULL, NULL);
+}
