@@ -24,6 +24,10 @@ int cli_report(const mtb_error *err);
 int cli_usage_error(const char *command, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The bundled demo data folder: $MTBERT_DATA_DIR/demo, the source tree's
+ * data/demo, or the installed copy; NULL when none exists. */
+const char *cli_demo_dir(void);
+
 /* Parses a whole decimal integer in [min, max]; false on anything else. */
 bool cli_parse_int(const char *text, int min, int max, int *out);
 

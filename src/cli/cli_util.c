@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 int cli_report(const mtb_error *err)
 {
@@ -58,4 +59,22 @@ void cli_texts_free(cli_texts *t)
 {
     free(t->line);
     memset(t, 0, sizeof *t);
+}
+
+const char *cli_demo_dir(void)
+{
+    static char path[4096];
+    struct stat st;
+    const char *env = getenv("MTBERT_DATA_DIR");
+    const char *candidates[] = {env, MTBERT_SOURCE_DATA_DIR, MTBERT_INSTALLED_DATA_DIR};
+    for (size_t i = 0; i < sizeof candidates / sizeof *candidates; i++) {
+        if (!candidates[i] || !*candidates[i])
+            continue;
+        snprintf(path, sizeof path, "%s/demo", candidates[i]);
+        char vocab[4200];
+        snprintf(vocab, sizeof vocab, "%s/vocab.txt", path);
+        if (stat(vocab, &st) == 0)
+            return path;
+    }
+    return NULL;
 }

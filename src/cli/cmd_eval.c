@@ -213,20 +213,21 @@ int cmd_eval(int argc, char **argv)
     const mtb_encoded *dev[MTB_N_TASKS] = {NULL, NULL, NULL};
     memset(ds, 0, sizeof ds);
     memset(enc, 0, sizeof enc);
-    for (int t = 0; t < MTB_N_TASKS && !status; t++) {
+    status = CLI_OK;
+    for (int t = 0; t < MTB_N_TASKS && status == CLI_OK; t++) {
         if (!a.files[t][0])
             continue;
         if (encode_file(&mt, (mtb_task)t, a.files[t][0], true, a.max_len, &ds[t], &enc[t], &err))
             status = cli_report(&err);
         dev[t] = &enc[t];
-        if (!status && ds[t].dropped)
+        if (status == CLI_OK && ds[t].dropped)
             fprintf(stderr, "mtbert: warning: %s: dropped %zu rows with an empty label\n",
                     a.files[t][0], ds[t].dropped);
     }
     mtb_eval_result r;
-    if (status < 0 && mtb_evaluate(&mt, dev, a.batch, &r, &err))
+    if (status == CLI_OK && mtb_evaluate(&mt, dev, a.batch, &r, &err))
         status = cli_report(&err);
-    if (status < 0) {
+    if (status == CLI_OK) {
         if (r.has[MTB_TASK_SST])
             printf("sst  accuracy    %.4f  (%ld examples, loss %.4f)\n", r.sst_acc,
                    r.n[MTB_TASK_SST], r.loss[MTB_TASK_SST]);
@@ -249,7 +250,6 @@ int cmd_eval(int argc, char **argv)
             }
             fputs("}\n", stdout);
         }
-        status = CLI_OK;
     }
     for (int t = 0; t < MTB_N_TASKS; t++) {
         mtb_encoded_free(&enc[t]);

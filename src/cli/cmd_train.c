@@ -39,7 +39,8 @@ static json_t *real_or_null(double v)
 
 static void write_json_line(FILE *f, json_t *o)
 {
-    char *s = json_dumps(o, JSON_COMPACT);
+    /* 9 significant digits: every float survives, doubles read naturally. */
+    char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
     if (s) {
         fprintf(f, "%s\n", s);
         free(s);
@@ -213,6 +214,7 @@ int cmd_train(int argc, char **argv)
             run_config_free(&rc);
             return CLI_FAIL;
         }
+        setvbuf(metrics, NULL, _IOLBF, 0); /* readable live, e.g. with tail -f */
     }
 
     struct sigaction sa;

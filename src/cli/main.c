@@ -35,12 +35,36 @@ static void usage(FILE *out)
             "Exit status: 0 success, 1 failure, 2 bad usage or bad input.\n");
 }
 
+/* Without arguments: train a small fresh model on the bundled demo data in
+ * PCGrad mode, the quickest way to see mtbert do its job. */
+static int run_demo(void)
+{
+    const char *demo = cli_demo_dir();
+    if (!demo) {
+        fprintf(stderr, "mtbert: the demo data (data/demo) was not found; set MTBERT_DATA_DIR "
+                        "or run a command:\n\n");
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    char files[8][4200];
+    static const char *names[] = {"sst-train.csv", "para-train.csv", "sts-train.csv",
+                                  "sst-dev.csv", "para-dev.csv", "sts-dev.csv", "vocab.txt"};
+    for (int i = 0; i < 7; i++)
+        snprintf(files[i], sizeof files[i], "%s/%s", demo, names[i]);
+    char *args[] = {"train", "--mode", "pcgrad", "--config", "tiny", "--vocab", files[6],
+                    "--sst-train", files[0], "--para-train", files[1], "--sts-train", files[2],
+                    "--sst-dev", files[3], "--para-dev", files[4], "--sts-dev", files[5],
+                    "--lr", "2e-4", "--dropout", "0.1", "--pooling", "mean", "--max-length", "48",
+                    "--epochs", "4", "--eval-every", "50", NULL};
+    fprintf(stderr, "mtbert demo: a tiny fresh BERT learns sentiment, paraphrase and similarity "
+                    "at once (PCGrad) on %s\n", demo);
+    return cmd_train((int)(sizeof args / sizeof *args) - 1, args);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stdout);
-        return CLI_OK;
-    }
+    if (argc < 2)
+        return run_demo();
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         usage(stdout);

@@ -87,8 +87,9 @@ void run_config_print_options(FILE *out)
             "      --sst-batch N, --para-batch N, --sts-batch N\n"
             "                           per-task batch sizes\n"
             "      --max-length N       tokens per sentence (default 128; pairs get 2N)\n"
-            "      --epochs N           passes over the largest task (default 1)\n"
-            "      --max-steps N        stop after N steps\n"
+            "      --epochs N           passes over the largest task (default 1, or as many\n"
+            "                           as --max-steps needs)\n"
+            "      --max-steps N        stop after N steps (the earlier of the two limits)\n"
             "      --seed N             random seed (default 11711)\n"
             "      --eval-every N       evaluate every N steps (default: at the end)\n"
             "      --threads N          compute threads (default: all cores)\n"
@@ -107,7 +108,7 @@ void run_config_defaults(run_config *rc)
     rc->weight_decay = 0.0;
     rc->batch = 8;
     rc->max_len = 128;
-    rc->epochs = 1;
+    rc->epochs = -1; /* unset: 1, or unlimited when --max-steps is given */
     rc->seed = 11711;
 }
 
@@ -379,8 +380,8 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
             rc->max_len = (int)lv;
             break;
         case OPT_EPOCHS:
-            if (!parse_long(optarg, 0, 100000, &lv))
-                return cli_usage_error(command, "--epochs must be a non-negative integer, not '%s'",
+            if (!parse_long(optarg, 1, 100000, &lv))
+                return cli_usage_error(command, "--epochs must be a positive integer, not '%s'",
                                        optarg);
             rc->epochs = (int)lv;
             break;
@@ -609,7 +610,7 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
         o->batch[t] = rc->task_batch[t] ? rc->task_batch[t] : rc->batch;
     }
     o->max_len = rc->max_len;
-    o->epochs = rc->epochs;
+    o->epochs = rc->epochs >= 0 ? rc->epochs : rc->max_steps > 0 ? 0 : 1;
     o->max_steps = rc->max_steps;
     o->seed = rc->seed;
     o->eval_every = rc->eval_every;
