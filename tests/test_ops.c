@@ -870,10 +870,8 @@ typedef struct {
 static double att_loss(void *ptr)
 {
     att_ctx *c = ptr;
-    mtb_rng r;
-    mtb_rng_seed(&r, c->seed);
     mtb_attention_forward(c->out, c->att, c->p > 0 ? c->att_scale : NULL, c->q, c->k, c->v,
-                          c->lengths, c->B, c->T, c->H, c->NH, c->p, &r);
+                          c->lengths, c->B, c->T, c->H, c->NH, c->p, c->seed);
     return weighted_sum(c->out, c->lw, (size_t)c->B * c->T * c->H);
 }
 
@@ -916,7 +914,7 @@ static void att_teardown(att_ctx *c)
 
 static void att_backward(att_ctx *c, float *dq, float *dk, float *dv)
 {
-    float *scratch = alloc_floats((size_t)c->T * c->T);
+    float *scratch = alloc_floats((size_t)c->B * c->NH * c->T * c->T);
     att_loss(c);
     mtb_attention_backward(dq, dk, dv, scratch, c->lw, c->att, c->p > 0 ? c->att_scale : NULL,
                            c->q, c->k, c->v, c->lengths, c->B, c->T, c->H, c->NH);
@@ -1001,15 +999,11 @@ static void test_attention_forward(void **state)
      * unchanged. */
     float *out0 = alloc_floats((size_t)c.B * c.T * c.H);
     memcpy(out0, c.out, (size_t)c.B * c.T * c.H * sizeof(float));
-    mtb_rng r;
-    mtb_rng_seed(&r, 1);
-    mtb_rng before = r;
     mtb_attention_forward(c.out, c.att, c.att_scale, c.q, c.k, c.v, c.lengths, c.B, c.T, c.H,
-                          c.NH, 0.0f, &r);
+                          c.NH, 0.0f, 1);
     for (size_t i = 0; i < (size_t)c.B * c.NH * c.T * c.T; i++)
         assert_true(c.att_scale[i] == 1.0f);
     assert_memory_equal(out0, c.out, (size_t)c.B * c.T * c.H * sizeof(float));
-    assert_memory_equal(r.s, before.s, sizeof r.s);
     free(out0);
     att_teardown(&c);
 }
@@ -1034,7 +1028,8 @@ static void test_attention_dropout_forward(void **state)
 
 /* T = 130: T*T exceeds the forward's 16384-float dropout block, so the mask
  * is drawn in two bands of rows.  The draws must still equal one dropout over
- * each whole (T, T) matrix, whatever the lengths. */
+ * each head's whole (T, T) matrix from that head's own stream, whatever the
+ * lengths. */
 static void test_attention_dropout_long(void **state)
 {
     (void)state;
@@ -1043,13 +1038,16 @@ static void test_attention_dropout_long(void **state)
     const float p = 0.2f;
     att_setup(&c, 1, 130, 8, 2, lengths, p, 62);
     att_loss(&c);
-    const size_t na = (size_t)c.NH * c.T * c.T;
-    float *ones = alloc_floats(na), *tmp = alloc_floats(na), *ref = alloc_floats(na);
-    for (size_t i = 0; i < na; i++)
+    const size_t tt = (size_t)c.T * c.T, na = (size_t)c.NH * tt;
+    float *ones = alloc_floats(tt), *tmp = alloc_floats(tt), *ref = alloc_floats(na);
+    for (size_t i = 0; i < tt; i++)
         ones[i] = 1.0f;
-    mtb_rng r;
-    mtb_rng_seed(&r, c.seed);
-    mtb_dropout_forward(tmp, ref, ones, na, p, &r);
+    for (int h = 0; h < c.NH; h++) {
+        /* the documented per-head stream: seed ^ (bh + 1) * golden ratio */
+        mtb_rng r;
+        mtb_rng_seed(&r, c.seed ^ ((uint64_t)(h + 1) * 0x9e3779b97f4a7c15ull));
+        mtb_dropout_forward(tmp, ref + (size_t)h * tt, ones, tt, p, &r);
+    }
     assert_memory_equal(ref, c.att_scale, na * sizeof(float));
     att_check_against_naive(&c, 1, 1e-6, 1e-5);
     free(ones);

@@ -135,7 +135,7 @@ typedef struct mtb_bert_acts {
     float *d_a, *d_b;  /* (B, T, H) */
     float *d_i1, *d_i2; /* (B, T, I) */
     float *d_q, *d_k, *d_v; /* (B, T, H) */
-    float *d_att;      /* (T, T) attention backward scratch */
+    float *d_att;      /* (B, NH, T, T) attention backward scratch, a block per head */
     float *d_cls;      /* (B, H) */
     float *d_pool;     /* (B, H) */
     void *block;       /* the single allocation behind every buffer */

@@ -13,6 +13,7 @@
 #define MTBERT_OPS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mtbert/rng.h"
 
@@ -55,17 +56,18 @@ void mtb_embeddings_backward(float *dwte, float *dwpe, float *dwtt, const float 
 
 /* Multi-head self-attention core (after the Q/K/V projections).
  * q, k, v, out: (B, T, H), head h in columns [h*D, (h+1)*D), D = H / NH.
- * lengths (B): tokens at positions >= lengths[b] are padding and receive no
- * attention (as Hugging Face's additive -inf mask gives).
+ * lengths (B): tokens at positions >= lengths[b] are padding: as keys they
+ * get probability exactly 0 (as Hugging Face's additive mask gives), as
+ * queries a zero context.
  * att (B, NH, T, T): softmax probabilities, saved for backward.
  * att_scale (B, NH, T, T): attention-dropout scale (see mtb_dropout_forward),
- * or NULL when p_drop == 0.
- * Rows of padding queries are computed too, so outputs match PyTorch at every
- * position. */
+ * or NULL when p_drop == 0.  Each (batch, head) draws its mask from its own
+ * stream derived from dropout_seed, so heads can run on any thread.
+ * The (batch, head) pairs run on the worker pool (parallel.h). */
 void mtb_attention_forward(float *out, float *att, float *att_scale, const float *q,
                            const float *k, const float *v, const int *lengths, int B, int T,
-                           int H, int NH, float p_drop, mtb_rng *rng);
-/* scratch: (T, T) floats of workspace. */
+                           int H, int NH, float p_drop, uint64_t dropout_seed);
+/* scratch: (B, NH, T, T) floats of workspace, one (T, T) block per head. */
 void mtb_attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
                             const float *att, const float *att_scale, const float *q,
                             const float *k, const float *v, const int *lengths, int B, int T,

@@ -1,6 +1,5 @@
 #include "run_setup.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -13,6 +12,7 @@
 
 #include "cli.h"
 #include "mtbert/model_dir.h"
+#include "mtbert/parallel.h"
 
 enum {
     OPT_MODE = 1000, OPT_MODEL, OPT_CONFIG, OPT_VOCAB, OPT_POOLING, OPT_DROPOUT, OPT_LR,
@@ -514,8 +514,7 @@ static void make_parent_dirs(const char *path)
 
 void run_set_threads(int threads)
 {
-    if (threads > 0)
-        openblas_set_num_threads(threads);
+    mtb_set_threads(threads);
 }
 
 static int load_task_files(mtb_dataset *ds, mtb_task task, char *const *files, int n, FILE *log,

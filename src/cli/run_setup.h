@@ -66,7 +66,7 @@ void run_teardown(run_state *st);
  * -1 for an unknown name. */
 int run_fresh_config(const char *name, int vocab_size, mtb_config *cfg);
 
-/* Sets OpenBLAS's thread count (0: leave the default). */
+/* Sizes the compute pool and OpenBLAS together (0: one per core). */
 void run_set_threads(int threads);
 
 #endif

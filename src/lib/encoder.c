@@ -78,7 +78,7 @@ static void carve_acts(mtb_bert_acts *a, const mtb_config *cfg, carver *c)
         a->d_q = CARVE_F(c, BTH);
         a->d_k = CARVE_F(c, BTH);
         a->d_v = CARVE_F(c, BTH);
-        a->d_att = CARVE_F(c, T * T);
+        a->d_att = CARVE_F(c, ATT);
         a->d_cls = CARVE_F(c, B * H);
         a->d_pool = CARVE_F(c, B * H);
     }
@@ -183,7 +183,8 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
         mtb_linear_forward(la->k, x, w->k_w, w->k_b, R, H, H);
         mtb_linear_forward(la->v, x, w->v_w, w->v_b, R, H, H);
         mtb_attention_forward(la->ctx, la->att, dropout ? la->att_scale : NULL, la->q, la->k,
-                              la->v, a->lengths, B, T, H, NH, p_att, rng);
+                              la->v, a->lengths, B, T, H, NH, p_att,
+                              dropout ? mtb_rng_next(rng) : 0);
         mtb_linear_forward(la->attn_proj, la->ctx, w->attn_out_w, w->attn_out_b, R, H, H);
         dropout_add(la->attn_res, dropout ? la->attn_drop : NULL, la->attn_proj, x, BTH, p_hid,
                     rng);

@@ -1,0 +1,31 @@
+/* The compute worker pool.
+ *
+ * One process-wide pool of threads runs independent work items: attention
+ * heads, row blocks of LayerNorm, chunks of elementwise loops.  Every item
+ * writes its own outputs, so results do not depend on which thread ran it or
+ * on how many threads there are.
+ *
+ * mtb_set_threads(n) sizes the pool and OpenBLAS together: matrix products
+ * outside the pool use n OpenBLAS threads; inside a parallel region OpenBLAS
+ * is held to one thread, so the machine never runs more than n compute
+ * threads of ours.  A parallel region entered while another thread holds the
+ * pool (a front end scoring sentences during training) runs on the calling
+ * thread alone. */
+#ifndef MTBERT_PARALLEL_H
+#define MTBERT_PARALLEL_H
+
+#include <stddef.h>
+
+/* n >= 1; 0 means one per online CPU. */
+void mtb_set_threads(int n);
+int mtb_get_threads(void);
+
+/* Calls fn(ctx, i) for every i in [0, n) and returns when all are done. */
+void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);
+
+/* Splits [0, total) into about `grain`-sized chunks: item i covers
+ * [*begin, *end).  The split depends on total and grain only. */
+int mtb_chunk_count(size_t total, size_t grain);
+void mtb_chunk_range(size_t total, int chunks, int i, size_t *begin, size_t *end);
+
+#endif

@@ -1,0 +1,132 @@
+#include "mtbert/parallel.h"
+
+#include <cblas.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define MAX_THREADS 256
+
+static struct {
+    pthread_mutex_t lock;     /* guards the fields below */
+    pthread_cond_t work, done;
+    pthread_mutex_t busy;     /* held by the thread running a region */
+    int n_threads;            /* including the caller */
+    int n_workers_started;
+    pthread_t workers[MAX_THREADS];
+    /* the current region */
+    unsigned long generation;
+    void (*fn)(void *, int);
+    void *ctx;
+    int n_items, next_item, items_done;
+} pool = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .work = PTHREAD_COND_INITIALIZER,
+    .done = PTHREAD_COND_INITIALIZER,
+    .busy = PTHREAD_MUTEX_INITIALIZER,
+    .n_threads = 1,
+};
+
+/* Takes items until none are left; returns with the lock held. */
+static void drain(void)
+{
+    while (pool.next_item < pool.n_items) {
+        int i = pool.next_item++;
+        void (*fn)(void *, int) = pool.fn;
+        void *ctx = pool.ctx;
+        pthread_mutex_unlock(&pool.lock);
+        fn(ctx, i);
+        pthread_mutex_lock(&pool.lock);
+        if (++pool.items_done == pool.n_items)
+            pthread_cond_broadcast(&pool.done);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    (void)arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&pool.lock);
+    for (;;) {
+        while (pool.generation == seen)
+            pthread_cond_wait(&pool.work, &pool.lock);
+        seen = pool.generation;
+        drain();
+    }
+    return NULL;
+}
+
+void mtb_set_threads(int n)
+{
+    if (n <= 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? (int)cpus : 1;
+    }
+    if (n > MAX_THREADS)
+        n = MAX_THREADS;
+    pthread_mutex_lock(&pool.busy);
+    pthread_mutex_lock(&pool.lock);
+    while (pool.n_workers_started < n - 1) {
+        if (pthread_create(&pool.workers[pool.n_workers_started], NULL, worker_main, NULL) != 0)
+            break;
+        pthread_detach(pool.workers[pool.n_workers_started]);
+        pool.n_workers_started++;
+    }
+    /* Extra workers from a larger earlier setting stay parked: they only
+     * take items, and n_threads is just the OpenBLAS and chunking hint. */
+    pool.n_threads = pool.n_workers_started + 1 < n ? pool.n_workers_started + 1 : n;
+    pthread_mutex_unlock(&pool.lock);
+    pthread_mutex_unlock(&pool.busy);
+    openblas_set_num_threads(n);
+}
+
+int mtb_get_threads(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    int n = pool.n_threads;
+    pthread_mutex_unlock(&pool.lock);
+    return n;
+}
+
+void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx)
+{
+    if (n <= 0)
+        return;
+    if (n == 1 || pool.n_threads <= 1 || pthread_mutex_trylock(&pool.busy) != 0) {
+        for (int i = 0; i < n; i++)
+            fn(ctx, i);
+        return;
+    }
+    const int blas_threads = pool.n_threads;
+    openblas_set_num_threads(1);
+    pthread_mutex_lock(&pool.lock);
+    pool.fn = fn;
+    pool.ctx = ctx;
+    pool.n_items = n;
+    pool.next_item = 0;
+    pool.items_done = 0;
+    pool.generation++;
+    pthread_cond_broadcast(&pool.work);
+    drain();
+    while (pool.items_done < pool.n_items)
+        pthread_cond_wait(&pool.done, &pool.lock);
+    pool.n_items = 0;
+    pthread_mutex_unlock(&pool.lock);
+    openblas_set_num_threads(blas_threads);
+    pthread_mutex_unlock(&pool.busy);
+}
+
+int mtb_chunk_count(size_t total, size_t grain)
+{
+    if (total == 0)
+        return 0;
+    size_t c = (total + grain - 1) / grain;
+    return c > 4096 ? 4096 : (int)c;
+}
+
+void mtb_chunk_range(size_t total, int chunks, int i, size_t *begin, size_t *end)
+{
+    *begin = total * (size_t)i / (size_t)chunks;
+    *end = total * (size_t)(i + 1) / (size_t)chunks;
+}
