@@ -17,6 +17,9 @@ int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_repl(int argc, char **argv);
+int cmd_score(int argc, char **argv);
+int cmd_tui(int argc, char **argv);
 
 /* Prints "mtbert: <message>" to stderr and returns the error's exit status. */
 int cli_report(const mtb_error *err);

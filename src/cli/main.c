@@ -1,6 +1,8 @@
 /* mtbert: command dispatch. */
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -17,6 +19,9 @@ static const command commands[] = {
     {"eval", cmd_eval, "accuracy and correlation of a trained model on dev files"},
     {"predict", cmd_predict, "write the course's prediction files for test splits"},
     {"bench", cmd_bench, "time training steps on a synthetic workload"},
+    {"repl", cmd_repl, "score typed sentences and pairs with a trained model"},
+    {"score", cmd_score, "sentiment of a text, or paraphrase and similarity of two"},
+    {"tui", cmd_tui, "the workbench: live curves, gradient conflicts, a prompt"},
 };
 
 static void usage(FILE *out)
@@ -36,7 +41,8 @@ static void usage(FILE *out)
 }
 
 /* Without arguments: train a small fresh model on the bundled demo data in
- * PCGrad mode, the quickest way to see mtbert do its job. */
+ * PCGrad mode, the quickest way to see mtbert do its job: in the workbench
+ * on a terminal, headless otherwise. */
 static int run_demo(void)
 {
     const char *demo = cli_demo_dir();
@@ -51,14 +57,16 @@ static int run_demo(void)
                                   "sst-dev.csv", "para-dev.csv", "sts-dev.csv", "vocab.txt"};
     for (int i = 0; i < 7; i++)
         snprintf(files[i], sizeof files[i], "%s/%s", demo, names[i]);
-    char *args[] = {"train", "--mode", "pcgrad", "--config", "tiny", "--vocab", files[6],
+    const bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    char *args[] = {tty ? "tui" : "train", "--mode", "pcgrad", "--config", "tiny", "--vocab", files[6],
                     "--sst-train", files[0], "--para-train", files[1], "--sts-train", files[2],
                     "--sst-dev", files[3], "--para-dev", files[4], "--sts-dev", files[5],
                     "--lr", "2e-4", "--dropout", "0.1", "--pooling", "mean", "--max-length", "48",
-                    "--epochs", "4", "--eval-every", "50", NULL};
+                    "--epochs", tty ? "50" : "4", "--eval-every", "50", NULL};
     fprintf(stderr, "mtbert demo: a tiny fresh BERT learns sentiment, paraphrase and similarity "
                     "at once (PCGrad) on %s\n", demo);
-    return cmd_train((int)(sizeof args / sizeof *args) - 1, args);
+    const int n = (int)(sizeof args / sizeof *args) - 1;
+    return tty ? cmd_tui(n, args) : cmd_train(n, args);
 }
 
 int main(int argc, char **argv)

@@ -1,0 +1,307 @@
+/* mtbert repl: score typed sentences with a trained model, line by line.
+ *
+ * On a terminal it is a readline prompt with history and Tab completion; on
+ * a pipe it reads plain lines and prints no prompt, so that it can be
+ * scripted.  Training commands are understood (the workbench shares the
+ * parser) but there is no training here to act on. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "cli.h"
+#include "mtbert/score.h"
+#include "prompt.h"
+#include "run_setup.h"
+
+/* Lines of history kept across sessions. */
+#define HISTORY_LINES 1000
+
+enum { O_MODEL = 3000, O_MAX_LEN, O_THREADS, O_HELP };
+
+static const struct option repl_options[] = {
+    {"model", required_argument, NULL, O_MODEL},
+    {"max-length", required_argument, NULL, O_MAX_LEN},
+    {"threads", required_argument, NULL, O_THREADS},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static void repl_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: mtbert repl --model DIR [--max-length N] [--threads N]\n"
+            "\n"
+            "Scores what you type with a trained model: a sentence gets its sentiment,\n"
+            "\"first || second\" the paraphrase probability, the similarity (0 to 5) and\n"
+            "both sentiments.  :help lists the commands, :quit or Ctrl-D leaves.\n"
+            "\n"
+            "On a terminal the prompt has line editing, Tab completion of commands and\n"
+            "a history kept in $XDG_STATE_HOME/mtbert/history (default\n"
+            "~/.local/state/mtbert/history).  From a pipe it reads plain lines and\n"
+            "prints only results, one block per line.\n"
+            "\n"
+            "  -m, --model DIR       an mtbert checkpoint (heads included)\n"
+            "      --max-length N    tokens per sentence (default 128; pairs 2N)\n"
+            "      --threads N       compute threads\n"
+            "  -h, --help            show this help\n");
+}
+
+typedef struct repl {
+    mtb_scorer *scorer;
+    bool interactive;
+    long line_no;
+    char out[1024];
+} repl;
+
+/* A problem with one line: the session goes on.  Scripts get the line
+ * number; a person at the prompt has just typed the line. */
+static void line_message(const repl *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line_message(const repl *r, const char *fmt, ...)
+{
+    fflush(stdout); /* keep results and messages in order on a shared terminal */
+    if (!r->interactive)
+        fprintf(stderr, "mtbert repl: line %ld: ", r->line_no);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+/* Returns -1 to go on, else the exit status. */
+static int handle_line(repl *r, const char *line)
+{
+    prompt_cmd cmd;
+    prompt_parse(line, &cmd);
+    mtb_score_result res;
+    mtb_error err = {0};
+    switch (cmd.kind) {
+    case PROMPT_EMPTY:
+        return -1;
+    case PROMPT_TEXT:
+    case PROMPT_PAIR: {
+        const char *b = cmd.kind == PROMPT_PAIR ? cmd.b : NULL;
+        if (mtb_score(r->scorer, cmd.a, b, &res, &err))
+            return cli_report(&err);
+        prompt_format_result(&res, cmd.a, b, r->out, sizeof r->out);
+        fputs(r->out, stdout);
+        break;
+    }
+    case PROMPT_HELP:
+        fputs(prompt_help_text(), stdout);
+        break;
+    case PROMPT_QUIT:
+        return CLI_OK;
+    case PROMPT_PAUSE:
+    case PROMPT_RESUME:
+    case PROMPT_SAVE:
+    case PROMPT_EVAL:
+    case PROMPT_MODE:
+    case PROMPT_LR:
+        line_message(r, "no training in this session (use mtbert tui)");
+        break;
+    case PROMPT_ERROR:
+    default:
+        line_message(r, "%s", cmd.error);
+        break;
+    }
+    /* A script driving the repl through a pipe waits for each answer. */
+    fflush(stdout);
+    return -1;
+}
+
+static int run_piped(repl *r)
+{
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int status = -1;
+    while (status < 0 && (n = getline(&line, &cap, stdin)) >= 0) {
+        r->line_no++;
+        status = handle_line(r, line);
+    }
+    free(line);
+    return status < 0 ? CLI_OK : status;
+}
+
+/* ---- the terminal prompt ---- */
+
+static bool make_dirs(char *path)
+{
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        bool fine = mkdir(path, 0700) == 0 || errno == EEXIST;
+        *p = '/';
+        if (!fine)
+            return false;
+    }
+    return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+/* $XDG_STATE_HOME/mtbert/history (the spec ignores a relative value), else
+ * ~/.local/state/mtbert/history; its folder is created.  false when there
+ * is nowhere to keep it: the prompt then works without saved history. */
+static bool history_path(char *buf, size_t cap)
+{
+    const char *state = getenv("XDG_STATE_HOME");
+    const char *home = getenv("HOME");
+    int n;
+    if (state && state[0] == '/')
+        n = snprintf(buf, cap, "%s/mtbert", state);
+    else if (home && home[0])
+        n = snprintf(buf, cap, "%s/.local/state/mtbert", home);
+    else
+        return false;
+    if (n < 0 || (size_t)n + sizeof "/history" > cap || !make_dirs(buf))
+        return false;
+    strcat(buf, "/history");
+    return true;
+}
+
+/* What Tab offers: command names for a first word starting with ':', the
+ * two modes after ":mode ". */
+static const char *const *completion_words;
+
+static char *completion_generator(const char *text, int state)
+{
+    static size_t next, len;
+    if (!state) {
+        next = 0;
+        len = strlen(text);
+    }
+    while (completion_words[next]) {
+        const char *w = completion_words[next++];
+        if (strncmp(w, text, len) == 0)
+            return strdup(w); /* readline frees it */
+    }
+    return NULL;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+    static const char *const modes[] = {"sum", "pcgrad", NULL};
+    (void)end;
+    int first = 0;
+    while (rl_line_buffer[first] == ' ' || rl_line_buffer[first] == '\t')
+        first++;
+    const char *line = rl_line_buffer + first;
+    if (strncmp(line, ":save", 5) == 0 && start > first)
+        return NULL; /* readline's own file name completion for DIR */
+    /* Sentences are not completed at all (no file names). */
+    rl_attempted_completion_over = 1;
+    if (start == first && text[0] == ':')
+        completion_words = prompt_command_names();
+    else if (strncmp(line, ":mode ", 6) == 0)
+        completion_words = modes;
+    else
+        return NULL;
+    return rl_completion_matches(text, completion_generator);
+}
+
+static bool same_as_last_entry(const char *line)
+{
+    HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
+    return last && strcmp(last->line, line) == 0;
+}
+
+static int run_interactive(repl *r)
+{
+    /* Lets readline edit multibyte UTF-8 text; numbers stay in the C locale. */
+    setlocale(LC_CTYPE, "");
+    rl_readline_name = "mtbert";
+    /* With stdout redirected to a file, the prompt and banner stay on the
+     * terminal and the file gets results only. */
+    FILE *ui = isatty(STDOUT_FILENO) ? stdout : stderr;
+    rl_outstream = ui;
+    rl_attempted_completion_function = complete;
+    using_history();
+    stifle_history(HISTORY_LINES);
+    char hist[4096];
+    bool keep = history_path(hist, sizeof hist);
+    if (keep) {
+        /* append_history() needs the file to exist. */
+        int fd = open(hist, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0)
+            close(fd);
+        read_history(hist);
+    }
+    fprintf(ui, "mtbert repl: type a sentence, or two separated by ||; :help for more\n");
+    int status = -1;
+    char *line;
+    while (status < 0 && (line = readline("mtbert> ")) != NULL) {
+        r->line_no++;
+        const char *p = line;
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (*p && !same_as_last_entry(line)) {
+            add_history(line);
+            /* Appended at once, so a killed session still keeps its lines. */
+            if (keep)
+                append_history(1, hist);
+        }
+        status = handle_line(r, line);
+        free(line);
+    }
+    if (status < 0)
+        fputc('\n', ui); /* Ctrl-D leaves the cursor after the prompt */
+    if (keep)
+        history_truncate_file(hist, HISTORY_LINES);
+    return status < 0 ? CLI_OK : status;
+}
+
+int cmd_repl(int argc, char **argv)
+{
+    const char *model_dir = NULL;
+    int max_len = 128, threads = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:h", repl_options, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+        case O_MODEL: model_dir = optarg; break;
+        case O_MAX_LEN:
+            if (!cli_parse_int(optarg, 4, 4096, &max_len))
+                return cli_usage_error("repl", "--max-length must be an integer in 4..4096");
+            break;
+        case O_THREADS:
+            if (!cli_parse_int(optarg, 1, 1024, &threads))
+                return cli_usage_error("repl", "--threads must be an integer in 1..1024");
+            break;
+        case 'h':
+        case O_HELP: repl_usage(stdout); return CLI_OK;
+        default: return cli_usage_error("repl", "invalid option");
+        }
+    }
+    if (optind < argc)
+        return cli_usage_error("repl", "unexpected argument '%s' (type sentences at the "
+                               "prompt, or use mtbert score)", argv[optind]);
+    if (!model_dir)
+        return cli_usage_error("repl", "--model DIR is required");
+    run_set_threads(threads);
+
+    mtb_error err = {0};
+    mtb_multitask mt;
+    if (cli_load_trained_model(model_dir, &mt, &err))
+        return cli_report(&err);
+    repl r = {.interactive = isatty(STDIN_FILENO) != 0};
+    int status;
+    if (mtb_scorer_create(&r.scorer, &mt, max_len, &err))
+        status = cli_report(&err);
+    else
+        status = r.interactive ? run_interactive(&r) : run_piped(&r);
+    mtb_scorer_destroy(r.scorer);
+    mtb_multitask_free(&mt);
+    return status;
+}

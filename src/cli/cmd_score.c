@@ -1,0 +1,133 @@
+/* mtbert score: one sentence or one pair, scored once, as text or JSON. */
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "mtbert/score.h"
+#include "prompt.h"
+#include "run_setup.h"
+
+enum { O_MODEL = 3100, O_JSON, O_MAX_LEN, O_THREADS, O_HELP };
+
+static const struct option score_options[] = {
+    {"model", required_argument, NULL, O_MODEL},
+    {"json", no_argument, NULL, O_JSON},
+    {"max-length", required_argument, NULL, O_MAX_LEN},
+    {"threads", required_argument, NULL, O_THREADS},
+    {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static void score_usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: mtbert score --model DIR [--json] TEXT [TEXT2]\n"
+            "\n"
+            "Scores TEXT with a trained model: its sentiment, or with TEXT2 the paraphrase\n"
+            "probability, the similarity (0 to 5) and both sentiments.\n"
+            "\n"
+            "  -m, --model DIR       an mtbert checkpoint (heads included)\n"
+            "      --json            one JSON line instead of text:\n"
+            "                        {\"sentiment\":{\"label\":..,\"name\":..,\"probs\":[..]}}, or\n"
+            "                        {\"paraphrase\":..,\"similarity\":..,\"sentiment\":[{..},{..}]}\n"
+            "      --max-length N    tokens per sentence (default 128; pairs 2N)\n"
+            "      --threads N       compute threads\n"
+            "  -h, --help            show this help\n");
+}
+
+/* JSON has no NaN or infinity; a broken model's output becomes null. */
+static void json_number(double v)
+{
+    if (isfinite(v))
+        printf("%.6f", v);
+    else
+        fputs("null", stdout);
+}
+
+static void json_sentiment(const float *probs, int label)
+{
+    printf("{\"label\":%d,\"name\":\"%s\",\"probs\":[", label, mtb_sst_label_name(label));
+    for (int c = 0; c < MTB_SST_CLASSES; c++) {
+        if (c)
+            fputc(',', stdout);
+        json_number((double)probs[c]);
+    }
+    fputs("]}", stdout);
+}
+
+static void print_json(const mtb_score_result *r)
+{
+    if (!r->pair) {
+        fputs("{\"sentiment\":", stdout);
+        json_sentiment(r->sst[0], r->sst_label[0]);
+    } else {
+        fputs("{\"paraphrase\":", stdout);
+        json_number((double)r->para_prob);
+        fputs(",\"similarity\":", stdout);
+        json_number((double)r->sts_score);
+        fputs(",\"sentiment\":[", stdout);
+        json_sentiment(r->sst[0], r->sst_label[0]);
+        fputc(',', stdout);
+        json_sentiment(r->sst[1], r->sst_label[1]);
+        fputc(']', stdout);
+    }
+    fputs("}\n", stdout);
+}
+
+int cmd_score(int argc, char **argv)
+{
+    const char *model_dir = NULL;
+    int max_len = 128, threads = 0, c;
+    bool json = false;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "m:h", score_options, NULL)) != -1) {
+        switch (c) {
+        case 'm':
+        case O_MODEL: model_dir = optarg; break;
+        case O_JSON: json = true; break;
+        case O_MAX_LEN:
+            if (!cli_parse_int(optarg, 4, 4096, &max_len))
+                return cli_usage_error("score", "--max-length must be an integer in 4..4096");
+            break;
+        case O_THREADS:
+            if (!cli_parse_int(optarg, 1, 1024, &threads))
+                return cli_usage_error("score", "--threads must be an integer in 1..1024");
+            break;
+        case 'h':
+        case O_HELP: score_usage(stdout); return CLI_OK;
+        default: return cli_usage_error("score", "invalid option");
+        }
+    }
+    if (!model_dir)
+        return cli_usage_error("score", "--model DIR is required");
+    int n_texts = argc - optind;
+    if (n_texts < 1)
+        return cli_usage_error("score", "nothing to score: give TEXT, or TEXT TEXT2 for a pair");
+    if (n_texts > 2)
+        return cli_usage_error("score", "unexpected argument '%s': give one text, or two for "
+                               "a pair", argv[optind + 2]);
+    const char *a = argv[optind], *b = n_texts == 2 ? argv[optind + 1] : NULL;
+    run_set_threads(threads);
+
+    mtb_error err = {0};
+    mtb_multitask mt;
+    if (cli_load_trained_model(model_dir, &mt, &err))
+        return cli_report(&err);
+    mtb_scorer *s = NULL;
+    mtb_score_result r;
+    int status = CLI_OK;
+    if (mtb_scorer_create(&s, &mt, max_len, &err) || mtb_score(s, a, b, &r, &err)) {
+        status = cli_report(&err);
+    } else if (json) {
+        print_json(&r);
+    } else {
+        char out[1024];
+        prompt_format_result(&r, a, b, out, sizeof out);
+        fputs(out, stdout);
+    }
+    mtb_scorer_destroy(s);
+    mtb_multitask_free(&mt);
+    return status;
+}

@@ -1,0 +1,111 @@
+/* mtbert tui: the workbench on any run `train` accepts. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../tui/tui.h"
+#include "cli.h"
+#include "run_setup.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: mtbert tui [--theme NAME|FILE] [--glyphs braille|block|ascii]\n"
+            "                  [--smoothing A] [TRAIN OPTIONS]\n"
+            "\n"
+            "Opens the workbench: live loss curves per task, gradient-conflict curves and\n"
+            "per-layer cosines, metrics, a log, and a prompt that scores sentences while the\n"
+            "model trains.  Takes every option of 'mtbert train' (see below), including\n"
+            "--resume DIR.  Without arguments, 'mtbert' opens it on the bundled demo.\n"
+            "\n"
+            "      --theme NAME|FILE    colour theme: default, light, mono, or a .theme file\n"
+            "                           (also from $XDG_CONFIG_HOME/mtbert/config)\n"
+            "      --glyphs MODE        braille (default on UTF-8), block or ascii\n"
+            "      --smoothing A        EMA weight of new points in the curves, (0, 1];\n"
+            "                           1 = raw (default 0.3)\n"
+            "\n");
+    run_config_print_options(out);
+    fprintf(out, "  -h, --help               show this help\n");
+}
+
+/* Takes --theme, --glyphs and --smoothing out of argv (in place). */
+static int take_tui_options(int *argc, char **argv, tui_options *o)
+{
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *names[] = {"--theme", "--glyphs", "--smoothing"};
+        int which = -1;
+        const char *value = NULL;
+        for (int k = 0; k < 3; k++) {
+            size_t n = strlen(names[k]);
+            if (strcmp(argv[i], names[k]) == 0) {
+                which = k;
+                if (i + 1 >= *argc)
+                    return cli_usage_error("tui", "%s needs a value", names[k]);
+                value = argv[++i];
+            } else if (strncmp(argv[i], names[k], n) == 0 && argv[i][n] == '=') {
+                which = k;
+                value = argv[i] + n + 1;
+            }
+        }
+        if (which < 0) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        if (which == 0) {
+            o->theme = value;
+        } else if (which == 1) {
+            if (strcmp(value, "braille") && strcmp(value, "block") && strcmp(value, "ascii"))
+                return cli_usage_error("tui", "--glyphs must be braille, block or ascii");
+            o->glyphs = value;
+        } else {
+            char *end;
+            double v = strtod(value, &end);
+            if (*end || !(v > 0 && v <= 1))
+                return cli_usage_error("tui", "--smoothing must be a number in (0, 1]");
+            o->smoothing = v;
+        }
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return -1;
+}
+
+int cmd_tui(int argc, char **argv)
+{
+    tui_options topt = {.smoothing = -1};
+    int status = take_tui_options(&argc, argv, &topt);
+    if (status >= 0)
+        return status;
+    run_config rc;
+    run_config_defaults(&rc);
+    status = run_config_parse(&rc, argc, argv, "tui", usage);
+    if (status >= 0) {
+        run_config_free(&rc);
+        return status;
+    }
+    if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+        fprintf(stderr, "mtbert tui: needs a terminal; use 'mtbert train' for headless runs\n");
+        run_config_free(&rc);
+        return CLI_USAGE;
+    }
+    run_set_threads(rc.threads);
+    mtb_error err = {0};
+    run_state st;
+    if (run_setup(&rc, &st, stderr, &err)) {
+        status = cli_report(&err);
+        run_teardown(&st);
+        run_config_free(&rc);
+        return status;
+    }
+    topt.trainer = st.trainer;
+    topt.model = &st.model;
+    topt.mode_name = rc.mode ? rc.mode : "pcgrad";
+    topt.out_dir = rc.out_dir;
+    topt.max_len = rc.max_len;
+    status = tui_run(&topt);
+    run_teardown(&st);
+    run_config_free(&rc);
+    return status;
+}

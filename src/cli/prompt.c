@@ -1,0 +1,263 @@
+/* The sentence prompt: parsing typed lines, help, result text, model loading. */
+#include "prompt.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtbert/rng.h"
+
+/* ASCII only: isspace() would depend on the locale readline may have set,
+ * and a UTF-8 continuation byte must never count as a space. */
+static bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Narrows [*begin, *end) to its non-space middle. */
+static void trim(const char **begin, const char **end)
+{
+    while (*begin < *end && is_space(**begin))
+        (*begin)++;
+    while (*end > *begin && is_space((*end)[-1]))
+        (*end)--;
+}
+
+static void set_error(prompt_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_error(prompt_cmd *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
+    va_end(ap);
+    cmd->kind = PROMPT_ERROR;
+}
+
+/* Copies [begin, end) into dst (cap bytes); false when it does not fit. */
+static bool copy_span(char *dst, size_t cap, const char *begin, const char *end)
+{
+    size_t n = (size_t)(end - begin);
+    if (n >= cap)
+        return false;
+    memcpy(dst, begin, n);
+    dst[n] = '\0';
+    return true;
+}
+
+static bool span_is(const char *begin, const char *end, const char *word)
+{
+    size_t n = strlen(word);
+    return (size_t)(end - begin) == n && memcmp(begin, word, n) == 0;
+}
+
+typedef enum { ARG_NONE, ARG_OPTIONAL, ARG_REQUIRED } arg_need;
+
+typedef struct command_def {
+    const char *name;
+    prompt_kind kind;
+    arg_need arg;
+} command_def;
+
+static const command_def command_defs[] = {
+    {":pause", PROMPT_PAUSE, ARG_NONE},   {":resume", PROMPT_RESUME, ARG_NONE},
+    {":save", PROMPT_SAVE, ARG_OPTIONAL}, {":eval", PROMPT_EVAL, ARG_NONE},
+    {":mode", PROMPT_MODE, ARG_REQUIRED}, {":lr", PROMPT_LR, ARG_REQUIRED},
+    {":help", PROMPT_HELP, ARG_NONE},     {":quit", PROMPT_QUIT, ARG_NONE},
+    {":q", PROMPT_QUIT, ARG_NONE},
+};
+
+const char *const *prompt_command_names(void)
+{
+    static const char *const names[] = {":pause", ":resume", ":save", ":eval", ":mode",
+                                        ":lr",    ":help",   ":quit", NULL};
+    return names;
+}
+
+/* begin..end is the trimmed line, starting with ':'. */
+static void parse_command(const char *begin, const char *end, prompt_cmd *cmd)
+{
+    const char *word_end = begin;
+    while (word_end < end && !is_space(*word_end))
+        word_end++;
+    const char *arg = word_end, *arg_end = end;
+    trim(&arg, &arg_end);
+    const bool has_arg = arg < arg_end;
+
+    const command_def *def = NULL;
+    for (size_t i = 0; i < sizeof command_defs / sizeof *command_defs; i++)
+        if (span_is(begin, word_end, command_defs[i].name))
+            def = &command_defs[i];
+    if (!def) {
+        /* Bounded so that a pasted paragraph does not fill the message. */
+        int n = (int)(word_end - begin);
+        set_error(cmd, "unknown command '%.*s%s' (try :help)", n > 40 ? 40 : n, begin,
+                  n > 40 ? "..." : "");
+        return;
+    }
+    if (def->arg == ARG_NONE && has_arg) {
+        set_error(cmd, "%s takes no argument", def->name);
+        return;
+    }
+    switch (def->kind) {
+    case PROMPT_SAVE:
+        if (!copy_span(cmd->a, sizeof cmd->a, arg, arg_end)) {
+            set_error(cmd, ":save: the folder name is too long (at most %zu bytes)",
+                      sizeof cmd->a - 1);
+            return;
+        }
+        break;
+    case PROMPT_MODE:
+        if (!span_is(arg, arg_end, "sum") && !span_is(arg, arg_end, "pcgrad")) {
+            set_error(cmd, ":mode needs sum or pcgrad");
+            return;
+        }
+        copy_span(cmd->a, sizeof cmd->a, arg, arg_end);
+        break;
+    case PROMPT_LR: {
+        /* strtod needs a terminated string; a number never needs 64 bytes. */
+        char num[64];
+        char *num_end;
+        double v = 0.0;
+        bool good = copy_span(num, sizeof num, arg, arg_end);
+        if (good) {
+            errno = 0;
+            v = strtod(num, &num_end);
+            good = num_end != num && *num_end == '\0' && errno == 0 && isfinite(v) && v > 0.0;
+        }
+        if (!good) {
+            set_error(cmd, ":lr needs a positive number");
+            return;
+        }
+        cmd->value = v;
+        break;
+    }
+    default:
+        break;
+    }
+    cmd->kind = def->kind;
+}
+
+void prompt_parse(const char *line, prompt_cmd *cmd)
+{
+    memset(cmd, 0, sizeof *cmd);
+    const char *begin = line, *end = line + strlen(line);
+    trim(&begin, &end);
+    if (begin == end) {
+        cmd->kind = PROMPT_EMPTY;
+        return;
+    }
+    if (*begin == ':') {
+        parse_command(begin, end, cmd);
+        return;
+    }
+    const char *bar = memmem(begin, (size_t)(end - begin), "||", 2);
+    if (!bar) {
+        if (!copy_span(cmd->a, sizeof cmd->a, begin, end)) {
+            set_error(cmd, "the text is too long (at most %zu bytes)", sizeof cmd->a - 1);
+            return;
+        }
+        cmd->kind = PROMPT_TEXT;
+        return;
+    }
+    if (memmem(bar + 2, (size_t)(end - bar - 2), "||", 2)) {
+        set_error(cmd, "a pair has exactly one ||");
+        return;
+    }
+    const char *a = begin, *a_end = bar, *b = bar + 2, *b_end = end;
+    trim(&a, &a_end);
+    trim(&b, &b_end);
+    if (a == a_end || b == b_end) {
+        set_error(cmd, "a pair needs a sentence on each side of ||");
+        return;
+    }
+    if (!copy_span(cmd->a, sizeof cmd->a, a, a_end) ||
+        !copy_span(cmd->b, sizeof cmd->b, b, b_end)) {
+        set_error(cmd, "a sentence of the pair is too long (at most %zu bytes)",
+                  sizeof cmd->a - 1);
+        return;
+    }
+    cmd->kind = PROMPT_PAIR;
+}
+
+const char *prompt_help_text(void)
+{
+    return "Type a sentence to see its sentiment, or two sentences separated by || to see\n"
+           "whether they are paraphrases (probability) and how similar they are (0 to 5):\n"
+           "  the movie was wonderful\n"
+           "  a man is playing a guitar || someone plays the guitar\n"
+           "Commands (the training ones act on the run the workbench trains):\n"
+           "  :pause            pause training\n"
+           "  :resume           resume training\n"
+           "  :save [DIR]       save a checkpoint to the run's output folder, or to DIR\n"
+           "  :eval             evaluate on the dev sets now\n"
+           "  :mode sum|pcgrad  switch how the task gradients are combined\n"
+           "  :lr VALUE         set the learning rate, e.g. :lr 2e-5\n"
+           "  :help             show this help\n"
+           "  :quit, :q         leave (Ctrl-D too)\n";
+}
+
+/* Appends to buf like snprintf at offset *len, which counts what the whole
+ * text needs even after buf is full. */
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(*len < cap ? buf + *len : NULL, *len < cap ? cap - *len : 0, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        *len += (size_t)n;
+}
+
+/* Short names keep a pair's sentiment line within 85 columns even for
+ * "very negative"; the full name of the winning class comes first. */
+static void append_sentiment(char *buf, size_t cap, size_t *len, const char *what,
+                             const float *p, int label)
+{
+    append(buf, cap, len,
+           "%s: %s (%d)   v.neg %.2f  neg %.2f  neu %.2f  pos %.2f  v.pos %.2f\n", what,
+           mtb_sst_label_name(label), label, (double)p[0], (double)p[1], (double)p[2],
+           (double)p[3], (double)p[4]);
+}
+
+int prompt_format_result(const mtb_score_result *r, const char *a, const char *b, char *buf,
+                         size_t cap)
+{
+    (void)a; /* named A and B in the text; see prompt.h */
+    (void)b;
+    size_t len = 0;
+    if (cap > 0)
+        buf[0] = '\0';
+    if (!r->pair) {
+        append_sentiment(buf, cap, &len, "sentiment", r->sst[0], r->sst_label[0]);
+    } else {
+        append(buf, cap, &len, "paraphrase: %.3f   similarity: %.2f / 5\n",
+               (double)r->para_prob, (double)r->sts_score);
+        append_sentiment(buf, cap, &len, "sentiment A", r->sst[0], r->sst_label[0]);
+        append_sentiment(buf, cap, &len, "sentiment B", r->sst[1], r->sst_label[1]);
+    }
+    return (int)len;
+}
+
+int cli_load_trained_model(const char *dir, mtb_multitask *mt, mtb_error *err)
+{
+    /* The rng only seeds heads that a checkpoint without heads would get,
+     * and such a folder is refused below. */
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 1);
+    bool has_heads;
+    int rc = mtb_multitask_load(mt, dir, MTB_POOL_CLS, 0.3f, &rng, &has_heads, err);
+    if (!rc && !has_heads) {
+        mtb_multitask_free(mt);
+        rc = mtb_error_set(err, MTB_EINPUT,
+                           "%s: no heads.safetensors: this is an encoder, not a model trained "
+                           "with mtbert train",
+                           dir);
+    }
+    return rc;
+}

@@ -1,0 +1,69 @@
+/* The sentence prompt shared by `mtbert repl`, `mtbert score` and the
+ * workbench: what a typed line means, the help that explains it, and how a
+ * result is shown.  No terminal code here (no readline, no curses), so the
+ * unit tests link it on its own. */
+#ifndef MTBERT_CLI_PROMPT_H
+#define MTBERT_CLI_PROMPT_H
+
+#include <stddef.h>
+
+#include "mtbert/error.h"
+#include "mtbert/multitask.h"
+#include "mtbert/score.h"
+
+typedef enum {
+    PROMPT_EMPTY,  /* blank line */
+    PROMPT_TEXT,   /* a sentence, in a */
+    PROMPT_PAIR,   /* "first || second", in a and b */
+    PROMPT_PAUSE,  /* :pause */
+    PROMPT_RESUME, /* :resume */
+    PROMPT_SAVE,   /* :save [DIR]; a is DIR or "" */
+    PROMPT_EVAL,   /* :eval */
+    PROMPT_MODE,   /* :mode sum|pcgrad; a is "sum" or "pcgrad" */
+    PROMPT_LR,     /* :lr VALUE; value > 0 */
+    PROMPT_HELP,   /* :help */
+    PROMPT_QUIT,   /* :quit or :q */
+    PROMPT_ERROR,  /* error holds the message */
+} prompt_kind;
+
+typedef struct prompt_cmd {
+    prompt_kind kind;
+    char a[2048], b[2048]; /* texts, or the :save DIR / :mode NAME argument */
+    double value;          /* :lr */
+    char error[256];
+} prompt_cmd;
+
+/* Reads one line (a trailing newline is fine).  Lines starting with ':' are
+ * commands; a line with "||" is a pair, each side trimmed and non-empty;
+ * anything else non-blank is one trimmed sentence.  Texts longer than
+ * sizeof a - 1 bytes are an error, never cut. */
+void prompt_parse(const char *line, prompt_cmd *cmd);
+
+/* ":pause", ":resume", ..., NULL: the names Tab completes (":q" is left out,
+ * an alias of :quit). */
+const char *const *prompt_command_names(void);
+
+/* Several lines, each ending in '\n', explaining sentences, pairs and every
+ * command. */
+const char *prompt_help_text(void);
+
+/* Writes r as text: for a sentence one line
+ *   sentiment: positive (3)   v.neg 0.02  neg 0.05  neu 0.10  pos 0.60  v.pos 0.23
+ * and for a pair three:
+ *   paraphrase: 0.734   similarity: 3.21 / 5
+ *   sentiment A: positive (3)   v.neg 0.02  neg 0.05  neu 0.10  pos 0.60  v.pos 0.23
+ *   sentiment B: ...
+ * each ending in '\n' and at most 85 columns.  a and b (either may be NULL)
+ * are the scored texts: the lines call them A and B rather than repeat them,
+ * since the user has just typed them; r->pair decides the layout.  Returns the
+ * length of the whole text, like snprintf: the output was cut when that is
+ * >= cap.  buf is always NUL-terminated when cap > 0. */
+int prompt_format_result(const mtb_score_result *r, const char *a, const char *b, char *buf,
+                         size_t cap);
+
+/* Loads an mtbert checkpoint for scoring: DIR must hold heads.safetensors
+ * (MTB_EINPUT "DIR: no heads.safetensors: ..." for a bare encoder, whose
+ * heads would be random). */
+int cli_load_trained_model(const char *dir, mtb_multitask *mt, mtb_error *err);
+
+#endif

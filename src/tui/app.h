@@ -1,0 +1,97 @@
+/* The workbench's state, shared by its components (one file each:
+ * pane_*.c, input.c, scoring.c, tui.c). */
+#ifndef MTBERT_TUI_APP_H
+#define MTBERT_TUI_APP_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "canvas.h"
+#include "layout.h"
+#include "mtbert/score.h"
+#include "plot.h"
+#include "theme.h"
+#include "tui.h"
+#include "tui_data.h"
+
+#define TUI_OUTPUT_LINES 64
+#define TUI_OUTPUT_WIDTH 256
+
+/* Sentence scoring runs on its own thread so a slow model never freezes
+ * the screen; the UI posts a job and picks the answer up when it is ready. */
+typedef struct tui_scoring {
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool job, busy, result_ready, quit;
+    char a[2048], b[2048];
+    bool pair;
+    char result[2048];
+    mtb_scorer *scorer;
+    mtb_trainer *trainer;
+} tui_scoring;
+
+typedef struct tui_app {
+    tui_options opt;
+    tui_data data;
+    tui_layout layout;
+    tui_theme theme;
+    bool color;
+    tui_glyphs glyphs;
+    double smoothing;     /* EMA alpha applied to training curves; 1 = raw */
+    int zoomed;           /* -1 or a tui_pane */
+    bool help_open;
+    bool quit_requested, quitting;
+    bool dirty;
+    int log_scroll;       /* lines scrolled back from the newest */
+    /* prompt */
+    char output[TUI_OUTPUT_LINES][TUI_OUTPUT_WIDTH]; /* answers, newest last */
+    int output_len;
+    char history_path[4096];
+    tui_scoring scoring;
+    tui_canvas canvas;
+} tui_app;
+
+/* Prompt output area. */
+void tui_output(tui_app *app, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void tui_output_text(tui_app *app, const char *text); /* splits lines */
+
+/* draw.c: curses helpers */
+int tui_attr_for(const tui_app *app, int slot);
+void tui_draw_box(const tui_app *app, const tui_rect *r, const char *title, bool zoomed);
+void tui_blit(const tui_app *app, const tui_canvas *c, int x, int y, int w, int h);
+void tui_put(const tui_app *app, int y, int x, int w, int slot, const char *text);
+/* Gives the shared canvas w x h cells; nonzero when out of memory. */
+int tui_canvas_fit(tui_canvas *c, int w, int h);
+
+/* panes */
+void pane_loss_draw(tui_app *app, const tui_rect *r);
+void pane_conflict_draw(tui_app *app, const tui_rect *r);
+void pane_layers_draw(tui_app *app, const tui_rect *r);
+void pane_metrics_draw(tui_app *app, const tui_rect *r);
+void pane_log_draw(tui_app *app, const tui_rect *r);
+void pane_prompt_draw(tui_app *app, const tui_rect *r); /* leaves the cursor on the input */
+void pane_footer_draw(tui_app *app, const tui_rect *r);
+void help_draw(tui_app *app);
+
+/* input.c: GNU readline in callback mode, fed keys by the main loop */
+void tui_input_init(tui_app *app);
+void tui_input_done(tui_app *app);
+void tui_input_key(tui_app *app, int is_key_code, unsigned int ch);
+bool tui_input_line_empty(void);
+const char *tui_input_prompt(void);
+const char *tui_input_buffer(void);
+int tui_input_point(void);
+
+/* commands typed at the prompt */
+void tui_handle_line(tui_app *app, const char *line);
+
+/* scoring.c */
+int tui_scoring_start(tui_app *app, mtb_error *err);
+void tui_scoring_stop(tui_app *app);
+bool tui_scoring_submit(tui_app *app, const char *a, const char *b);
+/* Moves a finished answer into the output; true if there was one. */
+bool tui_scoring_poll(tui_app *app);
+
+#endif

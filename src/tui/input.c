@@ -1,0 +1,230 @@
+/* GNU readline inside the curses screen.
+ *
+ * readline runs in callback mode and never touches the terminal: the main
+ * loop reads keys with curses and hands them over one byte at a time
+ * (rl_getc_function), readline edits its buffer and calls our redisplay
+ * hook, and the prompt pane draws rl_line_buffer itself.  Keys curses has
+ * already decoded (arrows, Home, Delete) are turned back into the escape
+ * sequences readline's default key bindings expect. */
+#include <curses.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "../cli/prompt.h"
+#include "app.h"
+
+static tui_app *current;
+static int pending = EOF;
+static bool have_pending;
+static FILE *null_out;
+
+static int getc_hook(FILE *stream)
+{
+    (void)stream;
+    have_pending = false;
+    return pending;
+}
+
+static int input_available_hook(void)
+{
+    return have_pending;
+}
+
+static void redisplay_hook(void)
+{
+    if (current)
+        current->dirty = true;
+}
+
+static void no_prep(int meta)
+{
+    (void)meta;
+}
+
+static void no_deprep(void) {}
+
+static void on_line(char *line)
+{
+    if (!line) { /* Ctrl-D on an empty line */
+        current->quit_requested = true;
+        return;
+    }
+    if (*line) {
+        add_history(line);
+        if (current->history_path[0])
+            append_history(1, current->history_path);
+    }
+    tui_handle_line(current, line);
+    free(line);
+}
+
+static char *command_generator(const char *text, int state)
+{
+    static int index;
+    static size_t len;
+    const char *const *names = prompt_command_names();
+    if (state == 0) {
+        index = 0;
+        len = strlen(text);
+    }
+    while (names[index]) {
+        const char *name = names[index++];
+        if (strncmp(name, text, len) == 0)
+            return strdup(name);
+    }
+    return NULL;
+}
+
+static char **complete(const char *text, int start, int end)
+{
+    (void)end;
+    rl_attempted_completion_over = 1; /* never fall back to file names */
+    if (start == 0 && text[0] == ':')
+        return rl_completion_matches(text, command_generator);
+    return NULL;
+}
+
+/* Several completions: list them in the output area instead of letting
+ * readline print over the screen. */
+static void show_matches(char **matches, int n, int max_len)
+{
+    (void)max_len;
+    char line[TUI_OUTPUT_WIDTH];
+    size_t used = 0;
+    line[0] = '\0';
+    for (int i = 1; i <= n && used < sizeof line; i++)
+        used += (size_t)snprintf(line + used, sizeof line - used, "%s%s", i > 1 ? "  " : "",
+                                 matches[i]);
+    tui_output(current, "%s", line);
+}
+
+static void make_parent(const char *path)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(buf, 0700);
+            *p = '/';
+        }
+}
+
+void tui_input_init(tui_app *app)
+{
+    current = app;
+    null_out = fopen("/dev/null", "w");
+    rl_outstream = null_out;
+    rl_catch_signals = 0;
+    rl_catch_sigwinch = 0;
+    rl_change_environment = 0;
+    rl_getc_function = getc_hook;
+    rl_input_available_hook = input_available_hook;
+    rl_redisplay_function = redisplay_hook;
+    rl_prep_term_function = no_prep;
+    rl_deprep_term_function = no_deprep;
+    rl_attempted_completion_function = complete;
+    rl_completion_display_matches_hook = show_matches;
+    rl_readline_name = "mtbert";
+    using_history();
+    if (app->history_path[0]) {
+        make_parent(app->history_path);
+        read_history(app->history_path);
+        FILE *touch = fopen(app->history_path, "a");
+        if (touch)
+            fclose(touch);
+    }
+    rl_callback_handler_install("> ", on_line);
+}
+
+void tui_input_done(tui_app *app)
+{
+    (void)app;
+    rl_callback_handler_remove();
+    if (null_out)
+        fclose(null_out);
+    null_out = NULL;
+    current = NULL;
+}
+
+static void feed(int byte)
+{
+    pending = byte;
+    have_pending = true;
+    rl_callback_read_char();
+}
+
+static void feed_seq(const char *s)
+{
+    for (; *s; s++)
+        feed((unsigned char)*s);
+}
+
+void tui_input_key(tui_app *app, int is_key_code, unsigned int ch)
+{
+    (void)app;
+    if (is_key_code) {
+        switch (ch) {
+        case KEY_LEFT: feed_seq("\033[D"); break;
+        case KEY_RIGHT: feed_seq("\033[C"); break;
+        case KEY_UP: feed_seq("\033[A"); break;
+        case KEY_DOWN: feed_seq("\033[B"); break;
+        case KEY_HOME: feed(1); break;     /* C-a */
+        case KEY_END: feed(5); break;      /* C-e */
+        case KEY_BACKSPACE: feed(127); break;
+        case KEY_DC: feed(4); break;       /* C-d deletes the character under the cursor */
+        case KEY_ENTER: feed('\r'); break;
+        default: break;
+        }
+        return;
+    }
+    /* A character: readline works on UTF-8 bytes. */
+    char buf[8];
+    int n;
+    if (ch < 0x80) {
+        buf[0] = (char)ch;
+        n = 1;
+    } else if (ch < 0x800) {
+        buf[0] = (char)(0xC0 | (ch >> 6));
+        buf[1] = (char)(0x80 | (ch & 0x3F));
+        n = 2;
+    } else if (ch < 0x10000) {
+        buf[0] = (char)(0xE0 | (ch >> 12));
+        buf[1] = (char)(0x80 | ((ch >> 6) & 0x3F));
+        buf[2] = (char)(0x80 | (ch & 0x3F));
+        n = 3;
+    } else {
+        buf[0] = (char)(0xF0 | (ch >> 18));
+        buf[1] = (char)(0x80 | ((ch >> 12) & 0x3F));
+        buf[2] = (char)(0x80 | ((ch >> 6) & 0x3F));
+        buf[3] = (char)(0x80 | (ch & 0x3F));
+        n = 4;
+    }
+    for (int i = 0; i < n; i++)
+        feed((unsigned char)buf[i]);
+}
+
+bool tui_input_line_empty(void)
+{
+    return !rl_line_buffer || rl_line_buffer[0] == '\0';
+}
+
+const char *tui_input_prompt(void)
+{
+    return rl_prompt ? rl_prompt : "> ";
+}
+
+const char *tui_input_buffer(void)
+{
+    return rl_line_buffer ? rl_line_buffer : "";
+}
+
+int tui_input_point(void)
+{
+    return rl_point;
+}

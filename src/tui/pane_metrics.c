@@ -1,0 +1,79 @@
+/* Metrics pane: progress, speed, settings, latest and best validation. */
+#include <math.h>
+#include <stdio.h>
+
+#include "app.h"
+
+static void duration(double s, char *buf, size_t cap)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, cap, "--");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60)
+        snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(buf, cap, "%lds", t);
+}
+
+static void metric(char *buf, size_t cap, double v)
+{
+    if (isnan(v))
+        snprintf(buf, cap, "  -  ");
+    else
+        snprintf(buf, cap, "%5.3f", v);
+}
+
+void pane_metrics_draw(tui_app *app, const tui_rect *r)
+{
+    tui_draw_box(app, r, "Metrics", app->zoomed == TUI_PANE_METRICS);
+    const tui_data *d = &app->data;
+    const int x = r->x + 2, w = r->w - 3;
+    int y = r->y + 1;
+    const int bottom = r->y + r->h - 1;
+    char line[256], eta[32], a[16], b[16];
+    duration(d->steps_per_sec > 0 ? (double)(d->total_steps - d->step) / d->steps_per_sec : NAN,
+             eta, sizeof eta);
+    const char *state = d->done ? "finished" : d->stopping ? "stopping" : d->paused ? "PAUSED"
+                                                                                 : "training";
+    snprintf(line, sizeof line, "step %ld/%ld  %s", d->step, d->total_steps, state);
+    if (y < bottom)
+        tui_put(app, y++, x, w, d->paused ? TUI_C_WARNING : TUI_C_DEFAULT, line);
+    snprintf(line, sizeof line, "epoch %.2f  %.2f steps/s  ETA %s", d->epoch, d->steps_per_sec,
+             eta);
+    if (y < bottom)
+        tui_put(app, y++, x, w, TUI_C_DEFAULT, line);
+    snprintf(line, sizeof line, "mode %s  lr %.3g", d->mode, (double)d->lr);
+    if (y < bottom)
+        tui_put(app, y++, x, w, TUI_C_DEFAULT, line);
+    if (y < bottom)
+        y++;
+    if (y < bottom)
+        tui_put(app, y++, x, w, TUI_C_LABEL, "dev       last  best");
+    static const char *names[MTB_N_TASKS] = {"sst acc ", "para acc", "sts corr"};
+    const double last[MTB_N_TASKS] = {d->last_eval.sst_acc, d->last_eval.para_acc,
+                                      d->last_eval.sts_corr};
+    const double best[MTB_N_TASKS] = {d->best_eval.sst_acc, d->best_eval.para_acc,
+                                      d->best_eval.sts_corr};
+    for (int t = 0; t < MTB_N_TASKS && y < bottom; t++) {
+        metric(a, sizeof a, last[t]);
+        metric(b, sizeof b, best[t]);
+        if (isnan(best[t]))
+            snprintf(line, sizeof line, "%s  %s %s", names[t], a, b);
+        else
+            snprintf(line, sizeof line, "%s  %s %s @%ld", names[t], a, b, d->best_step[t]);
+        tui_put(app, y++, x, w, TUI_C_SST + t, line);
+    }
+    if (y < bottom)
+        y++;
+    for (int t = 0; t < MTB_N_TASKS && y < bottom; t++) {
+        if (!d->active[t])
+            continue;
+        snprintf(line, sizeof line, "loss %-4s %.4f", mtb_task_name((mtb_task)t),
+                 (double)d->last_loss[t]);
+        tui_put(app, y++, x, w, TUI_C_SST + t, line);
+    }
+}

@@ -1,0 +1,64 @@
+/* Prompt pane: the latest answers above, the readline input line below. */
+#include <curses.h>
+#include <string.h>
+
+#include "app.h"
+
+/* Columns taken by the first `bytes` bytes of UTF-8 text. */
+static int columns(const char *s, int bytes)
+{
+    int n = 0;
+    for (int i = 0; i < bytes && s[i]; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+/* Byte offset of column col. */
+static int offset_of(const char *s, int col)
+{
+    int i = 0, c = 0;
+    while (s[i] && c < col) {
+        i++;
+        while (((unsigned char)s[i] & 0xC0) == 0x80)
+            i++;
+        c++;
+    }
+    return i;
+}
+
+/* No side borders: the answers (three lines for a pair) and the input line
+ * get every row below the title rule. */
+void pane_prompt_draw(tui_app *app, const tui_rect *r)
+{
+    const bool utf8 = app->glyphs != TUI_GLYPHS_ASCII;
+    attrset(tui_attr_for(app, TUI_C_BORDER));
+    for (int i = 0; i < r->w; i++)
+        mvaddstr(r->y, r->x + i, utf8 ? "─" : "-");
+    attrset(A_NORMAL);
+    tui_put(app, r->y, r->x + 2, r->w - 4, TUI_C_TITLE,
+            " Prompt: a sentence, 'first || second', or :help ");
+    const int x = r->x, w = r->w;
+    const int input_y = r->y + r->h - 1;
+    const int out_rows = r->h - 2;
+    int first = app->output_len - out_rows;
+    if (first < 0)
+        first = 0;
+    for (int i = first, y = r->y + 1; i < app->output_len && y < input_y; i++, y++)
+        tui_put(app, y, x, w, strncmp(app->output[i], "error", 5) ? TUI_C_DEFAULT : TUI_C_ERROR,
+                app->output[i]);
+
+    const char *prompt = tui_input_prompt();
+    const char *buf = tui_input_buffer();
+    const int plen = columns(prompt, (int)strlen(prompt));
+    const int avail = w - plen - 1;
+    const int cursor = columns(buf, tui_input_point());
+    /* Scroll horizontally so the cursor stays in view. */
+    int start = cursor > avail ? cursor - avail : 0;
+    tui_put(app, input_y, x, w, TUI_C_PROMPT, prompt);
+    if (avail > 0)
+        tui_put(app, input_y, x + plen, avail + 1, TUI_C_DEFAULT, buf + offset_of(buf, start));
+    if (app->scoring.busy || app->scoring.job)
+        tui_put(app, r->y, r->x + r->w - 12, 10, TUI_C_WARNING, " scoring ");
+    move(input_y, x + plen + cursor - start);
+}

@@ -1,0 +1,410 @@
+/* The workbench's main loop: trainer events in, keys to readline, panes
+ * drawn at most every 50 ms.  Signal handlers only set flags. */
+#include <curses.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../cli/prompt.h"
+#include "app.h"
+
+static volatile sig_atomic_t got_winch, got_quit;
+
+static void on_winch(int sig)
+{
+    (void)sig;
+    got_winch = 1;
+}
+
+static void on_quit(int sig)
+{
+    (void)sig;
+    got_quit = 1;
+}
+
+static double now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+void tui_output_text(tui_app *app, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (app->output_len == TUI_OUTPUT_LINES) {
+            memmove(app->output[0], app->output[1], sizeof app->output[0] * (TUI_OUTPUT_LINES - 1));
+            app->output_len--;
+        }
+        if (n >= TUI_OUTPUT_WIDTH)
+            n = TUI_OUTPUT_WIDTH - 1;
+        memcpy(app->output[app->output_len], p, n);
+        app->output[app->output_len][n] = '\0';
+        app->output_len++;
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    app->dirty = true;
+}
+
+void tui_output(tui_app *app, const char *fmt, ...)
+{
+    char buf[TUI_OUTPUT_WIDTH * 4];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    tui_output_text(app, buf);
+}
+
+static bool training_over(tui_app *app)
+{
+    if (app->data.done || app->quitting) {
+        tui_output(app, "training has ended; the prompt still scores sentences");
+        return true;
+    }
+    return false;
+}
+
+void tui_handle_line(tui_app *app, const char *line)
+{
+    prompt_cmd cmd;
+    prompt_parse(line, &cmd);
+    mtb_trainer *tr = app->opt.trainer;
+    switch (cmd.kind) {
+    case PROMPT_EMPTY: break;
+    case PROMPT_TEXT:
+    case PROMPT_PAIR:
+        if (!tui_scoring_submit(app, cmd.a, cmd.kind == PROMPT_PAIR ? cmd.b : NULL))
+            tui_output(app, "still scoring the previous line; try again in a moment");
+        break;
+    case PROMPT_PAUSE:
+        if (!training_over(app))
+            mtb_trainer_pause(tr);
+        break;
+    case PROMPT_RESUME:
+        if (!training_over(app))
+            mtb_trainer_resume(tr);
+        break;
+    case PROMPT_SAVE:
+        if (training_over(app))
+            break;
+        if (!cmd.a[0] && !app->opt.out_dir) {
+            tui_output(app, "error: no folder to save to: use :save DIR");
+            break;
+        }
+        mtb_trainer_request_save(tr, cmd.a);
+        tui_output(app, "saving to %s after this step", cmd.a[0] ? cmd.a : app->opt.out_dir);
+        break;
+    case PROMPT_EVAL:
+        if (!training_over(app)) {
+            mtb_trainer_request_eval(tr);
+            tui_output(app, "evaluating after this step");
+        }
+        break;
+    case PROMPT_MODE: {
+        mtb_mode mode;
+        mtb_task task;
+        if (training_over(app))
+            break;
+        if (mtb_mode_parse(cmd.a, &mode, &task) || mode == MTB_MODE_SINGLE)
+            tui_output(app, "error: :mode takes sum or pcgrad");
+        else if (!mtb_trainer_set_mode(tr, mode))
+            tui_output(app, "error: a single-task run cannot switch modes");
+        else
+            snprintf(app->data.mode, sizeof app->data.mode, "%.31s", cmd.a);
+        break;
+    }
+    case PROMPT_LR:
+        if (!training_over(app))
+            mtb_trainer_set_lr(tr, (float)cmd.value);
+        break;
+    case PROMPT_HELP: tui_output_text(app, prompt_help_text()); break;
+    case PROMPT_QUIT: app->quit_requested = true; break;
+    case PROMPT_ERROR: tui_output(app, "error: %s", cmd.error); break;
+    }
+    app->dirty = true;
+}
+
+static void apply_theme(tui_app *app)
+{
+    const char *no_color = getenv("NO_COLOR");
+    app->color = has_colors() && !(no_color && *no_color);
+    if (!app->color) {
+        tui_theme_monochrome(&app->theme);
+        return;
+    }
+    start_color();
+    use_default_colors();
+    for (int slot = 0; slot < TUI_N_SLOTS; slot++) {
+        tui_style s = tui_style_degrade(app->theme.slot[slot], COLORS);
+        if (s.attrs != app->theme.slot[slot].attrs)
+            app->theme.slot[slot].attrs = s.attrs;
+        init_pair((short)(slot + 1), s.fg, s.bg);
+    }
+}
+
+static void draw(tui_app *app)
+{
+    erase();
+    tui_layout_compute(&app->layout, COLS, LINES, app->zoomed);
+    if (app->layout.too_small) {
+        char msg[128];
+        tui_too_small_message(COLS, LINES, msg, sizeof msg);
+        int len = (int)strlen(msg);
+        tui_put(app, LINES / 2, len < COLS ? (COLS - len) / 2 : 0, COLS, TUI_C_WARNING, msg);
+        refresh();
+        return;
+    }
+    static void (*const draw_pane[TUI_N_PANES])(tui_app *, const tui_rect *) = {
+        pane_loss_draw, pane_conflict_draw, pane_layers_draw, pane_metrics_draw,
+        pane_log_draw,  pane_prompt_draw,   pane_footer_draw,
+    };
+    for (int p = 0; p < TUI_N_PANES; p++)
+        if (app->layout.visible[p] && p != TUI_PANE_PROMPT)
+            draw_pane[p](app, &app->layout.pane[p]);
+    if (app->help_open) {
+        curs_set(0);
+        help_draw(app);
+    } else {
+        /* The prompt last: it leaves the cursor on the input line. */
+        curs_set(1);
+        pane_prompt_draw(app, &app->layout.pane[TUI_PANE_PROMPT]);
+    }
+    refresh();
+}
+
+static void handle_resize(tui_app *app)
+{
+    struct winsize ws;
+    if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0)
+        resize_term(ws.ws_row, ws.ws_col);
+    clear();
+    app->dirty = true;
+}
+
+static void cycle_smoothing(tui_app *app)
+{
+    static const double levels[] = {1.0, 0.3, 0.05};
+    int i = 0;
+    while (i < 3 && fabs(levels[i] - app->smoothing) > 1e-9)
+        i++;
+    app->smoothing = levels[(i + 1) % 3];
+    tui_output(app, "smoothing: %s", app->smoothing >= 1.0 ? "off" : app->smoothing > 0.1 ? "light"
+                                                                                          : "strong");
+}
+
+static void handle_key(tui_app *app, int kind, wint_t ch)
+{
+    const bool is_key = kind == KEY_CODE_YES;
+    if (is_key && ch == KEY_RESIZE) {
+        handle_resize(app);
+        return;
+    }
+    if (app->help_open) {
+        app->help_open = false;
+        app->dirty = true;
+        return;
+    }
+    if ((is_key && ch == KEY_F(1)) || (!is_key && ch == '?' && tui_input_line_empty())) {
+        app->help_open = true;
+        app->dirty = true;
+        return;
+    }
+    if (is_key && ch >= KEY_F(2) && ch <= KEY_F(6)) {
+        int pane = TUI_PANE_LOSS + (int)(ch - KEY_F(2));
+        app->zoomed = app->zoomed == pane ? -1 : pane;
+        app->dirty = true;
+        return;
+    }
+    if (!is_key && ch == 27) { /* a lone Esc */
+        app->zoomed = -1;
+        app->dirty = true;
+        return;
+    }
+    if (is_key && ch == KEY_F(7)) {
+        cycle_smoothing(app);
+        return;
+    }
+    if (is_key && ch == KEY_F(8)) {
+        app->glyphs = app->glyphs == TUI_GLYPHS_BRAILLE ? TUI_GLYPHS_BLOCK
+                      : app->glyphs == TUI_GLYPHS_BLOCK ? TUI_GLYPHS_ASCII
+                                                        : TUI_GLYPHS_BRAILLE;
+        app->dirty = true;
+        return;
+    }
+    if (is_key && ch == KEY_F(9)) {
+        tui_handle_line(app, app->data.paused ? ":resume" : ":pause");
+        return;
+    }
+    if (is_key && ch == KEY_F(10)) {
+        app->quit_requested = true;
+        return;
+    }
+    if (is_key && (ch == KEY_PPAGE || ch == KEY_NPAGE)) {
+        int step = app->layout.pane[TUI_PANE_LOG].h > 4 ? app->layout.pane[TUI_PANE_LOG].h - 3 : 5;
+        app->log_scroll += ch == KEY_PPAGE ? step : -step;
+        if (app->log_scroll > app->data.log_len - 1)
+            app->log_scroll = app->data.log_len - 1;
+        if (app->log_scroll < 0)
+            app->log_scroll = 0;
+        app->dirty = true;
+        return;
+    }
+    tui_input_key(app, is_key, (unsigned int)ch);
+    app->dirty = true;
+}
+
+static tui_glyphs default_glyphs(const char *name)
+{
+    if (name && strcmp(name, "braille") == 0)
+        return TUI_GLYPHS_BRAILLE;
+    if (name && strcmp(name, "block") == 0)
+        return TUI_GLYPHS_BLOCK;
+    if (name && strcmp(name, "ascii") == 0)
+        return TUI_GLYPHS_ASCII;
+    const char *cs = nl_langinfo(CODESET);
+    return cs && (strcmp(cs, "UTF-8") == 0 || strcmp(cs, "utf8") == 0) ? TUI_GLYPHS_BRAILLE
+                                                                         : TUI_GLYPHS_ASCII;
+}
+
+static int setup(tui_app *app, const tui_options *opt, mtb_error *err)
+{
+    memset(app, 0, sizeof *app);
+    app->opt = *opt;
+    app->zoomed = -1;
+    if (tui_data_init(&app->data, opt->mode_name))
+        return mtb_error_set(err, MTB_EFAIL, "out of memory");
+
+    tui_user_config cfg;
+    char path[4096];
+    tui_xdg_path(path, sizeof path, "config", "config");
+    int rc = tui_config_load(&cfg, path, err);
+    if (rc)
+        return rc;
+    tui_theme_default(&app->theme);
+    const char *theme = opt->theme ? opt->theme : cfg.theme[0] ? cfg.theme : NULL;
+    if (theme) {
+        char user_dir[4096];
+        tui_xdg_path(user_dir, sizeof user_dir, "config", "themes");
+        const char *dirs[] = {user_dir, MTBERT_SOURCE_THEMES_DIR, MTBERT_INSTALLED_THEMES_DIR};
+        rc = tui_theme_resolve(&app->theme, theme, dirs, 3, err);
+        if (rc)
+            return rc;
+    }
+    app->glyphs = default_glyphs(opt->glyphs ? opt->glyphs : cfg.glyphs[0] ? cfg.glyphs : NULL);
+    app->smoothing = opt->smoothing >= 0 ? opt->smoothing : cfg.smoothing >= 0 ? cfg.smoothing : 0.3;
+    if (app->smoothing <= 0 || app->smoothing > 1)
+        app->smoothing = 1.0;
+    tui_xdg_path(app->history_path, sizeof app->history_path, "state", "history");
+    return MTB_OK;
+}
+
+static void restore_terminal(void)
+{
+    if (!isendwin())
+        endwin();
+}
+
+int tui_run(const tui_options *opt)
+{
+    static tui_app app;
+    mtb_error err = {0};
+    setlocale(LC_ALL, ""); /* before choosing glyphs by the locale's codeset */
+    int status = setup(&app, opt, &err);
+    if (status) {
+        fprintf(stderr, "mtbert: %s\n", err.msg);
+        tui_data_free(&app.data);
+        return status == MTB_EINPUT ? 2 : 1;
+    }
+    if (tui_scoring_start(&app, &err)) {
+        fprintf(stderr, "mtbert: %s\n", err.msg);
+        tui_data_free(&app.data);
+        return 1;
+    }
+
+    ESCDELAY = 25;
+    if (!initscr()) {
+        fprintf(stderr, "mtbert: cannot initialise the terminal\n");
+        tui_scoring_stop(&app);
+        return 1;
+    }
+    atexit(restore_terminal);
+    cbreak();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    timeout(50);
+    apply_theme(&app);
+
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_winch;
+    sigaction(SIGWINCH, &sa, NULL);
+    sa.sa_handler = on_quit;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    tui_input_init(&app);
+    tui_output(&app, "Type a sentence for its sentiment, 'first || second' for all three "
+                     "scores, :help for commands.");
+    if (mtb_trainer_start(opt->trainer, &err))
+        tui_data_log(&app.data, "cannot start training: %s", err.msg);
+
+    double last_draw = 0;
+    app.dirty = true;
+    for (;;) {
+        if (got_winch) {
+            got_winch = 0;
+            handle_resize(&app);
+        }
+        if (got_quit) {
+            got_quit = 0;
+            app.quit_requested = true;
+        }
+        mtb_event ev;
+        while (mtb_event_queue_pop(mtb_trainer_events(opt->trainer), &ev, 0)) {
+            tui_data_apply(&app.data, &ev);
+            app.dirty = true;
+        }
+        if (tui_scoring_poll(&app))
+            app.dirty = true;
+        if (app.quit_requested && !app.quitting) {
+            app.quitting = true;
+            if (!app.data.done) {
+                tui_output(&app, "stopping%s...", opt->out_dir ? " and saving the run" : "");
+                mtb_trainer_stop(opt->trainer, true);
+            }
+        }
+        if (app.quitting && app.data.done)
+            break;
+        double t = now();
+        if (app.dirty && t - last_draw >= 0.05) {
+            draw(&app);
+            app.dirty = false;
+            last_draw = t;
+        }
+        wint_t ch;
+        int kind = get_wch(&ch);
+        if (kind != ERR)
+            handle_key(&app, kind, ch);
+    }
+    tui_input_done(&app);
+    endwin();
+    tui_scoring_stop(&app);
+    status = mtb_trainer_join(opt->trainer) ? 1 : 0;
+    tui_data_free(&app.data);
+    tui_canvas_free(&app.canvas);
+    return status;
+}

@@ -1,0 +1,23 @@
+/* The workbench: a live ncurses view of a training run with a readline
+ * prompt for probing the model while it trains. */
+#ifndef MTBERT_TUI_H
+#define MTBERT_TUI_H
+
+#include "mtbert/multitask.h"
+#include "mtbert/trainer.h"
+
+typedef struct tui_options {
+    mtb_trainer *trainer;
+    mtb_multitask *model;
+    const char *mode_name;   /* "pcgrad", "sum", "single:sst" */
+    const char *out_dir;     /* where :save and quitting save by default */
+    const char *theme;       /* name or path; NULL: config file, then "default" */
+    const char *glyphs;      /* braille, block, ascii; NULL: config, then by locale */
+    double smoothing;        /* EMA alpha for training curves; < 0: config, then 0.1 */
+    int max_len;             /* tokens per sentence when scoring */
+} tui_options;
+
+/* Runs until the user quits; returns the exit status (0 after :quit). */
+int tui_run(const tui_options *opt);
+
+#endif

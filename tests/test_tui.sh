@@ -1,0 +1,112 @@
+#!/bin/bash
+# End-to-end test of the workbench in a real terminal: tmux runs it, types
+# into it and reads the screen.  TAP.
+set -u
+MTBERT=${MTBERT:-src/mtbert}
+srcdir=${srcdir:-tests}
+demo="$srcdir/../data/demo"
+n=0
+ok() { n=$((n + 1)); echo "ok $n - $1"; }
+not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+
+if ! command -v tmux >/dev/null 2>&1; then
+    echo "ok 1 - workbench end to end # SKIP tmux is not installed"
+    echo "1..1"
+    exit 0
+fi
+tmp=$(mktemp -d)
+sock="$tmp/tmux.sock"
+session=mtbert-e2e
+t() { tmux -S "$sock" "$@"; }
+cleanup() {
+    t kill-server 2>/dev/null
+    sleep 0.5 # let the shell and the workbench go before their folder does
+    rm -rf "$tmp" 2>/dev/null || { sleep 1; rm -rf "$tmp"; }
+}
+trap cleanup EXIT
+
+screen() { t capture-pane -p -t "$session"; }
+# wait_for PATTERN [SECONDS]: until the screen matches (grep -E)
+wait_for() {
+    local deadline=$((SECONDS + ${2:-20}))
+    while [ $SECONDS -lt $deadline ]; do
+        screen | grep -qE -- "$1" && return 0
+        sleep 0.2
+    done
+    return 1
+}
+check_screen() { # NAME PATTERN [SECONDS]
+    if wait_for "$2" "${3:-20}"; then ok "$1"; else not_ok "$1" "screen lacks /$2/:" "$(screen | head -50 | sed 's/^/  /')"; fi
+}
+step_now() { screen | grep -oE 'step [0-9]+/' | head -1 | grep -oE '[0-9]+'; }
+
+# A shell in a 120x40 terminal; the workbench runs in it so that after it
+# exits the shell shows whether the terminal was restored.
+t -f /dev/null new-session -d -s "$session" -x 120 -y 40 \
+    "env -i PATH=/usr/bin:/bin HOME=$tmp XDG_CONFIG_HOME=$tmp/config XDG_STATE_HOME=$tmp/state TERM=tmux-256color LANG=C.UTF-8 bash --norc --noprofile"
+t set-option -t "$session" history-limit 0 >/dev/null
+sleep 0.3
+t send-keys -t "$session" "PS1='shell> '; clear" Enter
+cmd="$MTBERT tui --config tiny --vocab $demo/vocab.txt --sst-train $demo/sst-train.csv --para-train $demo/para-train.csv --sts-train $demo/sts-train.csv --sst-dev $demo/sst-dev.csv --para-dev $demo/para-dev.csv --sts-dev $demo/sts-dev.csv --max-length 32 --lr 2e-4 --max-steps 1000000 --eval-every 40 --threads 1 --out $tmp/run; echo EXIT=\$?"
+t send-keys -t "$session" "$cmd" Enter
+
+check_screen "the screen shows the loss pane" "Loss: training"
+check_screen "the screen shows the conflict pane" "Gradient conflict"
+check_screen "the step counter moves" "step ([1-9][0-9]*)/"
+check_screen "the loss legend names all three tasks" "sst.*para.*sts"
+check_screen "the conflict curves name the three pairs" "sst-para.*sst-sts.*para-sts"
+check_screen "the per-layer view is drawn" "layer 0"
+check_screen "the footer shows the keys" "F1.*Help.*F10.*Quit"
+
+t send-keys -t "$session" "a warm and funny triumph" Enter
+check_screen "a sentence gets its sentiment" "sentiment: [a-z ]+ \\([0-4]\\)"
+t send-keys -t "$session" "How do I cook rice? || What is the best way to cook rice?" Enter
+check_screen "a pair gets the paraphrase probability" "paraphrase: 0\\.[0-9]+"
+check_screen "a pair gets the similarity score" "similarity: [0-5]\\.[0-9]+ / 5"
+check_screen "a pair gets both sentiments" "sentiment B:"
+
+t send-keys -t "$session" ":pause" Enter
+check_screen ":pause shows the paused state" "PAUSED"
+sleep 0.5
+a=$(step_now)
+sleep 1.5
+b=$(step_now)
+if [ -n "$a" ] && [ "$a" = "$b" ]; then ok ":pause stops the step counter ($a)"; else not_ok ":pause stops the step counter" "before $a, after $b"; fi
+t send-keys -t "$session" ":resume" Enter
+sleep 1.5
+c=$(step_now)
+if [ -n "$c" ] && [ "$c" -gt "$b" ]; then ok ":resume moves it again ($b -> $c)"; else not_ok ":resume moves it again" "before $b, after $c"; fi
+
+t resize-window -t "$session" -x 80 -y 24
+sleep 0.5
+if wait_for "Loss: training" && [ "$(screen | LC_ALL=C.UTF-8 wc -L)" -le 80 ]; then
+    ok "resizing to 80x24 redraws the layout"
+else
+    not_ok "resizing to 80x24 redraws the layout" "$(screen | head -30)"
+fi
+t resize-window -t "$session" -x 50 -y 15
+check_screen "a too-small terminal gets a clear message" "Terminal too small"
+t resize-window -t "$session" -x 120 -y 40
+check_screen "growing again restores the panes" "Gradient conflict"
+
+t send-keys -t "$session" F1
+check_screen "F1 opens the help" "Keys"
+t send-keys -t "$session" q
+t send-keys -t "$session" ":quit" Enter
+check_screen ":quit exits with status 0" "EXIT=0" 60
+if screen | grep -q "shell> " && ! screen | grep -q "Gradient conflict"; then
+    ok "the terminal is restored after quitting"
+else
+    not_ok "the terminal is restored after quitting" "$(screen | head -20)"
+fi
+if [ -f "$tmp/run/model.safetensors" ] && [ -f "$tmp/run/trainer.json" ]; then
+    ok "quitting saved the run"
+else
+    not_ok "quitting saved the run" "$(ls "$tmp/run" 2>&1)"
+fi
+if [ -s "$tmp/state/mtbert/history" ] && grep -q "cook rice" "$tmp/state/mtbert/history"; then
+    ok "prompt history is kept in the XDG state folder"
+else
+    not_ok "prompt history is kept in the XDG state folder" "$(ls -R "$tmp/state" 2>&1)"
+fi
+echo "1..$n"

@@ -1,0 +1,144 @@
+/* The workbench's data model, fed trainer events by hand. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "../src/tui/tui_data.h"
+
+static mtb_event step_event(long step, float sst, float para, float sts)
+{
+    mtb_event ev = {.type = MTB_EV_STEP, .step = step, .total_steps = 100};
+    ev.u.step.active[0] = ev.u.step.active[1] = ev.u.step.active[2] = true;
+    ev.u.step.loss[0] = sst;
+    ev.u.step.loss[1] = para;
+    ev.u.step.loss[2] = sts;
+    ev.u.step.lr = 1e-5f;
+    ev.u.step.steps_per_sec = 2.5;
+    return ev;
+}
+
+static void test_steps_fill_the_loss_curves(void **state)
+{
+    (void)state;
+    tui_data d;
+    assert_int_equal(tui_data_init(&d, "pcgrad"), 0);
+    for (long s = 1; s <= 5; s++) {
+        mtb_event ev = step_event(s, 1.0f / (float)s, 0.5f, 2.0f);
+        tui_data_apply(&d, &ev);
+    }
+    assert_int_equal(d.step, 5);
+    assert_int_equal(d.total_steps, 100);
+    for (int t = 0; t < 3; t++)
+        assert_int_equal(tui_series_len(&d.loss[t]), 5);
+    double x, y;
+    tui_series_get(&d.loss[0], 4, &x, &y);
+    assert_true(x == 5.0);
+    assert_true(fabs(y - 0.2) < 1e-7);
+    assert_true(d.last_loss[2] == 2.0f);
+    assert_true(d.steps_per_sec == 2.5);
+    tui_data_free(&d);
+}
+
+static void test_conflicts_count_projections_per_pair(void **state)
+{
+    (void)state;
+    tui_data d;
+    assert_int_equal(tui_data_init(&d, "pcgrad"), 0);
+    mtb_event ev = {.type = MTB_EV_CONFLICT, .step = 1};
+    mtb_conflict_stats *cs = &ev.u.conflict;
+    cs->n_tasks = 2; /* paraphrase and similarity only */
+    cs->task[0] = MTB_TASK_PARA;
+    cs->task[1] = MTB_TASK_STS;
+    cs->n_pairs = 1;
+    cs->pair[0][0] = 0;
+    cs->pair[0][1] = 1;
+    cs->cos[0] = -0.25;
+    cs->projected[0][1] = true;
+    tui_data_apply(&d, &ev);
+    ev.step = 2;
+    cs->cos[0] = 0.5;
+    cs->projected[0][1] = false;
+    tui_data_apply(&d, &ev);
+    const int p = tui_data_pair_index(&d, MTB_TASK_PARA, MTB_TASK_STS);
+    assert_int_equal(p, 2);
+    assert_int_equal(tui_series_len(&d.cos[p]), 2);
+    assert_int_equal(tui_series_len(&d.cos[0]), 0);
+    double x, y;
+    tui_series_get(&d.cos[p], 0, &x, &y);
+    assert_true(x == 1.0 && y == -0.25);
+    assert_int_equal(d.projected[MTB_TASK_PARA][MTB_TASK_STS], 1);
+    assert_int_equal(d.projected[MTB_TASK_STS][MTB_TASK_PARA], 0);
+    assert_int_equal(d.conflict_steps, 2);
+    tui_data_free(&d);
+}
+
+static void test_evaluations_keep_last_and_best(void **state)
+{
+    (void)state;
+    tui_data d;
+    assert_int_equal(tui_data_init(&d, "sum"), 0);
+    const double acc[3] = {0.30, 0.45, 0.40};
+    for (int i = 0; i < 3; i++) {
+        mtb_event ev = {.type = MTB_EV_EVAL, .step = 10 * (i + 1)};
+        mtb_eval_result *r = &ev.u.eval;
+        r->has[0] = true;
+        r->has[1] = r->has[2] = false;
+        r->sst_acc = acc[i];
+        r->para_acc = r->sts_corr = NAN;
+        r->loss[0] = 1.5 - i * 0.1;
+        tui_data_apply(&d, &ev);
+    }
+    assert_true(d.last_eval.sst_acc == 0.40);
+    assert_true(d.best_eval.sst_acc == 0.45);
+    assert_int_equal(d.best_step[0], 20);
+    assert_true(isnan(d.best_eval.para_acc));
+    assert_int_equal(tui_series_len(&d.val_loss[0]), 3);
+    assert_int_equal(tui_series_len(&d.val_loss[1]), 0);
+    assert_string_equal(tui_data_log_line(&d, d.log_len - 1), "eval @30: sst acc 0.400");
+    tui_data_free(&d);
+}
+
+static void test_states_and_log_ring(void **state)
+{
+    (void)state;
+    tui_data d;
+    assert_int_equal(tui_data_init(&d, "pcgrad"), 0);
+    mtb_event ev = {.type = MTB_EV_STATE, .step = 7};
+    ev.u.state.state = MTB_STATE_PAUSED;
+    tui_data_apply(&d, &ev);
+    assert_true(d.paused);
+    assert_string_equal(tui_data_log_line(&d, 0), "paused at step 7");
+    ev.u.state.state = MTB_STATE_RUNNING;
+    tui_data_apply(&d, &ev);
+    assert_false(d.paused);
+    for (int i = 0; i < TUI_LOG_LINES + 10; i++)
+        tui_data_log(&d, "line %d", i);
+    assert_int_equal(d.log_len, TUI_LOG_LINES);
+    char want[32];
+    snprintf(want, sizeof want, "line %d", TUI_LOG_LINES + 9);
+    assert_string_equal(tui_data_log_line(&d, TUI_LOG_LINES - 1), want);
+    snprintf(want, sizeof want, "line %d", 10);
+    assert_string_equal(tui_data_log_line(&d, 0), want);
+    mtb_event done = {.type = MTB_EV_DONE, .step = 9};
+    snprintf(done.u.done.message, sizeof done.u.done.message, "finished");
+    tui_data_apply(&d, &done);
+    assert_true(d.done);
+    assert_string_equal(tui_data_log_line(&d, TUI_LOG_LINES - 1), "training finished at step 9");
+    tui_data_free(&d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_steps_fill_the_loss_curves),
+        cmocka_unit_test(test_conflicts_count_projections_per_pair),
+        cmocka_unit_test(test_evaluations_keep_last_and_best),
+        cmocka_unit_test(test_states_and_log_ring),
+    };
+    return cmocka_run_group_tests_name("tui_data", tests, NULL, NULL);
+}
