@@ -546,6 +546,122 @@ static void draw_legend(tui_canvas *c, int x0, int y0, int w, const tui_plot_ser
     }
 }
 
+/* Smallest and largest x over every stored point, or false with none. */
+static bool x_extent(const tui_plot_series *series, int n, double *xmin, double *xmax)
+{
+    bool any = false;
+    for (int i = 0; i < n; i++) {
+        walk wk = walk_start(&series[i]);
+        double x, y;
+        while (walk_next(&wk, &x, &y)) {
+            if (!any || x < *xmin)
+                *xmin = x;
+            if (!any || x > *xmax)
+                *xmax = x;
+            any = true;
+        }
+    }
+    return any;
+}
+
+/* Smallest and largest smoothed y over the points at x >= x_from. */
+static void y_extent(const tui_plot_series *series, int n, double x_from, double *ymin,
+                     double *ymax)
+{
+    bool any = false;
+    *ymin = *ymax = 0.0;
+    for (int i = 0; i < n; i++) {
+        walk wk = walk_start(&series[i]);
+        double x, y;
+        while (walk_next(&wk, &x, &y)) {
+            if (x < x_from)
+                continue;
+            if (!any || y < *ymin)
+                *ymin = y;
+            if (!any || y > *ymax)
+                *ymax = y;
+            any = true;
+        }
+    }
+}
+
+typedef struct y_labels {
+    char text[MAX_TICKS][MAX_LABEL];
+    int row[MAX_TICKS]; /* cell row in the plot area */
+    int n, width;       /* width: the widest label, the left margin */
+} y_labels;
+
+static void make_y_labels(const grid *gr, double step, y_labels *yl)
+{
+    double k0, k1;
+    ticks_inside(gr->ylo, gr->yhi, step, &k0, &k1);
+    /* Top tick first, so a row two ticks share shows the higher one. */
+    for (double k = k1; k >= k0; k--) {
+        int row = row_of(gr, k * step);
+        if (row < 0 || (yl->n > 0 && yl->row[yl->n - 1] == row))
+            continue;
+        int len = tui_format_tick(k * step, step, yl->text[yl->n], MAX_LABEL);
+        if (len > yl->width)
+            yl->width = len;
+        yl->row[yl->n++] = row;
+    }
+}
+
+/* Labels under the x axis: the coarsest nice step that gives two at least
+ * (a lone point gets one), never more than four, none overlapping. */
+static void draw_x_ticks(tui_canvas *c, const grid *gr, int px, int axis_row, int left,
+                         int right, const glyph_set *gs, const tui_plot_opts *opt)
+{
+    double step = 1.0, nlo, nhi, k0 = 0.0, k1 = 0.0;
+    const bool span = gr->xhi > gr->xlo;
+    if (span) {
+        int max_ticks = gr->pw / 10 < 1 ? 1 : gr->pw / 10 > 3 ? 3 : gr->pw / 10;
+        for (; max_ticks <= 12; max_ticks++) {
+            tui_nice_range(gr->xlo, gr->xhi, max_ticks, &nlo, &nhi, &step);
+            ticks_inside(gr->xlo, gr->xhi, step, &k0, &k1);
+            if (k1 - k0 >= 1)
+                break;
+        }
+    } else {
+        tui_nice_range(gr->xlo, gr->xhi, 1, &nlo, &nhi, &step);
+    }
+    int next_free = left, placed = 0;
+    for (double k = k0; k <= k1 && placed < 4; k++) {
+        double v = span ? k * step : gr->xlo;
+        int col = col_of(gr, v);
+        if (col < 0)
+            continue;
+        col += px;
+        char label[MAX_LABEL];
+        int len = tui_format_tick(v, step, label, sizeof label);
+        int start = col - len / 2;
+        if (start + len > right)
+            start = right - len;
+        if (start < left)
+            start = left;
+        if (start < next_free)
+            continue;
+        tui_canvas_text(c, start, axis_row + 1, label, opt->label_color);
+        tui_canvas_put(c, col, axis_row, gs->xtick, opt->axis_color);
+        next_free = start + len + 1;
+        placed++;
+    }
+}
+
+static void draw_zero_line(tui_canvas *c, const grid *gr, int px, int top,
+                           const glyph_set *gs, const tui_plot_opts *opt)
+{
+    if (!(gr->ylo < 0.0 && gr->yhi > 0.0))
+        return;
+    int row = row_of(gr, 0.0);
+    for (int x = 0; row >= 0 && x < gr->pw; x++) {
+        /* ASCII dashes need gaps to read as dashed. */
+        bool gap = gr->g == TUI_GLYPHS_ASCII && x % 2 == 1;
+        if (!gr->bits[(size_t)row * (size_t)gr->pw + (size_t)x] && !gap)
+            tui_canvas_put(c, px + x, top + row, gs->zero, opt->axis_color);
+    }
+}
+
 void tui_plot_draw(tui_canvas *c, int x0, int y0, int w, int h, const tui_plot_series *series,
                    int n, const tui_plot_opts *opt)
 {
@@ -563,82 +679,44 @@ void tui_plot_draw(tui_canvas *c, int x0, int y0, int w, int h, const tui_plot_s
     const int ph = h - 2 - (opt->legend ? 1 : 0);
     const int axis_row = top + ph;
 
-    /* x range over everything stored; the window then cuts its left end. */
-    bool has_data = false;
-    double xmin = 0.0, xmax = 0.0;
-    for (int i = 0; i < n; i++) {
-        walk wk = walk_start(&series[i]);
-        double x, y;
-        while (walk_next(&wk, &x, &y)) {
-            if (!has_data || x < xmin)
-                xmin = x;
-            if (!has_data || x > xmax)
-                xmax = x;
-            has_data = true;
-        }
-    }
-    double x_from = -INFINITY, xlo = xmin;
-    if (has_data && opt->x_window > 0.0) {
-        x_from = xmax - opt->x_window;
-        if (x_from > xlo)
-            xlo = x_from;
-    }
-
-    grid gr = {.g = opt->glyphs, .ph = ph, .xlo = xlo, .xhi = xmax};
+    grid gr = {.g = opt->glyphs, .ph = ph};
     gr.sx = opt->glyphs == TUI_GLYPHS_BRAILLE ? 2 : 1;
     gr.sy = opt->glyphs == TUI_GLYPHS_BRAILLE ? 4 : opt->glyphs == TUI_GLYPHS_BLOCK ? 2 : 1;
     gr.dh = ph * gr.sy;
 
-    /* y range and its labels, which set the left margin. */
-    char labels[MAX_TICKS][MAX_LABEL];
-    int label_row[MAX_TICKS], n_labels = 0, margin = 0;
+    double xmin = 0.0, xmax = 0.0, x_from = -INFINITY;
+    const bool has_data = x_extent(series, n, &xmin, &xmax);
+    gr.xlo = xmin;
+    gr.xhi = xmax;
+    if (has_data && opt->x_window > 0.0) {
+        x_from = xmax - opt->x_window;
+        if (x_from > gr.xlo)
+            gr.xlo = x_from;
+    }
+
+    /* The y labels come first: their width places the axis. */
+    y_labels yl = {.n = 0};
     if (has_data) {
-        double dlo = 0.0, dhi = 0.0;
-        bool any = false;
-        for (int i = 0; i < n; i++) {
-            walk wk = walk_start(&series[i]);
-            double x, y;
-            while (walk_next(&wk, &x, &y)) {
-                if (x < x_from)
-                    continue;
-                if (!any || y < dlo)
-                    dlo = y;
-                if (!any || y > dhi)
-                    dhi = y;
-                any = true;
-            }
-        }
+        double dlo, dhi;
+        y_extent(series, n, x_from, &dlo, &dhi);
         int max_ticks = ph / 2 < 1 ? 1 : ph / 2 > 8 ? 8 : ph / 2;
         double step = y_range(opt, dlo, dhi, max_ticks, &gr.ylo, &gr.yhi);
-        double k0, k1;
-        ticks_inside(gr.ylo, gr.yhi, step, &k0, &k1);
-        /* Top tick first, so a row two ticks share shows the higher one. */
-        for (double k = k1; k >= k0; k--) {
-            int row = row_of(&gr, k * step);
-            if (row < 0 || (n_labels > 0 && label_row[n_labels - 1] == row))
-                continue;
-            int len = tui_format_tick(k * step, step, labels[n_labels], MAX_LABEL);
-            if (len > margin)
-                margin = len;
-            label_row[n_labels++] = row;
-        }
+        make_y_labels(&gr, step, &yl);
     }
-    const int axis_col = x0 + margin, px = axis_col + 1;
+    const int axis_col = x0 + yl.width, px = axis_col + 1;
     gr.pw = x0 + w - px;
     gr.dw = gr.pw * gr.sx;
 
-    /* frame */
     for (int r = 0; r < ph; r++)
         tui_canvas_put(c, axis_col, top + r, gs->vert, opt->axis_color);
-    for (int i = 0; i < n_labels; i++) {
-        int len = tui_utf8_columns(labels[i]);
-        tui_canvas_text(c, axis_col - len, top + label_row[i], labels[i], opt->label_color);
-        tui_canvas_put(c, axis_col, top + label_row[i], gs->ytick, opt->axis_color);
+    for (int i = 0; i < yl.n; i++) {
+        int len = tui_utf8_columns(yl.text[i]);
+        tui_canvas_text(c, axis_col - len, top + yl.row[i], yl.text[i], opt->label_color);
+        tui_canvas_put(c, axis_col, top + yl.row[i], gs->ytick, opt->axis_color);
     }
     tui_canvas_put(c, axis_col, axis_row, gs->corner, opt->axis_color);
     for (int x = px; x < x0 + w; x++)
         tui_canvas_put(c, x, axis_row, gs->horiz, opt->axis_color);
-
     if (opt->legend)
         draw_legend(c, x0, y0, w, series, n, opt);
 
@@ -649,45 +727,8 @@ void tui_plot_draw(tui_canvas *c, int x0, int y0, int w, int h, const tui_plot_s
         tui_canvas_text_n(c, x, top + (ph - 1) / 2, msg, gr.pw, opt->label_color);
         return;
     }
+    draw_x_ticks(c, &gr, px, axis_row, x0, x0 + w, gs, opt);
 
-    /* x ticks: a step giving two labels at least, four at most. */
-    {
-        double step = 1.0, a, b;
-        int max_ticks = gr.pw / 10 < 1 ? 1 : gr.pw / 10 > 3 ? 3 : gr.pw / 10;
-        double k0 = 0.0, k1 = -1.0;
-        if (gr.xhi > gr.xlo) {
-            for (; max_ticks <= 12; max_ticks++) {
-                tui_nice_range(gr.xlo, gr.xhi, max_ticks, &a, &b, &step);
-                ticks_inside(gr.xlo, gr.xhi, step, &k0, &k1);
-                if (k1 - k0 >= 1)
-                    break;
-            }
-        } else {
-            tui_nice_range(gr.xlo, gr.xhi, 1, &a, &b, &step);
-            k0 = k1 = 0.0;
-        }
-        int next_free = x0, placed = 0;
-        for (double k = k0; k <= k1 && placed < 4; k++) {
-            double v = gr.xhi > gr.xlo ? k * step : gr.xlo;
-            int col = col_of(&gr, v);
-            if (col < 0)
-                continue;
-            col += px;
-            char label[MAX_LABEL];
-            int len = tui_format_tick(v, step, label, sizeof label);
-            int start = col - len / 2;
-            if (start + len > x0 + w)
-                start = x0 + w - len;
-            if (start < next_free)
-                continue;
-            tui_canvas_text(c, start, axis_row + 1, label, opt->label_color);
-            tui_canvas_put(c, col, axis_row, gs->xtick, opt->axis_color);
-            next_free = start + len + 1;
-            placed++;
-        }
-    }
-
-    /* data */
     size_t cells = (size_t)gr.pw * (size_t)gr.ph;
     gr.bits = calloc(cells, 1);
     gr.color = calloc(cells, sizeof *gr.color);
@@ -695,13 +736,8 @@ void tui_plot_draw(tui_canvas *c, int x0, int y0, int w, int h, const tui_plot_s
         for (int i = 0; i < n; i++)
             draw_series(&gr, &series[i], ascii_mark(i), x_from);
         put_grid(c, &gr, px, top);
-        int zr = opt->zero_line && gr.ylo < 0.0 && gr.yhi > 0.0 ? row_of(&gr, 0.0) : -1;
-        for (int x = 0; zr >= 0 && x < gr.pw; x++) {
-            /* ASCII dashes need gaps to read as dashed. */
-            bool gap = opt->glyphs == TUI_GLYPHS_ASCII && x % 2 == 1;
-            if (!gr.bits[(size_t)zr * (size_t)gr.pw + (size_t)x] && !gap)
-                tui_canvas_put(c, px + x, top + zr, gs->zero, opt->axis_color);
-        }
+        if (opt->zero_line)
+            draw_zero_line(c, &gr, px, top, gs, opt);
     }
     free(gr.bits);
     free(gr.color);
