@@ -31,6 +31,9 @@ int cli_usage_error(const char *command, const char *fmt, ...)
  * data/demo, or the installed copy; NULL when none exists. */
 const char *cli_demo_dir(void);
 
+/* "45s", "3m07s", "2h05m"; "--" for a negative or unknown time. */
+void cli_format_duration(double seconds, char *buf, size_t cap);
+
 /* Parses a whole decimal integer in [min, max]; false on anything else. */
 bool cli_parse_int(const char *text, int min, int max, int *out);
 

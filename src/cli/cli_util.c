@@ -1,6 +1,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -77,4 +78,19 @@ const char *cli_demo_dir(void)
             return path;
     }
     return NULL;
+}
+
+void cli_format_duration(double s, char *buf, size_t cap)
+{
+    if (!isfinite(s) || s < 0) {
+        snprintf(buf, cap, "--");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
+    else if (t >= 60)
+        snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(buf, cap, "%lds", t);
 }

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
+#include "prompt.h"
 #include "mtbert/batcher.h"
 #include "mtbert/evaluate.h"
 #include "mtbert/model_dir.h"
@@ -159,22 +160,6 @@ static void expand_infer_dir(infer_args *a, bool want_test)
     }
 }
 
-static int load_model(const infer_args *a, mtb_multitask *mt, mtb_error *err)
-{
-    mtb_rng rng;
-    mtb_rng_seed(&rng, 1);
-    bool has_heads;
-    int rc = mtb_multitask_load(mt, a->model_dir, MTB_POOL_CLS, 0.3f, &rng, &has_heads, err);
-    if (!rc && !has_heads) {
-        mtb_multitask_free(mt);
-        rc = mtb_error_set(err, MTB_EINPUT,
-                           "%s: no heads.safetensors: this is an encoder, not a model trained "
-                           "with mtbert train",
-                           a->model_dir);
-    }
-    return rc;
-}
-
 static int encode_file(const mtb_multitask *mt, mtb_task task, const char *path, bool labels,
                        int max_len, mtb_dataset *ds, mtb_encoded *e, mtb_error *err)
 {
@@ -206,7 +191,7 @@ int cmd_eval(int argc, char **argv)
 
     mtb_error err = {0};
     mtb_multitask mt;
-    if (load_model(&a, &mt, &err))
+    if (cli_load_trained_model(a.model_dir, &mt, &err))
         return cli_report(&err);
     mtb_dataset ds[MTB_N_TASKS];
     mtb_encoded enc[MTB_N_TASKS];
@@ -307,7 +292,7 @@ int cmd_predict(int argc, char **argv)
     run_set_threads(a.threads);
     mtb_error err = {0};
     mtb_multitask mt;
-    if (load_model(&a, &mt, &err))
+    if (cli_load_trained_model(a.model_dir, &mt, &err))
         return cli_report(&err);
     mkdir(a.out_dir, 0755);
     for (int t = 0; t < MTB_N_TASKS && status < 0; t++) {

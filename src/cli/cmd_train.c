@@ -124,21 +124,6 @@ static void metrics_eval(FILE *f, const mtb_event *ev)
     write_json_line(f, o);
 }
 
-static void format_duration(double s, char *buf, size_t cap)
-{
-    if (!isfinite(s) || s < 0) {
-        snprintf(buf, cap, "--");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(buf, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else if (t >= 60)
-        snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
-    else
-        snprintf(buf, cap, "%lds", t);
-}
-
 static void losses_text(const mtb_event *ev, char *buf, size_t cap)
 {
     size_t n = 0;
@@ -153,7 +138,8 @@ static void show_progress(const mtb_event *ev, bool tty)
 {
     char eta[32], losses[128];
     double rate = ev->u.step.steps_per_sec;
-    format_duration(rate > 0 ? (double)(ev->total_steps - ev->step) / rate : NAN, eta, sizeof eta);
+    cli_format_duration(rate > 0 ? (double)(ev->total_steps - ev->step) / rate : NAN, eta,
+                        sizeof eta);
     losses_text(ev, losses, sizeof losses);
     if (tty) {
         const int width = 24;

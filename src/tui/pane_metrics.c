@@ -2,22 +2,8 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "../cli/cli.h"
 #include "app.h"
-
-static void duration(double s, char *buf, size_t cap)
-{
-    if (!isfinite(s) || s < 0) {
-        snprintf(buf, cap, "--");
-        return;
-    }
-    long t = (long)(s + 0.5);
-    if (t >= 3600)
-        snprintf(buf, cap, "%ldh%02ldm", t / 3600, t / 60 % 60);
-    else if (t >= 60)
-        snprintf(buf, cap, "%ldm%02lds", t / 60, t % 60);
-    else
-        snprintf(buf, cap, "%lds", t);
-}
 
 static void metric(char *buf, size_t cap, double v)
 {
@@ -35,8 +21,9 @@ void pane_metrics_draw(tui_app *app, const tui_rect *r)
     int y = r->y + 1;
     const int bottom = r->y + r->h - 1;
     char line[256], eta[32], a[16], b[16];
-    duration(d->steps_per_sec > 0 ? (double)(d->total_steps - d->step) / d->steps_per_sec : NAN,
-             eta, sizeof eta);
+    cli_format_duration(
+        d->steps_per_sec > 0 ? (double)(d->total_steps - d->step) / d->steps_per_sec : NAN, eta,
+        sizeof eta);
     const char *state = d->done ? "finished" : d->stopping ? "stopping" : d->paused ? "PAUSED"
                                                                                  : "training";
     snprintf(line, sizeof line, "step %ld/%ld  %s", d->step, d->total_steps, state);
