@@ -27,9 +27,10 @@ static const command commands[] = {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: mtbert [--help] [--version] COMMAND [ARGS...]\n"
+            "Usage: mtbert [--help] [--version] [COMMAND [ARGS...]]\n"
             "\n"
-            "A terminal workbench for multitask fine-tuning of BERT.\n"
+            "A terminal workbench for multitask fine-tuning of BERT.  Without a command it\n"
+            "opens the workbench on the bundled demo (headless without a terminal).\n"
             "\n"
             "Commands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
