@@ -38,6 +38,7 @@ struct mtb_trainer {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool paused, stop, stop_save, eval_req, save_req;
+    bool reported_paused;     /* the pause state the last STATE event announced */
     char save_dir[4096];
     float new_lr;             /* NAN: no change */
     int new_mode;             /* -1: no change */
@@ -625,6 +626,15 @@ static bool handle_requests(mtb_trainer *tr)
             run_save(tr, dir);
             pthread_mutex_lock(&tr->lock);
         }
+        /* State events come from this thread only: a front end that
+         * published them itself could block on the queue it drains. */
+        if (tr->paused != tr->reported_paused && !tr->stop) {
+            tr->reported_paused = tr->paused;
+            pthread_mutex_unlock(&tr->lock);
+            publish_state(tr, tr->reported_paused ? MTB_STATE_PAUSED : MTB_STATE_RUNNING, NULL);
+            pthread_mutex_lock(&tr->lock);
+            continue;
+        }
         if (tr->stop || !tr->paused)
             break;
         pthread_cond_wait(&tr->wake, &tr->lock);
@@ -739,17 +749,8 @@ static void do_save(mtb_trainer *tr, const void *a)
 static void do_lr(mtb_trainer *tr, const void *a) { tr->new_lr = *(const float *)a; }
 static void do_mode(mtb_trainer *tr, const void *a) { tr->new_mode = *(const int *)a; }
 
-void mtb_trainer_pause(mtb_trainer *tr)
-{
-    request(tr, do_pause, NULL);
-    publish_state(tr, MTB_STATE_PAUSED, NULL);
-}
-
-void mtb_trainer_resume(mtb_trainer *tr)
-{
-    request(tr, do_resume, NULL);
-    publish_state(tr, MTB_STATE_RUNNING, NULL);
-}
+void mtb_trainer_pause(mtb_trainer *tr) { request(tr, do_pause, NULL); }
+void mtb_trainer_resume(mtb_trainer *tr) { request(tr, do_resume, NULL); }
 
 void mtb_trainer_stop(mtb_trainer *tr, bool save) { request(tr, do_stop, &save); }
 void mtb_trainer_request_save(mtb_trainer *tr, const char *dir) { request(tr, do_save, dir); }
