@@ -99,6 +99,9 @@ check "a bad --mode: exit 2" test $? -eq 2
 "$MTBERT" train --vocab "$demo/vocab.txt" >/dev/null 2>"$tmp/err"
 check "no training data: exit 2" test $? -eq 2
 check "no training data: explained" grep -q "no training data" "$tmp/err"
+"$MTBERT" train --vocab "$demo/vocab.txt" --data-dir "$tmp/nowhere" >/dev/null 2>"$tmp/err"
+check "a missing --data-dir: exit 2" test $? -eq 2
+check "a missing --data-dir: named" grep -q -- "--data-dir $tmp/nowhere: not a folder" "$tmp/err"
 "$MTBERT" eval --model "$srcdir/fixtures/tiny-bert" --sst-dev "$demo/sst-dev.csv" >/dev/null 2>"$tmp/err"
 check "eval of an encoder without heads: exit 2" test $? -eq 2
 check "eval of an encoder without heads: explained" grep -q "no heads.safetensors" "$tmp/err"

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -134,6 +135,16 @@ static void losses_text(const mtb_event *ev, char *buf, size_t cap)
                                   (double)ev->u.step.loss[t]);
 }
 
+/* Terminal width, so the progress line never wraps (a wrapped line cannot
+ * be redrawn in place with \r). */
+static int terminal_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    return 80;
+}
+
 static void show_progress(const mtb_event *ev, bool tty)
 {
     char eta[32], losses[128];
@@ -148,8 +159,13 @@ static void show_progress(const mtb_event *ev, bool tty)
         for (int i = 0; i < width; i++)
             bar[i] = i < filled ? '#' : '.';
         bar[width] = '\0';
-        fprintf(stderr, "\r\033[K[%s] %ld/%ld ep %.2f  %.2f steps/s  ETA %s |%s", bar, ev->step,
-                ev->total_steps, ev->epoch, rate, eta, losses);
+        char line[512];
+        snprintf(line, sizeof line, "[%s] %ld/%ld ep %.2f  %.2f steps/s  ETA %s |%s", bar,
+                 ev->step, ev->total_steps, ev->epoch, rate, eta, losses);
+        int cols = terminal_columns() - 1;
+        if (cols > 0 && cols < (int)sizeof line)
+            line[cols] = '\0';
+        fprintf(stderr, "\r\033[K%s", line);
     } else {
         fprintf(stderr, "step %ld/%ld epoch %.2f %.2f steps/s ETA %s |%s\n", ev->step,
                 ev->total_steps, ev->epoch, rate, eta, losses);

@@ -450,8 +450,14 @@ static bool file_exists(const char *path)
 }
 
 /* --data-dir: the course's file names, for the tasks given no files. */
-static void expand_data_dir(run_config *rc)
+static int expand_data_dir(run_config *rc, mtb_error *err)
 {
+    struct stat st;
+    if (stat(rc->data_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return mtb_error_set(err, MTB_EINPUT, "--data-dir %s: not a folder", rc->data_dir);
+    int before = 0, after = 0;
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        before += rc->n_train[t] + rc->n_dev[t];
     static const char *train_names[MTB_N_TASKS][2] = {
         {"ids-sst-train.csv", NULL},
         {"quora-train.csv", "quora-train-partial.csv"},
@@ -472,6 +478,14 @@ static void expand_data_dir(run_config *rc)
             file_exists(path))
             add_file(rc->dev[t], &rc->n_dev[t], path);
     }
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        after += rc->n_train[t] + rc->n_dev[t];
+    if (after == before && before == 0)
+        return mtb_error_set(err, MTB_EINPUT,
+                             "--data-dir %s: none of the course's files (ids-sst-train.csv, "
+                             "quora-train.csv, sts-train.csv, ...) is there",
+                             rc->data_dir);
+    return MTB_OK;
 }
 
 int run_fresh_config(const char *name, int vocab_size, mtb_config *cfg)
@@ -536,8 +550,11 @@ static int load_task_files(mtb_dataset *ds, mtb_task task, char *const *files, i
 int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
 {
     memset(st, 0, sizeof *st);
-    if (rc->data_dir)
-        expand_data_dir(rc);
+    if (rc->data_dir) {
+        int drc = expand_data_dir(rc, err);
+        if (drc)
+            return drc;
+    }
     mtb_mode mode = MTB_MODE_PCGRAD;
     mtb_task single = MTB_TASK_SST;
     if (rc->mode)
