@@ -197,16 +197,12 @@ int cmd_train(int argc, char **argv)
         run_config_free(&rc);
         return status;
     }
-    run_set_threads(rc.threads);
-
-    mtb_error err = {0};
     run_state st;
-    if (run_setup(&rc, &st, stderr, &err)) {
-        status = cli_report(&err);
-        run_teardown(&st);
+    if ((status = run_prepare(&rc, &st, stderr)) >= 0) {
         run_config_free(&rc);
         return status;
     }
+    mtb_error err = {0};
     FILE *metrics = NULL;
     if (rc.metrics_path) {
         metrics = fopen(rc.metrics_path, rc.resume_dir ? "a" : "w");

@@ -90,12 +90,8 @@ int cmd_tui(int argc, char **argv)
         run_config_free(&rc);
         return CLI_USAGE;
     }
-    run_set_threads(rc.threads);
-    mtb_error err = {0};
     run_state st;
-    if (run_setup(&rc, &st, stderr, &err)) {
-        status = cli_report(&err);
-        run_teardown(&st);
+    if ((status = run_prepare(&rc, &st, stderr)) >= 0) {
         run_config_free(&rc);
         return status;
     }

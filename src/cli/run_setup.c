@@ -681,3 +681,14 @@ void run_teardown(run_state *st)
     free(st->options.run_json);
     memset(st, 0, sizeof *st);
 }
+
+int run_prepare(run_config *rc, run_state *st, FILE *log)
+{
+    run_set_threads(rc->threads);
+    mtb_error err = {0};
+    if (run_setup(rc, st, log, &err)) {
+        run_teardown(st);
+        return cli_report(&err);
+    }
+    return -1;
+}

@@ -62,6 +62,10 @@ void run_config_print_options(FILE *out);
 int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err);
 void run_teardown(run_state *st);
 
+/* run_set_threads and run_setup for a front end: on failure it reports the
+ * error, tears st down and returns the exit status; -1 when ready. */
+int run_prepare(run_config *rc, run_state *st, FILE *log);
+
 /* A fresh model's config for a size name (tiny, mini, small, medium, base);
  * -1 for an unknown name. */
 int run_fresh_config(const char *name, int vocab_size, mtb_config *cfg);
