@@ -361,11 +361,27 @@ static void test_model_dir_round_trip(void **state)
         assert_string_equal(mtb_vocab_token(vocab_back, i), mtb_vocab_token(vocab, i));
     assert_memory_equal(&back.cfg, &m.cfg, sizeof m.cfg);
 
-    /* A folder that is not a model is never replaced. */
+    /* A folder that is not a model is never replaced; an empty one is. */
     snprintf(path, sizeof path, "%s/precious", dir);
     assert_int_equal(mkdir(path, 0755), 0);
+    char note[700];
+    snprintf(note, sizeof note, "%s/notes.txt", path);
+    FILE *f = fopen(note, "w");
+    assert_non_null(f);
+    fclose(f);
     assert_int_equal(mtb_model_dir_save(path, &m, vocab, NULL, NULL, &err), MTB_EINPUT);
     assert_non_null(strstr(err.msg, "not a model folder"));
+    assert_int_equal(unlink(note), 0);
+    assert_int_equal(mtb_model_dir_save(path, &m, vocab, NULL, NULL, &err), 0);
+
+    /* Files of the user's in a model folder survive a save. */
+    snprintf(note, sizeof note, "%s/metrics.jsonl", out);
+    f = fopen(note, "w");
+    assert_non_null(f);
+    fputs("{}\n", f);
+    fclose(f);
+    assert_int_equal(mtb_model_dir_save(out, &m, vocab, NULL, NULL, &err), 0);
+    assert_int_equal(unlink(note), 0);
 
     /* Clean up. */
     static const char *files[] = {"config.json", "vocab.txt", "model.safetensors"};
@@ -374,8 +390,12 @@ static void test_model_dir_round_trip(void **state)
         assert_int_equal(unlink(path), 0);
     }
     rmdir(out);
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof path, "%s/precious/%s", dir, files[i]);
+        assert_int_equal(unlink(path), 0);
+    }
     snprintf(path, sizeof path, "%s/precious", dir);
-    rmdir(path);
+    assert_int_equal(rmdir(path), 0);
     assert_int_equal(rmdir(dir), 0); /* nothing else (no temporary folder) was left */
 
     mtb_bert_free(&m);

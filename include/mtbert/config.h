@@ -4,6 +4,10 @@
 
 #include "mtbert/error.h"
 
+/* Encoder layers mtbert handles: the conflict statistics keep a fixed row
+ * per parameter group (embeddings, each layer, pooler). */
+#define MTB_MAX_LAYERS 62
+
 typedef struct mtb_config {
     int vocab_size;
     int hidden_size;

@@ -18,7 +18,8 @@ int mtb_vocab_save(const mtb_vocab *vocab, const char *path, mtb_error *err);
 
 /* Writes config.json, vocab.txt and model.safetensors into DIR.  The files
  * go to a sibling temporary folder first, which then replaces DIR, so an
- * interrupted save never leaves a half-written model behind.  extra, when
+ * interrupted save never leaves a half-written model behind.  DIR may be
+ * missing, empty, or a model folder; other files in it are kept.  extra, when
  * not NULL, writes further files into the temporary folder first. */
 typedef int (*mtb_dir_writer_fn)(const char *tmp_dir, void *ctx, mtb_error *err);
 int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *vocab,

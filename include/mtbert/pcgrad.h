@@ -16,7 +16,7 @@
 #include "mtbert/bert.h"
 
 #define MTB_MAX_TASKS 3
-#define MTB_MAX_GROUPS 64
+#define MTB_MAX_GROUPS (MTB_MAX_LAYERS + 2)
 #define MTB_MAX_PAIRS 3 /* pairs of MTB_MAX_TASKS tasks */
 
 typedef struct mtb_conflict_stats {

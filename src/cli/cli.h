@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "mtbert/error.h"
+#include "mtbert/events.h"
 
 /* Exit statuses: 0 success, 1 failure, 2 bad usage or bad input. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -30,6 +31,9 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* The bundled demo data folder: $MTBERT_DATA_DIR/demo, the source tree's
  * data/demo, or the installed copy; NULL when none exists. */
 const char *cli_demo_dir(void);
+
+/* Appends the JSON lines --metrics records for ev (nothing for other events). */
+void metrics_write(FILE *f, const mtb_event *ev);
 
 /* "45s", "3m07s", "2h05m"; "--" for a negative or unknown time. */
 void cli_format_duration(double seconds, char *buf, size_t cap);

@@ -85,6 +85,15 @@ int cmd_tui(int argc, char **argv)
         run_config_free(&rc);
         return status;
     }
+    mtb_error err = {0};
+    if (tui_check_options(&topt, &err)) {
+        run_config_free(&rc);
+        return cli_report(&err);
+    }
+    if (rc.quiet) {
+        run_config_free(&rc);
+        return cli_usage_error("tui", "--quiet is for 'mtbert train': the workbench shows progress");
+    }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "mtbert tui: needs a terminal; use 'mtbert train' for headless runs\n");
         run_config_free(&rc);
@@ -95,12 +104,26 @@ int cmd_tui(int argc, char **argv)
         run_config_free(&rc);
         return status;
     }
+    if (rc.metrics_path) {
+        topt.metrics = fopen(rc.metrics_path, rc.resume_dir ? "a" : "w");
+        if (!topt.metrics) {
+            fprintf(stderr, "mtbert: %s: cannot open for writing\n", rc.metrics_path);
+            run_teardown(&st);
+            run_config_free(&rc);
+            return CLI_FAIL;
+        }
+        setvbuf(topt.metrics, NULL, _IOLBF, 0);
+    }
     topt.trainer = st.trainer;
     topt.model = &st.model;
     topt.mode_name = rc.mode ? rc.mode : "pcgrad";
     topt.out_dir = rc.out_dir;
     topt.max_len = rc.max_len;
     status = tui_run(&topt);
+    if (topt.metrics && fclose(topt.metrics) != 0 && status == CLI_OK) {
+        fprintf(stderr, "mtbert: %s: write error\n", rc.metrics_path);
+        status = CLI_FAIL;
+    }
     run_teardown(&st);
     run_config_free(&rc);
     return status;

@@ -63,6 +63,14 @@ int mtb_config_validate(const mtb_config *cfg, const char *origin, mtb_error *er
         return mtb_error_set(err, MTB_EINPUT,
                              "%s: attention_probs_dropout_prob must be in [0, 1), got %g", origin,
                              (double)cfg->attention_dropout);
+    if (cfg->type_vocab_size < 2)
+        return mtb_error_set(err, MTB_EINPUT,
+                             "%s: type_vocab_size must be at least 2 (paraphrase pairs use token "
+                             "types 0 and 1), got %d",
+                             origin, cfg->type_vocab_size);
+    if (cfg->num_layers > MTB_MAX_LAYERS)
+        return mtb_error_set(err, MTB_EINPUT, "%s: num_hidden_layers %d is more than the %d "
+                             "mtbert supports", origin, cfg->num_layers, MTB_MAX_LAYERS);
     if (!(cfg->initializer_range >= 0) || !isfinite(cfg->initializer_range))
         return mtb_error_set(err, MTB_EINPUT,
                              "%s: initializer_range must be a non-negative number, got %g", origin,

@@ -115,6 +115,39 @@ static void remove_tree_files(const char *dir)
     rmdir(dir);
 }
 
+static bool dir_is_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    struct dirent *e;
+    bool empty = true;
+    while (empty && (e = readdir(d)) != NULL)
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    return empty;
+}
+
+/* Files the user keeps in a run folder (a metrics log, notes) move into
+ * the replacement, so a save never loses them. */
+static void keep_foreign_entries(const char *old_dir, const char *new_dir)
+{
+    DIR *d = opendir(old_dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    char from[4096], to[4096];
+    struct stat st;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        if (mtb_path_join(to, sizeof to, new_dir, e->d_name) && lstat(to, &st) != 0 &&
+            mtb_path_join(from, sizeof from, old_dir, e->d_name))
+            rename(from, to);
+    }
+    closedir(d);
+}
+
 int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *vocab,
                        mtb_dir_writer_fn extra, void *ctx, mtb_error *err)
 {
@@ -152,14 +185,17 @@ int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *
     bool had_old = stat(target, &st) == 0;
     if (had_old) {
         char marker[4096];
-        if (!S_ISDIR(st.st_mode) || !mtb_path_join(marker, sizeof marker, target, "config.json") ||
-            !file_exists(marker)) {
+        if (!S_ISDIR(st.st_mode) ||
+            ((!mtb_path_join(marker, sizeof marker, target, "config.json") ||
+              !file_exists(marker)) && !dir_is_empty(target))) {
             remove_tree_files(tmp);
             return mtb_error_set(err, MTB_EINPUT,
                                  "%s exists and is not a model folder; refusing to replace it",
                                  target);
         }
     }
+    if (had_old)
+        keep_foreign_entries(target, tmp);
     if (had_old && rename(target, old) != 0) {
         int e = errno;
         remove_tree_files(tmp);

@@ -17,6 +17,7 @@ struct mtb_trainer {
     mtb_multitask *mt;
     mtb_train_options opt;
     bool active[MTB_N_TASKS]; /* tasks the current mode trains */
+    bool single_task_run;     /* fixed at creation */
     bool has_train[MTB_N_TASKS], has_dev[MTB_N_TASKS];
     mtb_encoded train[MTB_N_TASKS], dev[MTB_N_TASKS];
     mtb_order order[MTB_N_TASKS];
@@ -35,6 +36,7 @@ struct mtb_trainer {
     pthread_t thread;
     bool started;
     int status;
+    char failure[200];        /* why status is not 0 */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool paused, stop, stop_save, eval_req, save_req;
@@ -129,6 +131,7 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
     tr->opt.run_json = opt->run_json ? strdup(opt->run_json) : NULL;
     tr->new_lr = NAN;
     tr->new_mode = -1;
+    tr->single_task_run = opt->mode == MTB_MODE_SINGLE;
     pthread_mutex_init(&tr->lock, NULL);
     pthread_cond_init(&tr->wake, NULL);
     pthread_rwlock_init(&tr->weights, NULL);
@@ -192,10 +195,10 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
     for (int t = 0; t < MTB_N_TASKS && !rc; t++) {
         if (!tr->active[t])
             continue;
-        if (!tr->has_train[t] && (train && train[t] == NULL) && opt->max_steps == 0)
-            rc = mtb_error_set(err, MTB_EINPUT, "no %s training data for mode %s",
-                               mtb_task_name((mtb_task)t),
-                               opt->mode == MTB_MODE_SUM ? "sum" : "pcgrad");
+        /* Without datasets at all the caller brings its own batches. */
+        if (train && !tr->has_train[t])
+            rc = mtb_error_set(err, MTB_EINPUT, "no %s training data for the mode trained",
+                               mtb_task_name((mtb_task)t));
         if (tr->has_train[t]) {
             long s = (long)((tr->train[t].n + (size_t)opt->batch[t] - 1) / (size_t)opt->batch[t]);
             if (s > tr->steps_per_epoch)
@@ -396,11 +399,12 @@ static int write_state(const char *tmp, void *ctx, mtb_error *err)
     }
 
     char mode[32];
-    json_t *root = json_pack("{s:i, s:I, s:s, s:f, s:o, s:o, s:o}", "mtbert_trainer_format", 1,
-                             "step", (json_int_t)tr->step, "mode",
+    json_t *root = json_pack("{s:i, s:I, s:s, s:f, s:f, s:o, s:o, s:o}",
+                             "mtbert_trainer_format", 1, "step", (json_int_t)tr->step, "mode",
                              mtb_mode_name(tr->opt.mode, tr->opt.single_task, mode, sizeof mode),
-                             "elapsed", now_seconds(tr), "rng", rng_to_json(&tr->rng),
-                             "pcgrad_rng", rng_to_json(&tr->order_rng), "order", orders);
+                             "lr", (double)tr->opt.adamw.lr, "elapsed", now_seconds(tr), "rng",
+                             rng_to_json(&tr->rng), "pcgrad_rng", rng_to_json(&tr->order_rng),
+                             "order", orders);
     if (root && tr->opt.run_json) {
         json_error_t jerr;
         json_t *run = json_loads(tr->opt.run_json, 0, &jerr);
@@ -447,6 +451,19 @@ int mtb_trainer_read_run_json(const char *dir, char **run_json, mtb_error *err)
     return MTB_OK;
 }
 
+static bool is_permutation(const uint32_t *perm, uint32_t n)
+{
+    bool *seen = calloc(n ? n : 1, sizeof *seen);
+    bool ok = seen != NULL;
+    for (uint32_t i = 0; ok && i < n; i++) {
+        ok = perm[i] < n && !seen[perm[i]];
+        if (ok)
+            seen[perm[i]] = true;
+    }
+    free(seen);
+    return ok;
+}
+
 static int read_vector(const mtb_safetensors *st, const char *name, void *dst, size_t n,
                        mtb_st_dtype dtype, mtb_error *err)
 {
@@ -471,7 +488,7 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
     char path[4096];
     int rc = MTB_OK;
     json_t *step = json_object_get(root, "step");
-    if (!json_is_integer(step) || !rng_from_json(json_object_get(root, "rng"), &tr->rng) ||
+    if (!json_is_integer(step) || json_integer_value(step) < 0 || !rng_from_json(json_object_get(root, "rng"), &tr->rng) ||
         !rng_from_json(json_object_get(root, "pcgrad_rng"), &tr->order_rng))
         rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: malformed step or rng state", dir);
 
@@ -508,6 +525,7 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
         json_t *oj = json_object_get(orders, name);
         json_t *cursor = json_object_get(oj, "cursor"), *passes = json_object_get(oj, "passes");
         if (!json_is_integer(cursor) || !json_is_integer(passes) ||
+            json_integer_value(cursor) < 0 || json_integer_value(passes) < 0 ||
             json_integer_value(cursor) > (json_int_t)o->n ||
             !rng_from_json(json_object_get(oj, "rng"), &o->rng)) {
             rc = mtb_error_set(err, MTB_EINPUT,
@@ -519,14 +537,33 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
         char tname[32];
         snprintf(tname, sizeof tname, "%s.perm", name);
         rc = read_vector(st, tname, o->perm, o->n, MTB_ST_I32, err);
+        if (!rc && !is_permutation(o->perm, o->n))
+            rc = mtb_error_set(err, MTB_EINPUT, "%s/order.safetensors: '%s' is not a permutation "
+                               "of the %u training examples", dir, tname, o->n);
         o->cursor = (uint32_t)json_integer_value(cursor);
         o->passes = (uint64_t)json_integer_value(passes);
     }
     mtb_st_close(st);
+    /* :lr and :mode changes made during the run carry over. */
+    json_t *lr = json_object_get(root, "lr");
+    const char *mode_name = json_string_value(json_object_get(root, "mode"));
+    mtb_mode mode;
+    mtb_task single;
+    if (!rc && lr && (!json_is_number(lr) || !(json_number_value(lr) > 0)))
+        rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: 'lr' must be a positive number",
+                           dir);
+    if (!rc && mode_name && mtb_mode_parse(mode_name, &mode, &single) == 0 &&
+        (mode == MTB_MODE_SINGLE) != tr->single_task_run)
+        rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: mode '%s' does not match this run",
+                           dir, mode_name);
     if (!rc) {
         tr->step = (long)json_integer_value(step);
         json_t *el = json_object_get(root, "elapsed");
         tr->elapsed_base = json_is_number(el) ? json_number_value(el) : 0;
+        if (lr)
+            tr->opt.adamw.lr = (float)json_number_value(lr);
+        if (mode_name && mtb_mode_parse(mode_name, &mode, &single) == 0 && !tr->single_task_run)
+            tr->opt.mode = mode;
     }
     json_decref(root);
     return rc;
@@ -558,7 +595,7 @@ static void publish_state(mtb_trainer *tr, mtb_train_state state, const char *de
 {
     mtb_event ev = {.type = MTB_EV_STATE};
     ev.u.state.state = state;
-    snprintf(ev.u.state.detail, sizeof ev.u.state.detail, "%s", detail ? detail : "");
+    snprintf(ev.u.state.detail, sizeof ev.u.state.detail, "%.255s", detail ? detail : "");
     publish(tr, &ev);
 }
 
@@ -572,13 +609,15 @@ static void run_eval(mtb_trainer *tr)
         publish(tr, &ev);
 }
 
-static void run_save(mtb_trainer *tr, const char *dir)
+/* A failed save is logged; the final save's failure also fails the run. */
+static int run_save(mtb_trainer *tr, const char *dir, mtb_error *err)
 {
-    mtb_error err = {0};
-    if (mtb_trainer_save(tr, dir, &err))
-        publish_log(tr, "saving %s failed: %s", dir, err.msg);
+    int rc = mtb_trainer_save(tr, dir, err);
+    if (rc)
+        publish_log(tr, "saving %s failed: %s", dir, err->msg);
     else
         publish_state(tr, MTB_STATE_SAVED, dir);
+    return rc;
 }
 
 static bool any_dev(const mtb_trainer *tr)
@@ -623,7 +662,8 @@ static bool handle_requests(mtb_trainer *tr)
             snprintf(dir, sizeof dir, "%s", tr->save_dir);
             tr->save_req = false;
             pthread_mutex_unlock(&tr->lock);
-            run_save(tr, dir);
+            mtb_error err = {0};
+            run_save(tr, dir, &err);
             pthread_mutex_lock(&tr->lock);
         }
         /* State events come from this thread only: a front end that
@@ -663,6 +703,7 @@ static void *trainer_main(void *arg)
         mtb_event step_ev = {.type = MTB_EV_STEP}, conflict_ev = {.type = MTB_EV_CONFLICT};
         if (mtb_trainer_step(tr, NULL, step_ev.u.step.loss, &conflict_ev.u.conflict)) {
             tr->status = MTB_EINPUT;
+            snprintf(tr->failure, sizeof tr->failure, "a task the mode trains has no data");
             break;
         }
         window_steps++;
@@ -694,12 +735,18 @@ static void *trainer_main(void *arg)
     } else if (tr->status == 0 && any_dev(tr)) {
         run_eval(tr);
     }
-    if (save)
-        run_save(tr, tr->opt.out_dir);
     mtb_event done = {.type = MTB_EV_DONE};
+    mtb_error err = {0};
+    if (tr->status)
+        snprintf(done.u.done.message, sizeof done.u.done.message, "failed: %.240s", tr->failure);
+    if (save && run_save(tr, tr->opt.out_dir, &err) && !tr->status) {
+        tr->status = err.code;
+        snprintf(done.u.done.message, sizeof done.u.done.message, "failed: %.240s", err.msg);
+    }
     done.u.done.status = tr->status;
-    snprintf(done.u.done.message, sizeof done.u.done.message, "%s",
-             stopped ? "stopped" : tr->status ? "failed" : "finished");
+    if (!tr->status)
+        snprintf(done.u.done.message, sizeof done.u.done.message, "%s",
+                 stopped ? "stopped" : "finished");
     publish(tr, &done);
     return NULL;
 }
@@ -759,7 +806,9 @@ void mtb_trainer_set_lr(mtb_trainer *tr, float lr) { request(tr, do_lr, &lr); }
 
 bool mtb_trainer_set_mode(mtb_trainer *tr, mtb_mode mode)
 {
-    if (tr->opt.mode == MTB_MODE_SINGLE || mode == MTB_MODE_SINGLE)
+    /* A run is single-task from creation to end (only sum and pcgrad swap),
+     * so this read needs no lock. */
+    if (tr->single_task_run || mode == MTB_MODE_SINGLE)
         return false;
     int m = (int)mode;
     request(tr, do_mode, &m);

@@ -177,7 +177,7 @@ void tui_input_key(tui_app *app, int is_key_code, unsigned int ch)
         case KEY_HOME: feed(1); break;     /* C-a */
         case KEY_END: feed(5); break;      /* C-e */
         case KEY_BACKSPACE: feed(127); break;
-        case KEY_DC: feed(4); break;       /* C-d deletes the character under the cursor */
+        case KEY_DC: feed_seq("\033[3~"); break; /* not C-d: on an empty line that is EOF */
         case KEY_ENTER: feed('\r'); break;
         default: break;
         }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../cli/cli.h"
 #include "../cli/prompt.h"
 #include "app.h"
 
@@ -278,6 +279,32 @@ static tui_glyphs default_glyphs(const char *name)
                                                                          : TUI_GLYPHS_ASCII;
 }
 
+/* The theme and user configuration the options and config file ask for. */
+static int resolve_look(const tui_options *opt, tui_theme *theme, tui_user_config *cfg,
+                        mtb_error *err)
+{
+    char path[4096];
+    tui_xdg_path(path, sizeof path, "config", "config");
+    int rc = tui_config_load(cfg, path, err);
+    if (rc)
+        return rc;
+    tui_theme_default(theme);
+    const char *name = opt->theme ? opt->theme : cfg->theme[0] ? cfg->theme : NULL;
+    if (!name)
+        return MTB_OK;
+    char user_dir[4096];
+    tui_xdg_path(user_dir, sizeof user_dir, "config", "themes");
+    const char *dirs[] = {user_dir, MTBERT_SOURCE_THEMES_DIR, MTBERT_INSTALLED_THEMES_DIR};
+    return tui_theme_resolve(theme, name, dirs, 3, err);
+}
+
+int tui_check_options(const tui_options *opt, mtb_error *err)
+{
+    tui_theme theme;
+    tui_user_config cfg;
+    return resolve_look(opt, &theme, &cfg, err);
+}
+
 static int setup(tui_app *app, const tui_options *opt, mtb_error *err)
 {
     memset(app, 0, sizeof *app);
@@ -287,21 +314,9 @@ static int setup(tui_app *app, const tui_options *opt, mtb_error *err)
         return mtb_error_set(err, MTB_EFAIL, "out of memory");
 
     tui_user_config cfg;
-    char path[4096];
-    tui_xdg_path(path, sizeof path, "config", "config");
-    int rc = tui_config_load(&cfg, path, err);
+    int rc = resolve_look(opt, &app->theme, &cfg, err);
     if (rc)
         return rc;
-    tui_theme_default(&app->theme);
-    const char *theme = opt->theme ? opt->theme : cfg.theme[0] ? cfg.theme : NULL;
-    if (theme) {
-        char user_dir[4096];
-        tui_xdg_path(user_dir, sizeof user_dir, "config", "themes");
-        const char *dirs[] = {user_dir, MTBERT_SOURCE_THEMES_DIR, MTBERT_INSTALLED_THEMES_DIR};
-        rc = tui_theme_resolve(&app->theme, theme, dirs, 3, err);
-        if (rc)
-            return rc;
-    }
     app->glyphs = default_glyphs(opt->glyphs ? opt->glyphs : cfg.glyphs[0] ? cfg.glyphs : NULL);
     app->smoothing = opt->smoothing >= 0 ? opt->smoothing : cfg.smoothing >= 0 ? cfg.smoothing : 0.3;
     if (app->smoothing <= 0 || app->smoothing > 1)
@@ -320,7 +335,9 @@ int tui_run(const tui_options *opt)
 {
     static tui_app app;
     mtb_error err = {0};
-    setlocale(LC_ALL, ""); /* before choosing glyphs by the locale's codeset */
+    /* The character set only (before choosing glyphs by it): numbers keep
+     * the C locale's decimal point, so ":lr 0.001" parses everywhere. */
+    setlocale(LC_CTYPE, "");
     int status = setup(&app, opt, &err);
     if (status) {
         fprintf(stderr, "mtbert: %s\n", err.msg);
@@ -359,8 +376,10 @@ int tui_run(const tui_options *opt)
     tui_input_init(&app);
     tui_output(&app, "Type a sentence for its sentiment, 'first || second' for all three "
                      "scores, :help for commands.");
-    if (mtb_trainer_start(opt->trainer, &err))
+    if (mtb_trainer_start(opt->trainer, &err)) {
         tui_data_log(&app.data, "cannot start training: %s", err.msg);
+        app.data.done = true; /* no DONE event will come */
+    }
 
     double last_draw = 0;
     app.dirty = true;
@@ -376,6 +395,8 @@ int tui_run(const tui_options *opt)
         mtb_event ev;
         while (mtb_event_queue_pop(mtb_trainer_events(opt->trainer), &ev, 0)) {
             tui_data_apply(&app.data, &ev);
+            if (opt->metrics)
+                metrics_write(opt->metrics, &ev);
             app.dirty = true;
         }
         if (tui_scoring_poll(&app))

@@ -3,6 +3,8 @@
 #ifndef MTBERT_TUI_H
 #define MTBERT_TUI_H
 
+#include <stdio.h>
+
 #include "mtbert/multitask.h"
 #include "mtbert/trainer.h"
 
@@ -15,7 +17,12 @@ typedef struct tui_options {
     const char *glyphs;      /* braille, block, ascii; NULL: config, then by locale */
     double smoothing;        /* EMA alpha for training curves; < 0: config, then 0.1 */
     int max_len;             /* tokens per sentence when scoring */
+    FILE *metrics;           /* JSON lines of every event, as train --metrics; may be NULL */
 } tui_options;
+
+/* Checks the theme and configuration options before a run is set up, so
+ * a typo is reported before minutes of loading. */
+int tui_check_options(const tui_options *opt, mtb_error *err);
 
 /* Runs until the user quits; returns the exit status (0 after :quit). */
 int tui_run(const tui_options *opt);
