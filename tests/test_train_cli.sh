@@ -106,6 +106,40 @@ check "a missing --data-dir: named" grep -q -- "--data-dir $tmp/nowhere: not a f
 check "eval of an encoder without heads: exit 2" test $? -eq 2
 check "eval of an encoder without heads: explained" grep -q "no heads.safetensors" "$tmp/err"
 
+# Problems found before training, not after it.
+mkdir -p "$tmp/notes" && echo keep >"$tmp/notes/readme.txt"
+train_demo --max-steps 1 --out "$tmp/notes" >/dev/null 2>"$tmp/err"
+check "--out on a folder that is not a model: exit 2" test $? -eq 2
+check "... explained, and the folder untouched" \
+    sh -c "grep -q 'exists and is not a model folder' '$tmp/err' && test -f '$tmp/notes/readme.txt'"
+printf '\tid\tsentence\tsentiment\n' >"$tmp/empty.csv"
+"$MTBERT" train --vocab "$demo/vocab.txt" --sst-train "$tmp/empty.csv" --out "$tmp/e" >/dev/null 2>"$tmp/err"
+check "a training file without rows: exit 2" test $? -eq 2
+check "... named" grep -q "$tmp/empty.csv: no training examples" "$tmp/err"
+"$MTBERT" train -h >/dev/null 2>&1
+check "train -h shows the help" test $? -eq 0
+
+# A checkpoint edited by hand is refused, not trusted.
+cp -r "$tmp/half" "$tmp/edited"
+sed -i 's/"cursor": [0-9]*/"cursor": -1/' "$tmp/edited/trainer.json"
+"$MTBERT" train --resume "$tmp/edited" --max-steps 8 >/dev/null 2>"$tmp/err"
+check "a corrupted data order in trainer.json: exit 2" test $? -eq 2
+check "... naming trainer.json" grep -q "edited/trainer.json" "$tmp/err"
+
+# A metrics file kept inside the run folder survives the run's saves.
+train_demo --max-steps 2 --out "$tmp/keep" --metrics "$tmp/keep.jsonl" >/dev/null 2>&1
+mv "$tmp/keep.jsonl" "$tmp/keep/metrics.jsonl"
+"$MTBERT" train --resume "$tmp/keep" --max-steps 4 --metrics "$tmp/keep/metrics.jsonl" >/dev/null 2>&1
+check "a metrics file inside --out survives the save" \
+    test "$(grep -c '"task":' "$tmp/keep/metrics.jsonl" 2>/dev/null)" = 12
+
+# A model whose config cannot hold paraphrase pairs is refused with its file named.
+mkdir -p "$tmp/onetype" && cp "$srcdir/fixtures/tiny-bert/"* "$tmp/onetype/"
+sed -i 's/"type_vocab_size": 2/"type_vocab_size": 1/' "$tmp/onetype/config.json"
+"$MTBERT" encode --model "$tmp/onetype" hi >/dev/null 2>"$tmp/err"
+check "type_vocab_size 1: exit 2" test $? -eq 2
+check "... naming config.json" grep -q "onetype/config.json: type_vocab_size must be at least 2" "$tmp/err"
+
 # bench: the fixed last line.
 "$MTBERT" bench --config tiny --batch 2 --seq 8 --steps 1 --warmup 0 >"$tmp/out" 2>/dev/null
 check "bench exits 0" test $? -eq 0

@@ -89,6 +89,13 @@ check_screen "a too-small terminal gets a clear message" "Terminal too small"
 t resize-window -t "$session" -x 120 -y 40
 check_screen "growing again restores the panes" "Gradient conflict"
 
+t send-keys -t "$session" DC
+sleep 1
+if screen | grep -q "Gradient conflict" && ! screen | grep -q "EXIT="; then
+    ok "Delete on an empty prompt line does not quit"
+else
+    not_ok "Delete on an empty prompt line does not quit" "$(screen | tail -5)"
+fi
 t send-keys -t "$session" F1
 check_screen "F1 opens the help" "Keys"
 t send-keys -t "$session" q

@@ -7,10 +7,10 @@
  *
  * mtb_set_threads(n) sizes the pool and OpenBLAS together: matrix products
  * outside the pool use n OpenBLAS threads; inside a parallel region OpenBLAS
- * is held to one thread, so the machine never runs more than n compute
- * threads of ours.  A parallel region entered while another thread holds the
- * pool (a front end scoring sentences during training) runs on the calling
- * thread alone. */
+ * is held to one thread, so training never runs more than n compute threads.
+ * A parallel region entered while another thread holds the pool (a front end
+ * scoring a sentence during training) runs on the calling thread alone; its
+ * few small products may then briefly add threads of their own. */
 #ifndef MTBERT_PARALLEL_H
 #define MTBERT_PARALLEL_H
 

@@ -38,6 +38,9 @@ void metrics_write(FILE *f, const mtb_event *ev);
 /* "45s", "3m07s", "2h05m"; "--" for a negative or unknown time. */
 void cli_format_duration(double seconds, char *buf, size_t cap);
 
+/* For getopt's '?': names the unknown option or the one missing its value. */
+int cli_bad_option(const char *command, const char *arg);
+
 /* Parses a whole decimal integer in [min, max]; false on anything else. */
 bool cli_parse_int(const char *text, int min, int max, int *out);
 

@@ -94,3 +94,9 @@ void cli_format_duration(double s, char *buf, size_t cap)
     else
         snprintf(buf, cap, "%lds", t);
 }
+
+int cli_bad_option(const char *command, const char *arg)
+{
+    return cli_usage_error(command, "unknown option, or one missing its value: '%s'",
+                           arg ? arg : "?");
+}

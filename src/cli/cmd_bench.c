@@ -99,7 +99,7 @@ int cmd_bench(int argc, char **argv)
                 return cli_usage_error("bench", "--warmup must be a non-negative integer");
             break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error("bench", "invalid option");
+        default: return cli_bad_option("bench", argv[optind - 1]);
         }
     }
     mtb_config cfg;

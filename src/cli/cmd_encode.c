@@ -111,7 +111,7 @@ int cmd_encode(int argc, char **argv)
                                        optarg);
             break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error("encode", "invalid option");
+        default: return cli_bad_option("encode", argv[optind - 1]);
         }
     }
     if (!model_dir)

@@ -90,6 +90,7 @@ static int parse_infer(infer_args *a, int argc, char **argv, const char *command
     a->batch = 32;
     a->max_len = 128;
     a->out_dir = "predictions";
+    bool out_dir_given = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", infer_options, NULL)) != -1) {
@@ -103,7 +104,10 @@ static int parse_infer(infer_args *a, int argc, char **argv, const char *command
             a->files[c - O_SST_TEST][1] = optarg;
             break;
         case O_DATA_DIR: a->data_dir = optarg; break;
-        case O_OUT_DIR: a->out_dir = optarg; break;
+        case O_OUT_DIR:
+            a->out_dir = optarg;
+            out_dir_given = true;
+            break;
         case O_BATCH:
             if (!cli_parse_int(optarg, 1, 4096, &a->batch))
                 return cli_usage_error(command, "--batch must be an integer in 1..4096");
@@ -119,13 +123,23 @@ static int parse_infer(infer_args *a, int argc, char **argv, const char *command
         case O_JSON: a->json = true; break;
         case 'h':
         case O_HELP: usage(stdout); return CLI_OK;
-        default: return cli_usage_error(command, "invalid option");
+        default: return cli_bad_option(command, argv[optind - 1]);
         }
     }
     if (optind < argc)
         return cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
     if (!a->model_dir)
         return cli_usage_error(command, "--model DIR is required");
+    const bool predicting = strcmp(command, "predict") == 0;
+    if (!predicting && (a->files[0][1] || a->files[1][1] || a->files[2][1] || out_dir_given))
+        return cli_usage_error(command, "test files and --out-dir are for 'mtbert predict'");
+    if (predicting && a->json)
+        return cli_usage_error(command, "--json is for 'mtbert eval'");
+    if (a->data_dir) {
+        struct stat st;
+        if (stat(a->data_dir, &st) != 0 || !S_ISDIR(st.st_mode))
+            return cli_usage_error(command, "--data-dir %s: not a folder", a->data_dir);
+    }
     return -1;
 }
 
@@ -205,6 +219,8 @@ int cmd_eval(int argc, char **argv)
         if (encode_file(&mt, (mtb_task)t, a.files[t][0], true, a.max_len, &ds[t], &enc[t], &err))
             status = cli_report(&err);
         dev[t] = &enc[t];
+        if (status == CLI_OK && ds[t].n == 0)
+            fprintf(stderr, "mtbert: warning: %s: no examples\n", a.files[t][0]);
         if (status == CLI_OK && ds[t].dropped)
             fprintf(stderr, "mtbert: warning: %s: dropped %zu rows with an empty label\n",
                     a.files[t][0], ds[t].dropped);

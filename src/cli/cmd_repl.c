@@ -281,7 +281,7 @@ int cmd_repl(int argc, char **argv)
             break;
         case 'h':
         case O_HELP: repl_usage(stdout); return CLI_OK;
-        default: return cli_usage_error("repl", "invalid option");
+        default: return cli_bad_option("repl", argv[optind - 1]);
         }
     }
     if (optind < argc)

@@ -97,7 +97,7 @@ int cmd_score(int argc, char **argv)
             break;
         case 'h':
         case O_HELP: score_usage(stdout); return CLI_OK;
-        default: return cli_usage_error("score", "invalid option");
+        default: return cli_bad_option("score", argv[optind - 1]);
         }
     }
     if (!model_dir)

@@ -33,7 +33,7 @@ int cmd_tokenize(int argc, char **argv)
         switch (c) {
         case 'v': vocab_path = optarg; break;
         case 'h': usage(stdout); return CLI_OK;
-        default: return cli_usage_error("tokenize", "invalid option");
+        default: return cli_bad_option("tokenize", argv[optind - 1]);
         }
     }
     if (!vocab_path)

@@ -1,4 +1,5 @@
 /* mtbert: command dispatch. */
+#include <getopt.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
@@ -72,6 +73,7 @@ static int run_demo(void)
 
 int main(int argc, char **argv)
 {
+    opterr = 0; /* commands say what went wrong themselves, once */
     if (argc < 2)
         return run_demo();
     const char *name = argv[1];

@@ -314,7 +314,7 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
     int c;
     optind = 1;
     int li = 0;
-    while ((c = getopt_long(argc, argv, "", run_options, &li)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", run_options, &li)) != -1) {
         long lv;
         double dv;
         if (resuming && defines_the_run(c))
@@ -433,8 +433,9 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
             break;
         case OPT_RESUME: set_str(&rc->resume_dir, optarg); break;
         case OPT_QUIET: rc->quiet = true; break;
+        case 'h':
         case OPT_HELP: usage(stdout); return CLI_OK;
-        default: return cli_usage_error(command, "invalid option");
+        default: return cli_bad_option(command, argv[optind - 1]);
         }
     }
     if (optind < argc)
@@ -451,7 +452,7 @@ static bool file_exists(const char *path)
 }
 
 /* --data-dir: the course's file names, for the tasks given no files. */
-static int expand_data_dir(run_config *rc, mtb_error *err)
+static int expand_data_dir(run_config *rc, FILE *log, mtb_error *err)
 {
     struct stat st;
     if (stat(rc->data_dir, &st) != 0 || !S_ISDIR(st.st_mode))
@@ -479,8 +480,13 @@ static int expand_data_dir(run_config *rc, mtb_error *err)
             file_exists(path))
             add_file(rc->dev[t], &rc->n_dev[t], path);
     }
-    for (int t = 0; t < MTB_N_TASKS; t++)
+    for (int t = 0; t < MTB_N_TASKS; t++) {
         after += rc->n_train[t] + rc->n_dev[t];
+        if (rc->n_train[t] == 0 && log)
+            fprintf(log, "mtbert: warning: --data-dir %s has no %s training file (%s); that "
+                    "task is not trained\n", rc->data_dir, mtb_task_name((mtb_task)t),
+                    train_names[t][0]);
+    }
     if (after == before && before == 0)
         return mtb_error_set(err, MTB_EINPUT,
                              "--data-dir %s: none of the course's files (ids-sst-train.csv, "
@@ -589,7 +595,7 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
 {
     memset(st, 0, sizeof *st);
     if (rc->data_dir) {
-        int drc = expand_data_dir(rc, err);
+        int drc = expand_data_dir(rc, log, err);
         if (drc)
             return drc;
     }
@@ -668,6 +674,13 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
         o->batch[t] = rc->task_batch[t] ? rc->task_batch[t] : rc->batch;
     }
     o->max_len = rc->max_len;
+    const int max_pos = st->model.bert.cfg.max_position;
+    if (o->max_len > max_pos) {
+        if (log)
+            fprintf(log, "mtbert: warning: --max-length %d is more than the model's %d "
+                    "positions; using %d\n", o->max_len, max_pos, max_pos);
+        o->max_len = max_pos;
+    }
     o->epochs = rc->epochs >= 0 ? rc->epochs : rc->max_steps > 0 ? 0 : 1;
     o->max_steps = rc->max_steps;
     o->seed = rc->seed;
@@ -708,8 +721,12 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
         for (int t = 0; t < MTB_N_TASKS; t++) {
             const mtb_encoded *e = mtb_trainer_train_data(st->trainer, (mtb_task)t);
             if (e && e->truncated)
-                fprintf(log, "mtbert: %s: %zu of %zu examples truncated to --max-length %d\n",
-                        mtb_task_name((mtb_task)t), e->truncated, e->n, o->max_len);
+                fprintf(log, "mtbert: %s: %zu of %zu examples truncated to %d tokens%s\n",
+                        mtb_task_name((mtb_task)t), e->truncated, e->n,
+                        t == MTB_TASK_PARA ? (2 * o->max_len < max_pos ? 2 * o->max_len
+                                                                       : max_pos)
+                                           : o->max_len,
+                        t == MTB_TASK_PARA ? " per pair" : "");
         }
     }
     return status;

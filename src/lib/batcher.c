@@ -53,6 +53,7 @@ int mtb_encode_dataset(mtb_encoded *e, const mtb_dataset *ds, const mtb_vocab *v
     for (size_t i = 0; i < ds->n && !rc; i++) {
         const mtb_example *x = &ds->ex[i];
         size_t len = 0;
+        bool cut = false;
         e->label[i] = x->label;
         if (ds->task == MTB_TASK_PARA) {
             rc = mtb_encode_pair(vocab, x->text_a, strlen(x->text_a), x->text_b,
@@ -68,19 +69,17 @@ int mtb_encode_dataset(mtb_encoded *e, const mtb_dataset *ds, const mtb_vocab *v
                 }
             e->type1_from[i] = first;
             size_t full = 0; /* untruncated length: 3 specials + both texts */
-            mtb_tokenize(vocab, x->text_a, strlen(x->text_a), &work, err);
-            full += work.len;
-            mtb_tokenize(vocab, x->text_b, strlen(x->text_b), &work, err);
-            full += work.len + 3;
-            if (full > len)
-                e->truncated++;
+            if (mtb_tokenize(vocab, x->text_a, strlen(x->text_a), &work, err) == 0)
+                full += work.len;
+            if (mtb_tokenize(vocab, x->text_b, strlen(x->text_b), &work, err) == 0)
+                full += work.len + 3;
+            cut = full > len;
         } else {
             rc = mtb_encode_single(vocab, x->text_a, strlen(x->text_a), (size_t)max_len, &work,
                                    ids, types, &len, err);
             if (rc)
                 break;
-            if (work.len + 2 > len)
-                e->truncated++;
+            cut = work.len + 2 > len;
         }
         e->off_a[i] = buf.len;
         e->len_a[i] = (int)len;
@@ -93,8 +92,7 @@ int mtb_encode_dataset(mtb_encoded *e, const mtb_dataset *ds, const mtb_vocab *v
                                    ids, types, &len, err);
             if (rc)
                 break;
-            if (work.len + 2 > len)
-                e->truncated++;
+            cut |= work.len + 2 > len;
             e->off_b[i] = buf.len;
             e->len_b[i] = (int)len;
             if (push_tokens(&buf, ids, len)) {
@@ -102,6 +100,7 @@ int mtb_encode_dataset(mtb_encoded *e, const mtb_dataset *ds, const mtb_vocab *v
                 break;
             }
         }
+        e->truncated += cut; /* an example counts once, whichever sentence was cut */
         int longest = e->len_a[i] > e->len_b[i] ? e->len_a[i] : e->len_b[i];
         if (longest > e->max_len)
             e->max_len = longest;

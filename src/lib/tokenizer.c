@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <utf8proc.h>
 
@@ -120,6 +121,9 @@ void mtb_vocab_free(mtb_vocab *vocab)
 /* Reads a whole file (plus one spare byte for a terminating NUL). */
 static int read_file(const char *path, char **out, size_t *out_len, mtb_error *err)
 {
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return mtb_error_set(err, MTB_EINPUT, "%s: is a folder, not a vocab.txt", path);
     FILE *f = fopen(path, "rb");
     if (!f)
         return mtb_error_set(err, MTB_EINPUT, "%s: cannot open vocabulary: %s",

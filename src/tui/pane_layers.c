@@ -47,7 +47,8 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
     for (int p = 0; p < cs->n_pairs && y < h; p++, y++) {
         snprintf(buf, sizeof buf, "%s-%s", mtb_task_name((mtb_task)cs->task[cs->pair[p][0]]),
                  mtb_task_name((mtb_task)cs->task[cs->pair[p][1]]));
-        tui_canvas_text(&app->canvas, 0, y, buf, (short)(TUI_C_PAIR_SST_PARA + p));
+        const int k = tui_data_pair_index(d, cs->task[cs->pair[p][0]], cs->task[cs->pair[p][1]]);
+        tui_canvas_text(&app->canvas, 0, y, buf, (short)(TUI_C_PAIR_SST_PARA + (k < 0 ? 0 : k)));
         for (int g = 0; g < cs->n_groups; g++)
             vals[g] = cs->group_cos[p][g];
         int cells = cs->n_groups < w - 10 ? cs->n_groups : w - 10;

@@ -24,8 +24,10 @@ void pane_metrics_draw(tui_app *app, const tui_rect *r)
     cli_format_duration(
         d->steps_per_sec > 0 ? (double)(d->total_steps - d->step) / d->steps_per_sec : NAN, eta,
         sizeof eta);
-    const char *state = d->done ? "finished" : d->stopping ? "stopping" : d->paused ? "PAUSED"
-                                                                                 : "training";
+    const char *state = d->done ? (d->done_status ? "FAILED" : "finished")
+                         : d->stopping ? "stopping"
+                         : d->paused   ? "PAUSED"
+                                       : "training";
     snprintf(line, sizeof line, "step %ld/%ld  %s", d->step, d->total_steps, state);
     if (y < bottom)
         tui_put(app, y++, x, w, d->paused ? TUI_C_WARNING : TUI_C_DEFAULT, line);
