@@ -22,10 +22,9 @@
 #include "cli.h"
 #include "mtbert/score.h"
 #include "prompt.h"
+#include "prompt_readline.h"
 #include "run_setup.h"
 
-/* Lines of history kept across sessions. */
-#define HISTORY_LINES 1000
 
 enum { O_MODEL = 3000, O_MAX_LEN, O_THREADS, O_HELP };
 
@@ -137,86 +136,6 @@ static int run_piped(repl *r)
 
 /* ---- the terminal prompt ---- */
 
-static bool make_dirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        bool fine = mkdir(path, 0700) == 0 || errno == EEXIST;
-        *p = '/';
-        if (!fine)
-            return false;
-    }
-    return mkdir(path, 0700) == 0 || errno == EEXIST;
-}
-
-/* $XDG_STATE_HOME/mtbert/history (the spec ignores a relative value), else
- * ~/.local/state/mtbert/history; its folder is created.  false when there
- * is nowhere to keep it: the prompt then works without saved history. */
-static bool history_path(char *buf, size_t cap)
-{
-    const char *state = getenv("XDG_STATE_HOME");
-    const char *home = getenv("HOME");
-    int n;
-    if (state && state[0] == '/')
-        n = snprintf(buf, cap, "%s/mtbert", state);
-    else if (home && home[0])
-        n = snprintf(buf, cap, "%s/.local/state/mtbert", home);
-    else
-        return false;
-    if (n < 0 || (size_t)n + sizeof "/history" > cap || !make_dirs(buf))
-        return false;
-    strcat(buf, "/history");
-    return true;
-}
-
-/* What Tab offers: command names for a first word starting with ':', the
- * two modes after ":mode ". */
-static const char *const *completion_words;
-
-static char *completion_generator(const char *text, int state)
-{
-    static size_t next, len;
-    if (!state) {
-        next = 0;
-        len = strlen(text);
-    }
-    while (completion_words[next]) {
-        const char *w = completion_words[next++];
-        if (strncmp(w, text, len) == 0)
-            return strdup(w); /* readline frees it */
-    }
-    return NULL;
-}
-
-static char **complete(const char *text, int start, int end)
-{
-    static const char *const modes[] = {"sum", "pcgrad", NULL};
-    (void)end;
-    int first = 0;
-    while (rl_line_buffer[first] == ' ' || rl_line_buffer[first] == '\t')
-        first++;
-    const char *line = rl_line_buffer + first;
-    if (strncmp(line, ":save", 5) == 0 && start > first)
-        return NULL; /* readline's own file name completion for DIR */
-    /* Sentences are not completed at all (no file names). */
-    rl_attempted_completion_over = 1;
-    if (start == first && text[0] == ':')
-        completion_words = prompt_command_names();
-    else if (strncmp(line, ":mode ", 6) == 0)
-        completion_words = modes;
-    else
-        return NULL;
-    return rl_completion_matches(text, completion_generator);
-}
-
-static bool same_as_last_entry(const char *line)
-{
-    HIST_ENTRY *last = history_length > 0 ? history_get(history_base + history_length - 1) : NULL;
-    return last && strcmp(last->line, line) == 0;
-}
-
 static int run_interactive(repl *r)
 {
     /* Lets readline edit multibyte UTF-8 text; numbers stay in the C locale. */
@@ -226,39 +145,22 @@ static int run_interactive(repl *r)
      * terminal and the file gets results only. */
     FILE *ui = isatty(STDOUT_FILENO) ? stdout : stderr;
     rl_outstream = ui;
-    rl_attempted_completion_function = complete;
-    using_history();
-    stifle_history(HISTORY_LINES);
+    rl_attempted_completion_function = prompt_complete;
     char hist[4096];
-    bool keep = history_path(hist, sizeof hist);
-    if (keep) {
-        /* append_history() needs the file to exist. */
-        int fd = open(hist, O_WRONLY | O_CREAT | O_APPEND, 0600);
-        if (fd >= 0)
-            close(fd);
-        read_history(hist);
-    }
+    bool keep = prompt_history_open(hist, sizeof hist);
     fprintf(ui, "mtbert repl: type a sentence, or two separated by ||; :help for more\n");
     int status = -1;
     char *line;
     while (status < 0 && (line = readline("mtbert> ")) != NULL) {
         r->line_no++;
-        const char *p = line;
-        while (*p == ' ' || *p == '\t')
-            p++;
-        if (*p && !same_as_last_entry(line)) {
-            add_history(line);
-            /* Appended at once, so a killed session still keeps its lines. */
-            if (keep)
-                append_history(1, hist);
-        }
+        prompt_history_add(line, keep ? hist : NULL);
         status = handle_line(r, line);
         free(line);
     }
     if (status < 0)
         fputc('\n', ui); /* Ctrl-D leaves the cursor after the prompt */
     if (keep)
-        history_truncate_file(hist, HISTORY_LINES);
+        prompt_history_close(hist);
     return status < 0 ? CLI_OK : status;
 }
 

@@ -39,7 +39,8 @@ static void usage(FILE *out)
     fprintf(out,
             "\n"
             "Run 'mtbert COMMAND --help' for a command's options, 'man mtbert' for everything.\n"
-            "Exit status: 0 success, 1 failure, 2 bad usage or bad input.\n");
+            "Exit status: 0 success, 1 failure, 2 bad usage or bad input, 130/143 when\n"
+            "training stopped on SIGINT/SIGTERM after saving its checkpoint.\n");
 }
 
 /* Without arguments: train a small fresh model on the bundled demo data in

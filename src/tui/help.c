@@ -12,7 +12,7 @@ static const char *const key_help[] = {
     "  F7                   curve smoothing: off, light, strong",
     "  F8                   glyphs: braille, block, ASCII",
     "  F9                   pause / resume training",
-    "  F10, Ctrl-C, :quit   save the run and quit",
+    "  F10, Ctrl-C, :quit   save the run and quit (also Ctrl-D on an empty line)",
     "  PgUp PgDn            scroll the log",
     "  Up Down, Tab         prompt history, complete :commands",
     "",

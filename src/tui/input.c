@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <readline/history.h>
 #include <readline/readline.h>
 
 #include "../cli/prompt.h"
+#include "../cli/prompt_readline.h"
 #include "app.h"
 
 static tui_app *current;
@@ -54,39 +54,9 @@ static void on_line(char *line)
         current->quit_requested = true;
         return;
     }
-    if (*line) {
-        add_history(line);
-        if (current->history_path[0])
-            append_history(1, current->history_path);
-    }
+    prompt_history_add(line, current->history_path[0] ? current->history_path : NULL);
     tui_handle_line(current, line);
     free(line);
-}
-
-static char *command_generator(const char *text, int state)
-{
-    static int index;
-    static size_t len;
-    const char *const *names = prompt_command_names();
-    if (state == 0) {
-        index = 0;
-        len = strlen(text);
-    }
-    while (names[index]) {
-        const char *name = names[index++];
-        if (strncmp(name, text, len) == 0)
-            return strdup(name);
-    }
-    return NULL;
-}
-
-static char **complete(const char *text, int start, int end)
-{
-    (void)end;
-    rl_attempted_completion_over = 1; /* never fall back to file names */
-    if (start == 0 && text[0] == ':')
-        return rl_completion_matches(text, command_generator);
-    return NULL;
 }
 
 /* Several completions: list them in the output area instead of letting
@@ -103,18 +73,6 @@ static void show_matches(char **matches, int n, int max_len)
     tui_output(current, "%s", line);
 }
 
-static void make_parent(const char *path)
-{
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(buf, 0700);
-            *p = '/';
-        }
-}
-
 void tui_input_init(tui_app *app)
 {
     current = app;
@@ -128,24 +86,19 @@ void tui_input_init(tui_app *app)
     rl_redisplay_function = redisplay_hook;
     rl_prep_term_function = no_prep;
     rl_deprep_term_function = no_deprep;
-    rl_attempted_completion_function = complete;
+    rl_attempted_completion_function = prompt_complete;
     rl_completion_display_matches_hook = show_matches;
     rl_readline_name = "mtbert";
-    using_history();
-    if (app->history_path[0]) {
-        make_parent(app->history_path);
-        read_history(app->history_path);
-        FILE *touch = fopen(app->history_path, "a");
-        if (touch)
-            fclose(touch);
-    }
+    if (!prompt_history_open(app->history_path, sizeof app->history_path))
+        app->history_path[0] = '\0';
     rl_callback_handler_install("> ", on_line);
 }
 
 void tui_input_done(tui_app *app)
 {
-    (void)app;
     rl_callback_handler_remove();
+    if (app->history_path[0])
+        prompt_history_close(app->history_path);
     if (null_out)
         fclose(null_out);
     null_out = NULL;

@@ -321,7 +321,6 @@ static int setup(tui_app *app, const tui_options *opt, mtb_error *err)
     app->smoothing = opt->smoothing >= 0 ? opt->smoothing : cfg.smoothing >= 0 ? cfg.smoothing : 0.3;
     if (app->smoothing <= 0 || app->smoothing > 1)
         app->smoothing = 1.0;
-    tui_xdg_path(app->history_path, sizeof app->history_path, "state", "history");
     return MTB_OK;
 }
 
