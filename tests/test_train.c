@@ -449,14 +449,19 @@ static void test_trainer_thread(void **state)
         }
     }
     mtb_trainer_pause(d.tr);
-    /* Drain what was in flight, then the counter must stand still. */
-    usleep(300000);
-    while (mtb_event_queue_pop(mtb_trainer_events(d.tr), &ev, 100))
-        if (ev.type == MTB_EV_STEP)
+    /* The step in flight finishes, the trainer announces the pause at the
+     * last step it published, and no step follows. */
+    bool paused = false;
+    while (!paused) {
+        assert_true(next_event(d.tr, &ev));
+        if (ev.type == MTB_EV_STEP) {
+            assert_true(ev.step == last_step + 1);
             last_step = ev.step;
-    long paused_at = mtb_trainer_step_count(d.tr);
+        }
+        paused = ev.type == MTB_EV_STATE && ev.u.state.state == MTB_STATE_PAUSED;
+    }
+    assert_int_equal(ev.step, last_step);
     usleep(300000);
-    assert_int_equal(mtb_trainer_step_count(d.tr), paused_at);
     assert_false(mtb_event_queue_pop(mtb_trainer_events(d.tr), &ev, 100) &&
                  ev.type == MTB_EV_STEP);
 

@@ -69,7 +69,6 @@ typedef struct mtb_event_queue {
     pthread_cond_t not_empty, not_full;
     mtb_event *ring;
     int cap, head, count;
-    bool closed; /* consumer gone: pushes are dropped instead of waiting */
 } mtb_event_queue;
 
 int mtb_event_queue_init(mtb_event_queue *q, int cap);
@@ -77,7 +76,5 @@ void mtb_event_queue_destroy(mtb_event_queue *q);
 void mtb_event_queue_push(mtb_event_queue *q, const mtb_event *ev);
 /* Waits up to timeout_ms (negative: forever); false on timeout. */
 bool mtb_event_queue_pop(mtb_event_queue *q, mtb_event *ev, int timeout_ms);
-/* The consumer stops reading: producers never block again. */
-void mtb_event_queue_close(mtb_event_queue *q);
 
 #endif

@@ -18,7 +18,6 @@
 
 /* n >= 1; 0 means one per online CPU. */
 void mtb_set_threads(int n);
-int mtb_get_threads(void);
 
 /* Calls fn(ctx, i) for every i in [0, n) and returns when all are done. */
 void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);

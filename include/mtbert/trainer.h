@@ -67,7 +67,6 @@ int mtb_trainer_read_run_json(const char *dir, char **run_json, mtb_error *err);
 
 long mtb_trainer_step_count(const mtb_trainer *tr);
 long mtb_trainer_total_steps(const mtb_trainer *tr);
-long mtb_trainer_steps_per_epoch(const mtb_trainer *tr);
 const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task);
 
 /* ---- synchronous use (tests, bench) ---- */
@@ -99,7 +98,6 @@ void mtb_trainer_request_eval(mtb_trainer *tr);
 void mtb_trainer_set_lr(mtb_trainer *tr, float lr);
 /* Switches between sum and pcgrad (multitask runs only); false if refused. */
 bool mtb_trainer_set_mode(mtb_trainer *tr, mtb_mode mode);
-bool mtb_trainer_is_paused(mtb_trainer *tr);
 
 /* Hold the read lock while running the model from another thread. */
 void mtb_trainer_read_lock(mtb_trainer *tr);

@@ -11,7 +11,6 @@ int mtb_event_queue_init(mtb_event_queue *q, int cap)
         return -1;
     q->cap = cap;
     q->head = q->count = 0;
-    q->closed = false;
     pthread_mutex_init(&q->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -34,13 +33,11 @@ void mtb_event_queue_destroy(mtb_event_queue *q)
 void mtb_event_queue_push(mtb_event_queue *q, const mtb_event *ev)
 {
     pthread_mutex_lock(&q->lock);
-    while (q->count == q->cap && !q->closed)
+    while (q->count == q->cap)
         pthread_cond_wait(&q->not_full, &q->lock);
-    if (!q->closed) {
-        q->ring[(q->head + q->count) % q->cap] = *ev;
-        q->count++;
-        pthread_cond_signal(&q->not_empty);
-    }
+    q->ring[(q->head + q->count) % q->cap] = *ev;
+    q->count++;
+    pthread_cond_signal(&q->not_empty);
     pthread_mutex_unlock(&q->lock);
 }
 
@@ -75,12 +72,4 @@ bool mtb_event_queue_pop(mtb_event_queue *q, mtb_event *ev, int timeout_ms)
     }
     pthread_mutex_unlock(&q->lock);
     return got;
-}
-
-void mtb_event_queue_close(mtb_event_queue *q)
-{
-    pthread_mutex_lock(&q->lock);
-    q->closed = true;
-    pthread_cond_broadcast(&q->not_full);
-    pthread_mutex_unlock(&q->lock);
 }

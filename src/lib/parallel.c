@@ -81,14 +81,6 @@ void mtb_set_threads(int n)
     openblas_set_num_threads(n);
 }
 
-int mtb_get_threads(void)
-{
-    pthread_mutex_lock(&pool.lock);
-    int n = pool.n_threads;
-    pthread_mutex_unlock(&pool.lock);
-    return n;
-}
-
 void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx)
 {
     if (n <= 0)

@@ -249,7 +249,6 @@ void mtb_trainer_destroy(mtb_trainer *tr)
 
 long mtb_trainer_step_count(const mtb_trainer *tr) { return tr->step; }
 long mtb_trainer_total_steps(const mtb_trainer *tr) { return tr->total_steps; }
-long mtb_trainer_steps_per_epoch(const mtb_trainer *tr) { return tr->steps_per_epoch; }
 
 const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task)
 {
@@ -813,14 +812,6 @@ bool mtb_trainer_set_mode(mtb_trainer *tr, mtb_mode mode)
     int m = (int)mode;
     request(tr, do_mode, &m);
     return true;
-}
-
-bool mtb_trainer_is_paused(mtb_trainer *tr)
-{
-    pthread_mutex_lock(&tr->lock);
-    bool p = tr->paused;
-    pthread_mutex_unlock(&tr->lock);
-    return p;
 }
 
 void mtb_trainer_read_lock(mtb_trainer *tr) { pthread_rwlock_rdlock(&tr->weights); }
