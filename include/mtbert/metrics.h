@@ -4,6 +4,9 @@
 
 #include <stddef.h>
 
+/* Index of the largest of n values (the first on ties): a predicted class. */
+int mtb_argmax(const float *v, int n);
+
 /* Fraction of equal entries; 0 for n == 0. */
 double mtb_accuracy(const int *pred, const int *gold, size_t n);
 /* Pearson correlation, accumulated in double; NAN when n < 2 or a side is constant. */

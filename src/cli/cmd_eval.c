@@ -10,6 +10,7 @@
 #include "prompt.h"
 #include "mtbert/batcher.h"
 #include "mtbert/evaluate.h"
+#include "mtbert/metrics.h"
 #include "mtbert/model_dir.h"
 #include "run_setup.h"
 
@@ -275,12 +276,7 @@ static int write_predictions(const char *path, mtb_task task, const mtb_dataset 
     for (size_t i = 0; i < ds->n; i++) {
         const char *id = ds->ex[i].id ? ds->ex[i].id : "";
         if (task == MTB_TASK_SST) {
-            const float *p = pred + i * MTB_SST_CLASSES;
-            int best = 0;
-            for (int c = 1; c < MTB_SST_CLASSES; c++)
-                if (p[c] > p[best])
-                    best = c;
-            fprintf(f, "%s , %d \n", id, best);
+            fprintf(f, "%s , %d \n", id, mtb_argmax(pred + i * MTB_SST_CLASSES, MTB_SST_CLASSES));
         } else if (task == MTB_TASK_PARA) {
             fprintf(f, "%s , %.1f \n", id, pred[i] > 0.5f ? 1.0 : 0.0);
         } else {

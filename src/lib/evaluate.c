@@ -103,12 +103,7 @@ int mtb_evaluate(mtb_multitask *mt, const mtb_encoded *const dev[MTB_N_TASKS], i
                     if (t == MTB_TASK_PARA) {
                         guess[i] = pred[i] > 0.5f;
                     } else {
-                        const float *p = pred + i * MTB_SST_CLASSES;
-                        int best = 0;
-                        for (int c = 1; c < MTB_SST_CLASSES; c++)
-                            if (p[c] > p[best])
-                                best = c;
-                        guess[i] = best;
+                        guess[i] = mtb_argmax(pred + i * MTB_SST_CLASSES, MTB_SST_CLASSES);
                     }
                 }
                 double acc = mtb_accuracy(guess, gold, e->n);

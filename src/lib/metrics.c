@@ -44,3 +44,12 @@ double mtb_pearson(const float *x, const float *y, size_t n)
         r = -1.0;
     return r;
 }
+
+int mtb_argmax(const float *v, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "mtbert/batcher.h"
+#include "mtbert/metrics.h"
 #include "mtbert/tokenizer.h"
 
 struct mtb_scorer {
@@ -103,21 +104,12 @@ static int encode_single(mtb_scorer *s, const char *text, mtb_batch *b, mtb_erro
     return rc;
 }
 
-static int argmax(const float *p)
-{
-    int best = 0;
-    for (int c = 1; c < MTB_SST_CLASSES; c++)
-        if (p[c] > p[best])
-            best = c;
-    return best;
-}
-
 /* The sentiment head on an encoding the last pass left in the workspace. */
 static void sentiment_of(mtb_scorer *s, const float *enc, float *probs, int *label)
 {
     mtb_sentiment_forward(&s->ws.head, &s->mt->heads, enc, NULL, 1, 0.0f, NULL);
     mtb_sentiment_probs(&s->ws.head, probs);
-    *label = argmax(probs);
+    *label = mtb_argmax(probs, MTB_SST_CLASSES);
 }
 
 int mtb_score(mtb_scorer *s, const char *a, const char *b, mtb_score_result *r, mtb_error *err)
@@ -131,7 +123,7 @@ int mtb_score(mtb_scorer *s, const char *a, const char *b, mtb_score_result *r, 
         s->sst.labels_int[0] = 0; /* the step computes a loss; any valid class will do */
         mtb_multitask_step(s->mt, &s->ws, &s->sst, false, false, NULL);
         mtb_multitask_sst_probs(&s->ws, r->sst[0]);
-        r->sst_label[0] = argmax(r->sst[0]);
+        r->sst_label[0] = mtb_argmax(r->sst[0], MTB_SST_CLASSES);
         return MTB_OK;
     }
 
