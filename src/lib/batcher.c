@@ -42,7 +42,8 @@ int mtb_encode_dataset(mtb_encoded *e, const mtb_dataset *ds, const mtb_vocab *v
     const int cap = pair_max_len > max_len ? pair_max_len : max_len;
     int32_t *ids = malloc(sizeof(int32_t) * (size_t)cap);
     int32_t *types = malloc(sizeof(int32_t) * (size_t)cap);
-    token_buf buf = {0};
+    token_buf buf = {0}, first = {0}; /* all sequences; a pair's first sentence */
+    const mtb_special_ids *specials = mtb_vocab_specials(vocab);
     mtb_tokens work;
     mtb_tokens_init(&work);
     int rc = MTB_OK;
@@ -56,24 +57,28 @@ int mtb_encode_dataset(mtb_encoded *e, const mtb_dataset *ds, const mtb_vocab *v
         bool cut = false;
         e->label[i] = x->label;
         if (ds->task == MTB_TASK_PARA) {
-            rc = mtb_encode_pair(vocab, x->text_a, strlen(x->text_a), x->text_b,
-                                 strlen(x->text_b), (size_t)pair_max_len, &work, ids, types,
-                                 &len, err);
+            /* Tokenized here rather than by mtb_encode_pair, so that the
+             * untruncated lengths are known without tokenizing again. */
+            rc = mtb_tokenize(vocab, x->text_a, strlen(x->text_a), &work, err);
+            if (!rc) {
+                first.len = 0;
+                rc = push_tokens(&first, work.ids, work.len)
+                         ? mtb_error_set(err, MTB_EFAIL, "out of memory")
+                         : mtb_tokenize(vocab, x->text_b, strlen(x->text_b), &work, err);
+            }
+            if (!rc)
+                rc = mtb_encode_ids_pair(specials, first.data, first.len, work.ids, work.len,
+                                         (size_t)pair_max_len, ids, types, &len, err);
             if (rc)
                 break;
-            int first = (int)len;
+            int type1 = (int)len;
             for (size_t t = 0; t < len; t++)
                 if (types[t] == 1) {
-                    first = (int)t;
+                    type1 = (int)t;
                     break;
                 }
-            e->type1_from[i] = first;
-            size_t full = 0; /* untruncated length: 3 specials + both texts */
-            if (mtb_tokenize(vocab, x->text_a, strlen(x->text_a), &work, err) == 0)
-                full += work.len;
-            if (mtb_tokenize(vocab, x->text_b, strlen(x->text_b), &work, err) == 0)
-                full += work.len + 3;
-            cut = full > len;
+            e->type1_from[i] = type1;
+            cut = first.len + work.len + 3 > len;
         } else {
             rc = mtb_encode_single(vocab, x->text_a, strlen(x->text_a), (size_t)max_len, &work,
                                    ids, types, &len, err);
@@ -106,6 +111,7 @@ int mtb_encode_dataset(mtb_encoded *e, const mtb_dataset *ds, const mtb_vocab *v
             e->max_len = longest;
     }
     e->tokens = buf.data;
+    free(first.data);
     mtb_tokens_free(&work);
     free(ids);
     free(types);
