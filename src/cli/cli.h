@@ -41,8 +41,13 @@ void cli_format_duration(double seconds, char *buf, size_t cap);
 /* For getopt's '?': names the unknown option or the one missing its value. */
 int cli_bad_option(const char *command, const char *arg);
 
-/* Parses a whole decimal integer in [min, max]; false on anything else. */
+/* Parse a whole number in [min, max]; false on anything else. */
 bool cli_parse_int(const char *text, int min, int max, int *out);
+bool cli_parse_long(const char *text, long min, long max, long *out);
+bool cli_parse_double(const char *text, double min, double max, double *out);
+
+/* mkdir -p; true when dir exists afterwards. */
+bool cli_mkdir_p(const char *dir, int mode);
 
 /* Texts to process: the positional arguments if any, else each line of
  * standard input (without its newline).  next() returns NULL at the end; a

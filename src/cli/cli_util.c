@@ -25,15 +25,52 @@ int cli_usage_error(const char *command, const char *fmt, ...)
     return CLI_USAGE;
 }
 
-bool cli_parse_int(const char *text, int min, int max, int *out)
+bool cli_parse_long(const char *text, long min, long max, long *out)
 {
     char *end;
     errno = 0;
     long v = strtol(text, &end, 10);
     if (errno || end == text || *end || v < min || v > max)
         return false;
+    *out = v;
+    return true;
+}
+
+bool cli_parse_int(const char *text, int min, int max, int *out)
+{
+    long v;
+    if (!cli_parse_long(text, min, max, &v))
+        return false;
     *out = (int)v;
     return true;
+}
+
+bool cli_parse_double(const char *text, double min, double max, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (errno || end == text || *end || !(v >= min && v <= max))
+        return false;
+    *out = v;
+    return true;
+}
+
+bool cli_mkdir_p(const char *dir, int mode)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return false;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        bool fine = mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
+        *p = '/';
+        if (!fine)
+            return false;
+    }
+    return mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
 }
 
 void cli_texts_init(cli_texts *t, char **args, int n_args)

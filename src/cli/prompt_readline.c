@@ -11,21 +11,8 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
+#include "cli.h"
 #include "prompt.h"
-
-static bool make_dirs(char *path)
-{
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        bool fine = mkdir(path, 0700) == 0 || errno == EEXIST;
-        *p = '/';
-        if (!fine)
-            return false;
-    }
-    return mkdir(path, 0700) == 0 || errno == EEXIST;
-}
 
 /* $XDG_STATE_HOME/mtbert/history (the spec ignores a relative value), else
  * ~/.local/state/mtbert/history; its folder is created.  false when there
@@ -41,7 +28,7 @@ static bool history_path(char *buf, size_t cap)
         n = snprintf(buf, cap, "%s/.local/state/mtbert", home);
     else
         return false;
-    if (n < 0 || (size_t)n + sizeof "/history" > cap || !make_dirs(buf))
+    if (n < 0 || (size_t)n + sizeof "/history" > cap || !cli_mkdir_p(buf, 0700))
         return false;
     strcat(buf, "/history");
     return true;

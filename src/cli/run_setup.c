@@ -148,28 +148,6 @@ static bool add_file(char *list[RUN_MAX_FILES], int *n, const char *path)
     return true;
 }
 
-static bool parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
-        return false;
-    *out = v;
-    return true;
-}
-
-static bool parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 /* The run record kept in trainer.json, from which --resume rebuilds the
  * options of the interrupted run. */
 static json_t *files_json(char *const *files, int n)
@@ -347,18 +325,18 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
             set_str(&rc->pooling, optarg);
             break;
         case OPT_DROPOUT:
-            if (!parse_double(optarg, 0.0, 0.99, &dv))
+            if (!cli_parse_double(optarg, 0.0, 0.99, &dv))
                 return cli_usage_error(command, "--dropout must be a number in [0, 0.99], not '%s'",
                                        optarg);
             rc->dropout = dv;
             break;
         case OPT_LR:
-            if (!parse_double(optarg, 1e-12, 10.0, &dv))
+            if (!cli_parse_double(optarg, 1e-12, 10.0, &dv))
                 return cli_usage_error(command, "--lr must be a positive number, not '%s'", optarg);
             rc->lr = dv;
             break;
         case OPT_WD:
-            if (!parse_double(optarg, 0.0, 1.0, &dv))
+            if (!cli_parse_double(optarg, 0.0, 1.0, &dv))
                 return cli_usage_error(command, "--weight-decay must be in [0, 1], not '%s'",
                                        optarg);
             rc->weight_decay = dv;
@@ -367,7 +345,7 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
         case OPT_SST_BATCH:
         case OPT_PARA_BATCH:
         case OPT_STS_BATCH:
-            if (!parse_long(optarg, 1, 4096, &lv))
+            if (!cli_parse_long(optarg, 1, 4096, &lv))
                 return cli_usage_error(command, "batch sizes must be integers in 1..4096, not '%s'",
                                        optarg);
             if (c == OPT_BATCH)
@@ -376,37 +354,37 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
                 rc->task_batch[c - OPT_SST_BATCH] = (int)lv;
             break;
         case OPT_MAX_LEN:
-            if (!parse_long(optarg, 4, 4096, &lv))
+            if (!cli_parse_long(optarg, 4, 4096, &lv))
                 return cli_usage_error(command, "--max-length must be an integer in 4..4096, not "
                                        "'%s'", optarg);
             rc->max_len = (int)lv;
             break;
         case OPT_EPOCHS:
-            if (!parse_long(optarg, 1, 100000, &lv))
+            if (!cli_parse_long(optarg, 1, 100000, &lv))
                 return cli_usage_error(command, "--epochs must be a positive integer, not '%s'",
                                        optarg);
             rc->epochs = (int)lv;
             break;
         case OPT_MAX_STEPS:
-            if (!parse_long(optarg, 0, 1L << 40, &lv))
+            if (!cli_parse_long(optarg, 0, 1L << 40, &lv))
                 return cli_usage_error(command, "--max-steps must be a non-negative integer, not "
                                        "'%s'", optarg);
             rc->max_steps = lv;
             break;
         case OPT_SEED:
-            if (!parse_long(optarg, 0, 1L << 62, &lv))
+            if (!cli_parse_long(optarg, 0, 1L << 62, &lv))
                 return cli_usage_error(command, "--seed must be a non-negative integer, not '%s'",
                                        optarg);
             rc->seed = (uint64_t)lv;
             break;
         case OPT_EVAL_EVERY:
-            if (!parse_long(optarg, 0, 1L << 40, &lv))
+            if (!cli_parse_long(optarg, 0, 1L << 40, &lv))
                 return cli_usage_error(command, "--eval-every must be a non-negative integer, not "
                                        "'%s'", optarg);
             rc->eval_every = lv;
             break;
         case OPT_VAL_SPLIT:
-            if (!parse_double(optarg, 0.0, 0.9, &dv))
+            if (!cli_parse_double(optarg, 0.0, 0.9, &dv))
                 return cli_usage_error(command, "--val-split must be a fraction in [0, 0.9], not "
                                        "'%s'", optarg);
             rc->val_split = dv;
@@ -427,7 +405,7 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
         case OPT_OUT: set_str(&rc->out_dir, optarg); break;
         case OPT_METRICS: set_str(&rc->metrics_path, optarg); break;
         case OPT_THREADS:
-            if (!parse_long(optarg, 1, 1024, &lv))
+            if (!cli_parse_long(optarg, 1, 1024, &lv))
                 return cli_usage_error(command, "--threads must be an integer in 1..1024, not '%s'",
                                        optarg);
             rc->threads = (int)lv;
@@ -522,16 +500,10 @@ static void make_parent_dirs(const char *path)
     char buf[4096];
     snprintf(buf, sizeof buf, "%s", path);
     char *slash = strrchr(buf, '/');
-    if (!slash || slash == buf)
-        return;
-    *slash = '\0';
-    for (char *p = buf + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(buf, 0755);
-            *p = '/';
-        }
-    mkdir(buf, 0755);
+    if (slash && slash != buf) {
+        *slash = '\0';
+        cli_mkdir_p(buf, 0755);
+    }
 }
 
 static bool dir_is_empty(const char *dir)
