@@ -25,6 +25,11 @@ typedef int (*mtb_dir_writer_fn)(const char *tmp_dir, void *ctx, mtb_error *err)
 int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *vocab,
                        mtb_dir_writer_fn extra, void *ctx, mtb_error *err);
 
+/* Whether DIR may become (or be replaced by) a model folder: missing with
+ * a writable parent, empty, or a model folder already.  mtb_model_dir_save
+ * checks this itself; front ends call it to fail before hours of work. */
+int mtb_model_dir_check_target(const char *dir, mtb_error *err);
+
 /* dir + "/" + file into out (cap bytes); false when it does not fit. */
 bool mtb_path_join(char *out, size_t cap, const char *dir, const char *file);
 

@@ -1,6 +1,5 @@
 #include "run_setup.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -506,43 +505,6 @@ static void make_parent_dirs(const char *path)
     }
 }
 
-static bool dir_is_empty(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return false;
-    struct dirent *e;
-    bool empty = true;
-    while (empty && (e = readdir(d)) != NULL)
-        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
-    closedir(d);
-    return empty;
-}
-
-static int check_out_dir(const char *dir, mtb_error *err)
-{
-    struct stat st;
-    char marker[4200], parent[4096];
-    if (stat(dir, &st) == 0) {
-        snprintf(marker, sizeof marker, "%s/config.json", dir);
-        if (!S_ISDIR(st.st_mode) || (!file_exists(marker) && !dir_is_empty(dir)))
-            return mtb_error_set(err, MTB_EINPUT,
-                                 "--out %s exists and is not a model folder; mtbert replaces "
-                                 "only its own folders",
-                                 dir);
-        return MTB_OK;
-    }
-    snprintf(parent, sizeof parent, "%s", dir);
-    char *slash = strrchr(parent, '/');
-    if (slash)
-        *(slash == parent ? slash + 1 : slash) = '\0';
-    else
-        snprintf(parent, sizeof parent, ".");
-    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode) || access(parent, W_OK) != 0)
-        return mtb_error_set(err, MTB_EINPUT, "--out %s: cannot create it in %s", dir, parent);
-    return MTB_OK;
-}
-
 void run_set_threads(int threads)
 {
     mtb_set_threads(threads);
@@ -677,9 +639,9 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
     snprintf(o->out_dir, sizeof o->out_dir, "%s", rc->out_dir);
     make_parent_dirs(o->out_dir);
     /* Find out now, not after hours of training, that --out cannot be saved to. */
-    status = check_out_dir(o->out_dir, err);
+    status = mtb_model_dir_check_target(o->out_dir, err);
     if (status)
-        return status;
+        return mtb_error_prefix(err, "--out");
     o->run_json = run_record(rc);
 
     const mtb_dataset *train[MTB_N_TASKS], *dev[MTB_N_TASKS];

@@ -148,6 +148,31 @@ static void keep_foreign_entries(const char *old_dir, const char *new_dir)
     closedir(d);
 }
 
+int mtb_model_dir_check_target(const char *dir, mtb_error *err)
+{
+    struct stat st;
+    char marker[4096], parent[4096];
+    if (stat(dir, &st) == 0) {
+        if (!S_ISDIR(st.st_mode) ||
+            ((!mtb_path_join(marker, sizeof marker, dir, "config.json") ||
+              !file_exists(marker)) && !dir_is_empty(dir)))
+            return mtb_error_set(err, MTB_EINPUT,
+                                 "%s exists and is not a model folder; mtbert replaces only "
+                                 "its own folders",
+                                 dir);
+        return MTB_OK;
+    }
+    snprintf(parent, sizeof parent, "%s", dir);
+    char *slash = strrchr(parent, '/');
+    if (slash)
+        *(slash == parent ? slash + 1 : slash) = '\0';
+    else
+        snprintf(parent, sizeof parent, ".");
+    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode) || access(parent, W_OK) != 0)
+        return mtb_error_set(err, MTB_EINPUT, "%s: cannot create it in %s", dir, parent);
+    return MTB_OK;
+}
+
 int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *vocab,
                        mtb_dir_writer_fn extra, void *ctx, mtb_error *err)
 {
@@ -183,16 +208,9 @@ int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *
     snprintf(target, sizeof target, "%.*s", (int)n, dir);
     struct stat st;
     bool had_old = stat(target, &st) == 0;
-    if (had_old) {
-        char marker[4096];
-        if (!S_ISDIR(st.st_mode) ||
-            ((!mtb_path_join(marker, sizeof marker, target, "config.json") ||
-              !file_exists(marker)) && !dir_is_empty(target))) {
-            remove_tree_files(tmp);
-            return mtb_error_set(err, MTB_EINPUT,
-                                 "%s exists and is not a model folder; refusing to replace it",
-                                 target);
-        }
+    if (had_old && (rc = mtb_model_dir_check_target(target, err))) {
+        remove_tree_files(tmp);
+        return rc;
     }
     if (had_old)
         keep_foreign_entries(target, tmp);
