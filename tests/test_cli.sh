@@ -8,10 +8,7 @@ fix="$srcdir/fixtures"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+. "$srcdir/tap.sh"
 
 # run NAME EXPECTED_STATUS CMD... : runs CMD, stdout in $tmp/out, stderr in $tmp/err
 run() {

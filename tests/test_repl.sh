@@ -9,10 +9,7 @@ demo="$srcdir/../data/demo"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
+. "$srcdir/tap.sh"
 check() { # NAME COMMAND...: passes when the command succeeds
     local name=$1
     shift

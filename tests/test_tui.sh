@@ -4,9 +4,7 @@
 set -u
 MTBERT=${MTBERT:-src/mtbert}
 srcdir=${srcdir:-tests}
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $1"; shift; for l in "$@"; do echo "# $l"; done; }
+. "$srcdir/tap.sh"
 
 if ! command -v tmux >/dev/null 2>&1; then
     echo "ok 1 - workbench end to end # SKIP tmux is not installed"
