@@ -73,13 +73,25 @@ for pooling in cls mean pooler; do
     fi
 done
 
+# A sentence's encoding does not depend on the batch around it, within the
+# engine's tolerance (include/mtbert/reproducibility.h: 1e-5 of the vector's
+# largest entry); OpenBLAS may sum a padded batch in another order.
 cut -f1 "$fix/tiny-bert-encode.tsv" | sort -u >"$tmp/texts"
 "$MTBERT" encode --model "$model" --pooling mean --batch 1 <"$tmp/texts" >"$tmp/single" 2>/dev/null
 "$MTBERT" encode --model "$model" --pooling mean --batch 8 <"$tmp/texts" >"$tmp/batched" 2>/dev/null
-if [ -s "$tmp/single" ] && cmp -s "$tmp/single" "$tmp/batched"; then
-    ok "encode: padded batches print exactly what one-at-a-time does"
+worst=$(paste -d'\t' "$tmp/single" "$tmp/batched" |
+    awk -F'\t' '{ n = split($1, a, " "); m = split($2, b, " ");
+                  if (n != m || n == 0) { print "shape"; exit }
+                  d = 0; s = 0
+                  for (i = 1; i <= n; i++) { x = a[i] - b[i]; if (x < 0) x = -x; if (x > d) d = x
+                                             x = a[i]; if (x < 0) x = -x; if (x > s) s = x }
+                  r = d / s; if (r > w) w = r }
+                END { if (NR == 0) print "empty"; else print w + 0 }')
+if [ "$(wc -l <"$tmp/single")" -eq "$(wc -l <"$tmp/texts")" ] &&
+    awk -v w="$worst" 'BEGIN { exit !(w != "shape" && w != "empty" && w + 0 <= 1e-5) }'; then
+    ok "encode: padded batches print what one-at-a-time does, within 1e-5 (worst $worst)"
 else
-    not_ok "encode: padded batches print exactly what one-at-a-time does" "$(diff "$tmp/single" "$tmp/batched" | head -5)"
+    not_ok "encode: padded batches print what one-at-a-time does, within 1e-5" "worst relative difference: $worst"
 fi
 
 run "encode bad pooling" 2 "$MTBERT" encode --model "$model" --pooling max hi && expect_err "bad --pooling is explained" "--pooling must be cls, mean or pooler"

@@ -3,6 +3,7 @@
 # data: outputs, files written, exit statuses, Ctrl-C and --resume.  TAP.
 set -u
 MTBERT=${MTBERT:-src/mtbert}
+MTBERT=$(cd "$(dirname "$MTBERT")" && pwd)/$(basename "$MTBERT") # a test changes folder
 srcdir=${srcdir:-tests}
 demo="$srcdir/../data/demo"
 tmp=$(mktemp -d)
@@ -54,21 +55,47 @@ check "predict lines are 'id , class'" \
 check "predict writes STS scores" \
     grep -qE '^[0-9a-f]{25} , [0-9.e-]+ $' <(sed -n 2p "$tmp/pred/sts-test-output.csv")
 
-# --resume: 3 steps, then 3 more, equal the 6-step run above.
-train_demo --max-steps 3 --out "$tmp/half" --metrics "$tmp/h.jsonl" >/dev/null 2>&1
-train_demo_resume() { "$MTBERT" train --resume "$tmp/half" --max-steps 6 --metrics "$tmp/h.jsonl" "$@"; }
-train_demo_resume >/dev/null 2>"$tmp/err"
+# --resume: 3 steps, then 3 more, equal an uninterrupted 6-step run.  A
+# constant rate, since a decaying schedule's horizon follows the step budget
+# (exact resume under a schedule: tests/test_train.c).
+train_demo --max-steps 6 --schedule constant --out "$tmp/whole" --metrics "$tmp/w.jsonl" >/dev/null 2>&1
+train_demo --max-steps 3 --schedule constant --out "$tmp/half" --metrics "$tmp/h.jsonl" >/dev/null 2>&1
+"$MTBERT" train --resume "$tmp/half" --max-steps 6 --metrics "$tmp/h.jsonl" >/dev/null 2>"$tmp/err"
 check "resume exits 0" test $? -eq 0
-if cmp -s <(grep '"task":' "$tmp/m.jsonl" | sed 's/,"time":[^}]*//') \
+if cmp -s <(grep '"task":' "$tmp/w.jsonl" | sed 's/,"time":[^}]*//') \
           <(grep '"task":' "$tmp/h.jsonl" | sed 's/,"time":[^}]*//'); then
     ok "a resumed run's losses equal the uninterrupted run's"
 else
     not_ok "a resumed run's losses equal the uninterrupted run's" \
-        "$(diff <(grep '"task":' "$tmp/m.jsonl") <(grep '"task":' "$tmp/h.jsonl") | head -4)"
+        "$(diff <(grep '"task":' "$tmp/w.jsonl") <(grep '"task":' "$tmp/h.jsonl") | head -4)"
 fi
-"$MTBERT" train --resume "$tmp/half" --sst-train "$demo/sst-train.csv" >/dev/null 2>"$tmp/err"
-check "resume refuses to change the data" test $? -eq 2
-check "... and says why" grep -q -- "--sst-train cannot change them" "$tmp/err"
+
+# Resume that forgives: the first command line again, with --resume appended
+# and a larger budget, is accepted; options that would change the run are
+# refused with both values named.
+first=(--max-steps 2 --out "$tmp/again" --metrics "$tmp/a.jsonl" --eval-every 1)
+train_demo "${first[@]}" >/dev/null 2>&1
+train_demo "${first[@]}" --resume "$tmp/again" --max-steps 4 --eval-every 2 --threads 1 \
+    >/dev/null 2>"$tmp/err"
+check "resume accepts the first command line again" test $? -eq 0
+check "... and trains on to the new budget" test "$(grep -c '"task":' "$tmp/a.jsonl")" -eq 12
+check "... noting that the linear schedule now runs over 4 steps" \
+    grep -q "linear learning-rate schedule now runs over 4 steps (the checkpoint's run planned 2)" "$tmp/err"
+"$MTBERT" train --resume "$tmp/again" --sst-train "$demo/sst-dev.csv" >/dev/null 2>"$tmp/err"
+check "resume refuses other data: exit 2" test $? -eq 2
+check "... naming the new and the saved file" \
+    grep -q -- "--sst-train $(realpath "$demo/sst-dev.csv") would change the run, which was saved with --sst-train $(realpath "$demo/sst-train.csv")" "$tmp/err"
+train_demo --resume "$tmp/again" --lr 3e-4 >/dev/null 2>"$tmp/err"
+check "resume refuses another --lr: exit 2" test $? -eq 2
+check "... naming both rates" grep -q -- "--lr 0.0003 would change the run, which was saved with --lr 0.0001" "$tmp/err"
+train_demo --resume "$tmp/again" --seed 4 >/dev/null 2>"$tmp/err"
+check "resume refuses another --seed" grep -q -- "--seed 4 would change the run, which was saved with --seed 3" "$tmp/err"
+train_demo --resume "$tmp/again" --schedule cosine >/dev/null 2>"$tmp/err"
+check "resume refuses another --schedule" grep -q -- "--schedule cosine would change the run, which was saved with --schedule linear" "$tmp/err"
+"$MTBERT" train --resume "$tmp/again" --model "$srcdir/fixtures/tiny-bert" >/dev/null 2>"$tmp/err"
+check "resume refuses a --model the run did not start from" grep -q -- "--model .* would change the run, which was saved with --model (none: a fresh model)" "$tmp/err"
+(cd "$tmp" && "$MTBERT" train --resume again --max-steps 5 --quiet >/dev/null 2>"$tmp/err")
+check "resume works from another working directory (absolute paths in the record)" test $? -eq 0
 
 # Ctrl-C saves a loadable checkpoint and exits 130.
 # (mtbert itself in the background, not a subshell, so the signal reaches it)
@@ -104,6 +131,61 @@ check "a missing --data-dir: named" grep -q -- "--data-dir $tmp/nowhere: not a f
 check "eval of an encoder without heads: exit 2" test $? -eq 2
 check "eval of an encoder without heads: explained" grep -q "no heads.safetensors" "$tmp/err"
 
+# Defaults that train: a fresh model gets a rate it learns at (and is told
+# so); a loaded encoder keeps the fine-tuning rate 1e-5.
+fresh=(--config tiny --vocab "$demo/vocab.txt" --sst-train "$demo/sst-train.csv" --max-steps 1)
+"$MTBERT" train "${fresh[@]}" --out "$tmp/fresh" >/dev/null 2>"$tmp/err"
+check "fresh model: trains" test $? -eq 0
+check "fresh model: says which rate and pooling it trains with" \
+    grep -q "a fresh model trains at --lr 0.0005 with --pooling mean by default (--lr 1e-05 and --pooling cls suit fine-tuning a pretrained encoder)" "$tmp/err"
+check "fresh model: mean pooling" grep -q '"pooling": "mean"' "$tmp/fresh/mtbert.json"
+record_lr() { sed -n 's/^    "lr": \([^,]*\),$/\1/p' "$1/trainer.json"; }
+is_num() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d <= 1e-12) }'; }
+check "fresh model: the run record keeps that rate" is_num "$(record_lr "$tmp/fresh")" 5e-4
+"$MTBERT" train --model "$srcdir/fixtures/tiny-bert" --sst-train "$demo/sst-train.csv" --max-steps 1 \
+    --out "$tmp/tuned" >/dev/null 2>"$tmp/err"
+check "loaded encoder: trains at 1e-5" is_num "$(record_lr "$tmp/tuned")" 1e-5
+check "loaded encoder: no fresh-model note" test "$(grep -c 'fresh' "$tmp/err")" -eq 0
+check "loaded encoder: [CLS] pooling" grep -q '"pooling": "cls"' "$tmp/tuned/mtbert.json"
+"$MTBERT" train "${fresh[@]}" --pooling cls --out "$tmp/fresh-cls" >/dev/null 2>"$tmp/err"
+check "fresh model, --pooling given: only the rate is defaulted and said" \
+    grep -q "a fresh model trains at --lr 0.0005 by default" "$tmp/err"
+"$MTBERT" train "${fresh[@]}" --lr 1e-5 --out "$tmp/slow" >/dev/null 2>"$tmp/err"
+check "fresh model at a fine-tuning rate: warned, with the suggested rate" \
+    grep -q "warning: --lr 1e-05 is a fine-tuning rate; a fresh, randomly initialised model barely learns at it (try --lr 0.0005)" "$tmp/err"
+
+# Schedules: the rate of each step in the metrics file, against values worked
+# out by hand (peak 1e-3, 10 steps, 2 of warmup; the first warmup step has rate 0).
+lr_column() { grep '"task":"sst"' "$1" | sed 's/.*"lr":\([^,]*\),.*/\1/' | tr '\n' ' '; }
+near() { # WANT... against the column in $got: each within 1e-9
+    awk -v got="$got" -v want="$*" 'BEGIN { n = split(got, g, " "); m = split(want, w, " ");
+        if (n != m) exit 1; for (i = 1; i <= n; i++) { d = g[i] - w[i]; if (d < 0) d = -d; if (d > 1e-9) exit 1 } }'
+}
+for kind in constant linear cosine; do
+    "$MTBERT" train "${fresh[@]}" --max-steps 10 --lr 1e-3 --schedule $kind --warmup 2 \
+        --out "$tmp/s-$kind" --metrics "$tmp/s-$kind.jsonl" >/dev/null 2>&1
+done
+got=$(lr_column "$tmp/s-constant.jsonl")
+check "--schedule constant --warmup 2: 0, 5e-4, then 1e-3" near 0 5e-4 1e-3 1e-3 1e-3 1e-3 1e-3 1e-3 1e-3 1e-3
+got=$(lr_column "$tmp/s-linear.jsonl")
+check "--schedule linear --warmup 2: warmup, then (10 - k) / 8 of the peak" \
+    near 0 5e-4 1e-3 8.75e-4 7.5e-4 6.25e-4 5e-4 3.75e-4 2.5e-4 1.25e-4
+got=$(lr_column "$tmp/s-cosine.jsonl")
+check "--schedule cosine --warmup 2: warmup, then (1 + cos(pi (k - 2) / 8)) / 2 of the peak" \
+    near 0 5e-4 1e-3 9.6193977e-4 8.5355339e-4 6.9134172e-4 5e-4 3.0865828e-4 1.4644661e-4 3.8060234e-5
+"$MTBERT" train "${fresh[@]}" --max-steps 10 --lr 1e-3 --schedule linear --warmup 0.2 \
+    --out "$tmp/s-frac" --metrics "$tmp/s-frac.jsonl" >/dev/null 2>&1
+got=$(lr_column "$tmp/s-frac.jsonl")
+check "--warmup 0.2 of 10 steps is --warmup 2" near $(lr_column "$tmp/s-linear.jsonl")
+"$MTBERT" train "${fresh[@]}" --schedule step >/dev/null 2>"$tmp/err"
+check "a bad --schedule: exit 2" test $? -eq 2
+check "... explained" grep -q -- "--schedule must be constant, linear or cosine, not 'step'" "$tmp/err"
+for bad in 1.5 -1 ten; do
+    "$MTBERT" train "${fresh[@]}" --warmup "$bad" >/dev/null 2>"$tmp/err"
+    check "--warmup $bad: exit 2, explained" \
+        sh -c "test $? -eq 2 && grep -q -- \"--warmup must be a step count (100) or a fraction of the run in \[0, 1\] (0.1), not '$bad'\" '$tmp/err'"
+done
+
 # Problems found before training, not after it.
 mkdir -p "$tmp/notes" && echo keep >"$tmp/notes/readme.txt"
 train_demo --max-steps 1 --out "$tmp/notes" >/dev/null 2>"$tmp/err"
@@ -123,6 +205,17 @@ sed -i 's/"cursor": [0-9]*/"cursor": -1/' "$tmp/edited/trainer.json"
 "$MTBERT" train --resume "$tmp/edited" --max-steps 8 >/dev/null 2>"$tmp/err"
 check "a corrupted data order in trainer.json: exit 2" test $? -eq 2
 check "... naming trainer.json" grep -q "edited/trainer.json" "$tmp/err"
+
+cp -r "$tmp/again" "$tmp/edited2"
+sed -i 's/"kind": "linear"/"kind": "exponential"/' "$tmp/edited2/trainer.json"
+"$MTBERT" train --resume "$tmp/edited2" --max-steps 8 >/dev/null 2>"$tmp/err"
+check "an unknown schedule in trainer.json: exit 2, explained" \
+    sh -c "test $? -eq 2 && grep -q \"edited2/trainer.json: malformed 'schedule'\" '$tmp/err'"
+cp -r "$tmp/again" "$tmp/edited3"
+sed -i 's/"batch": 8/"batch": 0/' "$tmp/edited3/trainer.json"
+"$MTBERT" train --resume "$tmp/edited3" --max-steps 8 >/dev/null 2>"$tmp/err"
+check "a batch of 0 in the run record: exit 2, naming the key" \
+    sh -c "test $? -eq 2 && grep -q \"edited3/trainer.json: the run record's 'batch' is not a valid value\" '$tmp/err'"
 
 # A metrics file kept inside the run folder survives the run's saves.
 train_demo --max-steps 2 --out "$tmp/keep" --metrics "$tmp/keep.jsonl" >/dev/null 2>&1

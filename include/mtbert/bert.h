@@ -113,11 +113,6 @@ typedef struct mtb_bert_acts {
     int B, T;          /* shape of the last forward pass */
     bool for_training; /* per-layer storage, dropout masks and gradient workspace exist */
     bool dropout_on;   /* the last forward pass applied dropout */
-    /* Dense layers run on at least this many rows (padding rows are
-     * computed and ignored) so that OpenBLAS takes the same kernel for one
-     * short sentence as for a full batch: see mtb_gemm_min_rows. */
-    int gemm_rows, pool_rows;
-    int rows_cap;      /* rows of every (rows, H) / (rows, I) buffer: max(max_B * max_T, gemm_rows) */
     int *ids, *types;  /* (B, T) copy of the batch */
     int *lengths;      /* (B) */
     float *emb_sum;    /* (B, T, H) embeddings before LayerNorm */
@@ -140,12 +135,6 @@ typedef struct mtb_bert_acts {
     float *d_pool;     /* (B, H) */
     void *block;       /* the single allocation behind every buffer */
 } mtb_bert_acts;
-
-/* Smallest row count for which OpenBLAS computes an (n x k) @ (k x m)
- * product with its regular kernels.  Below about 10^6 multiply-adds it
- * switches to small-matrix kernels that round differently, which would make
- * a sentence's encoding depend on the size of the batch around it. */
-int mtb_gemm_min_rows(int k, int m);
 
 /* for_training allocates what mtb_bert_backward needs (and dropout masks). */
 int mtb_bert_acts_init(mtb_bert_acts *a, const mtb_config *cfg, int max_B, int max_T,

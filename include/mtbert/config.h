@@ -25,6 +25,11 @@ typedef struct mtb_config {
 
 /* bert-base-uncased's values; callers override fields for smaller models. */
 void mtb_config_default(mtb_config *cfg);
+/* A fresh model's config for a size name: tiny (2 layers, hidden 128), mini
+ * (4/256), small (4/512), medium (8/512), base (12/768); heads = hidden / 64,
+ * intermediate = 4 hidden, the rest as mtb_config_default.  -1 for an
+ * unknown name. */
+int mtb_config_named(const char *name, int vocab_size, mtb_config *cfg);
 
 /* Checks internal consistency (hidden divisible by heads, positive sizes...). */
 int mtb_config_validate(const mtb_config *cfg, const char *origin, mtb_error *err);

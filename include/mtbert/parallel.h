@@ -27,4 +27,8 @@ void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);
 int mtb_chunk_count(size_t total, size_t grain);
 void mtb_chunk_range(size_t total, int chunks, int i, size_t *begin, size_t *end);
 
+/* The CPU and the OpenBLAS build and kernel in use, for benchmark output:
+ * results are only comparable on the same kernel. */
+void mtb_machine_describe(char *buf, size_t cap);
+
 #endif

@@ -17,6 +17,7 @@
 #include "mtbert/events.h"
 #include "mtbert/multitask.h"
 #include "mtbert/pcgrad.h"
+#include "mtbert/schedule.h"
 
 typedef enum mtb_mode {
     MTB_MODE_SINGLE, /* one task (Table 1 of the seed project) */
@@ -41,7 +42,8 @@ typedef struct mtb_train_options {
     int eval_batch;
     bool dropout;               /* apply dropout while training */
     bool fixed_task_order;      /* PCGrad visits tasks in ascending order (tests) */
-    mtb_adamw_hparams adamw;
+    mtb_adamw_hparams adamw;    /* adamw.lr is the peak rate the schedule scales */
+    mtb_schedule schedule;      /* its total_steps is set by the trainer: the run's total */
     char out_dir[4096];         /* saved to at the end and on stop; "" for nowhere */
     char *run_json;             /* front end's own record, kept in trainer.json (owned) */
 } mtb_train_options;
@@ -58,7 +60,10 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
 void mtb_trainer_destroy(mtb_trainer *tr);
 
 /* Continues from a checkpoint folder written by a trainer with the same
- * options and data: step, data order, random state and optimizer moments. */
+ * options and data: step, data order, random state and optimizer moments.
+ * The checkpoint's peak learning rate (after any set_lr), mode and schedule
+ * (kind and warmup steps) replace the options'; the schedule's horizon is
+ * this trainer's total steps, so a larger step budget stretches the decay. */
 int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err);
 
 /* Reads the run record ("run" object of DIR/trainer.json) a front end
@@ -67,6 +72,10 @@ int mtb_trainer_read_run_json(const char *dir, char **run_json, mtb_error *err);
 
 long mtb_trainer_step_count(const mtb_trainer *tr);
 long mtb_trainer_total_steps(const mtb_trainer *tr);
+/* The learning rate step `step` (1-based) applies: the peak times the
+ * schedule's factor. */
+float mtb_trainer_lr_at(const mtb_trainer *tr, long step);
+const mtb_schedule *mtb_trainer_schedule(const mtb_trainer *tr);
 const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task);
 
 /* ---- synchronous use (tests, bench) ---- */
@@ -95,6 +104,7 @@ void mtb_trainer_stop(mtb_trainer *tr, bool save);
 /* dir NULL or "": the options' out_dir. */
 void mtb_trainer_request_save(mtb_trainer *tr, const char *dir);
 void mtb_trainer_request_eval(mtb_trainer *tr);
+/* Sets the peak rate: the schedule keeps its shape and scales to it. */
 void mtb_trainer_set_lr(mtb_trainer *tr, float lr);
 /* Switches between sum and pcgrad (multitask runs only); false if refused. */
 bool mtb_trainer_set_mode(mtb_trainer *tr, mtb_mode mode);

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "mtbert/batcher.h"
+#include "mtbert/parallel.h"
 #include "mtbert/trainer.h"
 #include "run_setup.h"
 
@@ -103,7 +104,7 @@ int cmd_bench(int argc, char **argv)
         }
     }
     mtb_config cfg;
-    if (run_fresh_config(config_name, 30522, &cfg))
+    if (mtb_config_named(config_name, 30522, &cfg))
         return cli_usage_error("bench", "--config must be tiny, mini, small, medium or base");
     run_set_threads(threads);
 
@@ -159,6 +160,9 @@ int cmd_bench(int argc, char **argv)
         if (mode == MTB_MODE_SINGLE ? t == (int)single : true)
             tokens += (long)B * T * (t == MTB_TASK_SST ? 1 : 2);
 
+    char machine[512];
+    mtb_machine_describe(machine, sizeof machine);
+    printf("machine: %s\n", machine);
     printf("config %s: %d layers, hidden %d, %zu parameters; mode %s; batch %d x %d tokens\n",
            config_name, cfg.num_layers, cfg.hidden_size, mt.bert.n_params,
            mode == MTB_MODE_SUM ? "sum" : mode == MTB_MODE_PCGRAD ? "pcgrad" : "single", B, T);

@@ -195,7 +195,7 @@ const char *prompt_help_text(void)
            "  :save [DIR]       save a checkpoint to the run's output folder, or to DIR\n"
            "  :eval             evaluate on the dev sets now\n"
            "  :mode sum|pcgrad  switch how the task gradients are combined\n"
-           "  :lr VALUE         set the learning rate, e.g. :lr 2e-5\n"
+           "  :lr VALUE         set the peak learning rate, e.g. :lr 2e-5\n"
            "  :help             show this help\n"
            "  :quit, :q         leave (Ctrl-D too)\n";
 }

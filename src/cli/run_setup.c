@@ -19,7 +19,8 @@ enum {
     OPT_WD, OPT_BATCH, OPT_SST_BATCH, OPT_PARA_BATCH, OPT_STS_BATCH, OPT_MAX_LEN, OPT_EPOCHS,
     OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_VAL_SPLIT, OPT_SST_TRAIN, OPT_PARA_TRAIN,
     OPT_STS_TRAIN, OPT_SST_DEV, OPT_PARA_DEV, OPT_STS_DEV, OPT_DATA_DIR, OPT_OUT, OPT_METRICS,
-    OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_HELP,
+    OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_SCHEDULE, OPT_WARMUP, OPT_HELP,
+    OPT_COUNT /* one past the last */
 };
 
 static const struct option run_options[] = {
@@ -53,6 +54,8 @@ static const struct option run_options[] = {
     {"threads", required_argument, NULL, OPT_THREADS},
     {"resume", required_argument, NULL, OPT_RESUME},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"schedule", required_argument, NULL, OPT_SCHEDULE},
+    {"warmup", required_argument, NULL, OPT_WARMUP},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -68,21 +71,28 @@ void run_config_print_options(FILE *out)
             "      --sts-train FILE     STS training file\n"
             "      --sst-dev FILE, --para-dev FILE, --sts-dev FILE\n"
             "                           validation files\n"
-            "      --data-dir DIR       take the course's file names from DIR (ids-sst-train.csv,\n"
-            "                           quora-train.csv, sts-train.csv and the -dev files)\n"
+            "      --data-dir DIR       take the course's file names from DIR\n"
+            "                           (ids-sst-train.csv, quora-train.csv, sts-train.csv\n"
+            "                           and the -dev files)\n"
             "      --val-split F        carve a seeded fraction F of each training set out as\n"
             "                           validation data where no dev file is given\n"
             "The model:\n"
             "      --model DIR          start from a Hugging Face BERT folder or an mtbert\n"
             "                           checkpoint\n"
             "      --config NAME        or a fresh random model: tiny (2 layers, hidden 128;\n"
-            "                           the default),\n"
-            "                           mini (4/256), small (4/512), medium (8/512), base (12/768)\n"
+            "                           the default), mini (4/256), small (4/512),\n"
+            "                           medium (8/512), base (12/768)\n"
             "      --vocab FILE         vocab.txt of a fresh model\n"
-            "      --pooling cls|mean   sentence encoding (default cls)\n"
+            "      --pooling cls|mean   sentence encoding (default cls from --model, mean for\n"
+            "                           a fresh model)\n"
             "      --dropout P          dropout before the heads (default 0.3)\n"
             "How:\n"
-            "      --lr LR              AdamW learning rate (default 1e-5)\n"
+            "      --lr LR              AdamW peak learning rate (default 1e-5 from --model,\n"
+            "                           " RUN_FRESH_LR_TEXT " for a fresh model)\n"
+            "      --schedule KIND      constant, linear or cosine decay to 0 over the run\n"
+            "                           (default " RUN_DEFAULT_SCHEDULE ")\n"
+            "      --warmup N|F         linear warmup over N steps, or a fraction F of the\n"
+            "                           run's steps (default " RUN_DEFAULT_WARMUP ")\n"
             "      --weight-decay W     AdamW decoupled weight decay (default 0)\n"
             "      --batch N            examples per task and step (default 8)\n"
             "      --sst-batch N, --para-batch N, --sts-batch N\n"
@@ -97,7 +107,8 @@ void run_config_print_options(FILE *out)
             "Output:\n"
             "      --out DIR            checkpoint folder (default runs/MODE-DATE-TIME)\n"
             "      --metrics FILE       JSON lines: losses, conflict statistics, evaluations\n"
-            "      --resume DIR         continue the run saved in DIR\n"
+            "      --resume DIR         continue the run saved in DIR; options that define\n"
+            "                           the run may be repeated with their saved values\n"
             "      --quiet              no progress display\n");
 }
 
@@ -105,7 +116,7 @@ void run_config_defaults(run_config *rc)
 {
     memset(rc, 0, sizeof *rc);
     rc->dropout = 0.3;
-    rc->lr = 1e-5;
+    rc->lr = 0; /* unset: chosen by run_setup for a fresh or a loaded model */
     rc->weight_decay = 0.0;
     rc->batch = 8;
     rc->max_len = 128;
@@ -126,6 +137,8 @@ void run_config_free(run_config *rc)
     free(rc->config_name);
     free(rc->vocab_path);
     free(rc->pooling);
+    free(rc->schedule);
+    free(rc->warmup);
     for (int t = 0; t < MTB_N_TASKS; t++) {
         for (int i = 0; i < rc->n_train[t]; i++)
             free(rc->train[t][i]);
@@ -147,28 +160,54 @@ static bool add_file(char *list[RUN_MAX_FILES], int *n, const char *path)
     return true;
 }
 
+/* A path as the run record keeps it: absolute where the file exists, so a
+ * run resumes from any working directory and two spellings of one file
+ * compare equal. */
+static char *canonical_path(const char *path)
+{
+    char *real = realpath(path, NULL);
+    return real ? real : strdup(path);
+}
+
+static json_t *json_path(const char *path)
+{
+    char *c = canonical_path(path);
+    json_t *j = json_string(c);
+    free(c);
+    return j;
+}
+
 /* The run record kept in trainer.json, from which --resume rebuilds the
  * options of the interrupted run. */
 static json_t *files_json(char *const *files, int n)
 {
     json_t *a = json_array();
     for (int i = 0; i < n; i++)
-        json_array_append_new(a, json_string(files[i]));
+        json_array_append_new(a, json_path(files[i]));
     return a;
+}
+
+static void set_path(json_t *o, const char *key, const char *path)
+{
+    if (path)
+        json_object_set_new(o, key, json_path(path));
 }
 
 static char *run_record(const run_config *rc)
 {
     json_t *o = json_object();
     json_object_set_new(o, "mode", json_string(rc->mode ? rc->mode : "pcgrad"));
+    set_path(o, "model", rc->model_dir);
     if (rc->config_name)
         json_object_set_new(o, "config", json_string(rc->config_name));
-    if (rc->vocab_path)
-        json_object_set_new(o, "vocab", json_string(rc->vocab_path));
+    set_path(o, "vocab", rc->vocab_path);
     json_object_set_new(o, "pooling", json_string(rc->pooling ? rc->pooling : "cls"));
     json_object_set_new(o, "dropout", json_real(rc->dropout));
     json_object_set_new(o, "lr", json_real(rc->lr));
     json_object_set_new(o, "weight_decay", json_real(rc->weight_decay));
+    json_object_set_new(o, "schedule", json_string(rc->schedule ? rc->schedule
+                                                                : RUN_DEFAULT_SCHEDULE));
+    json_object_set_new(o, "warmup", json_string(rc->warmup ? rc->warmup : RUN_DEFAULT_WARMUP));
     json_object_set_new(o, "val_split", json_real(rc->val_split));
     json_object_set_new(o, "batch", json_integer(rc->batch));
     json_t *tb = json_array();
@@ -182,6 +221,7 @@ static char *run_record(const run_config *rc)
     char seed[32];
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)rc->seed);
     json_object_set_new(o, "seed", json_string(seed));
+    set_path(o, "data_dir", rc->data_dir);
     json_t *train = json_object(), *dev = json_object();
     for (int t = 0; t < MTB_N_TASKS; t++) {
         json_object_set_new(train, mtb_task_name((mtb_task)t),
@@ -195,110 +235,260 @@ static char *run_record(const run_config *rc)
     return text;
 }
 
+/* Reads the record back as strictly as the command line is parsed: a value
+ * that the options would refuse is refused here too, naming the key. */
+typedef struct record_reader {
+    json_t *o;
+    const char *dir;
+    const char *bad; /* the first key that failed */
+} record_reader;
+
+static void rec_str(record_reader *r, const char *key, char **dst)
+{
+    json_t *v = json_object_get(r->o, key);
+    if (!v)
+        return;
+    if (!json_is_string(v)) {
+        r->bad = r->bad ? r->bad : key;
+        return;
+    }
+    set_str(dst, json_string_value(v));
+}
+
+static void rec_num(record_reader *r, const char *key, double lo, double hi, double *dst)
+{
+    json_t *v = json_object_get(r->o, key);
+    if (!v)
+        return;
+    double d = json_number_value(v);
+    if (!json_is_number(v) || !(d >= lo && d <= hi))
+        r->bad = r->bad ? r->bad : key;
+    else
+        *dst = d;
+}
+
+static void rec_long(record_reader *r, json_t *v, const char *key, long lo, long hi, long *dst)
+{
+    if (!v)
+        return;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
+        r->bad = r->bad ? r->bad : key;
+    else
+        *dst = (long)json_integer_value(v);
+}
+
+static void rec_int(record_reader *r, const char *key, int lo, int hi, int *dst)
+{
+    long l = *dst;
+    rec_long(r, json_object_get(r->o, key), key, lo, hi, &l);
+    *dst = (int)l;
+}
+
+static void rec_files(record_reader *r, const char *key, char *list[MTB_N_TASKS][RUN_MAX_FILES],
+                      int n[MTB_N_TASKS])
+{
+    json_t *obj = json_object_get(r->o, key);
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        json_t *a = json_object_get(obj, mtb_task_name((mtb_task)t));
+        if (!a)
+            continue;
+        if (!json_is_array(a) || json_array_size(a) > RUN_MAX_FILES) {
+            r->bad = r->bad ? r->bad : key;
+            continue;
+        }
+        for (size_t i = 0; i < json_array_size(a); i++) {
+            const char *f = json_string_value(json_array_get(a, i));
+            if (!f)
+                r->bad = r->bad ? r->bad : key;
+            else
+                add_file(list[t], &n[t], f);
+        }
+    }
+}
+
 static int apply_record(run_config *rc, const char *text, const char *dir)
 {
     json_error_t jerr;
-    json_t *o = json_loads(text, 0, &jerr);
-    if (!o) {
+    record_reader r = {json_loads(text, 0, &jerr), dir, NULL};
+    if (!json_is_object(r.o)) {
+        json_decref(r.o);
         fprintf(stderr, "mtbert: %s/trainer.json: unreadable run record\n", dir);
         return CLI_USAGE;
     }
-    const char *s;
-    if ((s = json_string_value(json_object_get(o, "mode"))))
-        set_str(&rc->mode, s);
-    if ((s = json_string_value(json_object_get(o, "config"))))
-        set_str(&rc->config_name, s);
-    if ((s = json_string_value(json_object_get(o, "vocab"))))
-        set_str(&rc->vocab_path, s);
-    if ((s = json_string_value(json_object_get(o, "pooling"))))
-        set_str(&rc->pooling, s);
-    if ((s = json_string_value(json_object_get(o, "seed"))))
-        rc->seed = strtoull(s, NULL, 10);
-    json_t *v;
-    if (json_is_number(v = json_object_get(o, "dropout")))
-        rc->dropout = json_number_value(v);
-    if (json_is_number(v = json_object_get(o, "lr")))
-        rc->lr = json_number_value(v);
-    if (json_is_number(v = json_object_get(o, "weight_decay")))
-        rc->weight_decay = json_number_value(v);
-    if (json_is_number(v = json_object_get(o, "val_split")))
-        rc->val_split = json_number_value(v);
-    if (json_is_integer(v = json_object_get(o, "batch")))
-        rc->batch = (int)json_integer_value(v);
-    json_t *tb = json_object_get(o, "task_batch");
-    for (int t = 0; t < MTB_N_TASKS && json_is_array(tb); t++)
-        rc->task_batch[t] = (int)json_integer_value(json_array_get(tb, (size_t)t));
-    if (json_is_integer(v = json_object_get(o, "max_length")))
-        rc->max_len = (int)json_integer_value(v);
-    if (json_is_integer(v = json_object_get(o, "epochs")))
-        rc->epochs = (int)json_integer_value(v);
-    if (json_is_integer(v = json_object_get(o, "max_steps")))
-        rc->max_steps = (long)json_integer_value(v);
-    if (json_is_integer(v = json_object_get(o, "eval_every")))
-        rc->eval_every = (long)json_integer_value(v);
-    for (int t = 0; t < MTB_N_TASKS; t++) {
-        json_t *a = json_object_get(json_object_get(o, "train"), mtb_task_name((mtb_task)t));
-        for (size_t i = 0; i < json_array_size(a); i++)
-            add_file(rc->train[t], &rc->n_train[t], json_string_value(json_array_get(a, i)));
-        a = json_object_get(json_object_get(o, "dev"), mtb_task_name((mtb_task)t));
-        for (size_t i = 0; i < json_array_size(a); i++)
-            add_file(rc->dev[t], &rc->n_dev[t], json_string_value(json_array_get(a, i)));
+    rec_str(&r, "mode", &rc->mode);
+    rec_str(&r, "model", &rc->model_dir);
+    rec_str(&r, "config", &rc->config_name);
+    rec_str(&r, "vocab", &rc->vocab_path);
+    rec_str(&r, "pooling", &rc->pooling);
+    /* Runs recorded before schedules existed trained at a constant rate. */
+    set_str(&rc->schedule, "constant");
+    set_str(&rc->warmup, "0");
+    rec_str(&r, "schedule", &rc->schedule);
+    rec_str(&r, "warmup", &rc->warmup);
+    rec_str(&r, "data_dir", &rc->data_dir);
+    char *seed = NULL;
+    rec_str(&r, "seed", &seed);
+    if (seed) {
+        char *end;
+        errno = 0;
+        rc->seed = strtoull(seed, &end, 10);
+        if (errno || *end || end == seed)
+            r.bad = r.bad ? r.bad : "seed";
+        free(seed);
     }
-    json_decref(o);
+    rec_num(&r, "dropout", 0.0, 0.99, &rc->dropout);
+    rec_num(&r, "lr", 1e-12, 10.0, &rc->lr);
+    rec_num(&r, "weight_decay", 0.0, 1.0, &rc->weight_decay);
+    rec_num(&r, "val_split", 0.0, 0.9, &rc->val_split);
+    rec_int(&r, "batch", 1, 4096, &rc->batch);
+    json_t *tb = json_object_get(r.o, "task_batch");
+    if (tb && (!json_is_array(tb) || json_array_size(tb) != MTB_N_TASKS))
+        r.bad = r.bad ? r.bad : "task_batch";
+    for (int t = 0; t < MTB_N_TASKS && json_is_array(tb); t++) {
+        long l = rc->task_batch[t];
+        rec_long(&r, json_array_get(tb, (size_t)t), "task_batch", 0, 4096, &l);
+        rc->task_batch[t] = (int)l;
+    }
+    rec_int(&r, "max_length", 4, 4096, &rc->max_len);
+    rec_int(&r, "epochs", -1, 100000, &rc->epochs);
+    rec_long(&r, json_object_get(r.o, "max_steps"), "max_steps", 0, 1L << 40, &rc->max_steps);
+    rec_long(&r, json_object_get(r.o, "eval_every"), "eval_every", 0, 1L << 40, &rc->eval_every);
+    rec_files(&r, "train", rc->train, rc->n_train);
+    rec_files(&r, "dev", rc->dev, rc->n_dev);
+    mtb_mode mode;
+    mtb_task task;
+    mtb_schedule_kind kind;
+    if (!r.bad && rc->mode && mtb_mode_parse(rc->mode, &mode, &task))
+        r.bad = "mode";
+    if (!r.bad && rc->schedule && mtb_schedule_parse(rc->schedule, &kind))
+        r.bad = "schedule";
+    long ws;
+    double wf;
+    if (!r.bad && rc->warmup && !run_parse_warmup(rc->warmup, &ws, &wf))
+        r.bad = "warmup";
+    json_decref(r.o);
+    if (r.bad) {
+        fprintf(stderr, "mtbert: %s/trainer.json: the run record's '%s' is not a valid value\n",
+                dir, r.bad);
+        return CLI_USAGE;
+    }
     return -1;
 }
 
-/* Options a resumed run must keep: changing them would not continue it. */
-static bool defines_the_run(int opt)
+bool run_parse_warmup(const char *text, long *steps, double *fraction)
+{
+    /* Digits alone are a step count; anything with a point or an exponent
+     * is a fraction of the run. */
+    if (text[strspn(text, "0123456789")] == '\0') {
+        *fraction = -1.0;
+        return cli_parse_long(text, 0, 1L << 40, steps);
+    }
+    *steps = 0;
+    return cli_parse_double(text, 0.0, 1.0, fraction);
+}
+
+/* Options that may differ when a run resumes: how long it goes on, where
+ * it reports and saves, how fast it runs.  Every other option defines the
+ * run and must repeat the saved value, if given at all. */
+static bool may_change_on_resume(int opt)
 {
     switch (opt) {
-    case OPT_SST_TRAIN: case OPT_PARA_TRAIN: case OPT_STS_TRAIN:
-    case OPT_SST_DEV: case OPT_PARA_DEV: case OPT_STS_DEV:
-    case OPT_DATA_DIR: case OPT_VAL_SPLIT: case OPT_MODE: case OPT_CONFIG: case OPT_VOCAB:
-    case OPT_POOLING: case OPT_SEED: case OPT_BATCH: case OPT_SST_BATCH: case OPT_PARA_BATCH:
-    case OPT_STS_BATCH: case OPT_MAX_LEN: case OPT_MODEL:
+    case OPT_MAX_STEPS: case OPT_EPOCHS: case OPT_EVAL_EVERY: case OPT_METRICS:
+    case OPT_THREADS: case OPT_QUIET: case OPT_OUT: case OPT_RESUME: case OPT_HELP:
         return true;
     default:
         return false;
     }
 }
 
-int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
-                     void (*usage)(FILE *))
+static void render_files(char *buf, size_t cap, char *const *files, int n)
 {
-    /* --resume first: the saved run's options are the base the command
-     * line then adjusts (--max-steps, --epochs, --out, --metrics, ...). */
-    bool resuming = false;
-    for (int i = 1; i < argc; i++) {
-        const char *dir = NULL;
-        if (strcmp(argv[i], "--resume") == 0 && i + 1 < argc)
-            dir = argv[i + 1];
-        else if (strncmp(argv[i], "--resume=", 9) == 0)
-            dir = argv[i] + 9;
-        if (!dir)
-            continue;
-        mtb_error err = {0};
-        char *record = NULL;
-        if (mtb_trainer_read_run_json(dir, &record, &err))
-            return cli_report(&err);
-        int st = record ? apply_record(rc, record, dir) : -1;
-        free(record);
-        if (st >= 0)
-            return st;
-        resuming = true;
+    size_t used = 0;
+    buf[0] = '\0';
+    if (n == 0)
+        snprintf(buf, cap, "(none)");
+    for (int i = 0; i < n && used < cap; i++) {
+        char *c = canonical_path(files[i]);
+        used += (size_t)snprintf(buf + used, cap - used, "%s%s", i ? " " : "", c);
+        free(c);
+    }
+}
+
+static void render_path(char *buf, size_t cap, const char *path, const char *none)
+{
+    if (!path) {
+        snprintf(buf, cap, "%s", none);
+        return;
+    }
+    char *c = canonical_path(path);
+    snprintf(buf, cap, "%s", c);
+    free(c);
+}
+
+/* An option's value in rc as text, for comparing a resumed run's command
+ * line with the saved run. */
+static void render_option(const run_config *rc, int opt, char *buf, size_t cap)
+{
+    switch (opt) {
+    case OPT_MODE: snprintf(buf, cap, "%s", rc->mode ? rc->mode : "pcgrad"); break;
+    case OPT_MODEL: render_path(buf, cap, rc->model_dir, "(none: a fresh model)"); break;
+    case OPT_CONFIG:
+        snprintf(buf, cap, "%s", rc->config_name ? rc->config_name
+                                 : rc->model_dir ? "(none: --model)" : "tiny");
+        break;
+    case OPT_VOCAB: render_path(buf, cap, rc->vocab_path, "(none)"); break;
+    case OPT_POOLING: snprintf(buf, cap, "%s", rc->pooling ? rc->pooling : "cls"); break;
+    case OPT_DROPOUT: snprintf(buf, cap, "%.9g", rc->dropout); break;
+    case OPT_LR: snprintf(buf, cap, "%.9g", rc->lr); break;
+    case OPT_WD: snprintf(buf, cap, "%.9g", rc->weight_decay); break;
+    case OPT_VAL_SPLIT: snprintf(buf, cap, "%.9g", rc->val_split); break;
+    case OPT_SCHEDULE:
+        snprintf(buf, cap, "%s", rc->schedule ? rc->schedule : RUN_DEFAULT_SCHEDULE);
+        break;
+    case OPT_WARMUP: {
+        long steps = 0;
+        double fraction = -1;
+        run_parse_warmup(rc->warmup ? rc->warmup : RUN_DEFAULT_WARMUP, &steps, &fraction);
+        if (fraction >= 0)
+            snprintf(buf, cap, "%.9g", fraction);
+        else
+            snprintf(buf, cap, "%ld", steps);
         break;
     }
+    case OPT_BATCH: snprintf(buf, cap, "%d", rc->batch); break;
+    case OPT_SST_BATCH: case OPT_PARA_BATCH: case OPT_STS_BATCH: {
+        int b = rc->task_batch[opt - OPT_SST_BATCH];
+        if (b)
+            snprintf(buf, cap, "%d", b);
+        else
+            snprintf(buf, cap, "(unset: --batch %d)", rc->batch);
+        break;
+    }
+    case OPT_MAX_LEN: snprintf(buf, cap, "%d", rc->max_len); break;
+    case OPT_SEED: snprintf(buf, cap, "%llu", (unsigned long long)rc->seed); break;
+    case OPT_SST_TRAIN: case OPT_PARA_TRAIN: case OPT_STS_TRAIN:
+        render_files(buf, cap, rc->train[opt - OPT_SST_TRAIN], rc->n_train[opt - OPT_SST_TRAIN]);
+        break;
+    case OPT_SST_DEV: case OPT_PARA_DEV: case OPT_STS_DEV:
+        render_files(buf, cap, rc->dev[opt - OPT_SST_DEV], rc->n_dev[opt - OPT_SST_DEV]);
+        break;
+    case OPT_DATA_DIR: render_path(buf, cap, rc->data_dir, "(none)"); break;
+    default: snprintf(buf, cap, "?"); break;
+    }
+}
 
+/* Parses argv into rc, noting which options were given. */
+static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char **argv,
+                         const char *command, void (*usage)(FILE *))
+{
     int c;
     optind = 1;
     int li = 0;
     while ((c = getopt_long(argc, argv, "h", run_options, &li)) != -1) {
         long lv;
         double dv;
-        if (resuming && defines_the_run(c))
-            return cli_usage_error(command, "--resume continues the saved run with its own data, "
-                                   "mode, model and batches; --%s cannot change them",
-                                   run_options[li].name);
+        if (c >= OPT_MODE && c < OPT_COUNT)
+            given[c] = true;
         switch (c) {
         case OPT_MODE: {
             mtb_mode m;
@@ -331,7 +521,8 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
             break;
         case OPT_LR:
             if (!cli_parse_double(optarg, 1e-12, 10.0, &dv))
-                return cli_usage_error(command, "--lr must be a positive number, not '%s'", optarg);
+                return cli_usage_error(command, "--lr must be a number in (0, 10], not '%s'",
+                                       optarg);
             rc->lr = dv;
             break;
         case OPT_WD:
@@ -339,6 +530,20 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
                 return cli_usage_error(command, "--weight-decay must be in [0, 1], not '%s'",
                                        optarg);
             rc->weight_decay = dv;
+            break;
+        case OPT_SCHEDULE: {
+            mtb_schedule_kind kind;
+            if (mtb_schedule_parse(optarg, &kind))
+                return cli_usage_error(command, "--schedule must be constant, linear or cosine, "
+                                       "not '%s'", optarg);
+            set_str(&rc->schedule, optarg);
+            break;
+        }
+        case OPT_WARMUP:
+            if (!run_parse_warmup(optarg, &lv, &dv))
+                return cli_usage_error(command, "--warmup must be a step count (100) or a "
+                                       "fraction of the run in [0, 1] (0.1), not '%s'", optarg);
+            set_str(&rc->warmup, optarg);
             break;
         case OPT_BATCH:
         case OPT_SST_BATCH:
@@ -418,9 +623,83 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
     }
     if (optind < argc)
         return cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
-    if (rc->resume_dir && rc->model_dir)
-        return cli_usage_error(command, "--resume continues a saved run; it takes no --model");
     return -1;
+}
+
+static const char *option_name(int opt)
+{
+    for (const struct option *o = run_options; o->name; o++)
+        if (o->val == opt)
+            return o->name;
+    return "?";
+}
+
+/* The command line of a resumed run against the saved one: an option that
+ * defines the run passes when it repeats the saved value (re-running the
+ * first command with --resume appended must work), and is refused, naming
+ * both values, when it would change the run. */
+static int check_resume_options(const run_config *saved, const run_config *cmd,
+                                const bool given[OPT_COUNT], const char *command)
+{
+    for (int opt = OPT_MODE; opt < OPT_COUNT; opt++) {
+        if (!given[opt] || may_change_on_resume(opt))
+            continue;
+        char was[2048], now[2048];
+        render_option(saved, opt, was, sizeof was);
+        render_option(cmd, opt, now, sizeof now);
+        if (strcmp(was, now) != 0)
+            return cli_usage_error(command, "--resume %s: --%s %s would change the run, which was "
+                                   "saved with --%s %s; repeat the saved value or leave the "
+                                   "option out (a different run needs a new --out)",
+                                   saved->resume_dir, option_name(opt), now, option_name(opt),
+                                   was);
+    }
+    return -1;
+}
+
+int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
+                     void (*usage)(FILE *))
+{
+    run_config cmd;
+    run_config_defaults(&cmd);
+    bool given[OPT_COUNT] = {false};
+    int st = parse_options(&cmd, given, argc, argv, command, usage);
+    if (st >= 0 || !cmd.resume_dir) {
+        /* A new run: the command line is the whole story. */
+        run_config_free(rc);
+        *rc = cmd;
+        return st;
+    }
+
+    /* --resume: the saved run's options are the base; the command line may
+     * repeat them and may change what does not define the run. */
+    mtb_error err = {0};
+    char *record = NULL;
+    if (mtb_trainer_read_run_json(cmd.resume_dir, &record, &err)) {
+        run_config_free(&cmd);
+        return cli_report(&err);
+    }
+    set_str(&rc->resume_dir, cmd.resume_dir);
+    st = record ? apply_record(rc, record, cmd.resume_dir) : -1;
+    free(record);
+    if (st < 0)
+        st = check_resume_options(rc, &cmd, given, command);
+    if (st < 0) {
+        if (given[OPT_MAX_STEPS])
+            rc->max_steps = cmd.max_steps;
+        if (given[OPT_EPOCHS])
+            rc->epochs = cmd.epochs;
+        if (given[OPT_EVAL_EVERY])
+            rc->eval_every = cmd.eval_every;
+        if (given[OPT_METRICS])
+            set_str(&rc->metrics_path, cmd.metrics_path);
+        if (given[OPT_OUT])
+            set_str(&rc->out_dir, cmd.out_dir);
+        rc->threads = cmd.threads;
+        rc->quiet = cmd.quiet;
+    }
+    run_config_free(&cmd);
+    return st;
 }
 
 static bool file_exists(const char *path)
@@ -473,26 +752,6 @@ static int expand_data_dir(run_config *rc, FILE *log, mtb_error *err)
     return MTB_OK;
 }
 
-int run_fresh_config(const char *name, int vocab_size, mtb_config *cfg)
-{
-    static const struct {
-        const char *name;
-        int layers, hidden;
-    } sizes[] = {{"tiny", 2, 128}, {"mini", 4, 256}, {"small", 4, 512}, {"medium", 8, 512},
-                 {"base", 12, 768}};
-    mtb_config_default(cfg);
-    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
-        if (strcmp(sizes[i].name, name) == 0) {
-            cfg->num_layers = sizes[i].layers;
-            cfg->hidden_size = sizes[i].hidden;
-            cfg->num_heads = sizes[i].hidden / 64;
-            cfg->intermediate_size = 4 * sizes[i].hidden;
-            cfg->vocab_size = vocab_size;
-            return 0;
-        }
-    return -1;
-}
-
 /* mkdir -p of the folder that will hold path. */
 static void make_parent_dirs(const char *path)
 {
@@ -526,10 +785,39 @@ static int load_task_files(mtb_dataset *ds, mtb_task task, char *const *files, i
     return MTB_OK;
 }
 
+/* The learning rate and pooling a run gets when the command line names
+ * none.  The seed project's 1e-5 and [CLS] suit fine-tuning a pretrained
+ * encoder; a fresh, randomly initialised one learns nothing at 1e-5, and
+ * its [CLS] state carries little until attention has learnt to gather
+ * into it, so it gets RUN_FRESH_LR and mean pooling (measured in README). */
+static void resolve_defaults(run_config *rc, bool fresh, FILE *log)
+{
+    char said[128] = "";
+    if (!(rc->lr > 0)) {
+        rc->lr = fresh ? RUN_FRESH_LR : RUN_FINETUNE_LR;
+        if (fresh)
+            snprintf(said, sizeof said, "at --lr %g", rc->lr);
+    } else if (fresh && rc->lr <= 2 * RUN_FINETUNE_LR && log) {
+        fprintf(log, "mtbert: warning: --lr %g is a fine-tuning rate; a fresh, randomly "
+                "initialised model barely learns at it (try --lr %g)\n", rc->lr, RUN_FRESH_LR);
+    }
+    if (!rc->pooling) {
+        set_str(&rc->pooling, fresh ? "mean" : "cls");
+        if (fresh)
+            snprintf(said + strlen(said), sizeof said - strlen(said), "%swith --pooling mean",
+                     said[0] ? " " : "");
+    }
+    if (said[0] && log && !rc->quiet)
+        fprintf(log, "mtbert: a fresh model trains %s by default (--lr %g and --pooling cls "
+                "suit fine-tuning a pretrained encoder)\n", said, RUN_FINETUNE_LR);
+}
+
 int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
 {
     memset(st, 0, sizeof *st);
-    if (rc->data_dir) {
+    /* A resumed run's saved file lists are its data: expanding the folder
+     * again could add a file that appeared since. */
+    if (rc->data_dir && !rc->resume_dir) {
         int drc = expand_data_dir(rc, log, err);
         if (drc)
             return drc;
@@ -570,9 +858,9 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
 
     mtb_rng init_rng;
     mtb_rng_seed(&init_rng, rc->seed);
-    mtb_pooling pooling = rc->pooling && strcmp(rc->pooling, "mean") == 0 ? MTB_POOL_MEAN
-                                                                          : MTB_POOL_CLS;
     const char *model_dir = rc->resume_dir ? rc->resume_dir : rc->model_dir;
+    resolve_defaults(rc, !model_dir, log);
+    mtb_pooling pooling = strcmp(rc->pooling, "mean") == 0 ? MTB_POOL_MEAN : MTB_POOL_CLS;
     if (model_dir) {
         bool has_heads;
         status = mtb_multitask_load(&st->model, model_dir, pooling, (float)rc->dropout,
@@ -580,6 +868,9 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
         if (!status && log && !rc->quiet)
             fprintf(log, "mtbert: loaded %s (%s)\n", model_dir,
                     has_heads ? "mtbert checkpoint" : "encoder only; new task heads");
+        /* A trained model brings its own pooling: record what the run uses. */
+        if (!status)
+            set_str(&rc->pooling, st->model.pooling == MTB_POOL_MEAN ? "mean" : "cls");
     } else {
         if (!rc->vocab_path)
             return mtb_error_set(err, MTB_EINPUT,
@@ -589,7 +880,7 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
         if (status)
             return status;
         mtb_config cfg;
-        run_fresh_config(rc->config_name ? rc->config_name : "tiny", (int)mtb_vocab_size(vocab),
+        mtb_config_named(rc->config_name ? rc->config_name : "tiny", (int)mtb_vocab_size(vocab),
                      &cfg);
         status = mtb_multitask_init_random(&st->model, &cfg, vocab, pooling, (float)rc->dropout,
                                            &init_rng, err);
@@ -622,6 +913,9 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
     o->eval_every = rc->eval_every;
     o->adamw.lr = (float)rc->lr;
     o->adamw.weight_decay = (float)rc->weight_decay;
+    mtb_schedule_parse(rc->schedule ? rc->schedule : RUN_DEFAULT_SCHEDULE, &o->schedule.kind);
+    run_parse_warmup(rc->warmup ? rc->warmup : RUN_DEFAULT_WARMUP, &o->schedule.warmup_steps,
+                     &o->schedule.warmup_fraction);
     if (!rc->out_dir) {
         if (rc->resume_dir) {
             set_str(&rc->out_dir, rc->resume_dir);

@@ -14,13 +14,25 @@
 
 #define RUN_MAX_FILES 8
 
+/* Defaults of the front end (the library's own are a constant rate and no
+ * warmup, plain torch AdamW).  1e-5 is the seed project's rate for
+ * fine-tuning a pretrained encoder; a randomly initialised one learns
+ * nothing at it and gets RUN_FRESH_LR instead. */
+#define RUN_FINETUNE_LR 1e-5
+#define RUN_FRESH_LR 5e-4
+#define RUN_FRESH_LR_TEXT "5e-4"
+#define RUN_DEFAULT_SCHEDULE "linear"
+#define RUN_DEFAULT_WARMUP "0.1"
+
 typedef struct run_config {
     char *mode;          /* "pcgrad", "sum", "single:sst", ... */
     char *model_dir;     /* start from a checkpoint folder */
     char *config_name;   /* fresh model size: tiny, mini, small, medium, base */
     char *vocab_path;    /* fresh model's vocabulary */
     char *pooling;
-    double dropout, lr, weight_decay, val_split;
+    char *schedule;      /* "constant", "linear", "cosine"; NULL: RUN_DEFAULT_SCHEDULE */
+    char *warmup;        /* steps ("100") or a fraction ("0.1"); NULL: RUN_DEFAULT_WARMUP */
+    double dropout, lr, weight_decay, val_split; /* lr 0: unset */
     int batch, task_batch[MTB_N_TASKS]; /* task_batch 0: use batch */
     int max_len, epochs, threads;
     long max_steps, eval_every;
@@ -54,6 +66,9 @@ void run_config_free(run_config *rc);
  * help. */
 int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
                      void (*usage)(FILE *));
+/* --warmup's value: a step count (digits only; *fraction = -1) or a
+ * fraction of the run in [0, 1]. */
+bool run_parse_warmup(const char *text, long *steps, double *fraction);
 /* The option help text shared by train and tui. */
 void run_config_print_options(FILE *out);
 
@@ -66,9 +81,6 @@ void run_teardown(run_state *st);
  * error, tears st down and returns the exit status; -1 when ready. */
 int run_prepare(run_config *rc, run_state *st, FILE *log);
 
-/* A fresh model's config for a size name (tiny, mini, small, medium, base);
- * -1 for an unknown name. */
-int run_fresh_config(const char *name, int vocab_size, mtb_config *cfg);
 
 /* Sizes the compute pool and OpenBLAS together (0: one per core). */
 void run_set_threads(int threads);

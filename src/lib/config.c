@@ -279,3 +279,23 @@ int mtb_config_save_json(const mtb_config *cfg, const char *path, mtb_error *err
     free(with_nl);
     return rc;
 }
+
+int mtb_config_named(const char *name, int vocab_size, mtb_config *cfg)
+{
+    static const struct {
+        const char *name;
+        int layers, hidden;
+    } sizes[] = {{"tiny", 2, 128}, {"mini", 4, 256}, {"small", 4, 512}, {"medium", 8, 512},
+                 {"base", 12, 768}};
+    mtb_config_default(cfg);
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++)
+        if (strcmp(sizes[i].name, name) == 0) {
+            cfg->num_layers = sizes[i].layers;
+            cfg->hidden_size = sizes[i].hidden;
+            cfg->num_heads = sizes[i].hidden / 64;
+            cfg->intermediate_size = 4 * sizes[i].hidden;
+            cfg->vocab_size = vocab_size;
+            return 0;
+        }
+    return -1;
+}

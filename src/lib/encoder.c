@@ -28,47 +28,43 @@ static void carve_acts(mtb_bert_acts *a, const mtb_config *cfg, carver *c)
     const size_t H = (size_t)cfg->hidden_size, I = (size_t)cfg->intermediate_size;
     const size_t NH = (size_t)cfg->num_heads;
     const size_t BT = B * T, ATT = B * NH * T * T;
-    /* Buffers a dense layer reads or writes have rows_cap rows; the rest,
-     * and all gradient buffers, have exactly B * T. */
-    const size_t RH = (size_t)a->rows_cap * H, RI = (size_t)a->rows_cap * I;
     const size_t BTH = BT * H, BTI = BT * I;
-    const size_t PB = B > (size_t)a->pool_rows ? B : (size_t)a->pool_rows;
     const bool tr = a->for_training;
 
     a->ids = carve(c, sizeof(int) * BT);
     a->types = carve(c, sizeof(int) * BT);
     a->lengths = carve(c, sizeof(int) * B);
     a->emb_sum = CARVE_F(c, BTH);
-    a->emb_ln = CARVE_F(c, RH);
+    a->emb_ln = CARVE_F(c, BTH);
     a->emb_ln_mean = CARVE_F(c, BT);
     a->emb_ln_rstd = CARVE_F(c, BT);
     a->emb_drop = tr ? CARVE_F(c, BTH) : NULL;
-    a->emb_out = tr ? CARVE_F(c, RH) : a->emb_ln;
+    a->emb_out = tr ? CARVE_F(c, BTH) : a->emb_ln;
     for (int l = 0; l < a->n_layer_sets; l++) {
         mtb_layer_acts *la = &a->layers[l];
-        la->q = CARVE_F(c, RH);
-        la->k = CARVE_F(c, RH);
-        la->v = CARVE_F(c, RH);
+        la->q = CARVE_F(c, BTH);
+        la->k = CARVE_F(c, BTH);
+        la->v = CARVE_F(c, BTH);
         la->att = CARVE_F(c, ATT);
         la->att_scale = tr ? CARVE_F(c, ATT) : NULL;
-        la->ctx = CARVE_F(c, RH);
-        la->attn_proj = CARVE_F(c, RH);
+        la->ctx = CARVE_F(c, BTH);
+        la->attn_proj = CARVE_F(c, BTH);
         la->attn_drop = tr ? CARVE_F(c, BTH) : NULL;
         la->attn_res = CARVE_F(c, BTH);
-        la->attn_ln = CARVE_F(c, RH);
+        la->attn_ln = CARVE_F(c, BTH);
         la->attn_ln_mean = CARVE_F(c, BT);
         la->attn_ln_rstd = CARVE_F(c, BT);
-        la->inter = CARVE_F(c, RI);
-        la->inter_gelu = CARVE_F(c, RI);
-        la->ffn_proj = CARVE_F(c, RH);
+        la->inter = CARVE_F(c, BTI);
+        la->inter_gelu = CARVE_F(c, BTI);
+        la->ffn_proj = CARVE_F(c, BTH);
         la->ffn_drop = tr ? CARVE_F(c, BTH) : NULL;
         la->ffn_res = CARVE_F(c, BTH);
-        la->out = CARVE_F(c, RH);
+        la->out = CARVE_F(c, BTH);
         la->out_ln_mean = CARVE_F(c, BT);
         la->out_ln_rstd = CARVE_F(c, BT);
     }
-    a->cls = CARVE_F(c, PB * H);
-    a->pooled = CARVE_F(c, PB * H);
+    a->cls = CARVE_F(c, B * H);
+    a->pooled = CARVE_F(c, B * H);
     if (tr) {
         a->d_x = CARVE_F(c, BTH);
         a->d_a = CARVE_F(c, BTH);
@@ -82,13 +78,6 @@ static void carve_acts(mtb_bert_acts *a, const mtb_config *cfg, carver *c)
         a->d_cls = CARVE_F(c, B * H);
         a->d_pool = CARVE_F(c, B * H);
     }
-}
-
-int mtb_gemm_min_rows(int k, int m)
-{
-    const double work = 1e6; /* multiply-adds; see bert.h */
-    double rows = work / ((double)k * (double)m);
-    return rows < 1.0 ? 2 : (int)rows + 1;
 }
 
 int mtb_bert_acts_init(mtb_bert_acts *a, const mtb_config *cfg, int max_B, int max_T,
@@ -106,10 +95,6 @@ int mtb_bert_acts_init(mtb_bert_acts *a, const mtb_config *cfg, int max_B, int m
     a->max_T = max_T;
     a->for_training = for_training;
     a->n_layer_sets = for_training ? cfg->num_layers : 1;
-    const int H = cfg->hidden_size, I = cfg->intermediate_size;
-    a->gemm_rows = mtb_gemm_min_rows(H, H < I ? H : I);
-    a->pool_rows = mtb_gemm_min_rows(H, H);
-    a->rows_cap = max_B * max_T > a->gemm_rows ? max_B * max_T : a->gemm_rows;
     a->layers = calloc((size_t)a->n_layer_sets, sizeof *a->layers);
     if (!a->layers)
         return mtb_error_set(err, MTB_EFAIL, "out of memory");
@@ -152,8 +137,6 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
     const mtb_config *c = &m->cfg;
     const int B = batch->B, T = batch->T, H = c->hidden_size, I = c->intermediate_size;
     const int NH = c->num_heads, BT = B * T;
-    const int R = BT > a->gemm_rows ? BT : a->gemm_rows; /* rows for dense layers */
-    const int PR = B > a->pool_rows ? B : a->pool_rows;
     const size_t BTH = (size_t)BT * H, BTI = (size_t)BT * I;
     dropout = dropout && a->for_training;
     const float p_hid = dropout ? c->hidden_dropout : 0.0f;
@@ -179,20 +162,20 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
         /* Inference shares one buffer set: `in` aliases the previous layer's
          * `out`, which is only overwritten after the last read of `in`. */
         la->in = x;
-        mtb_linear_forward(la->q, x, w->q_w, w->q_b, R, H, H);
-        mtb_linear_forward(la->k, x, w->k_w, w->k_b, R, H, H);
-        mtb_linear_forward(la->v, x, w->v_w, w->v_b, R, H, H);
+        mtb_linear_forward(la->q, x, w->q_w, w->q_b, BT, H, H);
+        mtb_linear_forward(la->k, x, w->k_w, w->k_b, BT, H, H);
+        mtb_linear_forward(la->v, x, w->v_w, w->v_b, BT, H, H);
         mtb_attention_forward(la->ctx, la->att, dropout ? la->att_scale : NULL, la->q, la->k,
                               la->v, a->lengths, B, T, H, NH, p_att,
                               dropout ? mtb_rng_next(rng) : 0);
-        mtb_linear_forward(la->attn_proj, la->ctx, w->attn_out_w, w->attn_out_b, R, H, H);
+        mtb_linear_forward(la->attn_proj, la->ctx, w->attn_out_w, w->attn_out_b, BT, H, H);
         dropout_add(la->attn_res, dropout ? la->attn_drop : NULL, la->attn_proj, x, BTH, p_hid,
                     rng);
         mtb_layernorm_forward(la->attn_ln, la->attn_ln_mean, la->attn_ln_rstd, la->attn_res,
                               w->attn_ln_g, w->attn_ln_b, BT, H, c->layer_norm_eps);
-        mtb_linear_forward(la->inter, la->attn_ln, w->inter_w, w->inter_b, R, H, I);
+        mtb_linear_forward(la->inter, la->attn_ln, w->inter_w, w->inter_b, BT, H, I);
         mtb_gelu_forward(la->inter_gelu, la->inter, BTI);
-        mtb_linear_forward(la->ffn_proj, la->inter_gelu, w->out_w, w->out_b, R, I, H);
+        mtb_linear_forward(la->ffn_proj, la->inter_gelu, w->out_w, w->out_b, BT, I, H);
         dropout_add(la->ffn_res, dropout ? la->ffn_drop : NULL, la->ffn_proj, la->attn_ln, BTH,
                     p_hid, rng);
         mtb_layernorm_forward(la->out, la->out_ln_mean, la->out_ln_rstd, la->ffn_res,
@@ -203,7 +186,7 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
 
     for (int b = 0; b < B; b++)
         memcpy(a->cls + (size_t)b * H, x + (size_t)b * T * H, sizeof(float) * (size_t)H);
-    mtb_linear_forward(a->pooled, a->cls, m->p.pool_w, m->p.pool_b, PR, H, H);
+    mtb_linear_forward(a->pooled, a->cls, m->p.pool_w, m->p.pool_b, B, H, H);
     mtb_tanh_forward(a->pooled, a->pooled, (size_t)B * H);
 }
 

@@ -3,7 +3,9 @@
 #include <cblas.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define MAX_THREADS 256
@@ -121,4 +123,26 @@ void mtb_chunk_range(size_t total, int chunks, int i, size_t *begin, size_t *end
 {
     *begin = total * (size_t)i / (size_t)chunks;
     *end = total * (size_t)(i + 1) / (size_t)chunks;
+}
+
+void mtb_machine_describe(char *buf, size_t cap)
+{
+    char cpu[128] = "unknown CPU";
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "model name", 10) == 0) {
+            const char *v = strchr(line, ':');
+            if (v) {
+                v += strspn(v + 1, " \t") + 1;
+                snprintf(cpu, sizeof cpu, "%.*s", (int)strcspn(v, "\n"), v);
+            }
+            break;
+        }
+    if (f)
+        fclose(f);
+    const char *core = getenv("OPENBLAS_CORETYPE");
+    snprintf(buf, cap, "%s, %ld CPUs online; %s, kernel %s%s%s%s", cpu,
+             sysconf(_SC_NPROCESSORS_ONLN), openblas_get_config(), openblas_get_corename(),
+             core ? " (OPENBLAS_CORETYPE=" : "", core ? core : "", core ? ")" : "");
 }

@@ -48,6 +48,7 @@ struct mtb_trainer {
     mtb_event_queue events;
     struct timespec t0;
     double elapsed_base;      /* seconds spent before a restore */
+    char restore_note[256];   /* what a restore changed, logged when the thread starts */
 };
 
 int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task)
@@ -95,6 +96,7 @@ void mtb_train_options_defaults(mtb_train_options *opt)
     opt->eval_batch = 32;
     opt->dropout = true;
     mtb_adamw_defaults(&opt->adamw);
+    mtb_schedule_defaults(&opt->schedule);
 }
 
 static double now_seconds(const mtb_trainer *tr)
@@ -209,6 +211,7 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
         tr->total_steps = opt->epochs > 0 ? opt->epochs * tr->steps_per_epoch : 0;
         if (opt->max_steps > 0 && (tr->total_steps == 0 || opt->max_steps < tr->total_steps))
             tr->total_steps = opt->max_steps;
+        tr->opt.schedule.total_steps = tr->total_steps;
         mtb_rng_seed(&tr->rng, opt->seed);
         mtb_rng_seed(&tr->order_rng, opt->seed ^ 0x9e3779b97f4a7c15ull);
     }
@@ -249,6 +252,12 @@ void mtb_trainer_destroy(mtb_trainer *tr)
 
 long mtb_trainer_step_count(const mtb_trainer *tr) { return tr->step; }
 long mtb_trainer_total_steps(const mtb_trainer *tr) { return tr->total_steps; }
+const mtb_schedule *mtb_trainer_schedule(const mtb_trainer *tr) { return &tr->opt.schedule; }
+
+float mtb_trainer_lr_at(const mtb_trainer *tr, long step)
+{
+    return (float)((double)tr->opt.adamw.lr * mtb_schedule_factor(&tr->opt.schedule, step));
+}
 
 const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task)
 {
@@ -310,11 +319,12 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
     }
 
     const long t_step = tr->step + 1;
+    mtb_adamw_hparams hp = tr->opt.adamw;
+    hp.lr = mtb_trainer_lr_at(tr, t_step);
     pthread_rwlock_wrlock(&tr->weights);
-    mtb_adamw_step(&tr->opt.adamw, t_step, mt->bert.params, mt->bert.grads, tr->m_enc,
-                   tr->v_enc, n);
-    mtb_adamw_step(&tr->opt.adamw, t_step, mt->heads.params, mt->heads.grads, tr->m_heads,
-                   tr->v_heads, mt->heads.n_params);
+    mtb_adamw_step(&hp, t_step, mt->bert.params, mt->bert.grads, tr->m_enc, tr->v_enc, n);
+    mtb_adamw_step(&hp, t_step, mt->heads.params, mt->heads.grads, tr->m_heads, tr->v_heads,
+                   mt->heads.n_params);
     pthread_rwlock_unlock(&tr->weights);
     tr->step = t_step;
     return MTB_OK;
@@ -404,6 +414,12 @@ static int write_state(const char *tmp, void *ctx, mtb_error *err)
                              "lr", (double)tr->opt.adamw.lr, "elapsed", now_seconds(tr), "rng",
                              rng_to_json(&tr->rng), "pcgrad_rng", rng_to_json(&tr->order_rng),
                              "order", orders);
+    if (root)
+        json_object_set_new(root, "schedule",
+                            json_pack("{s:s, s:I, s:I}", "kind",
+                                      mtb_schedule_name(tr->opt.schedule.kind), "warmup",
+                                      (json_int_t)mtb_schedule_warmup(&tr->opt.schedule), "total",
+                                      (json_int_t)tr->opt.schedule.total_steps));
     if (root && tr->opt.run_json) {
         json_error_t jerr;
         json_t *run = json_loads(tr->opt.run_json, 0, &jerr);
@@ -548,9 +564,28 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
     const char *mode_name = json_string_value(json_object_get(root, "mode"));
     mtb_mode mode;
     mtb_task single;
-    if (!rc && lr && (!json_is_number(lr) || !(json_number_value(lr) > 0)))
-        rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: 'lr' must be a positive number",
+    /* The command line's bounds: NaN and infinity fail both comparisons. */
+    if (!rc && lr && (!json_is_number(lr) || !(json_number_value(lr) > 0) ||
+                      !(json_number_value(lr) <= 10)))
+        rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: 'lr' must be a number in (0, 10]",
                            dir);
+    /* Checkpoints from before schedules existed trained at a constant rate. */
+    mtb_schedule sched;
+    mtb_schedule_defaults(&sched);
+    long saved_total = tr->total_steps;
+    json_t *sj = json_object_get(root, "schedule");
+    if (!rc && sj) {
+        const char *kind = json_string_value(json_object_get(sj, "kind"));
+        json_t *w = json_object_get(sj, "warmup"), *n = json_object_get(sj, "total");
+        if (!kind || mtb_schedule_parse(kind, &sched.kind) || !json_is_integer(w) ||
+            json_integer_value(w) < 0 || !json_is_integer(n) || json_integer_value(n) < 0)
+            rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: malformed 'schedule' (kind "
+                               "constant, linear or cosine; warmup and total steps >= 0)", dir);
+        else {
+            sched.warmup_steps = (long)json_integer_value(w);
+            saved_total = (long)json_integer_value(n);
+        }
+    }
     if (!rc && mode_name && mtb_mode_parse(mode_name, &mode, &single) == 0 &&
         (mode == MTB_MODE_SINGLE) != tr->single_task_run)
         rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: mode '%s' does not match this run",
@@ -563,6 +598,13 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
             tr->opt.adamw.lr = (float)json_number_value(lr);
         if (mode_name && mtb_mode_parse(mode_name, &mode, &single) == 0 && !tr->single_task_run)
             tr->opt.mode = mode;
+        sched.total_steps = tr->total_steps;
+        tr->opt.schedule = sched;
+        if (saved_total != tr->total_steps && sched.kind != MTB_SCHEDULE_CONSTANT)
+            snprintf(tr->restore_note, sizeof tr->restore_note,
+                     "the %s learning-rate schedule now runs over %ld steps (the checkpoint's "
+                     "run planned %ld)", mtb_schedule_name(sched.kind), tr->total_steps,
+                     saved_total);
     }
     json_decref(root);
     return rc;
@@ -637,7 +679,13 @@ static bool handle_requests(mtb_trainer *tr)
             tr->new_lr = NAN;
             float lr = tr->opt.adamw.lr;
             pthread_mutex_unlock(&tr->lock);
-            publish_log(tr, "learning rate set to %g", (double)lr);
+            if (tr->opt.schedule.kind == MTB_SCHEDULE_CONSTANT &&
+                mtb_schedule_warmup(&tr->opt.schedule) <= tr->step)
+                publish_log(tr, "learning rate set to %g", (double)lr);
+            else
+                publish_log(tr, "peak learning rate set to %g (%s schedule: %g at this step)",
+                            (double)lr, mtb_schedule_name(tr->opt.schedule.kind),
+                            (double)mtb_trainer_lr_at(tr, tr->step + 1));
             pthread_mutex_lock(&tr->lock);
         }
         if (tr->new_mode >= 0) {
@@ -690,6 +738,8 @@ static void *trainer_main(void *arg)
     mtb_mode_name(tr->opt.mode, tr->opt.single_task, mode, sizeof mode);
     publish_log(tr, "training %s: %ld steps (%ld per epoch), %zu parameters", mode,
                 tr->total_steps, tr->steps_per_epoch, tr->mt->bert.n_params);
+    if (tr->restore_note[0])
+        publish_log(tr, "%s", tr->restore_note);
     double window_start = now_seconds(tr);
     long window_steps = 0;
     double rate = 0;
@@ -716,7 +766,7 @@ static void *trainer_main(void *arg)
         }
         for (int t = 0; t < MTB_N_TASKS; t++)
             step_ev.u.step.active[t] = tr->active[t];
-        step_ev.u.step.lr = tr->opt.adamw.lr;
+        step_ev.u.step.lr = mtb_trainer_lr_at(tr, tr->step);
         step_ev.u.step.steps_per_sec = rate;
         publish(tr, &step_ev);
         if (tr->opt.mode != MTB_MODE_SINGLE)
