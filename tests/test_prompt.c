@@ -154,9 +154,11 @@ static void test_lr(void **state)
     assert_true(parsed.value == 0.001);
     assert_int_equal(parse(":lr 1"), PROMPT_LR);
     assert_true(parsed.value == 1.0);
-    const char *bad = ":lr needs a positive number";
-    const char *cases[] = {":lr", ":lr 0", ":lr -1e-4", ":lr abc", ":lr 1e-3x", ":lr inf",
-                           ":lr nan", ":lr 1e999", ":lr 1 2", ":lr 0.0"};
+    assert_int_equal(parse(":lr 10"), PROMPT_LR);
+    assert_true(parsed.value == 10.0);
+    const char *bad = ":lr needs a number in (0, 10]";
+    const char *cases[] = {":lr",     ":lr 0",    ":lr -1e-4", ":lr abc",  ":lr 1e-3x", ":lr inf",
+                           ":lr nan", ":lr 1e999", ":lr 1 2",  ":lr 0.0", ":lr 1e10",  ":lr 10.5"};
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
         expect_error(cases[i], bad);
 }
@@ -257,6 +259,29 @@ static void test_format_pair(void **state)
     int n = prompt_format_result(&r, "a", "b", buf, sizeof buf);
     assert_string_equal(buf, want);
     assert_int_equal(n, strlen(want));
+}
+
+/* A broken model's NaN or infinite outputs give no label, and say why. */
+static void test_format_nonfinite(void **state)
+{
+    (void)state;
+    const char *want = "no scores: the model's outputs are NaN or infinite (its weights "
+                       "overflowed)\n";
+    char buf[512];
+    mtb_score_result r = made_up(false);
+    r.sst[0][2] = NAN;
+    prompt_format_result(&r, "x", NULL, buf, sizeof buf);
+    assert_string_equal(buf, want);
+    r = made_up(true);
+    r.sts_score = INFINITY;
+    prompt_format_result(&r, "x", "y", buf, sizeof buf);
+    assert_string_equal(buf, want);
+    r = made_up(true);
+    r.sst[1][0] = -INFINITY;
+    prompt_format_result(&r, "x", "y", buf, sizeof buf);
+    assert_string_equal(buf, want);
+    r = made_up(true);
+    assert_true(mtb_score_finite(&r));
 }
 
 static void test_format_widths(void **state)
@@ -533,6 +558,7 @@ int main(void)
         cmocka_unit_test(test_help_text),
         cmocka_unit_test(test_format_single),
         cmocka_unit_test(test_format_pair),
+        cmocka_unit_test(test_format_nonfinite),
         cmocka_unit_test(test_format_widths),
         cmocka_unit_test(test_format_truncates),
         cmocka_unit_test(test_label_names),

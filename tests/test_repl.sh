@@ -10,12 +10,6 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 . "$srcdir/tap.sh"
-check() { # NAME COMMAND...: passes when the command succeeds
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else not_ok "$name" "failed: $*" "stdout: $(head -c 400 "$tmp/out")" \
-        "stderr: $(head -c 400 "$tmp/err")"; fi
-}
 # run EXPECTED_STATUS CMD...: stdout in $tmp/out, stderr in $tmp/err; checks the status
 run() {
     local want=$1
@@ -66,7 +60,7 @@ check "repl: every training command is refused, and EOF ends with 0" \
 
 printf '%s\n' ":lr fast" ":mode single" "a || " "still here" >"$tmp/in"
 run 0 "$MTBERT" repl --model "$model" <"$tmp/in"
-check "repl: bad arguments are explained" grep -q "line 1: :lr needs a positive number" "$tmp/err"
+check "repl: bad arguments are explained" grep -q "line 1: :lr needs a number in (0, 10\]" "$tmp/err"
 check "repl: ... each of them" grep -q "line 2: :mode needs sum or pcgrad" "$tmp/err"
 check "repl: an empty side of a pair is an error" \
     grep -q "line 3: a pair needs a sentence on each side of ||" "$tmp/err"

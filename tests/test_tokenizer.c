@@ -438,9 +438,8 @@ static void expect_enc(const int32_t *ids, const int32_t *types, size_t len,
     }
 }
 
-static void test_tiny_vocab(void **state)
+static mtb_vocab *load_tiny_vocab(void)
 {
-    (void)state;
     char path[4096];
     write_temp(path, sizeof path, tiny_vocab);
     mtb_vocab *v = NULL;
@@ -449,6 +448,14 @@ static void test_tiny_vocab(void **state)
     unlink(path);
     if (rc)
         fail_msg("loading the tiny vocab: %s", err.msg);
+    return v;
+}
+
+static void test_tiny_vocab(void **state)
+{
+    (void)state;
+    mtb_vocab *v = load_tiny_vocab();
+    mtb_error err = {0};
 
     /* lookups */
     assert_int_equal(mtb_vocab_size(v), 22);
@@ -692,6 +699,47 @@ static void *work(void *arg)
     return NULL;
 }
 
+/* A word of tens of thousands of combining marks (a hostile line in a
+ * training file) tokenizes in linear time.  Canonical ordering used to be an
+ * insertion sort: 80,000 marks took seven seconds, 200,000 about forty, and
+ * the alarm fails the test well before that (linear: milliseconds,
+ * sanitizers included). */
+static void test_long_mark_runs(void **state)
+{
+    (void)state;
+    mtb_vocab *v = load_tiny_vocab();
+    mtb_error err = {0};
+    enum { MARKS = 100000 };
+    /* "s" + U+0301 (class 230) x MARKS + U+0323 (class 220) x MARKS + " cats" */
+    size_t n = 0;
+    char *text = malloc(1 + 4 * MARKS + 6);
+    text[n++] = 's';
+    for (int i = 0; i < MARKS; i++) {
+        text[n++] = (char)0xcc;
+        text[n++] = (char)0x81;
+    }
+    for (int i = 0; i < MARKS; i++) {
+        text[n++] = (char)0xcc;
+        text[n++] = (char)0xa3;
+    }
+    memcpy(text + n, " cats", 5);
+    n += 5;
+    mtb_tokens t, want;
+    mtb_tokens_init(&t);
+    mtb_tokens_init(&want);
+    alarm(10);
+    assert_int_equal(mtb_tokenize(v, text, n, &t, &err), 0);
+    alarm(0);
+    /* The marks are stripped after ordering: what is left is "s cats". */
+    assert_int_equal(mtb_tokenize(v, "s cats", 6, &want, &err), 0);
+    assert_int_equal(t.len, want.len);
+    assert_memory_equal(t.ids, want.ids, want.len * sizeof *want.ids);
+    mtb_tokens_free(&t);
+    mtb_tokens_free(&want);
+    free(text);
+    mtb_vocab_free(v);
+}
+
 static void test_threads(void **state)
 {
     (void)state;
@@ -721,6 +769,7 @@ int main(void)
         cmocka_unit_test(test_cases),
         cmocka_unit_test(test_tiny_vocab),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_long_mark_runs),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

@@ -489,6 +489,48 @@ static bool next_event(mtb_trainer *tr, mtb_event *ev)
 
 /* The thread: events arrive in order, pause holds the step counter, stop
  * with save leaves a loadable checkpoint, DONE comes last. */
+/* The divergence guard, from the library: a NaN weight makes every loss
+ * NaN; the step is refused before any update, names the weight, and a save
+ * of such a model is refused too, keeping the folder's checkpoint. */
+static void test_divergence_guard(void **state)
+{
+    (void)state;
+    if (!have_demo())
+        skip();
+    char dir[] = "/tmp/mtbert-nan-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char ckpt[1100];
+    snprintf(ckpt, sizeof ckpt, "%s/ckpt", dir);
+    mtb_error err = {0};
+    demo_run d;
+    demo_setup(&d, MTB_MODE_PCGRAD, 10, NULL);
+    float l[3];
+    assert_int_equal(mtb_trainer_step(d.tr, NULL, l, NULL), 0);
+    assert_int_equal(mtb_trainer_save(d.tr, ckpt, &err), 0);
+    assert_string_equal(mtb_trainer_divergence(d.tr), "");
+
+    const mtb_param_info *victim = &d.mt.bert.info[3];
+    d.mt.bert.params[victim->offset + 7] = NAN;
+    float *before = malloc(d.mt.heads.n_params * sizeof(float));
+    memcpy(before, d.mt.heads.params, d.mt.heads.n_params * sizeof(float));
+    assert_int_equal(mtb_trainer_step(d.tr, NULL, l, NULL), MTB_EFAIL);
+    assert_int_equal(mtb_trainer_step_count(d.tr), 1);
+    assert_memory_equal(before, d.mt.heads.params, d.mt.heads.n_params * sizeof(float));
+    char want[400];
+    snprintf(want, sizeof want, "step 2, task sst: the loss is nan because weight tensor '%s' "
+             "is not finite", victim->name);
+    assert_string_equal(mtb_trainer_divergence(d.tr), want);
+
+    assert_int_equal(mtb_trainer_save(d.tr, ckpt, &err), MTB_EFAIL);
+    assert_non_null(strstr(err.msg, "holds NaN or infinite values; what"));
+    char *run_json = NULL;
+    assert_int_equal(mtb_trainer_read_run_json(ckpt, &run_json, &err), 0); /* still there */
+    free(run_json);
+    free(before);
+    demo_teardown(&d);
+    remove_dir(dir);
+}
+
 static void test_trainer_thread(void **state)
 {
     (void)state;
@@ -705,6 +747,7 @@ int main(void)
         cmocka_unit_test(test_parity_pcgrad),
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_resume_equals_uninterrupted),
+        cmocka_unit_test(test_divergence_guard),
         cmocka_unit_test(test_trainer_thread),
         cmocka_unit_test(test_defaults_learn_on_shared_data),
     };

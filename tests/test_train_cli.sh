@@ -10,11 +10,6 @@ tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 
 . "$srcdir/tap.sh"
-check() { # NAME COMMAND...: passes when the command succeeds
-    local name=$1
-    shift
-    if "$@"; then ok "$name"; else not_ok "$name" "failed: $*"; fi
-}
 
 demo_args=(--config tiny --vocab "$demo/vocab.txt" --max-length 32 --lr 1e-4
     --sst-train "$demo/sst-train.csv" --para-train "$demo/para-train.csv"

@@ -8,6 +8,17 @@
  * per parameter group (embeddings, each layer, pooler). */
 #define MTB_MAX_LAYERS 62
 
+/* Upper bounds on the sizes a config.json may ask for, checked before any
+ * allocation: far above bert-large (vocab 30522, hidden 1024, intermediate
+ * 4096, 512 positions, 335M parameters), far below what would ask for tens
+ * of gigabytes in one allocation. */
+#define MTB_MAX_VOCAB_SIZE 1000000
+#define MTB_MAX_HIDDEN_SIZE 4096
+#define MTB_MAX_INTERMEDIATE_SIZE 16384
+#define MTB_MAX_POSITIONS 8192
+#define MTB_MAX_TYPE_VOCAB_SIZE 64
+#define MTB_MAX_PARAMETERS 1500000000L
+
 typedef struct mtb_config {
     int vocab_size;
     int hidden_size;

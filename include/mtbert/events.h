@@ -59,7 +59,7 @@ typedef struct mtb_event {
         } log;
         struct {
             int status; /* 0 finished, else the error code */
-            char message[256];
+            char message[512];
         } done;
     } u;
 } mtb_event;

@@ -43,6 +43,10 @@ void mtb_scorer_destroy(mtb_scorer *s);
  * only when out of memory (MTB_EFAIL). */
 int mtb_score(mtb_scorer *s, const char *a, const char *b, mtb_score_result *r, mtb_error *err);
 
+/* false when any number in r is NaN or infinite: a model whose weights
+ * overflowed gives no label, and front ends say so instead of printing one. */
+bool mtb_score_finite(const mtb_score_result *r);
+
 /* "very negative", "negative", "neutral", "positive", "very positive" for
  * classes 0..4; "unknown" for anything else. */
 const char *mtb_sst_label_name(int c);

@@ -29,6 +29,11 @@ typedef enum mtb_mode {
 int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task);
 const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t cap);
 
+/* What the divergence guard does with a step whose loss or gradient is not
+ * finite: stop the run (nothing is saved over the last checkpoint), or skip
+ * the step (its batches are used up, the weights stay). */
+typedef enum mtb_on_nan { MTB_ON_NAN_STOP, MTB_ON_NAN_SKIP } mtb_on_nan;
+
 typedef struct mtb_train_options {
     mtb_mode mode;
     mtb_task single_task;
@@ -42,6 +47,7 @@ typedef struct mtb_train_options {
     int eval_batch;
     bool dropout;               /* apply dropout while training */
     bool fixed_task_order;      /* PCGrad visits tasks in ascending order (tests) */
+    mtb_on_nan on_nan;          /* default: stop */
     mtb_adamw_hparams adamw;    /* adamw.lr is the peak rate the schedule scales */
     mtb_schedule schedule;      /* its total_steps is set by the trainer: the run's total */
     char out_dir[4096];         /* saved to at the end and on stop; "" for nowhere */
@@ -83,9 +89,19 @@ const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task);
 /* One training step on the given batches (tb[t] for each task the mode
  * trains; the others are ignored) or, with tb == NULL, on the trainer's
  * own data.  loss[t] receives each trained task's loss (NAN for the rest);
- * stats (may be NULL) the conflict statistics of a multitask step. */
+ * stats (may be NULL) the conflict statistics of a multitask step.
+ * MTB_EINPUT when a task has no data; MTB_EFAIL when the divergence guard
+ * found a non-finite loss or gradient under MTB_ON_NAN_STOP (nothing was
+ * updated; mtb_trainer_divergence says what).  Under MTB_ON_NAN_SKIP such a
+ * step returns MTB_OK without an update and counts as skipped.
+ * MTBERT_INJECT_NAN=STEP:TASK in the environment (read at creation) makes
+ * that task's gradient NaN at that step, to test the guard. */
 int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float loss[MTB_N_TASKS],
                      mtb_conflict_stats *stats);
+/* What the guard found last ("step 12, task sts: the gradient of
+ * 'encoder.layer.0...' holds NaN or infinite values"); "" if nothing. */
+const char *mtb_trainer_divergence(const mtb_trainer *tr);
+long mtb_trainer_skipped_steps(const mtb_trainer *tr);
 int mtb_trainer_evaluate(mtb_trainer *tr, mtb_eval_result *res, mtb_error *err);
 /* Writes a checkpoint (model, heads, optimizer and data-order state). */
 int mtb_trainer_save(mtb_trainer *tr, const char *dir, mtb_error *err);

@@ -48,7 +48,13 @@ static void json_number(double v)
 
 static void json_sentiment(const float *probs, int label)
 {
-    printf("{\"label\":%d,\"name\":\"%s\",\"probs\":[", label, mtb_sst_label_name(label));
+    bool finite = true;
+    for (int c = 0; c < MTB_SST_CLASSES; c++)
+        finite = finite && isfinite(probs[c]);
+    if (finite)
+        printf("{\"label\":%d,\"name\":\"%s\",\"probs\":[", label, mtb_sst_label_name(label));
+    else
+        fputs("{\"label\":null,\"name\":null,\"probs\":[", stdout);
     for (int c = 0; c < MTB_SST_CLASSES; c++) {
         if (c)
             fputc(',', stdout);

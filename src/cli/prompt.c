@@ -126,10 +126,11 @@ static void parse_command(const char *begin, const char *end, prompt_cmd *cmd)
         if (good) {
             errno = 0;
             v = strtod(num, &num_end);
-            good = num_end != num && *num_end == '\0' && errno == 0 && isfinite(v) && v > 0.0;
+            /* The bounds of train --lr: a rate above 10 only ever diverges. */
+            good = num_end != num && *num_end == '\0' && errno == 0 && v > 0.0 && v <= 10.0;
         }
         if (!good) {
-            set_error(cmd, ":lr needs a positive number");
+            set_error(cmd, ":lr needs a number in (0, 10]");
             return;
         }
         cmd->value = v;
@@ -233,6 +234,11 @@ int prompt_format_result(const mtb_score_result *r, const char *a, const char *b
     size_t len = 0;
     if (cap > 0)
         buf[0] = '\0';
+    if (!mtb_score_finite(r)) {
+        append(buf, cap, &len, "no scores: the model's outputs are NaN or infinite (its weights "
+               "overflowed)\n");
+        return (int)len;
+    }
     if (!r->pair) {
         append_sentiment(buf, cap, &len, "sentiment", r->sst[0], r->sst_label[0]);
     } else {

@@ -19,7 +19,7 @@ enum {
     OPT_WD, OPT_BATCH, OPT_SST_BATCH, OPT_PARA_BATCH, OPT_STS_BATCH, OPT_MAX_LEN, OPT_EPOCHS,
     OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_VAL_SPLIT, OPT_SST_TRAIN, OPT_PARA_TRAIN,
     OPT_STS_TRAIN, OPT_SST_DEV, OPT_PARA_DEV, OPT_STS_DEV, OPT_DATA_DIR, OPT_OUT, OPT_METRICS,
-    OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_SCHEDULE, OPT_WARMUP, OPT_HELP,
+    OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_SCHEDULE, OPT_WARMUP, OPT_ON_NAN, OPT_HELP,
     OPT_COUNT /* one past the last */
 };
 
@@ -56,6 +56,7 @@ static const struct option run_options[] = {
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"schedule", required_argument, NULL, OPT_SCHEDULE},
     {"warmup", required_argument, NULL, OPT_WARMUP},
+    {"on-nan", required_argument, NULL, OPT_ON_NAN},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -104,6 +105,8 @@ void run_config_print_options(FILE *out)
             "      --seed N             random seed (default 11711)\n"
             "      --eval-every N       evaluate every N steps (default: at the end)\n"
             "      --threads N          compute threads (default: all cores)\n"
+            "      --on-nan stop|skip   a step with a NaN or infinite loss or gradient stops\n"
+            "                           the run, saving nothing (default), or is skipped\n"
             "Output:\n"
             "      --out DIR            checkpoint folder (default runs/MODE-DATE-TIME)\n"
             "      --metrics FILE       JSON lines: losses, conflict statistics, evaluations\n"
@@ -395,6 +398,7 @@ static bool may_change_on_resume(int opt)
     switch (opt) {
     case OPT_MAX_STEPS: case OPT_EPOCHS: case OPT_EVAL_EVERY: case OPT_METRICS:
     case OPT_THREADS: case OPT_QUIET: case OPT_OUT: case OPT_RESUME: case OPT_HELP:
+    case OPT_ON_NAN:
         return true;
     default:
         return false;
@@ -616,6 +620,11 @@ static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char *
             break;
         case OPT_RESUME: set_str(&rc->resume_dir, optarg); break;
         case OPT_QUIET: rc->quiet = true; break;
+        case OPT_ON_NAN:
+            if (strcmp(optarg, "stop") && strcmp(optarg, "skip"))
+                return cli_usage_error(command, "--on-nan must be stop or skip, not '%s'", optarg);
+            rc->skip_nan = strcmp(optarg, "skip") == 0;
+            break;
         case 'h':
         case OPT_HELP: usage(stdout); return CLI_OK;
         default: return cli_bad_option(command, argv[optind - 1]);
@@ -697,6 +706,7 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
             set_str(&rc->out_dir, cmd.out_dir);
         rc->threads = cmd.threads;
         rc->quiet = cmd.quiet;
+        rc->skip_nan = cmd.skip_nan;
     }
     run_config_free(&cmd);
     return st;
@@ -911,6 +921,7 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
     o->max_steps = rc->max_steps;
     o->seed = rc->seed;
     o->eval_every = rc->eval_every;
+    o->on_nan = rc->skip_nan ? MTB_ON_NAN_SKIP : MTB_ON_NAN_STOP;
     o->adamw.lr = (float)rc->lr;
     o->adamw.weight_decay = (float)rc->weight_decay;
     mtb_schedule_parse(rc->schedule ? rc->schedule : RUN_DEFAULT_SCHEDULE, &o->schedule.kind);

@@ -46,6 +46,7 @@ typedef struct run_config {
     char *metrics_path;
     char *resume_dir;
     bool quiet;
+    bool skip_nan;       /* --on-nan skip */
 } run_config;
 
 /* What a run needs while it trains; freed by run_teardown. */

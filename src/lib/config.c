@@ -1,5 +1,6 @@
 /* BERT hyper-parameters: defaults, validation, Hugging Face config.json I/O. */
 #include "mtbert/config.h"
+#include "mtbert/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,20 +33,33 @@ int mtb_config_validate(const mtb_config *cfg, const char *origin, mtb_error *er
 {
     const struct {
         const char *key;
-        int value;
+        int value, max;
     } sizes[] = {
-        {"vocab_size", cfg->vocab_size},
-        {"hidden_size", cfg->hidden_size},
-        {"num_hidden_layers", cfg->num_layers},
-        {"num_attention_heads", cfg->num_heads},
-        {"intermediate_size", cfg->intermediate_size},
-        {"max_position_embeddings", cfg->max_position},
-        {"type_vocab_size", cfg->type_vocab_size},
+        {"vocab_size", cfg->vocab_size, MTB_MAX_VOCAB_SIZE},
+        {"hidden_size", cfg->hidden_size, MTB_MAX_HIDDEN_SIZE},
+        {"num_hidden_layers", cfg->num_layers, MTB_MAX_LAYERS},
+        {"num_attention_heads", cfg->num_heads, MTB_MAX_HIDDEN_SIZE},
+        {"intermediate_size", cfg->intermediate_size, MTB_MAX_INTERMEDIATE_SIZE},
+        {"max_position_embeddings", cfg->max_position, MTB_MAX_POSITIONS},
+        {"type_vocab_size", cfg->type_vocab_size, MTB_MAX_TYPE_VOCAB_SIZE},
     };
-    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         if (sizes[i].value <= 0)
             return mtb_error_set(err, MTB_EINPUT, "%s: %s must be positive, got %d", origin,
                                  sizes[i].key, sizes[i].value);
+        if (sizes[i].value > sizes[i].max)
+            return mtb_error_set(err, MTB_EINPUT, "%s: %s %d is more than the %d mtbert "
+                                 "supports", origin, sizes[i].key, sizes[i].value, sizes[i].max);
+    }
+    /* Embeddings, then per layer: Q, K, V, output (H x H + H each), two
+     * LayerNorms, the FFN; then the pooler. */
+    const double H = cfg->hidden_size, I = cfg->intermediate_size;
+    const double params = (cfg->vocab_size + cfg->max_position + cfg->type_vocab_size + 2) * H +
+                          cfg->num_layers * (4 * (H * H + H) + 4 * H + 2 * H * I + I + H) +
+                          H * H + H;
+    if (params > (double)MTB_MAX_PARAMETERS)
+        return mtb_error_set(err, MTB_EINPUT, "%s: these sizes make %.0f parameters, more than "
+                             "the %ld mtbert supports", origin, params, MTB_MAX_PARAMETERS);
     if (cfg->hidden_size % cfg->num_heads != 0)
         return mtb_error_set(err, MTB_EINPUT,
                              "%s: hidden_size (%d) must be divisible by num_attention_heads (%d)",
@@ -68,9 +82,6 @@ int mtb_config_validate(const mtb_config *cfg, const char *origin, mtb_error *er
                              "%s: type_vocab_size must be at least 2 (paraphrase pairs use token "
                              "types 0 and 1), got %d",
                              origin, cfg->type_vocab_size);
-    if (cfg->num_layers > MTB_MAX_LAYERS)
-        return mtb_error_set(err, MTB_EINPUT, "%s: num_hidden_layers %d is more than the %d "
-                             "mtbert supports", origin, cfg->num_layers, MTB_MAX_LAYERS);
     if (!(cfg->initializer_range >= 0) || !isfinite(cfg->initializer_range))
         return mtb_error_set(err, MTB_EINPUT,
                              "%s: initializer_range must be a non-negative number, got %g", origin,
@@ -130,21 +141,9 @@ static int check_string(const json_t *root, const char *path, const char *key,
 
 int mtb_config_load_json(mtb_config *cfg, const char *path, mtb_error *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return mtb_error_set(err, MTB_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-    json_error_t jerr;
-    json_t *root = json_loadf(fp, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-    fclose(fp);
-    if (!root) {
-        switch (json_error_code(&jerr)) {
-        case json_error_out_of_memory:
-            return mtb_error_set(err, MTB_EFAIL, "%s: out of memory", path);
-        default:
-            return mtb_error_set(err, MTB_EINPUT, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-                                 jerr.text);
-        }
-    }
+    json_t *root = mtb_json_load_file(path, err);
+    if (!root)
+        return err ? err->code : MTB_EINPUT;
     int rc = MTB_OK;
     mtb_config c;
     mtb_config_default(&c);

@@ -10,6 +10,7 @@
  * pandas index, the odd "0" column of the SST test files) are ignored.  Each
  * kept string is its own malloc block, owned by the dataset. */
 #include "mtbert/data.h"
+#include "mtbert/file.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -341,55 +342,6 @@ static void line_fields_free(line_fields *lf)
 /* Reading the file                                                    */
 /* ------------------------------------------------------------------ */
 
-static int read_file(const char *path, char **out, size_t *out_len, mtb_error *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return mtb_error_set(err, errno == ENOMEM ? MTB_EFAIL : MTB_EINPUT,
-                             "%s: cannot open: %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
-        fclose(f);
-        return mtb_error_set(err, MTB_EINPUT, "%s: is a directory, not a data file", path);
-    }
-    size_t cap = (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-                     ? (size_t)st.st_size + 1
-                     : 65536;
-    size_t n = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return mtb_error_set(err, MTB_EFAIL, "%s: out of memory", path);
-    }
-    for (;;) {
-        if (n == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return mtb_error_set(err, MTB_EFAIL, "%s: out of memory", path);
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f)) {
-                int e = errno;
-                free(buf);
-                fclose(f);
-                return mtb_error_set(err, MTB_EFAIL, "%s: read error: %s", path, strerror(e));
-            }
-            break;
-        }
-    }
-    fclose(f);
-    *out = buf;
-    *out_len = n;
-    return 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Loading                                                             */
 /* ------------------------------------------------------------------ */
@@ -635,7 +587,7 @@ int mtb_dataset_load(mtb_dataset *ds, const char *path, bool want_labels, mtb_er
 
     char *data = NULL;
     size_t len = 0;
-    int rc = read_file(path, &data, &len, err);
+    int rc = mtb_read_file(path, MTB_MAX_DATA_FILE_BYTES, "a data file", &data, &len, err);
     if (rc)
         return rc;
 

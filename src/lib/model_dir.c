@@ -1,4 +1,5 @@
 #include "mtbert/model_dir.h"
+#include "mtbert/finite.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -59,16 +60,20 @@ int mtb_model_dir_load(const char *dir, mtb_bert *model, mtb_vocab **vocab, mtb_
     rc = mtb_vocab_load(vocab_path, &v, err);
     if (rc)
         return rc;
-    if (mtb_vocab_size(v) != cfg.vocab_size) {
+    const int n_tokens = (int)mtb_vocab_size(v);
+    if (n_tokens != cfg.vocab_size) {
         mtb_vocab_free(v);
-        return mtb_error_set(err, MTB_EINPUT,
-                             "%s has %d tokens but %s says vocab_size %d", vocab_path,
-                             (int)mtb_vocab_size(v), config_path, cfg.vocab_size);
+        return mtb_error_set(err, MTB_EINPUT, "%s has %d tokens but %s says vocab_size %d",
+                             vocab_path, n_tokens, config_path, cfg.vocab_size);
     }
     mtb_bert m;
     rc = mtb_bert_init(&m, &cfg, err);
     if (!rc)
         rc = mtb_checkpoint_load_weights(&m, weights_path, err);
+    const char *bad = rc ? NULL : mtb_bert_first_nonfinite(&m, m.params);
+    if (bad)
+        rc = mtb_error_set(err, MTB_EINPUT, "%s: tensor '%s' holds NaN or infinite values (saved "
+                           "by a run that diverged?)", weights_path, bad);
     if (rc) {
         mtb_bert_free(&m);
         mtb_vocab_free(v);
@@ -177,6 +182,11 @@ int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *
                        mtb_dir_writer_fn extra, void *ctx, mtb_error *err)
 {
     char tmp[4096], old[4096], path[4096];
+    /* A diverged model never replaces a good checkpoint. */
+    const char *bad = mtb_bert_first_nonfinite(model, model->params);
+    if (bad)
+        return mtb_error_set(err, MTB_EFAIL, "not saving %s: tensor '%s' holds NaN or infinite "
+                             "values; what %s held is kept", dir, bad, dir);
     size_t n = strlen(dir);
     while (n > 1 && dir[n - 1] == '/')
         n--;

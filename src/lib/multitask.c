@@ -1,5 +1,7 @@
 /* The multitask model: encoder + heads, their files, and one task's step. */
 #include "mtbert/multitask.h"
+#include "mtbert/file.h"
+#include "mtbert/finite.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -65,17 +67,19 @@ static int load_heads(mtb_heads *h, const char *path, mtb_error *err)
         }
         rc = mtb_st_read_f32(st, k, want[i].dst, t->numel, err);
     }
+    const char *bad = rc ? NULL : mtb_heads_first_nonfinite(h, h->params);
+    if (bad)
+        rc = mtb_error_set(err, MTB_EINPUT, "%s: tensor '%s' holds NaN or infinite values (saved "
+                           "by a run that diverged?)", path, bad + strlen("heads."));
     mtb_st_close(st);
     return rc;
 }
 
 static int load_settings(mtb_multitask *mt, const char *path, mtb_error *err)
 {
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
+    json_t *root = mtb_json_load_file(path, err);
     if (!root)
-        return mtb_error_set(err, MTB_EINPUT, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-                             jerr.text);
+        return err ? err->code : MTB_EINPUT;
     int rc = MTB_OK;
     json_t *pool = json_object_get(root, "pooling");
     json_t *drop = json_object_get(root, "head_dropout");
@@ -170,6 +174,10 @@ static int write_heads_and_settings(const char *tmp, void *ctx_, mtb_error *err)
 int mtb_multitask_save(const mtb_multitask *mt, const char *dir, mtb_dir_writer_fn extra,
                        void *ctx, mtb_error *err)
 {
+    const char *bad = mtb_heads_first_nonfinite(&mt->heads, mt->heads.params);
+    if (bad)
+        return mtb_error_set(err, MTB_EFAIL, "not saving %s: tensor '%s' holds NaN or infinite "
+                             "values; what %s held is kept", dir, bad, dir);
     save_ctx sc = {mt, extra, ctx};
     return mtb_model_dir_save(dir, &mt->bert, mt->vocab, write_heads_and_settings, &sc, err);
 }

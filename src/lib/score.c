@@ -7,6 +7,7 @@
  * sentence alone. */
 #include "mtbert/score.h"
 
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,16 @@ const char *mtb_sst_label_name(int c)
     static const char *const names[MTB_SST_CLASSES] = {"very negative", "negative", "neutral",
                                                        "positive", "very positive"};
     return c >= 0 && c < MTB_SST_CLASSES ? names[c] : "unknown";
+}
+
+bool mtb_score_finite(const mtb_score_result *r)
+{
+    const int n = r->pair ? 2 : 1;
+    for (int k = 0; k < n; k++)
+        for (int c = 0; c < MTB_SST_CLASSES; c++)
+            if (!isfinite(r->sst[k][c]))
+                return false;
+    return !r->pair || (isfinite(r->para_prob) && isfinite(r->sts_score));
 }
 
 int mtb_scorer_create(mtb_scorer **out, mtb_multitask *mt, int max_len, mtb_error *err)

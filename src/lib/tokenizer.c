@@ -1,6 +1,7 @@
 /* BERT uncased WordPiece tokenizer; see include/mtbert/tokenizer.h for the
  * pipeline and the compatibility notes. */
 #include "mtbert/tokenizer.h"
+#include "mtbert/file.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -118,56 +119,12 @@ void mtb_vocab_free(mtb_vocab *vocab)
     free(vocab);
 }
 
-/* Reads a whole file (plus one spare byte for a terminating NUL). */
-static int read_file(const char *path, char **out, size_t *out_len, mtb_error *err)
-{
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-        return mtb_error_set(err, MTB_EINPUT, "%s: is a folder, not a vocab.txt", path);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return mtb_error_set(err, MTB_EINPUT, "%s: cannot open vocabulary: %s",
-                             path, strerror(errno));
-    size_t cap = 1 << 16, len = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return mtb_error_set(err, MTB_EFAIL, "%s: out of memory", path);
-    }
-    for (;;) {
-        if (cap - len < 2) {
-            char *nb = cap <= SIZE_MAX / 2 ? realloc(buf, cap * 2) : NULL;
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return mtb_error_set(err, MTB_EFAIL, "%s: out of memory", path);
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
-        return mtb_error_set(err, MTB_EFAIL, "%s: read error", path);
-    }
-    buf[len] = '\0';
-    *out = buf;
-    *out_len = len;
-    return 0;
-}
-
 int mtb_vocab_load(const char *path, mtb_vocab **out, mtb_error *err)
 {
     *out = NULL;
     char *buf = NULL;
     size_t len = 0;
-    int rc = read_file(path, &buf, &len, err);
+    int rc = mtb_read_file(path, MTB_MAX_VOCAB_FILE_BYTES, "a vocab.txt", &buf, &len, err);
     if (rc)
         return rc;
 
@@ -359,6 +316,32 @@ static int final_sigma(const int32_t *w, size_t n, size_t k)
 static int ccc(int32_t c)
 {
     return c < 0x300 ? 0 : utf8proc_get_property(c)->combining_class;
+}
+
+/* Stable sort of one run of non-starters by combining class.  Short runs
+ * (the usual one or two marks) by insertion; long ones by counting, so a
+ * hostile run of thousands of marks costs linear time, not quadratic. */
+static void sort_by_combining_class(int32_t *run, size_t len, int32_t *scratch)
+{
+    if (len <= 16) {
+        for (size_t k = 1; k < len; k++) {
+            int32_t x = run[k];
+            int cc = ccc(x);
+            size_t j = k;
+            for (; j > 0 && ccc(run[j - 1]) > cc; j--)
+                run[j] = run[j - 1];
+            run[j] = x;
+        }
+        return;
+    }
+    size_t start[257] = {0};
+    for (size_t k = 0; k < len; k++)
+        start[ccc(run[k]) + 1]++;
+    for (int c = 1; c < 257; c++)
+        start[c] += start[c - 1];
+    for (size_t k = 0; k < len; k++)
+        scratch[start[ccc(run[k])]++] = run[k];
+    memcpy(run, scratch, len * sizeof *run);
 }
 
 /* Decodes one non-ASCII UTF-8 sequence at s[*i] (s[*i] >= 0x80).  An
@@ -556,19 +539,18 @@ static int process_word(const mtb_vocab *v, mtb_tokens *t, size_t n, int ascii)
                     return -1;
             }
         }
-        int32_t *d = t->tmp + ln;
         /* Canonical ordering: stable sort of each run of non-starters by
          * combining class.  Must precede mark stripping, since a stripped
-         * class-0 mark may separate two runs. */
-        for (size_t k = 1; k < dn; k++) {
-            int cc = ccc(d[k]);
-            if (cc == 0)
-                continue;
-            for (size_t j = k; j > 0 && ccc(d[j - 1]) > cc; j--) {
-                int32_t x = d[j];
-                d[j] = d[j - 1];
-                d[j - 1] = x;
-            }
+         * class-0 mark may separate two runs.  The scratch space follows d. */
+        if (grow(&t->tmp, &t->tmp_cap, ln + 2 * dn))
+            return -1;
+        int32_t *d = t->tmp + ln;
+        for (size_t k = 0; k < dn;) {
+            size_t start = k;
+            while (k < dn && ccc(d[k]) != 0)
+                k++;
+            sort_by_combining_class(d + start, k - start, d + dn);
+            k += k == start;
         }
         m = 0;
         for (size_t k = 0; k < dn; k++)

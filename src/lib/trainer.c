@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mtbert/evaluate.h"
+#include "mtbert/file.h"
+#include "mtbert/finite.h"
 #include "mtbert/safetensors.h"
 
 struct mtb_trainer {
@@ -36,7 +39,7 @@ struct mtb_trainer {
     pthread_t thread;
     bool started;
     int status;
-    char failure[200];        /* why status is not 0 */
+    char failure[512];        /* why status is not 0 */
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool paused, stop, stop_save, eval_req, save_req;
@@ -49,6 +52,12 @@ struct mtb_trainer {
     struct timespec t0;
     double elapsed_base;      /* seconds spent before a restore */
     char restore_note[256];   /* what a restore changed, logged when the thread starts */
+    long updates;             /* AdamW updates applied: steps less skipped ones */
+    long skipped;             /* steps skipped by the divergence guard */
+    bool skipped_last;        /* the last step was one of them */
+    char diverged[320];       /* what the guard last found */
+    long inject_nan_step;     /* MTBERT_INJECT_NAN=STEP:TASK (0: off) */
+    int inject_nan_task;
 };
 
 int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task)
@@ -133,6 +142,13 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
     tr->opt.run_json = opt->run_json ? strdup(opt->run_json) : NULL;
     tr->new_lr = NAN;
     tr->new_mode = -1;
+    const char *inject = getenv("MTBERT_INJECT_NAN");
+    char task_name[16];
+    if (inject && sscanf(inject, "%ld:%15s", &tr->inject_nan_step, task_name) == 2 &&
+        mtb_task_parse(task_name) >= 0)
+        tr->inject_nan_task = mtb_task_parse(task_name);
+    else
+        tr->inject_nan_step = 0;
     tr->single_task_run = opt->mode == MTB_MODE_SINGLE;
     pthread_mutex_init(&tr->lock, NULL);
     pthread_cond_init(&tr->wake, NULL);
@@ -266,6 +282,50 @@ const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task)
 
 /* ------------------------------------------------------------ the step */
 
+/* The divergence guard, before any update: a non-finite loss, or a task
+ * gradient with a NaN or infinity in it, is named in tr->diverged (step,
+ * task, tensor).  Multitask steps read it off the gradient norms PCGrad
+ * measured anyway; single-task steps pay one pass over the gradient. */
+static bool find_nonfinite(mtb_trainer *tr, const int *ids, int n_active, const float *loss,
+                           bool multi, const mtb_conflict_stats *stats)
+{
+    const mtb_multitask *mt = tr->mt;
+    const long step = tr->step + 1;
+    for (int k = 0; k < n_active; k++) {
+        const int t = ids[k];
+        const char *task = mtb_task_name((mtb_task)t);
+        const float *g = multi ? tr->task_grad[t] : mt->bert.grads;
+        const char *where = NULL;
+        if (!isfinite(loss[t])) {
+            where = mtb_bert_first_nonfinite(&mt->bert, mt->bert.params);
+            if (where)
+                snprintf(tr->diverged, sizeof tr->diverged, "step %ld, task %s: the loss is %g "
+                         "because weight tensor '%s' is not finite", step, task,
+                         (double)loss[t], where);
+            else
+                snprintf(tr->diverged, sizeof tr->diverged, "step %ld, task %s: the loss is %g",
+                         step, task, (double)loss[t]);
+            return true;
+        }
+        bool bad = multi ? !isfinite(stats->norm[k]) : !mtb_all_finite(g, mt->bert.n_params);
+        if (bad && (where = mtb_bert_first_nonfinite(&mt->bert, g))) {
+            snprintf(tr->diverged, sizeof tr->diverged, "step %ld, task %s: the gradient of "
+                     "'%s' holds NaN or infinite values", step, task, where);
+            return true;
+        }
+    }
+    const char *where = mtb_heads_first_nonfinite(&mt->heads, mt->heads.grads);
+    if (where) {
+        snprintf(tr->diverged, sizeof tr->diverged, "step %ld, task %s: the gradient of '%s' "
+                 "holds NaN or infinite values", step, strstr(where, "sst") ? "sst" : "para",
+                 where);
+        return true;
+    }
+    /* Finite task gradients merge into a finite one: PCGrad's projections
+     * only shrink a gradient, and a sum of three overflows only past 1e38. */
+    return false;
+}
+
 int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float loss[MTB_N_TASKS],
                      mtb_conflict_stats *stats)
 {
@@ -301,6 +361,12 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
             grads[k] = tr->task_grad[t];
         }
     }
+    if (tr->inject_nan_step == tr->step + 1 && tr->active[tr->inject_nan_task]) {
+        /* MTBERT_INJECT_NAN: the divergence guard's test hook. */
+        float *g = multi ? tr->task_grad[tr->inject_nan_task] : mt->bert.grads;
+        g[mt->bert.info[mt->bert.n_info > 5 ? 5 : 0].offset] = NAN;
+    }
+    mtb_conflict_stats local, *cs = stats ? stats : &local;
     if (multi) {
         int order[MTB_N_TASKS];
         for (int k = 0; k < n_active; k++)
@@ -312,23 +378,38 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
                 order[k - 1] = order[j];
                 order[j] = tmp;
             }
-        mtb_conflict_stats local;
         mtb_pcgrad(mt->bert.grads, grads, ids, n_active, n, order,
-                   tr->opt.mode == MTB_MODE_PCGRAD, mt->bert.groups, mt->bert.n_groups,
-                   stats ? stats : &local, tr->pcgrad_scratch);
+                   tr->opt.mode == MTB_MODE_PCGRAD, mt->bert.groups, mt->bert.n_groups, cs,
+                   tr->pcgrad_scratch);
     }
 
     const long t_step = tr->step + 1;
+    tr->skipped_last = false;
+    if (find_nonfinite(tr, ids, n_active, loss, multi, cs)) {
+        if (tr->opt.on_nan == MTB_ON_NAN_STOP)
+            return MTB_EFAIL;
+        /* Skip: the batches are used up and the step counts, the weights and
+         * moments stay as they were. */
+        tr->skipped_last = true;
+        tr->skipped++;
+        tr->step = t_step;
+        return MTB_OK;
+    }
+    const long update = tr->updates + 1; /* AdamW's own count: skipped steps are not updates */
     mtb_adamw_hparams hp = tr->opt.adamw;
     hp.lr = mtb_trainer_lr_at(tr, t_step);
     pthread_rwlock_wrlock(&tr->weights);
-    mtb_adamw_step(&hp, t_step, mt->bert.params, mt->bert.grads, tr->m_enc, tr->v_enc, n);
-    mtb_adamw_step(&hp, t_step, mt->heads.params, mt->heads.grads, tr->m_heads, tr->v_heads,
+    mtb_adamw_step(&hp, update, mt->bert.params, mt->bert.grads, tr->m_enc, tr->v_enc, n);
+    mtb_adamw_step(&hp, update, mt->heads.params, mt->heads.grads, tr->m_heads, tr->v_heads,
                    mt->heads.n_params);
     pthread_rwlock_unlock(&tr->weights);
+    tr->updates = update;
     tr->step = t_step;
     return MTB_OK;
 }
+
+const char *mtb_trainer_divergence(const mtb_trainer *tr) { return tr->diverged; }
+long mtb_trainer_skipped_steps(const mtb_trainer *tr) { return tr->skipped; }
 
 int mtb_trainer_evaluate(mtb_trainer *tr, mtb_eval_result *res, mtb_error *err)
 {
@@ -351,19 +432,25 @@ static json_t *rng_to_json(const mtb_rng *r)
     return a;
 }
 
+/* Four 64-bit hex words, not all zero: xoshiro's all-zero state is a fixed
+ * point that yields 0 forever (and would hang mtb_rng_below). */
 static bool rng_from_json(const json_t *a, mtb_rng *r)
 {
     if (!json_is_array(a) || json_array_size(a) != 4)
         return false;
+    mtb_rng got;
+    uint64_t any = 0;
     for (int i = 0; i < 4; i++) {
         const char *s = json_string_value(json_array_get(a, (size_t)i));
         char *end;
-        if (!s)
+        if (!s || !*s || strlen(s) > 16 || s[strspn(s, "0123456789abcdefABCDEF")] != '\0')
             return false;
-        r->s[i] = strtoull(s, &end, 16);
-        if (*end)
-            return false;
+        got.s[i] = strtoull(s, &end, 16);
+        any |= got.s[i];
     }
+    if (!any)
+        return false;
+    *r = got;
     return true;
 }
 
@@ -414,6 +501,10 @@ static int write_state(const char *tmp, void *ctx, mtb_error *err)
                              "lr", (double)tr->opt.adamw.lr, "elapsed", now_seconds(tr), "rng",
                              rng_to_json(&tr->rng), "pcgrad_rng", rng_to_json(&tr->order_rng),
                              "order", orders);
+    if (root) {
+        json_object_set_new(root, "updates", json_integer((json_int_t)tr->updates));
+        json_object_set_new(root, "skipped", json_integer((json_int_t)tr->skipped));
+    }
     if (root)
         json_object_set_new(root, "schedule",
                             json_pack("{s:s, s:I, s:I}", "kind",
@@ -436,6 +527,16 @@ static int write_state(const char *tmp, void *ctx, mtb_error *err)
 
 int mtb_trainer_save(mtb_trainer *tr, const char *dir, mtb_error *err)
 {
+    const mtb_multitask *mt = tr->mt;
+    const char *bad = mtb_all_finite(tr->m_enc, mt->bert.n_params) &&
+                              mtb_all_finite(tr->v_enc, mt->bert.n_params) &&
+                              mtb_all_finite(tr->m_heads, mt->heads.n_params) &&
+                              mtb_all_finite(tr->v_heads, mt->heads.n_params)
+                          ? NULL
+                          : "the optimizer's moments";
+    if (bad)
+        return mtb_error_set(err, MTB_EFAIL, "not saving %s: %s hold NaN or infinite values; "
+                             "what %s held is kept", dir, bad, dir);
     return mtb_multitask_save(tr->mt, dir, write_state, tr, err);
 }
 
@@ -446,10 +547,9 @@ static json_t *load_trainer_json(const char *dir, mtb_error *err)
         mtb_error_set(err, MTB_EINPUT, "%.200s...: path too long", dir);
         return NULL;
     }
-    json_error_t jerr;
-    json_t *root = json_load_file(path, 0, &jerr);
-    if (!root)
-        mtb_error_set(err, MTB_EINPUT, "%s: %s (not a training checkpoint?)", path, jerr.text);
+    json_t *root = mtb_json_load_file(path, err);
+    if (!root && err && err->code == MTB_EINPUT && access(path, F_OK) != 0)
+        mtb_error_prefix(err, "%s is not a training checkpoint", dir);
     return root;
 }
 
@@ -503,9 +603,11 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
     char path[4096];
     int rc = MTB_OK;
     json_t *step = json_object_get(root, "step");
-    if (!json_is_integer(step) || json_integer_value(step) < 0 || !rng_from_json(json_object_get(root, "rng"), &tr->rng) ||
+    if (!json_is_integer(step) || json_integer_value(step) < 0 ||
+        !rng_from_json(json_object_get(root, "rng"), &tr->rng) ||
         !rng_from_json(json_object_get(root, "pcgrad_rng"), &tr->order_rng))
-        rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: malformed step or rng state", dir);
+        rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: 'step' must be a count >= 0, and "
+                           "'rng' and 'pcgrad_rng' four 64-bit hex words, not all zero", dir);
 
     mtb_safetensors *st = NULL;
     if (!rc) {
@@ -521,6 +623,12 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
             rc = read_vector(st, "heads.m", tr->m_heads, mt->heads.n_params, MTB_ST_F32, err);
         if (!rc)
             rc = read_vector(st, "heads.v", tr->v_heads, mt->heads.n_params, MTB_ST_F32, err);
+        if (!rc && !(mtb_all_finite(tr->m_enc, mt->bert.n_params) &&
+                     mtb_all_finite(tr->v_enc, mt->bert.n_params) &&
+                     mtb_all_finite(tr->m_heads, mt->heads.n_params) &&
+                     mtb_all_finite(tr->v_heads, mt->heads.n_params)))
+            rc = mtb_error_set(err, MTB_EINPUT, "%s: the optimizer's moments hold NaN or "
+                               "infinite values (saved by a run that diverged?)", path);
         mtb_st_close(st);
         st = NULL;
     }
@@ -592,6 +700,15 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
                            dir, mode_name);
     if (!rc) {
         tr->step = (long)json_integer_value(step);
+        /* Checkpoints from before the guard never skipped a step. */
+        json_t *up = json_object_get(root, "updates"), *sk = json_object_get(root, "skipped");
+        tr->updates = json_is_integer(up) && json_integer_value(up) >= 0 &&
+                              json_integer_value(up) <= json_integer_value(step)
+                          ? (long)json_integer_value(up)
+                          : tr->step;
+        tr->skipped = json_is_integer(sk) && json_integer_value(sk) >= 0
+                          ? (long)json_integer_value(sk)
+                          : tr->step - tr->updates;
         json_t *el = json_object_get(root, "elapsed");
         tr->elapsed_base = json_is_number(el) ? json_number_value(el) : 0;
         if (lr)
@@ -743,18 +860,29 @@ static void *trainer_main(void *arg)
     double window_start = now_seconds(tr);
     long window_steps = 0;
     double rate = 0;
-    bool stopped = false;
+    bool stopped = false, diverged = false;
     while (tr->step < tr->total_steps) {
         if (handle_requests(tr)) {
             stopped = true;
             break;
         }
         mtb_event step_ev = {.type = MTB_EV_STEP}, conflict_ev = {.type = MTB_EV_CONFLICT};
-        if (mtb_trainer_step(tr, NULL, step_ev.u.step.loss, &conflict_ev.u.conflict)) {
+        int step_rc = mtb_trainer_step(tr, NULL, step_ev.u.step.loss, &conflict_ev.u.conflict);
+        if (step_rc == MTB_EFAIL) {
+            tr->status = MTB_EFAIL;
+            diverged = true;
+            snprintf(tr->failure, sizeof tr->failure, "training diverged at %s; nothing was "
+                     "saved over the last checkpoint (a lower --lr, or --on-nan skip, may help)",
+                     tr->diverged);
+            break;
+        }
+        if (step_rc) {
             tr->status = MTB_EINPUT;
             snprintf(tr->failure, sizeof tr->failure, "a task the mode trains has no data");
             break;
         }
+        if (tr->skipped_last)
+            publish_log(tr, "skipped (--on-nan skip): %s", tr->diverged);
         window_steps++;
         double now = now_seconds(tr);
         if (now - window_start >= 1.0 || rate == 0) {
@@ -775,7 +903,7 @@ static void *trainer_main(void *arg)
             tr->step < tr->total_steps)
             run_eval(tr);
     }
-    bool save = tr->opt.out_dir[0] != '\0';
+    bool save = tr->opt.out_dir[0] != '\0' && !diverged;
     if (stopped) {
         pthread_mutex_lock(&tr->lock);
         save = save && tr->stop_save;
@@ -787,10 +915,10 @@ static void *trainer_main(void *arg)
     mtb_event done = {.type = MTB_EV_DONE};
     mtb_error err = {0};
     if (tr->status)
-        snprintf(done.u.done.message, sizeof done.u.done.message, "failed: %.240s", tr->failure);
+        snprintf(done.u.done.message, sizeof done.u.done.message, "failed: %.500s", tr->failure);
     if (save && run_save(tr, tr->opt.out_dir, &err) && !tr->status) {
         tr->status = err.code;
-        snprintf(done.u.done.message, sizeof done.u.done.message, "failed: %.240s", err.msg);
+        snprintf(done.u.done.message, sizeof done.u.done.message, "failed: %.500s", err.msg);
     }
     done.u.done.status = tr->status;
     if (!tr->status)

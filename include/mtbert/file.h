@@ -1,0 +1,32 @@
+/* Reading whole files, with the size limits mtbert enforces on everything
+ * it reads (a stranger's file must not be able to exhaust memory).
+ *
+ * Limits: task files (CSV/TSV) MTB_MAX_DATA_FILE_BYTES, vocabularies
+ * MTB_MAX_VOCAB_FILE_BYTES, JSON files (config.json, mtbert.json,
+ * trainer.json) MTB_MAX_JSON_FILE_BYTES.  Safetensors files are mapped, not
+ * read, and bounded by their own header checks. */
+#ifndef MTBERT_FILE_H
+#define MTBERT_FILE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "mtbert/error.h"
+
+#define MTB_MAX_DATA_FILE_BYTES ((size_t)2 << 30)  /* 2 GiB */
+#define MTB_MAX_VOCAB_FILE_BYTES ((size_t)64 << 20) /* 64 MiB */
+#define MTB_MAX_JSON_FILE_BYTES ((size_t)16 << 20)  /* 16 MiB */
+
+/* Reads all of path into a malloc'd buffer with a NUL after the last byte.
+ * `what` names the file's role in messages ("a data file", "a vocab.txt").
+ * Errors: MTB_EINPUT for a missing or unreadable file, a folder, or one
+ * larger than max_bytes (a device such as /dev/zero included); MTB_EFAIL for
+ * out of memory or a read error. */
+int mtb_read_file(const char *path, size_t max_bytes, const char *what, char **out,
+                  size_t *out_len, mtb_error *err);
+
+/* Reads and parses a JSON file (duplicate keys rejected); NULL on failure,
+ * with "path:line:column: message" for a syntax error. */
+json_t *mtb_json_load_file(const char *path, mtb_error *err);
+
+#endif
