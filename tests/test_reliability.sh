@@ -109,4 +109,43 @@ check "... and nothing was saved" test ! -e "$tmp/single"
 status "--on-nan maybe: exit 2" 2
 says "... explained" "--on-nan must be stop or skip, not 'maybe'"
 
+# ---- runs are never destroyed by accident
+"$MTBERT" train "${demo_args[@]}" --max-steps 1 --out "$tmp/run" >/dev/null 2>"$tmp/err"; st=$?
+status "--out on a folder holding another run: exit 2" 2
+says "... explained" "--out $tmp/run already holds a saved run; --resume $tmp/run continues it, --force replaces it"
+check "... and the run is untouched" grep -q '"step": 2,' "$tmp/run/trainer.json"
+cp -r "$tmp/run" "$tmp/forced"
+"$MTBERT" train "${demo_args[@]}" --max-steps 1 --out "$tmp/forced" --force >/dev/null 2>"$tmp/err"; st=$?
+status "--force replaces it" 0
+check "... with the new run" grep -q '"step": 1,' "$tmp/forced/trainer.json"
+
+echo '{"step":1}' >"$tmp/old.jsonl"
+"$MTBERT" train "${demo_args[@]}" --max-steps 1 --out "$tmp/m1" --metrics "$tmp/old.jsonl" >/dev/null 2>"$tmp/err"; st=$?
+status "--metrics naming another run's records: exit 2" 2
+says "... explained" "--metrics $tmp/old.jsonl already holds another run's records; --force overwrites it, --resume appends to it"
+"$MTBERT" train "${demo_args[@]}" --max-steps 2 --out "$tmp/m2" --metrics "$tmp/m2.jsonl" >/dev/null 2>&1
+"$MTBERT" train --resume "$tmp/m2" --max-steps 4 >/dev/null 2>&1
+check "--resume remembers --metrics and appends: 4 steps of 2 tasks" test "$(grep -c '"task":' "$tmp/m2.jsonl")" -eq 8
+
+"$MTBERT" train "${demo_args[@]}" --max-steps 100000 --out "$tmp/busy" >/dev/null 2>&1 &
+holder=$!
+for _ in $(seq 100); do [ -e "$tmp/busy.lock" ] && break; sleep 0.05; done
+"$MTBERT" train "${demo_args[@]}" --max-steps 1 --out "$tmp/busy" --force >/dev/null 2>"$tmp/err"; st=$?
+status "a second training into a run folder in use: exit 2" 2
+says "... naming the holder's pid" "$tmp/busy is in use by another mtbert (pid $holder)"
+kill -TERM $holder; wait $holder
+check "the lock goes with its holder" test ! -e "$tmp/busy.lock"
+
+mkdir "$tmp/run.tmp-999999" && cp "$tmp/run/config.json" "$tmp/run.tmp-999999/" && echo mine >"$tmp/run.tmp-999999/notes.txt"
+"$MTBERT" train --resume "$tmp/run" --max-steps 3 >/dev/null 2>"$tmp/err"; st=$?
+status "a killed save's leftover does not stop the next start" 0
+says "... which says it removed it" "removed the leftover of an interrupted save, $tmp/run.tmp-999999"
+check "... and keeps the user's file from it" test -f "$tmp/run/notes.txt"
+check "... and no leftover remains" test ! -e "$tmp/run.tmp-999999"
+
+(ulimit -f 200; "$MTBERT" train --resume "$tmp/run" --max-steps 5 >/dev/null 2>"$tmp/err"); st=$?
+status "a file-size limit (as a full disk): exit 1, not a silent SIGXFSZ" 1
+says "... naming the file" "model.safetensors.tmp."
+check "... and the checkpoint before it survives" grep -q '"step": 3,' "$tmp/run/trainer.json"
+
 echo "1..$n"

@@ -29,4 +29,14 @@ int mtb_read_file(const char *path, size_t max_bytes, const char *what, char **o
  * with "path:line:column: message" for a syntax error. */
 json_t *mtb_json_load_file(const char *path, mtb_error *err);
 
+/* Writes len bytes to path through a temporary file in the same folder,
+ * fsynced and renamed over path: a crash leaves the old file or the new one. */
+int mtb_write_file_atomic(const char *path, const char *data, size_t len, mtb_error *err);
+
+/* json_dumps(root, flags) and a newline, written as mtb_write_file_atomic. */
+int mtb_json_save_file(const json_t *root, const char *path, size_t flags, mtb_error *err);
+
+/* Makes the entries of a folder (new files, renames) durable; best effort. */
+void mtb_fsync_dir(const char *dir);
+
 #endif

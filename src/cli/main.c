@@ -1,5 +1,6 @@
 /* mtbert: command dispatch. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
@@ -75,6 +76,9 @@ static int run_demo(void)
 int main(int argc, char **argv)
 {
     opterr = 0; /* commands say what went wrong themselves, once */
+    /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
+     * the saves report with the file's name, not kill the process unannounced. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2)
         return run_demo();
     const char *name = argv[1];

@@ -13,13 +13,14 @@
 #include "cli.h"
 #include "mtbert/model_dir.h"
 #include "mtbert/parallel.h"
+#include "mtbert/run_lock.h"
 
 enum {
     OPT_MODE = 1000, OPT_MODEL, OPT_CONFIG, OPT_VOCAB, OPT_POOLING, OPT_DROPOUT, OPT_LR,
     OPT_WD, OPT_BATCH, OPT_SST_BATCH, OPT_PARA_BATCH, OPT_STS_BATCH, OPT_MAX_LEN, OPT_EPOCHS,
     OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_VAL_SPLIT, OPT_SST_TRAIN, OPT_PARA_TRAIN,
     OPT_STS_TRAIN, OPT_SST_DEV, OPT_PARA_DEV, OPT_STS_DEV, OPT_DATA_DIR, OPT_OUT, OPT_METRICS,
-    OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_SCHEDULE, OPT_WARMUP, OPT_ON_NAN, OPT_HELP,
+    OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_SCHEDULE, OPT_WARMUP, OPT_ON_NAN, OPT_FORCE, OPT_HELP,
     OPT_COUNT /* one past the last */
 };
 
@@ -57,6 +58,7 @@ static const struct option run_options[] = {
     {"schedule", required_argument, NULL, OPT_SCHEDULE},
     {"warmup", required_argument, NULL, OPT_WARMUP},
     {"on-nan", required_argument, NULL, OPT_ON_NAN},
+    {"force", no_argument, NULL, OPT_FORCE},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -110,6 +112,9 @@ void run_config_print_options(FILE *out)
             "Output:\n"
             "      --out DIR            checkpoint folder (default runs/MODE-DATE-TIME)\n"
             "      --metrics FILE       JSON lines: losses, conflict statistics, evaluations\n"
+            "                           (appended to, and remembered, by --resume)\n"
+            "      --force              replace the run or metrics file --out and --metrics\n"
+            "                           name (refused otherwise)\n"
             "      --resume DIR         continue the run saved in DIR; options that define\n"
             "                           the run may be repeated with their saved values\n"
             "      --quiet              no progress display\n");
@@ -225,6 +230,7 @@ static char *run_record(const run_config *rc)
     snprintf(seed, sizeof seed, "%llu", (unsigned long long)rc->seed);
     json_object_set_new(o, "seed", json_string(seed));
     set_path(o, "data_dir", rc->data_dir);
+    set_path(o, "metrics", rc->metrics_path);
     json_t *train = json_object(), *dev = json_object();
     for (int t = 0; t < MTB_N_TASKS; t++) {
         json_object_set_new(train, mtb_task_name((mtb_task)t),
@@ -329,6 +335,7 @@ static int apply_record(run_config *rc, const char *text, const char *dir)
     rec_str(&r, "schedule", &rc->schedule);
     rec_str(&r, "warmup", &rc->warmup);
     rec_str(&r, "data_dir", &rc->data_dir);
+    rec_str(&r, "metrics", &rc->metrics_path);
     char *seed = NULL;
     rec_str(&r, "seed", &seed);
     if (seed) {
@@ -398,7 +405,7 @@ static bool may_change_on_resume(int opt)
     switch (opt) {
     case OPT_MAX_STEPS: case OPT_EPOCHS: case OPT_EVAL_EVERY: case OPT_METRICS:
     case OPT_THREADS: case OPT_QUIET: case OPT_OUT: case OPT_RESUME: case OPT_HELP:
-    case OPT_ON_NAN:
+    case OPT_ON_NAN: case OPT_FORCE:
         return true;
     default:
         return false;
@@ -620,6 +627,7 @@ static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char *
             break;
         case OPT_RESUME: set_str(&rc->resume_dir, optarg); break;
         case OPT_QUIET: rc->quiet = true; break;
+        case OPT_FORCE: rc->force = true; break;
         case OPT_ON_NAN:
             if (strcmp(optarg, "stop") && strcmp(optarg, "skip"))
                 return cli_usage_error(command, "--on-nan must be stop or skip, not '%s'", optarg);
@@ -707,6 +715,7 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
         rc->threads = cmd.threads;
         rc->quiet = cmd.quiet;
         rc->skip_nan = cmd.skip_nan;
+        rc->force = cmd.force;
     }
     run_config_free(&cmd);
     return st;
@@ -822,9 +831,48 @@ static void resolve_defaults(run_config *rc, bool fresh, FILE *log)
                 "suit fine-tuning a pretrained encoder)\n", said, RUN_FINETUNE_LR);
 }
 
+/* Nothing is destroyed by accident: the run folder is locked against a
+ * second process, what killed saves left behind is cleaned up (and said),
+ * and an existing run or metrics file is replaced only with --force (a
+ * resumed run continues its own folder and appends to its metrics). */
+static int protect_outputs(run_config *rc, run_state *st, FILE *log, mtb_error *err)
+{
+    const char *out = rc->out_dir;
+    int status = mtb_run_lock_acquire(&st->lock, out, err);
+    if (status)
+        return status;
+    char note[2048];
+    if (mtb_model_dir_recover(out, note, sizeof note) > 0 && log)
+        fprintf(log, "mtbert: %s\n", note);
+    /* Find out now, not after hours of training, that --out cannot be saved to. */
+    if ((status = mtb_model_dir_check_target(out, err)))
+        return mtb_error_prefix(err, "--out");
+    char marker[4096];
+    struct stat sb;
+    char *real_out = canonical_path(out);
+    char *real_resume = rc->resume_dir ? canonical_path(rc->resume_dir) : NULL;
+    const bool continuing = real_resume && strcmp(real_out, real_resume) == 0;
+    free(real_out);
+    free(real_resume);
+    if (!continuing && !rc->force && mtb_path_join(marker, sizeof marker, out, "config.json") &&
+        stat(marker, &sb) == 0)
+        return mtb_error_set(err, MTB_EINPUT, "--out %s already holds a saved %s; --resume %s "
+                             "continues it, --force replaces it",
+                             out, mtb_path_join(marker, sizeof marker, out, "trainer.json") &&
+                                      stat(marker, &sb) == 0 ? "run" : "model",
+                             out);
+    if (rc->metrics_path && !rc->resume_dir && !rc->force && stat(rc->metrics_path, &sb) == 0 &&
+        S_ISREG(sb.st_mode) && sb.st_size > 0)
+        return mtb_error_set(err, MTB_EINPUT, "--metrics %s already holds another run's "
+                             "records; --force overwrites it, --resume appends to it",
+                             rc->metrics_path);
+    return MTB_OK;
+}
+
 int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
 {
     memset(st, 0, sizeof *st);
+    st->lock.fd = -1;
     /* A resumed run's saved file lists are its data: expanding the folder
      * again could add a file that appeared since. */
     if (rc->data_dir && !rc->resume_dir) {
@@ -943,10 +991,9 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
     }
     snprintf(o->out_dir, sizeof o->out_dir, "%s", rc->out_dir);
     make_parent_dirs(o->out_dir);
-    /* Find out now, not after hours of training, that --out cannot be saved to. */
-    status = mtb_model_dir_check_target(o->out_dir, err);
+    status = protect_outputs(rc, st, log, err);
     if (status)
-        return mtb_error_prefix(err, "--out");
+        return status;
     o->run_json = run_record(rc);
 
     const mtb_dataset *train[MTB_N_TASKS], *dev[MTB_N_TASKS];
@@ -974,6 +1021,7 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
 
 void run_teardown(run_state *st)
 {
+    mtb_run_lock_release(&st->lock);
     mtb_trainer_destroy(st->trainer);
     for (int t = 0; t < MTB_N_TASKS; t++) {
         mtb_dataset_free(&st->train[t]);
@@ -983,6 +1031,7 @@ void run_teardown(run_state *st)
         mtb_multitask_free(&st->model);
     free(st->options.run_json);
     memset(st, 0, sizeof *st);
+    st->lock.fd = -1;
 }
 
 int run_prepare(run_config *rc, run_state *st, FILE *log)

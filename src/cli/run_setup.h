@@ -10,6 +10,7 @@
 
 #include "mtbert/data.h"
 #include "mtbert/multitask.h"
+#include "mtbert/run_lock.h"
 #include "mtbert/trainer.h"
 
 #define RUN_MAX_FILES 8
@@ -47,6 +48,7 @@ typedef struct run_config {
     char *resume_dir;
     bool quiet;
     bool skip_nan;       /* --on-nan skip */
+    bool force;          /* --force: replace an existing run or metrics file */
 } run_config;
 
 /* What a run needs while it trains; freed by run_teardown. */
@@ -56,6 +58,7 @@ typedef struct run_state {
     mtb_dataset train[MTB_N_TASKS], dev[MTB_N_TASKS];
     mtb_trainer *trainer;
     mtb_train_options options;
+    mtb_run_lock lock;   /* on the --out folder while the run lives */
 } run_state;
 
 void run_config_defaults(run_config *rc);

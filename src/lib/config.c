@@ -189,51 +189,6 @@ static double short_double(float f)
     return (double)f;
 }
 
-static int write_file_atomic(const char *path, const char *text, mtb_error *err)
-{
-    char tmp[PATH_MAX];
-    int tl = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (tl < 0 || (size_t)tl >= sizeof tmp)
-        return mtb_error_set(err, MTB_EINPUT, "%s: path is too long", path);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0)
-        return mtb_error_set(err, MTB_EFAIL, "%s: cannot create %s: %s", path, tmp,
-                             strerror(errno));
-    size_t len = strlen(text);
-    const char *p = text;
-    while (len > 0) {
-        ssize_t w = write(fd, p, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            int e = w < 0 ? errno : EIO;
-            close(fd);
-            unlink(tmp);
-            return mtb_error_set(err, MTB_EFAIL, "%s: cannot write %s: %s", path, tmp,
-                                 strerror(e));
-        }
-        p += w;
-        len -= (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
-        unlink(tmp);
-        return mtb_error_set(err, MTB_EFAIL, "%s: cannot sync %s: %s", path, tmp, strerror(e));
-    }
-    if (close(fd) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return mtb_error_set(err, MTB_EFAIL, "%s: cannot write %s: %s", path, tmp, strerror(e));
-    }
-    if (rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        return mtb_error_set(err, MTB_EFAIL, "%s: cannot rename %s over it: %s", path, tmp,
-                             strerror(e));
-    }
-    return MTB_OK;
-}
 
 int mtb_config_save_json(const mtb_config *cfg, const char *path, mtb_error *err)
 {
@@ -274,7 +229,7 @@ int mtb_config_save_json(const mtb_config *cfg, const char *path, mtb_error *err
     with_nl[len] = '\n';
     with_nl[len + 1] = '\0';
     free(text);
-    rc = write_file_atomic(path, with_nl, err);
+    rc = mtb_write_file_atomic(path, with_nl, len + 1, err);
     free(with_nl);
     return rc;
 }

@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int mtb_read_file(const char *path, size_t max_bytes, const char *what, char **out,
                   size_t *out_len, mtb_error *err)
@@ -81,4 +83,76 @@ json_t *mtb_json_load_file(const char *path, mtb_error *err)
                           jerr.text);
     }
     return root;
+}
+
+int mtb_write_file_atomic(const char *path, const char *text, size_t len, mtb_error *err)
+{
+    char tmp[4096];
+    int tl = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    if (tl < 0 || (size_t)tl >= sizeof tmp)
+        return mtb_error_set(err, MTB_EINPUT, "%s: path is too long", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0)
+        return mtb_error_set(err, MTB_EFAIL, "%s: cannot create %s: %s", path, tmp,
+                             strerror(errno));
+    const char *p = text;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            close(fd);
+            unlink(tmp);
+            return mtb_error_set(err, MTB_EFAIL, "%s: cannot write %s: %s", path, tmp,
+                                 strerror(e));
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        unlink(tmp);
+        return mtb_error_set(err, MTB_EFAIL, "%s: cannot sync %s: %s", path, tmp, strerror(e));
+    }
+    if (close(fd) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return mtb_error_set(err, MTB_EFAIL, "%s: cannot write %s: %s", path, tmp, strerror(e));
+    }
+    if (rename(tmp, path) != 0) {
+        int e = errno;
+        unlink(tmp);
+        return mtb_error_set(err, MTB_EFAIL, "%s: cannot rename %s over it: %s", path, tmp,
+                             strerror(e));
+    }
+    return MTB_OK;
+}
+
+int mtb_json_save_file(const json_t *root, const char *path, size_t flags, mtb_error *err)
+{
+    char *text = root ? json_dumps(root, flags) : NULL;
+    if (!text)
+        return mtb_error_set(err, MTB_EFAIL, "%s: out of memory", path);
+    size_t len = strlen(text);
+    char *with_nl = realloc(text, len + 2);
+    if (!with_nl) {
+        free(text);
+        return mtb_error_set(err, MTB_EFAIL, "%s: out of memory", path);
+    }
+    with_nl[len] = '\n';
+    with_nl[len + 1] = '\0';
+    int rc = mtb_write_file_atomic(path, with_nl, len + 1, err);
+    free(with_nl);
+    return rc;
+}
+
+void mtb_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
 }

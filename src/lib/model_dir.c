@@ -1,7 +1,10 @@
 #include "mtbert/model_dir.h"
+#include "mtbert/file.h"
 #include "mtbert/finite.h"
 
 #include <dirent.h>
+#include <signal.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,19 +89,21 @@ int mtb_model_dir_load(const char *dir, mtb_bert *model, mtb_vocab **vocab, mtb_
 
 int mtb_vocab_save(const mtb_vocab *vocab, const char *path, mtb_error *err)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return mtb_error_set(err, MTB_EFAIL, "%s: %s", path, strerror(errno));
+    size_t len = 0;
     for (int32_t i = 0; i < mtb_vocab_size(vocab); i++)
-        fprintf(f, "%s\n", mtb_vocab_token(vocab, i));
-    if (fflush(f) != 0 || fsync(fileno(f)) != 0 || ferror(f)) {
-        int e = errno;
-        fclose(f);
-        return mtb_error_set(err, MTB_EFAIL, "%s: %s", path, strerror(e));
+        len += strlen(mtb_vocab_token(vocab, i)) + 1;
+    char *text = malloc(len + 1), *p = text;
+    if (!text)
+        return mtb_error_set(err, MTB_EFAIL, "%s: out of memory", path);
+    for (int32_t i = 0; i < mtb_vocab_size(vocab); i++) {
+        size_t n = strlen(mtb_vocab_token(vocab, i));
+        memcpy(p, mtb_vocab_token(vocab, i), n);
+        p[n] = '\n';
+        p += n + 1;
     }
-    if (fclose(f) != 0)
-        return mtb_error_set(err, MTB_EFAIL, "%s: %s", path, strerror(errno));
-    return MTB_OK;
+    int rc = mtb_write_file_atomic(path, text, len, err);
+    free(text);
+    return rc;
 }
 
 /* Removes a model folder we wrote or replaced: its regular files, then the
@@ -133,6 +138,19 @@ static bool dir_is_empty(const char *dir)
     return empty;
 }
 
+static bool is_checkpoint_file(const char *name);
+
+/* The folder that holds path ("." for a bare name). */
+static void parent_of(const char *path, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *(slash == out ? slash + 1 : slash) = '\0';
+    else
+        snprintf(out, cap, ".");
+}
+
 /* Files the user keeps in a run folder (a metrics log, notes) move into
  * the replacement, so a save never loses them. */
 static void keep_foreign_entries(const char *old_dir, const char *new_dir)
@@ -146,7 +164,8 @@ static void keep_foreign_entries(const char *old_dir, const char *new_dir)
     while ((e = readdir(d)) != NULL) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
-        if (mtb_path_join(to, sizeof to, new_dir, e->d_name) && lstat(to, &st) != 0 &&
+        if (!is_checkpoint_file(e->d_name) &&
+            mtb_path_join(to, sizeof to, new_dir, e->d_name) && lstat(to, &st) != 0 &&
             mtb_path_join(from, sizeof from, old_dir, e->d_name))
             rename(from, to);
     }
@@ -212,8 +231,13 @@ int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *
         return rc;
     }
 
-    /* Swap the finished folder in: rename cannot replace a non-empty
-     * folder, so the previous one steps aside first and goes last. */
+    mtb_fsync_dir(tmp);
+
+    /* Swap the finished folder in.  renameat2's RENAME_EXCHANGE swaps two
+     * folders in one step, so DIR is always a complete checkpoint, the old
+     * or the new.  Where the file system cannot exchange, the old folder
+     * steps aside first: a crash between the two renames leaves no DIR, and
+     * mtb_model_dir_recover puts the old one back. */
     char target[4096];
     snprintf(target, sizeof target, "%.*s", (int)n, dir);
     struct stat st;
@@ -222,8 +246,17 @@ int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *
         remove_tree_files(tmp);
         return rc;
     }
-    if (had_old)
-        keep_foreign_entries(target, tmp);
+    char parent[4096];
+    parent_of(target, parent, sizeof parent);
+    if (had_old && !getenv("MTBERT_NO_RENAME_EXCHANGE") &&
+        renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_EXCHANGE) == 0) {
+        mtb_fsync_dir(parent);
+        /* tmp now holds the previous checkpoint: the user's own files in it
+         * move to the new one, the rest goes. */
+        keep_foreign_entries(tmp, target);
+        remove_tree_files(tmp);
+        return MTB_OK;
+    }
     if (had_old && rename(target, old) != 0) {
         int e = errno;
         remove_tree_files(tmp);
@@ -236,7 +269,94 @@ int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *
         remove_tree_files(tmp);
         return mtb_error_set(err, MTB_EFAIL, "%s: %s", target, strerror(e));
     }
-    if (had_old)
+    mtb_fsync_dir(parent);
+    if (had_old) {
+        keep_foreign_entries(old, target);
         remove_tree_files(old);
+    }
     return MTB_OK;
+}
+
+/* Names a checkpoint folder's files have; anything else in one is the user's. */
+static bool is_checkpoint_file(const char *name)
+{
+    static const char *const known[] = {"config.json", "vocab.txt", "model.safetensors",
+                                        "heads.safetensors", "mtbert.json",
+                                        "optimizer.safetensors", "order.safetensors",
+                                        "trainer.json"};
+    for (size_t i = 0; i < sizeof known / sizeof *known; i++) {
+        size_t k = strlen(known[i]);
+        /* "name.tmp.PID" is a file a killed save was writing */
+        if (strncmp(name, known[i], k) == 0 && (name[k] == '\0' || strncmp(name + k, ".tmp.", 5) == 0))
+            return true;
+    }
+    return false;
+}
+
+static bool pid_alive(long pid)
+{
+    return pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+}
+
+int mtb_model_dir_recover(const char *dir, char *note, size_t cap)
+{
+    note[0] = '\0';
+    size_t used = 0;
+    char target[4096], parent[4096], base[1024];
+    size_t n = strlen(dir);
+    while (n > 1 && dir[n - 1] == '/')
+        n--;
+    snprintf(target, sizeof target, "%.*s", (int)n, dir);
+    parent_of(target, parent, sizeof parent);
+    const char *slash = strrchr(target, '/');
+    snprintf(base, sizeof base, "%.1000s", slash ? slash + 1 : target);
+    const size_t bl = strlen(base);
+    DIR *d = opendir(parent);
+    if (!d)
+        return 0;
+    int count = 0;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d)) != NULL) {
+        const char *rest = e->d_name + bl;
+        if (strncmp(e->d_name, base, bl) != 0 ||
+            (strncmp(rest, ".tmp-", 5) != 0 && strncmp(rest, ".old-", 5) != 0))
+            continue;
+        char *end;
+        long pid = strtol(rest + 5, &end, 10);
+        if (*end || end == rest + 5 || pid_alive(pid) || !mtb_path_join(path, sizeof path, parent, e->d_name))
+            continue;
+        struct stat st;
+        bool restored = false;
+        /* Only the fallback swap's crash window leaves no DIR: its ".old-"
+         * folder was the checkpoint until then. */
+        if (rest[1] == 'o' && stat(target, &st) != 0 && rename(path, target) == 0)
+            restored = true;
+        else {
+            if (stat(target, &st) == 0) {
+                /* keep the user's files that were in the leftover */
+                DIR *ld = opendir(path);
+                struct dirent *le;
+                char from[4096], to[4096];
+                while (ld && (le = readdir(ld)) != NULL)
+                    if (strcmp(le->d_name, ".") && strcmp(le->d_name, "..") &&
+                        !is_checkpoint_file(le->d_name) &&
+                        mtb_path_join(from, sizeof from, path, le->d_name) &&
+                        mtb_path_join(to, sizeof to, target, le->d_name) && lstat(to, &st) != 0)
+                        rename(from, to);
+                if (ld)
+                    closedir(ld);
+            }
+            remove_tree_files(path);
+        }
+        count++;
+        if (used < cap)
+            used += (size_t)snprintf(note + used, cap - used, "%s%s %s", used ? "; " : "",
+                                     restored ? "restored the checkpoint from" : "removed the "
+                                     "leftover of an interrupted save,", path);
+    }
+    closedir(d);
+    if (count)
+        mtb_fsync_dir(parent);
+    return count;
 }

@@ -163,8 +163,7 @@ static int write_heads_and_settings(const char *tmp, void *ctx_, mtb_error *err)
                              mtb_pooling_name(ctx->mt->pooling), "head_dropout",
                              (double)ctx->mt->head_dropout);
     mtb_path_join(path, sizeof path, tmp, "mtbert.json");
-    if (!root || json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0)
-        rc = mtb_error_set(err, MTB_EFAIL, "%s: cannot write", path);
+    rc = mtb_json_save_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS, err);
     json_decref(root);
     if (!rc && ctx->extra)
         rc = ctx->extra(tmp, ctx->extra_ctx, err);

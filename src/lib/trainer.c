@@ -518,9 +518,7 @@ static int write_state(const char *tmp, void *ctx, mtb_error *err)
             json_object_set_new(root, "run", run);
     }
     mtb_path_join(path, sizeof path, tmp, "trainer.json");
-    rc = root && json_dump_file(root, path, JSON_INDENT(2)) == 0
-             ? MTB_OK
-             : mtb_error_set(err, MTB_EFAIL, "%s: cannot write", path);
+    rc = mtb_json_save_file(root, path, JSON_INDENT(2), err);
     json_decref(root);
     return rc;
 }
