@@ -148,4 +148,13 @@ status "a file-size limit (as a full disk): exit 1, not a silent SIGXFSZ" 1
 says "... naming the file" "model.safetensors.tmp."
 check "... and the checkpoint before it survives" grep -q '"step": 3,' "$tmp/run/trainer.json"
 
+# ---- limits and defaults that used to surprise
+"$MTBERT" train "${demo_args[@]}" --max-steps 0 >/dev/null 2>"$tmp/err"; st=$?
+status "--max-steps 0 (it silently meant no limit): exit 2" 2
+says "... explained" "--max-steps must be a positive integer, not '0'"
+"$MTBERT" bench --steps 1 --warmup 0 >"$tmp/out" 2>/dev/null; st=$?
+status "bench without arguments runs (a mini model, not base at 8 GiB)" 0
+check "... and names the model, the CPU and the OpenBLAS kernel" \
+    sh -c "grep -q '^config mini: 4 layers, hidden 256' '$tmp/out' && grep -q '^machine: .*kernel ' '$tmp/out'"
+
 echo "1..$n"

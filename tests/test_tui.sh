@@ -62,6 +62,11 @@ t send-keys -t "$session" "How do I cook rice? || What is the best way to cook r
 check_screen "a pair gets the paraphrase probability" "paraphrase: 0\\.[0-9]+"
 check_screen "a pair gets the similarity score" "similarity: [0-5]\\.[0-9]+ / 5"
 check_screen "a pair gets both sentiments" "sentiment B:"
+# A byte that is not UTF-8 goes into the line like any other (it used to
+# swallow the rest of the input, Enter included).
+t send-keys -t "$session" -H ff
+t send-keys -t "$session" "caf" -H c3 a9 " is good" Enter
+check_screen "a line with an invalid UTF-8 byte is still scored" "^sentiment: [a-z ]+ \\([0-4]\\)"
 
 t send-keys -t "$session" ":pause" Enter
 check_screen ":pause shows the paused state" "PAUSED"

@@ -581,8 +581,9 @@ static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char *
             rc->epochs = (int)lv;
             break;
         case OPT_MAX_STEPS:
-            if (!cli_parse_long(optarg, 0, 1L << 40, &lv))
-                return cli_usage_error(command, "--max-steps must be a non-negative integer, not "
+            /* 0 used to mean "no limit" without saying so */
+            if (!cli_parse_long(optarg, 1, 1L << 40, &lv))
+                return cli_usage_error(command, "--max-steps must be a positive integer, not "
                                        "'%s'", optarg);
             rc->max_steps = lv;
             break;

@@ -136,30 +136,8 @@ void tui_input_key(tui_app *app, int is_key_code, unsigned int ch)
         }
         return;
     }
-    /* A character: readline works on UTF-8 bytes. */
-    char buf[8];
-    int n;
-    if (ch < 0x80) {
-        buf[0] = (char)ch;
-        n = 1;
-    } else if (ch < 0x800) {
-        buf[0] = (char)(0xC0 | (ch >> 6));
-        buf[1] = (char)(0x80 | (ch & 0x3F));
-        n = 2;
-    } else if (ch < 0x10000) {
-        buf[0] = (char)(0xE0 | (ch >> 12));
-        buf[1] = (char)(0x80 | ((ch >> 6) & 0x3F));
-        buf[2] = (char)(0x80 | (ch & 0x3F));
-        n = 3;
-    } else {
-        buf[0] = (char)(0xF0 | (ch >> 18));
-        buf[1] = (char)(0x80 | ((ch >> 12) & 0x3F));
-        buf[2] = (char)(0x80 | ((ch >> 6) & 0x3F));
-        buf[3] = (char)(0x80 | (ch & 0x3F));
-        n = 4;
-    }
-    for (int i = 0; i < n; i++)
-        feed((unsigned char)buf[i]);
+    /* A byte of the typed text: readline works on UTF-8 bytes itself. */
+    feed((unsigned char)ch);
 }
 
 bool tui_input_line_empty(void)

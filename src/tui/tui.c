@@ -415,10 +415,12 @@ int tui_run(const tui_options *opt)
             app.dirty = false;
             last_draw = t;
         }
-        wint_t ch;
-        int kind = get_wch(&ch);
-        if (kind != ERR)
-            handle_key(&app, kind, ch);
+        /* Bytes, not get_wch's wide characters: readline assembles UTF-8
+         * itself, as in the repl, while get_wch waits on an invalid byte and
+         * swallows the input after it, Enter included. */
+        int ch = getch();
+        if (ch != ERR)
+            handle_key(&app, ch >= KEY_MIN ? KEY_CODE_YES : OK, (wint_t)ch);
     }
     tui_input_done(&app);
     endwin();
