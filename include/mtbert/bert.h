@@ -133,7 +133,8 @@ typedef struct mtb_bert_acts {
     float *d_att;      /* (B, NH, T, T) attention backward scratch, a block per head */
     float *d_cls;      /* (B, H) */
     float *d_pool;     /* (B, H) */
-    void *block;       /* the single allocation behind every buffer */
+    void *block;       /* the single mapping behind every buffer */
+    size_t block_bytes;
 } mtb_bert_acts;
 
 /* for_training allocates what mtb_bert_backward needs (and dropout masks). */

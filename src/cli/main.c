@@ -1,5 +1,6 @@
 /* mtbert: command dispatch. */
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdbool.h>
@@ -79,6 +80,11 @@ int main(int argc, char **argv)
     /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
      * the saves report with the file's name, not kill the process unannounced. */
     signal(SIGXFSZ, SIG_IGN);
+    /* Large buffers (workspaces, gradients) straight from mmap, returned to
+     * the system when freed.  glibc would raise this threshold after the
+     * first such free and then keep every later evaluation's freed
+     * workspace in the heap: memory grew with each evaluation. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     if (argc < 2)
         return run_demo();
     const char *name = argv[1];

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* Hands out consecutive 64-byte-aligned slices of one block; with base ==
  * NULL it only measures, so sizing and carving share one code path. */
@@ -101,15 +102,22 @@ int mtb_bert_acts_init(mtb_bert_acts *a, const mtb_config *cfg, int max_B, int m
 
     carver sizing = {NULL, 0};
     carve_acts(a, cfg, &sizing);
-    if (posix_memalign(&a->block, 64, sizing.used) != 0) {
+    /* Mapped, not malloc'd: unmapping gives the memory back to the system
+     * at once, where a freed heap block of this size would stay resident
+     * (an evaluation's workspace, freed and made again at every
+     * evaluation, grew the process by megabytes each time).  The kernel's
+     * pages come zeroed and are only touched when a pass first uses them. */
+    void *block = mmap(NULL, sizing.used, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+    if (block == MAP_FAILED) {
         free(a->layers);
         a->layers = NULL;
-        a->block = NULL;
         return mtb_error_set(err, MTB_EFAIL,
                              "out of memory: activations for a %d x %d batch need %zu MiB", max_B,
                              max_T, sizing.used >> 20);
     }
-    memset(a->block, 0, sizing.used);
+    a->block = block;
+    a->block_bytes = sizing.used;
     carver real = {a->block, 0};
     carve_acts(a, cfg, &real);
     return MTB_OK;
@@ -117,7 +125,8 @@ int mtb_bert_acts_init(mtb_bert_acts *a, const mtb_config *cfg, int max_B, int m
 
 void mtb_bert_acts_free(mtb_bert_acts *a)
 {
-    free(a->block);
+    if (a->block)
+        munmap(a->block, a->block_bytes);
     free(a->layers);
     memset(a, 0, sizeof *a);
 }
