@@ -62,6 +62,9 @@ static void test_text_length_limit(void **state)
     memset(line, 'a', sizeof line - 1);
     line[sizeof line - 1] = '\0';
     expect_error(line, "the text is too long (at most 2047 bytes)");
+    assert_true(parsed.too_long); /* kept out of the history */
+    assert_int_equal(parse(":lr abc"), PROMPT_ERROR);
+    assert_false(parsed.too_long); /* a typo stays in it, to be fixed */
     line[2047] = '\0';
     assert_int_equal(parse(line), PROMPT_TEXT);
     assert_int_equal(strlen(parsed.a), 2047);

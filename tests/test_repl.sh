@@ -85,6 +85,11 @@ check "score: then sentiment A and B" \
     grep -qE "^sentiment A: $label$probs\$" <(line 2)
 check "score: ... and B" grep -qE "^sentiment B: $label$probs\$" <(line 3)
 
+long_text=$(head -c 2048 /dev/zero | tr '\0' a)
+run 2 "$MTBERT" score --model "$model" "$long_text"
+check "score: the prompt's length limit, with the same message" \
+    grep -q "the text is too long (at most 2047 bytes)" "$tmp/err"
+
 run 0 "$MTBERT" score --model "$model" --json "the film is great"
 check "score --json: one text" grep -qE "^\\{\"sentiment\":$json_sent\\}\$" "$tmp/out"
 cp "$tmp/out" "$tmp/one.json"

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "mtbert/score.h"
@@ -115,6 +116,11 @@ int cmd_score(int argc, char **argv)
         return cli_usage_error("score", "unexpected argument '%s': give one text, or two for "
                                "a pair", argv[optind + 2]);
     const char *a = argv[optind], *b = n_texts == 2 ? argv[optind + 1] : NULL;
+    for (int i = 0; i < n_texts; i++)
+        if (strlen(argv[optind + i]) > PROMPT_TEXT_MAX)
+            return cli_usage_error("score", "%s is too long (at most %d bytes)",
+                                   n_texts == 1 ? "the text" : "a sentence of the pair",
+                                   PROMPT_TEXT_MAX);
     run_set_threads(threads);
 
     mtb_error err = {0};

@@ -105,6 +105,7 @@ static void parse_command(const char *begin, const char *end, prompt_cmd *cmd)
     switch (def->kind) {
     case PROMPT_SAVE:
         if (!copy_span(cmd->a, sizeof cmd->a, arg, arg_end)) {
+            cmd->too_long = true;
             set_error(cmd, ":save: the folder name is too long (at most %zu bytes)",
                       sizeof cmd->a - 1);
             return;
@@ -158,6 +159,7 @@ void prompt_parse(const char *line, prompt_cmd *cmd)
     const char *bar = memmem(begin, (size_t)(end - begin), "||", 2);
     if (!bar) {
         if (!copy_span(cmd->a, sizeof cmd->a, begin, end)) {
+            cmd->too_long = true;
             set_error(cmd, "the text is too long (at most %zu bytes)", sizeof cmd->a - 1);
             return;
         }
@@ -177,6 +179,7 @@ void prompt_parse(const char *line, prompt_cmd *cmd)
     }
     if (!copy_span(cmd->a, sizeof cmd->a, a, a_end) ||
         !copy_span(cmd->b, sizeof cmd->b, b, b_end)) {
+        cmd->too_long = true;
         set_error(cmd, "a sentence of the pair is too long (at most %zu bytes)",
                   sizeof cmd->a - 1);
         return;

@@ -5,6 +5,7 @@
 #ifndef MTBERT_CLI_PROMPT_H
 #define MTBERT_CLI_PROMPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mtbert/error.h"
@@ -26,11 +27,16 @@ typedef enum {
     PROMPT_ERROR,  /* error holds the message */
 } prompt_kind;
 
+/* The longest text a prompt line, a repl line or `score` takes, in bytes:
+ * the same limit everywhere a user types text. */
+#define PROMPT_TEXT_MAX 2047
+
 typedef struct prompt_cmd {
     prompt_kind kind;
-    char a[2048], b[2048]; /* texts, or the :save DIR / :mode NAME argument */
+    char a[PROMPT_TEXT_MAX + 1], b[PROMPT_TEXT_MAX + 1]; /* texts, or :save DIR / :mode NAME */
     double value;          /* :lr */
     char error[256];
+    bool too_long;         /* the error is a text over PROMPT_TEXT_MAX */
 } prompt_cmd;
 
 /* Reads one line (a trailing newline is fine).  Lines starting with ':' are

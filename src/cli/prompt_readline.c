@@ -101,6 +101,11 @@ void prompt_history_add(const char *line, const char *path)
         p++;
     if (!*p || same_as_last_entry(line))
         return;
+    /* A line too long to take is refused, and kept out of the history. */
+    prompt_cmd cmd;
+    prompt_parse(line, &cmd);
+    if (cmd.too_long)
+        return;
     add_history(line);
     if (path)
         append_history(1, path);
