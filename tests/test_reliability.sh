@@ -88,6 +88,17 @@ resume nanopt
 status "an infinite optimizer moment: exit 2" 2
 says "... named" "optimizer.safetensors: the optimizer's moments hold NaN or infinite values"
 
+rm -rf "$tmp/dirset" && cp -r "$tmp/run" "$tmp/dirset"
+rm "$tmp/dirset/mtbert.json" && mkdir "$tmp/dirset/mtbert.json"
+"$MTBERT" eval --model "$tmp/dirset" --sst-dev "$demo/sst-dev.csv" >/dev/null 2>"$tmp/err"; st=$?
+status "a folder in place of mtbert.json: exit 2" 2
+says "... named, not ':-1:-1: unable to open'" "$tmp/dirset/mtbert.json: is a folder, not a JSON file"
+rm -rf "$tmp/dangling" && cp -r "$tmp/run" "$tmp/dangling"
+rm "$tmp/dangling/vocab.txt" && ln -s "$tmp/nowhere.txt" "$tmp/dangling/vocab.txt"
+"$MTBERT" eval --model "$tmp/dangling" --sst-dev "$demo/sst-dev.csv" >/dev/null 2>"$tmp/err"; st=$?
+status "an unreadable vocab.txt (a dangling link): exit 2" 2
+says "... named with the reason" "$tmp/dangling/vocab.txt: cannot open: No such file or directory"
+
 # ---- the divergence guard (MTBERT_INJECT_NAN makes one task's gradient NaN)
 MTBERT_INJECT_NAN=4:sts "$MTBERT" train --resume "$tmp/run" --max-steps 6 >/dev/null 2>"$tmp/err"; st=$?
 status "a NaN gradient stops the run: exit 1" 1

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -41,6 +42,11 @@ static void test_steps_fill_the_loss_curves(void **state)
     assert_true(fabs(y - 0.2) < 1e-7);
     assert_true(d.last_loss[2] == 2.0f);
     assert_true(d.steps_per_sec == 2.5);
+    assert_int_equal(d.skipped, 0);
+    mtb_event ev = step_event(6, 0.1f, 0.1f, 0.1f);
+    ev.u.step.skipped = 2; /* the divergence guard's count travels with the steps */
+    tui_data_apply(&d, &ev);
+    assert_int_equal(d.skipped, 2);
     tui_data_free(&d);
 }
 

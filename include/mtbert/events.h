@@ -47,6 +47,7 @@ typedef struct mtb_event {
             float loss[MTB_N_TASKS];
             float lr;
             double steps_per_sec;
+            long skipped; /* steps the divergence guard skipped so far (--on-nan skip) */
         } step;
         mtb_conflict_stats conflict;
         mtb_eval_result eval;

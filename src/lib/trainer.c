@@ -894,6 +894,7 @@ static void *trainer_main(void *arg)
             step_ev.u.step.active[t] = tr->active[t];
         step_ev.u.step.lr = mtb_trainer_lr_at(tr, tr->step);
         step_ev.u.step.steps_per_sec = rate;
+        step_ev.u.step.skipped = tr->skipped;
         publish(tr, &step_ev);
         if (tr->opt.mode != MTB_MODE_SINGLE)
             publish(tr, &conflict_ev);

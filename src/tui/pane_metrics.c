@@ -30,7 +30,17 @@ void pane_metrics_draw(tui_app *app, const tui_rect *r)
                                        : "training";
     snprintf(line, sizeof line, "step %ld/%ld  %s", d->step, d->total_steps, state);
     if (y < bottom)
-        tui_put(app, y++, x, w, d->paused ? TUI_C_WARNING : TUI_C_DEFAULT, line);
+        tui_put(app, y++, x, w,
+                d->done && d->done_status ? TUI_C_ERROR
+                : d->paused               ? TUI_C_WARNING
+                                          : TUI_C_DEFAULT,
+                line);
+    /* Loud, not buried in the log: steps lost to NaN or infinity. */
+    if (d->skipped > 0 && y < bottom) {
+        snprintf(line, sizeof line, "NaN: %ld step%s skipped", d->skipped,
+                 d->skipped == 1 ? "" : "s");
+        tui_put(app, y++, x, w, TUI_C_ERROR, line);
+    }
     snprintf(line, sizeof line, "epoch %.2f  %.2f steps/s  ETA %s", d->epoch, d->steps_per_sec,
              eta);
     if (y < bottom)

@@ -139,6 +139,7 @@ void tui_data_apply(tui_data *d, const mtb_event *ev)
         }
         d->lr = ev->u.step.lr;
         d->steps_per_sec = ev->u.step.steps_per_sec;
+        d->skipped = ev->u.step.skipped;
         break;
     case MTB_EV_CONFLICT: apply_conflict(d, ev); break;
     case MTB_EV_EVAL: apply_eval(d, ev); break;

@@ -33,6 +33,7 @@ typedef struct tui_data {
     char mode[32];
     bool paused, done, stopping;
     int done_status;
+    long skipped;          /* steps the divergence guard skipped */
     /* evaluations */
     bool has_eval;
     mtb_eval_result last_eval, best_eval;
