@@ -140,7 +140,7 @@ check "--resume remembers --metrics and appends: 4 steps of 2 tasks" test "$(gre
 
 "$MTBERT" train "${demo_args[@]}" --max-steps 100000 --out "$tmp/busy" >/dev/null 2>&1 &
 holder=$!
-for _ in $(seq 100); do [ -e "$tmp/busy.lock" ] && break; sleep 0.05; done
+for _ in $(seq 400); do [ -e "$tmp/busy.lock" ] && break; sleep 0.05; done
 "$MTBERT" train "${demo_args[@]}" --max-steps 1 --out "$tmp/busy" --force >/dev/null 2>"$tmp/err"; st=$?
 status "a second training into a run folder in use: exit 2" 2
 says "... naming the holder's pid" "$tmp/busy is in use by another mtbert (pid $holder)"

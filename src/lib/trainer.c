@@ -708,7 +708,7 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
                           ? (long)json_integer_value(sk)
                           : tr->step - tr->updates;
         json_t *el = json_object_get(root, "elapsed");
-        tr->elapsed_base = json_is_number(el) ? json_number_value(el) : 0;
+        tr->elapsed_base = json_is_number(el) && json_number_value(el) >= 0 ? json_number_value(el) : 0;
         if (lr)
             tr->opt.adamw.lr = (float)json_number_value(lr);
         if (mode_name && mtb_mode_parse(mode_name, &mode, &single) == 0 && !tr->single_task_run)
