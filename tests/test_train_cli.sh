@@ -232,4 +232,10 @@ check "bench exits 0" test $? -eq 0
 check "bench ends with tokens/s and ms/step" \
     grep -qE '^tokens/s=[0-9]+ ms/step=[0-9.]+$' <(tail -n 1 "$tmp/out")
 
+"$MTBERT" bench --config tiny --batch 2 --seq 8 --steps 2 --warmup 0 --profile >"$tmp/out" 2>/dev/null
+check "bench --profile: a row per kind of operation" \
+    sh -c "grep -qE '^dense backward +[0-9.]+ +[0-9.]+% +48\$' '$tmp/out' && grep -qE '^AdamW +[0-9.]+ +[0-9.]+% +1\$' '$tmp/out' && grep -qE '^PCGrad / merge ' '$tmp/out'"
+check "bench --profile: the dense products alone, beside the step" \
+    grep -qE '^dense products alone: [0-9.]+ ms; the step takes [0-9.]+x that$' "$tmp/out"
+
 echo "1..$n"

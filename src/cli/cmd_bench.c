@@ -1,6 +1,7 @@
 /* mtbert bench: full training steps on a synthetic workload of fixed shape. */
 #include <getopt.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "cli.h"
 #include "mtbert/batcher.h"
 #include "mtbert/parallel.h"
+#include "mtbert/profile.h"
 #include "mtbert/trainer.h"
 #include "run_setup.h"
 
@@ -17,7 +19,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: mtbert bench --config NAME --batch B --seq T [--mode MODE] [--threads N]\n"
-            "                    [--steps N] [--warmup N]\n"
+            "                    [--steps N] [--warmup N] [--profile]\n"
             "\n"
             "Times full training steps (forward, backward, gradient merge, AdamW) of a\n"
             "fresh model on random tokens: an SST batch of B x T tokens, a paraphrase\n"
@@ -32,6 +34,8 @@ static void usage(FILE *out)
             "  --threads N     compute threads (default: all cores)\n"
             "  --steps N       timed steps (default 5)\n"
             "  --warmup N      untimed steps first (default 1)\n"
+            "  --profile       also print the time per kind of operation, and the dense\n"
+            "                  layers' products alone (the floor of an OpenBLAS engine)\n"
             "  -h, --help      show this help\n");
 }
 
@@ -57,17 +61,52 @@ static void random_batch(mtb_batch *b, int B, int T, int vocab, bool pair, mtb_r
     }
 }
 
+/* The profile as a table, most expensive first, with what no operation
+ * accounts for (loops between them, the divergence check) as "other". */
+static void print_profile(const mtb_profile *p, int steps, double step_seconds)
+{
+    int order[MTB_PROF_N];
+    for (int i = 0; i < MTB_PROF_N; i++)
+        order[i] = i;
+    for (int i = 1; i < MTB_PROF_N; i++)
+        for (int j = i; j > 0 && p->seconds[order[j]] > p->seconds[order[j - 1]]; j--) {
+            int tmp = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = tmp;
+        }
+    const double step_ms = step_seconds * 1e3;
+    double attributed = 0;
+    printf("\n%-28s %10s %7s %9s\n", "operation", "ms/step", "share", "calls");
+    for (int i = 0; i < MTB_PROF_N; i++) {
+        const int op = order[i];
+        const double ms = p->seconds[op] * 1e3 / steps;
+        attributed += ms;
+        if (p->calls[op] == 0)
+            continue;
+        printf("%-28s %10.2f %6.1f%% %9ld\n", mtb_profile_name((mtb_prof_op)op), ms,
+               100.0 * ms / step_ms, p->calls[op] / steps);
+    }
+    printf("%-28s %10.2f %6.1f%%\n", "other", step_ms - attributed,
+           100.0 * (step_ms - attributed) / step_ms);
+    const double dense = (p->seconds[MTB_PROF_LINEAR_FWD] + p->seconds[MTB_PROF_LINEAR_BWD]) *
+                         1e3 / steps;
+    printf("dense products alone: %.1f ms; the step takes %.2fx that\n", dense,
+           dense > 0 ? step_ms / dense : 0.0);
+}
+
 int cmd_bench(int argc, char **argv)
 {
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'}, {"batch", required_argument, NULL, 'b'},
         {"seq", required_argument, NULL, 's'},    {"mode", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, 'j'}, {"steps", required_argument, NULL, 'n'},
-        {"warmup", required_argument, NULL, 'w'}, {"help", no_argument, NULL, 'h'},
+        {"warmup", required_argument, NULL, 'w'}, {"profile", no_argument, NULL, 'p'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config_name = "mini"; /* a default that fits any machine in seconds */
     int B = 8, T = 64, threads = 0, steps = 5, warmup = 1;
+    bool profile = false;
     mtb_mode mode = MTB_MODE_PCGRAD;
     mtb_task single = MTB_TASK_SST;
     int c;
@@ -75,6 +114,7 @@ int cmd_bench(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
         case 'c': config_name = optarg; break;
+        case 'p': profile = true; break;
         case 'b':
             if (!cli_parse_int(optarg, 1, 4096, &B))
                 return cli_usage_error("bench", "--batch must be an integer in 1..4096");
@@ -170,6 +210,7 @@ int cmd_bench(int argc, char **argv)
     float loss[MTB_N_TASKS];
     for (int i = 0; i < warmup; i++)
         mtb_trainer_step(tr, ptr, loss, NULL);
+    mtb_profile_enable(profile);
     double t0 = seconds();
     for (int i = 0; i < steps; i++) {
         mtb_trainer_step(tr, ptr, loss, NULL);
@@ -182,6 +223,10 @@ int cmd_bench(int argc, char **argv)
     printf("ms/step    %.1f\n", dt * 1e3);
     printf("tokens/s   %.0f (%ld tokens per step)\n", (double)tokens / dt, tokens);
     printf("peak RSS   %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+    if (profile) {
+        mtb_profile_enable(false);
+        print_profile(mtb_profile_get(), steps, dt);
+    }
     printf("tokens/s=%.0f ms/step=%.1f\n", (double)tokens / dt, dt * 1e3);
 done:
     for (int t = 0; t < MTB_N_TASKS; t++)

@@ -1,6 +1,7 @@
 /* BERT encoder forward and backward (post-LayerNorm, as the original). */
 #include "mtbert/bert.h"
 #include "mtbert/ops.h"
+#include "mtbert/profile.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -158,11 +159,16 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
     memcpy(a->types, batch->types, sizeof(int) * (size_t)BT);
     memcpy(a->lengths, batch->lengths, sizeof(int) * (size_t)B);
 
-    mtb_embeddings_forward(a->emb_sum, a->ids, a->types, B, T, H, m->p.wte, m->p.wpe, m->p.wtt);
-    mtb_layernorm_forward(a->emb_ln, a->emb_ln_mean, a->emb_ln_rstd, a->emb_sum, m->p.emb_ln_g,
-                          m->p.emb_ln_b, BT, H, c->layer_norm_eps);
+    MTB_PROFILED(MTB_PROF_EMBED_FWD,
+                 mtb_embeddings_forward(a->emb_sum, a->ids, a->types, B, T, H, m->p.wte, m->p.wpe,
+                                        m->p.wtt));
+    MTB_PROFILED(MTB_PROF_LAYERNORM_FWD,
+                 mtb_layernorm_forward(a->emb_ln, a->emb_ln_mean, a->emb_ln_rstd, a->emb_sum,
+                                       m->p.emb_ln_g, m->p.emb_ln_b, BT, H, c->layer_norm_eps));
     if (a->for_training)
-        mtb_dropout_forward(a->emb_out, dropout ? a->emb_drop : NULL, a->emb_ln, BTH, p_hid, rng);
+        MTB_PROFILED(MTB_PROF_DROPOUT_FWD,
+                     mtb_dropout_forward(a->emb_out, dropout ? a->emb_drop : NULL, a->emb_ln, BTH,
+                                         p_hid, rng));
 
     float *x = a->emb_out;
     for (int l = 0; l < c->num_layers; l++) {
@@ -171,32 +177,44 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
         /* Inference shares one buffer set: `in` aliases the previous layer's
          * `out`, which is only overwritten after the last read of `in`. */
         la->in = x;
-        mtb_linear_forward(la->q, x, w->q_w, w->q_b, BT, H, H);
-        mtb_linear_forward(la->k, x, w->k_w, w->k_b, BT, H, H);
-        mtb_linear_forward(la->v, x, w->v_w, w->v_b, BT, H, H);
-        mtb_attention_forward(la->ctx, la->att, dropout ? la->att_scale : NULL, la->q, la->k,
-                              la->v, a->lengths, B, T, H, NH, p_att,
-                              dropout ? mtb_rng_next(rng) : 0);
-        mtb_linear_forward(la->attn_proj, la->ctx, w->attn_out_w, w->attn_out_b, BT, H, H);
-        dropout_add(la->attn_res, dropout ? la->attn_drop : NULL, la->attn_proj, x, BTH, p_hid,
-                    rng);
-        mtb_layernorm_forward(la->attn_ln, la->attn_ln_mean, la->attn_ln_rstd, la->attn_res,
-                              w->attn_ln_g, w->attn_ln_b, BT, H, c->layer_norm_eps);
-        mtb_linear_forward(la->inter, la->attn_ln, w->inter_w, w->inter_b, BT, H, I);
-        mtb_gelu_forward(la->inter_gelu, la->inter, BTI);
-        mtb_linear_forward(la->ffn_proj, la->inter_gelu, w->out_w, w->out_b, BT, I, H);
-        dropout_add(la->ffn_res, dropout ? la->ffn_drop : NULL, la->ffn_proj, la->attn_ln, BTH,
-                    p_hid, rng);
-        mtb_layernorm_forward(la->out, la->out_ln_mean, la->out_ln_rstd, la->ffn_res,
-                              w->out_ln_g, w->out_ln_b, BT, H, c->layer_norm_eps);
+        MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->q, x, w->q_w, w->q_b, BT, H, H));
+        MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->k, x, w->k_w, w->k_b, BT, H, H));
+        MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->v, x, w->v_w, w->v_b, BT, H, H));
+        MTB_PROFILED(MTB_PROF_ATTENTION_FWD,
+                     mtb_attention_forward(la->ctx, la->att, dropout ? la->att_scale : NULL, la->q,
+                                           la->k, la->v, a->lengths, B, T, H, NH, p_att,
+                                           dropout ? mtb_rng_next(rng) : 0));
+        MTB_PROFILED(MTB_PROF_LINEAR_FWD,
+                     mtb_linear_forward(la->attn_proj, la->ctx, w->attn_out_w, w->attn_out_b, BT, H,
+                                        H));
+        MTB_PROFILED(MTB_PROF_DROPOUT_FWD,
+                     dropout_add(la->attn_res, dropout ? la->attn_drop : NULL, la->attn_proj, x,
+                                 BTH, p_hid, rng));
+        MTB_PROFILED(MTB_PROF_LAYERNORM_FWD,
+                     mtb_layernorm_forward(la->attn_ln, la->attn_ln_mean, la->attn_ln_rstd,
+                                           la->attn_res, w->attn_ln_g, w->attn_ln_b, BT, H,
+                                           c->layer_norm_eps));
+        MTB_PROFILED(MTB_PROF_LINEAR_FWD,
+                     mtb_linear_forward(la->inter, la->attn_ln, w->inter_w, w->inter_b, BT, H, I));
+        MTB_PROFILED(MTB_PROF_GELU_FWD, mtb_gelu_forward(la->inter_gelu, la->inter, BTI));
+        MTB_PROFILED(MTB_PROF_LINEAR_FWD,
+                     mtb_linear_forward(la->ffn_proj, la->inter_gelu, w->out_w, w->out_b, BT, I,
+                                        H));
+        MTB_PROFILED(MTB_PROF_DROPOUT_FWD,
+                     dropout_add(la->ffn_res, dropout ? la->ffn_drop : NULL, la->ffn_proj,
+                                 la->attn_ln, BTH, p_hid, rng));
+        MTB_PROFILED(MTB_PROF_LAYERNORM_FWD,
+                     mtb_layernorm_forward(la->out, la->out_ln_mean, la->out_ln_rstd, la->ffn_res,
+                                           w->out_ln_g, w->out_ln_b, BT, H, c->layer_norm_eps));
         x = la->out;
     }
     a->hidden = x;
 
     for (int b = 0; b < B; b++)
         memcpy(a->cls + (size_t)b * H, x + (size_t)b * T * H, sizeof(float) * (size_t)H);
-    mtb_linear_forward(a->pooled, a->cls, m->p.pool_w, m->p.pool_b, B, H, H);
-    mtb_tanh_forward(a->pooled, a->pooled, (size_t)B * H);
+    MTB_PROFILED(MTB_PROF_POOLER,
+                 mtb_linear_forward(a->pooled, a->cls, m->p.pool_w, m->p.pool_b, B, H, H));
+    MTB_PROFILED(MTB_PROF_POOLER, mtb_tanh_forward(a->pooled, a->pooled, (size_t)B * H));
 }
 
 static void zero(float *p, size_t n)
@@ -217,12 +235,15 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, cons
     if (dhidden)
         memcpy(dx, dhidden, sizeof(float) * BTH);
     else
-        zero(dx, BTH);
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, BTH));
     if (dpooled) {
-        zero(a->d_pool, (size_t)B * H);
-        mtb_tanh_backward(a->d_pool, dpooled, a->pooled, (size_t)B * H);
-        zero(a->d_cls, (size_t)B * H);
-        mtb_linear_backward(a->d_cls, g->pool_w, g->pool_b, a->d_pool, a->cls, p->pool_w, B, H, H);
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_pool, (size_t)B * H));
+        MTB_PROFILED(MTB_PROF_POOLER,
+                     mtb_tanh_backward(a->d_pool, dpooled, a->pooled, (size_t)B * H));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_cls, (size_t)B * H));
+        MTB_PROFILED(MTB_PROF_POOLER,
+                     mtb_linear_backward(a->d_cls, g->pool_w, g->pool_b, a->d_pool, a->cls,
+                                         p->pool_w, B, H, H));
         for (int b = 0; b < B; b++) {
             float *row = dx + (size_t)b * T * H;
             const float *src = a->d_cls + (size_t)b * H;
@@ -237,45 +258,61 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, cons
         mtb_layer_acts *la = &a->layers[l];
 
         /* out = LN(ffn_res): da = d ffn_res */
-        zero(da, BTH);
-        mtb_layernorm_backward(da, gw->out_ln_g, gw->out_ln_b, dx, la->ffn_res, w->out_ln_g,
-                               la->out_ln_mean, la->out_ln_rstd, BT, H);
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, BTH));
+        MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
+                     mtb_layernorm_backward(da, gw->out_ln_g, gw->out_ln_b, dx, la->ffn_res,
+                                            w->out_ln_g, la->out_ln_mean, la->out_ln_rstd, BT, H));
         /* ffn_res = drop(ffn_proj) + attn_ln: dx = d ffn_proj; da stays as the
          * residual share of d attn_ln and accumulates the FFN branch below. */
-        zero(dx, BTH);
-        mtb_dropout_backward(dx, da, a->dropout_on ? la->ffn_drop : NULL, BTH);
-        zero(a->d_i1, BTI);
-        mtb_linear_backward(a->d_i1, gw->out_w, gw->out_b, dx, la->inter_gelu, w->out_w, BT, I, H);
-        zero(a->d_i2, BTI);
-        mtb_gelu_backward(a->d_i2, a->d_i1, la->inter, BTI);
-        mtb_linear_backward(da, gw->inter_w, gw->inter_b, a->d_i2, la->attn_ln, w->inter_w, BT, H,
-                            I);
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, BTH));
+        MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
+                     mtb_dropout_backward(dx, da, a->dropout_on ? la->ffn_drop : NULL, BTH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i1, BTI));
+        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
+                     mtb_linear_backward(a->d_i1, gw->out_w, gw->out_b, dx, la->inter_gelu,
+                                         w->out_w, BT, I, H));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i2, BTI));
+        MTB_PROFILED(MTB_PROF_GELU_BWD, mtb_gelu_backward(a->d_i2, a->d_i1, la->inter, BTI));
+        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
+                     mtb_linear_backward(da, gw->inter_w, gw->inter_b, a->d_i2, la->attn_ln,
+                                         w->inter_w, BT, H, I));
         /* attn_ln = LN(attn_res): dx = d attn_res */
-        zero(dx, BTH);
-        mtb_layernorm_backward(dx, gw->attn_ln_g, gw->attn_ln_b, da, la->attn_res, w->attn_ln_g,
-                               la->attn_ln_mean, la->attn_ln_rstd, BT, H);
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, BTH));
+        MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
+                     mtb_layernorm_backward(dx, gw->attn_ln_g, gw->attn_ln_b, da, la->attn_res,
+                                            w->attn_ln_g, la->attn_ln_mean, la->attn_ln_rstd, BT,
+                                            H));
         /* attn_res = drop(attn_proj) + in: dx keeps the residual share of d in */
-        zero(da, BTH);
-        mtb_dropout_backward(da, dx, a->dropout_on ? la->attn_drop : NULL, BTH);
-        zero(db, BTH);
-        mtb_linear_backward(db, gw->attn_out_w, gw->attn_out_b, da, la->ctx, w->attn_out_w, BT, H,
-                            H);
-        zero(a->d_q, BTH);
-        zero(a->d_k, BTH);
-        zero(a->d_v, BTH);
-        mtb_attention_backward(a->d_q, a->d_k, a->d_v, a->d_att, db, la->att,
-                               a->dropout_on ? la->att_scale : NULL, la->q, la->k, la->v,
-                               a->lengths, B, T, H, NH);
-        mtb_linear_backward(dx, gw->q_w, gw->q_b, a->d_q, la->in, w->q_w, BT, H, H);
-        mtb_linear_backward(dx, gw->k_w, gw->k_b, a->d_k, la->in, w->k_w, BT, H, H);
-        mtb_linear_backward(dx, gw->v_w, gw->v_b, a->d_v, la->in, w->v_w, BT, H, H);
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, BTH));
+        MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
+                     mtb_dropout_backward(da, dx, a->dropout_on ? la->attn_drop : NULL, BTH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, BTH));
+        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
+                     mtb_linear_backward(db, gw->attn_out_w, gw->attn_out_b, da, la->ctx,
+                                         w->attn_out_w, BT, H, H));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_q, BTH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_k, BTH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_v, BTH));
+        MTB_PROFILED(MTB_PROF_ATTENTION_BWD,
+                     mtb_attention_backward(a->d_q, a->d_k, a->d_v, a->d_att, db, la->att,
+                                            a->dropout_on ? la->att_scale : NULL, la->q, la->k,
+                                            la->v, a->lengths, B, T, H, NH));
+        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
+                     mtb_linear_backward(dx, gw->q_w, gw->q_b, a->d_q, la->in, w->q_w, BT, H, H));
+        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
+                     mtb_linear_backward(dx, gw->k_w, gw->k_b, a->d_k, la->in, w->k_w, BT, H, H));
+        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
+                     mtb_linear_backward(dx, gw->v_w, gw->v_b, a->d_v, la->in, w->v_w, BT, H, H));
     }
 
     /* emb_out = drop(emb_ln); emb_ln = LN(emb_sum) */
-    zero(da, BTH);
-    mtb_dropout_backward(da, dx, a->dropout_on ? a->emb_drop : NULL, BTH);
-    zero(db, BTH);
-    mtb_layernorm_backward(db, g->emb_ln_g, g->emb_ln_b, da, a->emb_sum, p->emb_ln_g,
-                           a->emb_ln_mean, a->emb_ln_rstd, BT, H);
-    mtb_embeddings_backward(g->wte, g->wpe, g->wtt, db, a->ids, a->types, B, T, H);
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, BTH));
+    MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
+                 mtb_dropout_backward(da, dx, a->dropout_on ? a->emb_drop : NULL, BTH));
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, BTH));
+    MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
+                 mtb_layernorm_backward(db, g->emb_ln_g, g->emb_ln_b, da, a->emb_sum, p->emb_ln_g,
+                                        a->emb_ln_mean, a->emb_ln_rstd, BT, H));
+    MTB_PROFILED(MTB_PROF_EMBED_BWD,
+                 mtb_embeddings_backward(g->wte, g->wpe, g->wtt, db, a->ids, a->types, B, T, H));
 }

@@ -2,6 +2,7 @@
 #include "mtbert/multitask.h"
 #include "mtbert/file.h"
 #include "mtbert/finite.h"
+#include "mtbert/profile.h"
 
 #include <jansson.h>
 #include <math.h>
@@ -237,7 +238,8 @@ static void encoder_backward(mtb_multitask *mt, mtb_task_ws *ws, mtb_bert_acts *
 {
     int use_hidden;
     const int H = mt->bert.cfg.hidden_size;
-    mtb_sentence_backward(acts, H, mt->pooling, denc, ws->dhidden, ws->dpooled, &use_hidden);
+    MTB_PROFILED(MTB_PROF_HEADS, mtb_sentence_backward(acts, H, mt->pooling, denc, ws->dhidden,
+                                                       ws->dpooled, &use_hidden));
     mtb_bert_backward(&mt->bert, acts, use_hidden ? ws->dhidden : NULL,
                       use_hidden ? NULL : ws->dpooled);
 }
@@ -251,34 +253,40 @@ float mtb_multitask_step(mtb_multitask *mt, mtb_task_ws *ws, const mtb_task_batc
     float loss = 0.0f;
 
     mtb_bert_forward(&mt->bert, &ws->acts_a, &tb->a, dropout, rng);
-    mtb_sentence_encode(&ws->acts_a, H, mt->pooling, ws->enc_a);
+    MTB_PROFILED(MTB_PROF_HEADS, mtb_sentence_encode(&ws->acts_a, H, mt->pooling, ws->enc_a));
     switch (tb->task) {
     case MTB_TASK_SST:
-        loss = mtb_sentiment_forward(&ws->head, &mt->heads, ws->enc_a, tb->labels_int, B, p, rng);
+        MTB_PROFILED(MTB_PROF_HEADS, loss = mtb_sentiment_forward(&ws->head, &mt->heads, ws->enc_a,
+                                                                  tb->labels_int, B, p, rng));
         if (backward) {
             memset(ws->denc_a, 0, BH * sizeof(float));
-            mtb_sentiment_backward(&mt->heads, ws->denc_a, &ws->head, tb->labels_int);
+            MTB_PROFILED(MTB_PROF_HEADS, mtb_sentiment_backward(&mt->heads, ws->denc_a, &ws->head,
+                                                                tb->labels_int));
             encoder_backward(mt, ws, &ws->acts_a, ws->denc_a);
         }
         break;
     case MTB_TASK_PARA:
-        loss = mtb_paraphrase_forward(&ws->head, &mt->heads, ws->enc_a, tb->labels, B, p, rng);
+        MTB_PROFILED(MTB_PROF_HEADS, loss = mtb_paraphrase_forward(&ws->head, &mt->heads, ws->enc_a,
+                                                                   tb->labels, B, p, rng));
         if (backward) {
             memset(ws->denc_a, 0, BH * sizeof(float));
-            mtb_paraphrase_backward(&mt->heads, ws->denc_a, &ws->head, tb->labels);
+            MTB_PROFILED(MTB_PROF_HEADS, mtb_paraphrase_backward(&mt->heads, ws->denc_a, &ws->head,
+                                                                 tb->labels));
             encoder_backward(mt, ws, &ws->acts_a, ws->denc_a);
         }
         break;
     case MTB_TASK_STS:
     default:
         mtb_bert_forward(&mt->bert, &ws->acts_b, &tb->b, dropout, rng);
-        mtb_sentence_encode(&ws->acts_b, H, mt->pooling, ws->enc_b);
-        loss = mtb_similarity_forward(&ws->head, ws->enc_a, ws->enc_b, tb->labels, B, H);
+        MTB_PROFILED(MTB_PROF_HEADS, mtb_sentence_encode(&ws->acts_b, H, mt->pooling, ws->enc_b));
+        MTB_PROFILED(MTB_PROF_HEADS, loss = mtb_similarity_forward(&ws->head, ws->enc_a, ws->enc_b,
+                                                                   tb->labels, B, H));
         if (backward) {
             memset(ws->denc_a, 0, BH * sizeof(float));
             memset(ws->denc_b, 0, BH * sizeof(float));
-            mtb_similarity_backward(ws->denc_a, ws->denc_b, &ws->head, ws->enc_a, ws->enc_b,
-                                    tb->labels, H);
+            MTB_PROFILED(MTB_PROF_HEADS,
+                         mtb_similarity_backward(ws->denc_a, ws->denc_b, &ws->head, ws->enc_a,
+                                                 ws->enc_b, tb->labels, H));
             encoder_backward(mt, ws, &ws->acts_b, ws->denc_b);
             encoder_backward(mt, ws, &ws->acts_a, ws->denc_a);
         }

@@ -14,6 +14,7 @@
 #include "mtbert/evaluate.h"
 #include "mtbert/file.h"
 #include "mtbert/finite.h"
+#include "mtbert/profile.h"
 #include "mtbert/safetensors.h"
 
 struct mtb_trainer {
@@ -341,7 +342,7 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
         return MTB_EINPUT;
     const bool multi = tr->opt.mode != MTB_MODE_SINGLE;
 
-    mtb_heads_zero_grad(&mt->heads);
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, mtb_heads_zero_grad(&mt->heads));
     const float *grads[MTB_N_TASKS];
     for (int k = 0; k < n_active; k++) {
         const int t = ids[k];
@@ -354,10 +355,11 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
                               mtb_vocab_specials(mt->vocab)->pad, &tr->batch[t]);
             b = &tr->batch[t];
         }
-        mtb_bert_zero_grad(&mt->bert);
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, mtb_bert_zero_grad(&mt->bert));
         loss[t] = mtb_multitask_step(mt, &tr->ws, b, tr->opt.dropout, true, &tr->rng);
         if (multi) {
-            memcpy(tr->task_grad[t], mt->bert.grads, n * sizeof(float));
+            MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING,
+                         memcpy(tr->task_grad[t], mt->bert.grads, n * sizeof(float)));
             grads[k] = tr->task_grad[t];
         }
     }
@@ -378,9 +380,10 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
                 order[k - 1] = order[j];
                 order[j] = tmp;
             }
-        mtb_pcgrad(mt->bert.grads, grads, ids, n_active, n, order,
-                   tr->opt.mode == MTB_MODE_PCGRAD, mt->bert.groups, mt->bert.n_groups, cs,
-                   tr->pcgrad_scratch);
+        MTB_PROFILED(MTB_PROF_PCGRAD,
+                     mtb_pcgrad(mt->bert.grads, grads, ids, n_active, n, order,
+                                tr->opt.mode == MTB_MODE_PCGRAD, mt->bert.groups,
+                                mt->bert.n_groups, cs, tr->pcgrad_scratch));
     }
 
     const long t_step = tr->step + 1;
@@ -399,9 +402,11 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
     mtb_adamw_hparams hp = tr->opt.adamw;
     hp.lr = mtb_trainer_lr_at(tr, t_step);
     pthread_rwlock_wrlock(&tr->weights);
-    mtb_adamw_step(&hp, update, mt->bert.params, mt->bert.grads, tr->m_enc, tr->v_enc, n);
-    mtb_adamw_step(&hp, update, mt->heads.params, mt->heads.grads, tr->m_heads, tr->v_heads,
-                   mt->heads.n_params);
+    MTB_PROFILED(MTB_PROF_ADAMW, {
+        mtb_adamw_step(&hp, update, mt->bert.params, mt->bert.grads, tr->m_enc, tr->v_enc, n);
+        mtb_adamw_step(&hp, update, mt->heads.params, mt->heads.grads, tr->m_heads,
+                       tr->v_heads, mt->heads.n_params);
+    });
     pthread_rwlock_unlock(&tr->weights);
     tr->updates = update;
     tr->step = t_step;
