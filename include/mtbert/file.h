@@ -36,6 +36,9 @@ int mtb_write_file_atomic(const char *path, const char *data, size_t len, mtb_er
 /* json_dumps(root, flags) and a newline, written as mtb_write_file_atomic. */
 int mtb_json_save_file(const json_t *root, const char *path, size_t flags, mtb_error *err);
 
+/* The folder that holds path: "." for a bare name, "/" for one at the root. */
+void mtb_path_parent(const char *path, char *out, size_t cap);
+
 /* Makes the entries of a folder (new files, renames) durable; best effort. */
 void mtb_fsync_dir(const char *dir);
 

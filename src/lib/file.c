@@ -156,3 +156,13 @@ void mtb_fsync_dir(const char *dir)
         close(fd);
     }
 }
+
+void mtb_path_parent(const char *path, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *(slash == out ? slash + 1 : slash) = '\0';
+    else
+        snprintf(out, cap, ".");
+}

@@ -140,17 +140,6 @@ static bool dir_is_empty(const char *dir)
 
 static bool is_checkpoint_file(const char *name);
 
-/* The folder that holds path ("." for a bare name). */
-static void parent_of(const char *path, char *out, size_t cap)
-{
-    snprintf(out, cap, "%s", path);
-    char *slash = strrchr(out, '/');
-    if (slash)
-        *(slash == out ? slash + 1 : slash) = '\0';
-    else
-        snprintf(out, cap, ".");
-}
-
 /* Files the user keeps in a run folder (a metrics log, notes) move into
  * the replacement, so a save never loses them. */
 static void keep_foreign_entries(const char *old_dir, const char *new_dir)
@@ -186,12 +175,7 @@ int mtb_model_dir_check_target(const char *dir, mtb_error *err)
                                  dir);
         return MTB_OK;
     }
-    snprintf(parent, sizeof parent, "%s", dir);
-    char *slash = strrchr(parent, '/');
-    if (slash)
-        *(slash == parent ? slash + 1 : slash) = '\0';
-    else
-        snprintf(parent, sizeof parent, ".");
+    mtb_path_parent(dir, parent, sizeof parent);
     if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode) || access(parent, W_OK) != 0)
         return mtb_error_set(err, MTB_EINPUT, "%s: cannot create it in %s", dir, parent);
     return MTB_OK;
@@ -247,7 +231,7 @@ int mtb_model_dir_save(const char *dir, const mtb_bert *model, const mtb_vocab *
         return rc;
     }
     char parent[4096];
-    parent_of(target, parent, sizeof parent);
+    mtb_path_parent(target, parent, sizeof parent);
     if (had_old && !getenv("MTBERT_NO_RENAME_EXCHANGE") &&
         renameat2(AT_FDCWD, tmp, AT_FDCWD, target, RENAME_EXCHANGE) == 0) {
         mtb_fsync_dir(parent);
@@ -307,7 +291,7 @@ int mtb_model_dir_recover(const char *dir, char *note, size_t cap)
     while (n > 1 && dir[n - 1] == '/')
         n--;
     snprintf(target, sizeof target, "%.*s", (int)n, dir);
-    parent_of(target, parent, sizeof parent);
+    mtb_path_parent(target, parent, sizeof parent);
     const char *slash = strrchr(target, '/');
     snprintf(base, sizeof base, "%.1000s", slash ? slash + 1 : target);
     const size_t bl = strlen(base);

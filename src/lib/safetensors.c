@@ -1,5 +1,6 @@
 /* safetensors reader (read-only mmap, strict validation) and atomic writer. */
 #include "mtbert/safetensors.h"
+#include "mtbert/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -615,28 +616,6 @@ static int write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-/* Best effort: makes the rename durable. */
-static void fsync_parent_dir(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    char dir[PATH_MAX];
-    if (!slash) {
-        snprintf(dir, sizeof dir, ".");
-    } else if (slash == path) {
-        snprintf(dir, sizeof dir, "/");
-    } else {
-        size_t len = (size_t)(slash - path);
-        if (len >= sizeof dir)
-            return;
-        memcpy(dir, path, len);
-        dir[len] = '\0';
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
 
 /* Builds the JSON header; returns MTB_OK and a malloc'd string. */
 static int build_header(const char *path, const mtb_st_entry *tensors, int n,
@@ -820,6 +799,8 @@ int mtb_st_write(const char *path, const mtb_st_entry *tensors, int n, const mtb
         unlink(tmp);
         return rc;
     }
-    fsync_parent_dir(path);
+    char parent[PATH_MAX];
+    mtb_path_parent(path, parent, sizeof parent);
+    mtb_fsync_dir(parent); /* makes the rename durable */
     return MTB_OK;
 }

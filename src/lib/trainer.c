@@ -528,18 +528,18 @@ static int write_state(const char *tmp, void *ctx, mtb_error *err)
     return rc;
 }
 
+static bool moments_finite(const mtb_trainer *tr)
+{
+    const size_t n = tr->mt->bert.n_params, nh = tr->mt->heads.n_params;
+    return mtb_all_finite(tr->m_enc, n) && mtb_all_finite(tr->v_enc, n) &&
+           mtb_all_finite(tr->m_heads, nh) && mtb_all_finite(tr->v_heads, nh);
+}
+
 int mtb_trainer_save(mtb_trainer *tr, const char *dir, mtb_error *err)
 {
-    const mtb_multitask *mt = tr->mt;
-    const char *bad = mtb_all_finite(tr->m_enc, mt->bert.n_params) &&
-                              mtb_all_finite(tr->v_enc, mt->bert.n_params) &&
-                              mtb_all_finite(tr->m_heads, mt->heads.n_params) &&
-                              mtb_all_finite(tr->v_heads, mt->heads.n_params)
-                          ? NULL
-                          : "the optimizer's moments";
-    if (bad)
-        return mtb_error_set(err, MTB_EFAIL, "not saving %s: %s hold NaN or infinite values; "
-                             "what %s held is kept", dir, bad, dir);
+    if (!moments_finite(tr))
+        return mtb_error_set(err, MTB_EFAIL, "not saving %s: the optimizer's moments hold NaN "
+                             "or infinite values; what %s held is kept", dir, dir);
     return mtb_multitask_save(tr->mt, dir, write_state, tr, err);
 }
 
@@ -626,10 +626,7 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
             rc = read_vector(st, "heads.m", tr->m_heads, mt->heads.n_params, MTB_ST_F32, err);
         if (!rc)
             rc = read_vector(st, "heads.v", tr->v_heads, mt->heads.n_params, MTB_ST_F32, err);
-        if (!rc && !(mtb_all_finite(tr->m_enc, mt->bert.n_params) &&
-                     mtb_all_finite(tr->v_enc, mt->bert.n_params) &&
-                     mtb_all_finite(tr->m_heads, mt->heads.n_params) &&
-                     mtb_all_finite(tr->v_heads, mt->heads.n_params)))
+        if (!rc && !moments_finite(tr))
             rc = mtb_error_set(err, MTB_EINPUT, "%s: the optimizer's moments hold NaN or "
                                "infinite values (saved by a run that diverged?)", path);
         mtb_st_close(st);
