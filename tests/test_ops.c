@@ -762,7 +762,7 @@ static void test_dropout_other_rates(void **state)
 enum { EV = 6, EP = 4, ETT = 2, EB = 2, ET = 3, EH = 5 };
 
 typedef struct {
-    int ids[EB * ET], types[EB * ET];
+    int ids[EB * ET], types[EB * ET], positions[EB * ET];
     float wte[EV * EH], wpe[EP * EH], wtt[ETT * EH];
     float out[EB * ET * EH], lw[EB * ET * EH];
 } emb_ctx;
@@ -770,7 +770,8 @@ typedef struct {
 static double emb_loss(void *p)
 {
     emb_ctx *c = p;
-    mtb_embeddings_forward(c->out, c->ids, c->types, EB, ET, EH, c->wte, c->wpe, c->wtt);
+    mtb_embeddings_forward(c->out, c->ids, c->types, c->positions, EB * ET, EH, c->wte, c->wpe,
+                           c->wtt);
     return weighted_sum(c->out, c->lw, EB * ET * EH);
 }
 
@@ -785,6 +786,8 @@ static void emb_setup(emb_ctx *c, int exact)
     static const int types[EB * ET] = {0, 0, 1, 0, 1, 1};
     memcpy(c->ids, ids, sizeof ids);
     memcpy(c->types, types, sizeof types);
+    for (int tok = 0; tok < EB * ET; tok++)
+        c->positions[tok] = tok % ET;
     mtb_rng r;
     mtb_rng_seed(&r, 50);
     fill_uniform(c->lw, EB * ET * EH, -1, 1, &r);
@@ -832,7 +835,7 @@ static void test_embeddings_grad(void **state)
     emb_setup(&c, 0);
     float dwte[EV * EH] = {0}, dwpe[EP * EH] = {0}, dwtt[ETT * EH] = {0};
     emb_loss(&c);
-    mtb_embeddings_backward(dwte, dwpe, dwtt, c.lw, c.ids, c.types, EB, ET, EH);
+    mtb_embeddings_backward(dwte, dwpe, dwtt, c.lw, c.ids, c.types, c.positions, EB * ET, EH);
     for (int i = 0; i < EH; i++)
         assert_true(dwte[5 * EH + i] == 0.0f);
     /* Positions T..P-1 are beyond this batch. */
@@ -844,7 +847,7 @@ static void test_embeddings_grad(void **state)
 
     float twte[EV * EH] = {0}, twpe[EP * EH] = {0}, twtt[ETT * EH] = {0};
     for (int rep = 0; rep < 2; rep++)
-        mtb_embeddings_backward(twte, twpe, twtt, c.lw, c.ids, c.types, EB, ET, EH);
+        mtb_embeddings_backward(twte, twpe, twtt, c.lw, c.ids, c.types, c.positions, EB * ET, EH);
     /* Not bit-exact: a repeated id sums several rows, and (a+b)+a+b need not
      * round like 2(a+b). */
     assert_doubled(dwte, twte, EV * EH, 1e-6);
@@ -853,48 +856,59 @@ static void test_embeddings_grad(void **state)
 
     /* NULL tables are skipped. */
     float owte[EV * EH] = {0};
-    mtb_embeddings_backward(owte, NULL, NULL, c.lw, c.ids, c.types, EB, ET, EH);
+    mtb_embeddings_backward(owte, NULL, NULL, c.lw, c.ids, c.types, c.positions, EB * ET, EH);
     assert_memory_equal(owte, dwte, sizeof owte);
 }
 
 /* ---------------------------------------------------------------- attention */
 
+/* Packed sequences: sequence b owns rows [off[b], off[b+1]) of q, k, v, out. */
 typedef struct {
-    int B, T, H, NH;
-    const int *lengths;
+    int B, N, H, NH;
+    int off[4];
     float p;
     uint64_t seed;
-    float *q, *k, *v, *out, *att, *att_scale, *lw;
+    size_t na; /* floats of att, att_scale and work */
+    float *q, *k, *v, *out, *att, *att_scale, *work, *lw;
 } att_ctx;
 
 static double att_loss(void *ptr)
 {
     att_ctx *c = ptr;
-    mtb_attention_forward(c->out, c->att, c->p > 0 ? c->att_scale : NULL, c->q, c->k, c->v,
-                          c->lengths, c->B, c->T, c->H, c->NH, c->p, c->seed);
-    return weighted_sum(c->out, c->lw, (size_t)c->B * c->T * c->H);
+    mtb_attention_forward(c->out, c->att, c->p > 0 ? c->att_scale : NULL,
+                          c->p > 0 ? c->work : NULL, c->q, c->k, c->v, c->off, c->B, c->H, c->NH,
+                          c->p, c->seed);
+    return weighted_sum(c->out, c->lw, (size_t)c->N * c->H);
 }
 
-static void att_setup(att_ctx *c, int B, int T, int H, int NH, const int *lengths, float p,
+static void att_setup(att_ctx *c, int B, int H, int NH, const int *lengths, float p,
                       uint64_t seed)
 {
     mtb_rng r;
     mtb_rng_seed(&r, seed);
     c->B = B;
-    c->T = T;
     c->H = H;
     c->NH = NH;
-    c->lengths = lengths;
+    c->off[0] = 0;
+    for (int b = 0; b < B; b++)
+        c->off[b + 1] = c->off[b] + lengths[b];
+    c->N = c->off[B];
     c->p = p;
     c->seed = seed + 1;
-    const size_t nx = (size_t)B * T * H, na = (size_t)B * NH * T * T;
+    const size_t nx = (size_t)c->N * H;
+    c->na = mtb_attention_floats(c->off, B, NH);
+    size_t squares = 0;
+    for (int b = 0; b < B; b++)
+        squares += (size_t)lengths[b] * lengths[b];
+    assert_true(c->na == squares * (size_t)NH);
     c->q = alloc_floats(nx);
     c->k = alloc_floats(nx);
     c->v = alloc_floats(nx);
     c->out = alloc_floats(nx);
     c->lw = alloc_floats(nx);
-    c->att = alloc_floats(na);
-    c->att_scale = alloc_floats(na);
+    c->att = alloc_floats(c->na);
+    c->att_scale = alloc_floats(c->na);
+    c->work = alloc_floats(c->na);
     fill_normal(c->q, nx, 0, 1, &r);
     fill_normal(c->k, nx, 0, 1, &r);
     fill_normal(c->v, nx, 0, 1, &r);
@@ -910,46 +924,43 @@ static void att_teardown(att_ctx *c)
     free(c->lw);
     free(c->att);
     free(c->att_scale);
+    free(c->work);
 }
 
 static void att_backward(att_ctx *c, float *dq, float *dk, float *dv)
 {
-    float *scratch = alloc_floats((size_t)c->B * c->NH * c->T * c->T);
+    float *scratch = alloc_floats(c->na);
     att_loss(c);
     mtb_attention_backward(dq, dk, dv, scratch, c->lw, c->att, c->p > 0 ? c->att_scale : NULL,
-                           c->q, c->k, c->v, c->lengths, c->B, c->T, c->H, c->NH);
+                           c->q, c->k, c->v, c->off, c->B, c->H, c->NH);
     free(scratch);
 }
 
-/* Naive double-precision attention from the saved att/att_scale-independent
- * definition; checks probabilities against att and the context against out.
- * Rows of padding queries must be exactly zero. */
+/* Naive double-precision attention, sequence by sequence: checks the
+ * probabilities in att (one L x L block per sequence and head, in order)
+ * and the context in out. */
 static void att_check_against_naive(const att_ctx *c, int use_scale, double prob_tol,
                                     double out_tol)
 {
-    const int B = c->B, T = c->T, H = c->H, NH = c->NH, D = H / NH;
-    double *srow = malloc((size_t)T * sizeof *srow);
-    assert_non_null(srow);
-    for (int b = 0; b < B; b++) {
-        const int L = c->lengths[b];
+    const int H = c->H, NH = c->NH, D = H / NH;
+    double srow[160];
+    size_t expect_block = 0;
+    for (int b = 0; b < c->B; b++) {
+        const int L = c->off[b + 1] - c->off[b], o = c->off[b];
+        assert_true(L <= 160);
         for (int h = 0; h < NH; h++) {
-            const float *P = c->att + ((size_t)b * NH + h) * T * T;
-            const float *S = c->att_scale + ((size_t)b * NH + h) * T * T;
-            /* Padding queries take no part: zero probabilities, zero context. */
-            for (int i = L; i < T; i++) {
-                for (int j = 0; j < T; j++)
-                    assert_true(P[(size_t)i * T + j] == 0.0f);
-                for (int d = 0; d < D; d++)
-                    assert_true(c->out[((size_t)b * T + i) * H + h * D + d] == 0.0f);
-            }
+            const size_t blk = mtb_attention_block(c->off, b, h, NH);
+            assert_true(blk == expect_block);
+            expect_block += (size_t)L * L;
+            const float *P = c->att + blk, *S = c->att_scale + blk;
             for (int i = 0; i < L; i++) {
                 double mx = -INFINITY, sum = 0.0;
                 for (int j = 0; j < L; j++) {
-                    double s = 0.0;
+                    double sc = 0.0;
                     for (int d = 0; d < D; d++)
-                        s += (double)c->q[((size_t)b * T + i) * H + h * D + d] *
-                             c->k[((size_t)b * T + j) * H + h * D + d];
-                    srow[j] = s / sqrt((double)D);
+                        sc += (double)c->q[((size_t)o + i) * H + h * D + d] *
+                              c->k[((size_t)o + j) * H + h * D + d];
+                    srow[j] = sc / sqrt((double)D);
                     mx = srow[j] > mx ? srow[j] : mx;
                 }
                 for (int j = 0; j < L; j++) {
@@ -957,32 +968,27 @@ static void att_check_against_naive(const att_ctx *c, int use_scale, double prob
                     sum += srow[j];
                 }
                 double rowsum = 0.0;
-                for (int j = 0; j < T; j++) {
-                    float got = P[(size_t)i * T + j];
-                    if (j >= L) {
-                        /* Padded keys: exactly zero, not merely small. */
-                        assert_true(got == 0.0f);
-                        continue;
-                    }
+                for (int j = 0; j < L; j++) {
+                    float got = P[(size_t)i * L + j];
                     assert_close("attention prob", got, srow[j] / sum, prob_tol);
                     rowsum += got;
                 }
                 assert_close("attention row sum", rowsum, 1.0, 1e-6);
                 for (int d = 0; d < D; d++) {
-                    double o = 0.0;
+                    double acc = 0.0;
                     for (int j = 0; j < L; j++) {
-                        double pj = P[(size_t)i * T + j];
+                        double pj = P[(size_t)i * L + j];
                         if (use_scale)
-                            pj *= S[(size_t)i * T + j];
-                        o += pj * c->v[((size_t)b * T + j) * H + h * D + d];
+                            pj *= S[(size_t)i * L + j];
+                        acc += pj * c->v[((size_t)o + j) * H + h * D + d];
                     }
-                    assert_close("attention out", c->out[((size_t)b * T + i) * H + h * D + d], o,
+                    assert_close("attention out", c->out[((size_t)o + i) * H + h * D + d], acc,
                                  out_tol);
                 }
             }
         }
     }
-    free(srow);
+    assert_true(expect_block == c->na);
 }
 
 static const int att_lengths[2] = {5, 3};
@@ -991,19 +997,31 @@ static void test_attention_forward(void **state)
 {
     (void)state;
     att_ctx c;
-    att_setup(&c, 2, 5, 8, 2, att_lengths, 0.0f, 60);
+    att_setup(&c, 2, 8, 2, att_lengths, 0.0f, 60);
     att_loss(&c);
     att_check_against_naive(&c, 0, 1e-6, 1e-5);
 
     /* A non-NULL att_scale with p = 0 is filled with ones, and the result is
      * unchanged. */
-    float *out0 = alloc_floats((size_t)c.B * c.T * c.H);
-    memcpy(out0, c.out, (size_t)c.B * c.T * c.H * sizeof(float));
-    mtb_attention_forward(c.out, c.att, c.att_scale, c.q, c.k, c.v, c.lengths, c.B, c.T, c.H,
-                          c.NH, 0.0f, 1);
-    for (size_t i = 0; i < (size_t)c.B * c.NH * c.T * c.T; i++)
+    const size_t nx = (size_t)c.N * c.H;
+    float *out0 = alloc_floats(nx);
+    memcpy(out0, c.out, nx * sizeof(float));
+    mtb_attention_forward(c.out, c.att, c.att_scale, c.work, c.q, c.k, c.v, c.off, c.B, c.H, c.NH,
+                          0.0f, 1);
+    for (size_t i = 0; i < c.na; i++)
         assert_true(c.att_scale[i] == 1.0f);
-    assert_memory_equal(out0, c.out, (size_t)c.B * c.T * c.H * sizeof(float));
+    assert_memory_equal(out0, c.out, nx * sizeof(float));
+
+    /* A token attends to its own sequence only: changing the keys and values
+     * of sequence 1 leaves sequence 0's context bit for bit as it was. */
+    for (size_t i = (size_t)c.off[1] * c.H; i < nx; i++) {
+        c.k[i] += 1.0f;
+        c.v[i] -= 2.0f;
+    }
+    att_loss(&c);
+    assert_memory_equal(out0, c.out, (size_t)c.off[1] * c.H * sizeof(float));
+    assert_memory_not_equal(out0 + (size_t)c.off[1] * c.H, c.out + (size_t)c.off[1] * c.H,
+                            (size_t)(c.N - c.off[1]) * c.H * sizeof(float));
     free(out0);
     att_teardown(&c);
 }
@@ -1013,42 +1031,45 @@ static void test_attention_dropout_forward(void **state)
     (void)state;
     att_ctx c;
     const float p = 0.25f;
-    att_setup(&c, 2, 5, 8, 2, att_lengths, p, 61);
+    att_setup(&c, 2, 8, 2, att_lengths, p, 61);
     att_loss(&c);
     /* att keeps the probabilities before dropout; the context uses att * scale. */
     att_check_against_naive(&c, 1, 1e-6, 1e-5);
-    size_t na = (size_t)c.B * c.NH * c.T * c.T, dropped = 0;
-    for (size_t i = 0; i < na; i++) {
+    size_t dropped = 0;
+    for (size_t i = 0; i < c.na; i++) {
         assert_true(c.att_scale[i] == 0.0f || c.att_scale[i] == 1.0f / (1.0f - p));
+        assert_true(c.work[i] == c.att[i] * c.att_scale[i]);
         dropped += c.att_scale[i] == 0.0f;
     }
-    assert_true(dropped > 0 && dropped < na);
+    assert_true(dropped > 0 && dropped < c.na);
     att_teardown(&c);
 }
 
-/* T = 130: T*T exceeds the forward's 16384-float dropout block, so the mask
- * is drawn in two bands of rows.  The draws must still equal one dropout over
- * each head's whole (T, T) matrix from that head's own stream, whatever the
- * lengths. */
-static void test_attention_dropout_long(void **state)
+/* Each (sequence, head) draws its mask from its own documented stream,
+ * seed ^ (b * NH + h + 1) * golden ratio, as one dropout over its L x L
+ * block, so masks do not depend on threads; a 130-token sequence has more
+ * entries than any fixed buffer would hold. */
+static void test_attention_dropout_streams(void **state)
 {
     (void)state;
-    static const int lengths[1] = {100};
+    static const int lengths[2] = {130, 7};
     att_ctx c;
     const float p = 0.2f;
-    att_setup(&c, 1, 130, 8, 2, lengths, p, 62);
+    att_setup(&c, 2, 8, 2, lengths, p, 62);
     att_loss(&c);
-    const size_t tt = (size_t)c.T * c.T, na = (size_t)c.NH * tt;
-    float *ones = alloc_floats(tt), *tmp = alloc_floats(tt), *ref = alloc_floats(na);
-    for (size_t i = 0; i < tt; i++)
+    float *ones = alloc_floats(130 * 130), *tmp = alloc_floats(130 * 130);
+    float *ref = alloc_floats(c.na);
+    for (size_t i = 0; i < 130 * 130; i++)
         ones[i] = 1.0f;
-    for (int h = 0; h < c.NH; h++) {
-        /* the documented per-head stream: seed ^ (bh + 1) * golden ratio */
-        mtb_rng r;
-        mtb_rng_seed(&r, c.seed ^ ((uint64_t)(h + 1) * 0x9e3779b97f4a7c15ull));
-        mtb_dropout_forward(tmp, ref + (size_t)h * tt, ones, tt, p, &r);
-    }
-    assert_memory_equal(ref, c.att_scale, na * sizeof(float));
+    for (int b = 0; b < c.B; b++)
+        for (int h = 0; h < c.NH; h++) {
+            const size_t L = (size_t)lengths[b];
+            mtb_rng r;
+            mtb_rng_seed(&r, c.seed ^ ((uint64_t)(b * c.NH + h + 1) * 0x9e3779b97f4a7c15ull));
+            mtb_dropout_forward(tmp, ref + mtb_attention_block(c.off, b, h, c.NH), ones, L * L, p,
+                                &r);
+        }
+    assert_memory_equal(ref, c.att_scale, c.na * sizeof(float));
     att_check_against_naive(&c, 1, 1e-6, 1e-5);
     free(ones);
     free(tmp);
@@ -1059,17 +1080,10 @@ static void test_attention_dropout_long(void **state)
 static void attention_grad_case(float p, uint64_t seed, const char *tag)
 {
     att_ctx c;
-    att_setup(&c, 2, 5, 8, 2, att_lengths, p, seed);
-    const size_t nx = (size_t)c.B * c.T * c.H;
+    att_setup(&c, 2, 8, 2, att_lengths, p, seed);
+    const size_t nx = (size_t)c.N * c.H;
     float *dq = alloc_floats(nx), *dk = alloc_floats(nx), *dv = alloc_floats(nx);
     att_backward(&c, dq, dk, dv);
-
-    /* Padded keys and values of batch 1 (positions 3, 4) influence nothing. */
-    for (int t = c.lengths[1]; t < c.T; t++)
-        for (int i = 0; i < c.H; i++) {
-            size_t o = ((size_t)1 * c.T + t) * c.H + i;
-            assert_true(dk[o] == 0.0f && dv[o] == 0.0f);
-        }
 
     char name[64];
     snprintf(name, sizeof name, "attention%s.q", tag);
@@ -1100,8 +1114,8 @@ static void test_attention_backward_accumulates(void **state)
 {
     (void)state;
     att_ctx c;
-    att_setup(&c, 2, 5, 8, 2, att_lengths, 0.2f, 72);
-    const size_t nx = (size_t)c.B * c.T * c.H;
+    att_setup(&c, 2, 8, 2, att_lengths, 0.2f, 72);
+    const size_t nx = (size_t)c.N * c.H;
     float *dq1 = alloc_floats(nx), *dk1 = alloc_floats(nx), *dv1 = alloc_floats(nx);
     float *dq2 = alloc_floats(nx), *dk2 = alloc_floats(nx), *dv2 = alloc_floats(nx);
     att_backward(&c, dq1, dk1, dv1);
@@ -1159,7 +1173,7 @@ int main(void)
         cmocka_unit_test(test_embeddings_grad),
         cmocka_unit_test(test_attention_forward),
         cmocka_unit_test(test_attention_dropout_forward),
-        cmocka_unit_test(test_attention_dropout_long),
+        cmocka_unit_test(test_attention_dropout_streams),
         cmocka_unit_test(test_attention_grad),
         cmocka_unit_test(test_attention_grad_dropout),
         cmocka_unit_test(test_attention_backward_accumulates),

@@ -85,57 +85,71 @@ typedef struct mtb_batch {
 } mtb_batch;
 
 /* Saved activations for one forward pass, sized once for (max_B, max_T) so
- * that a step allocates nothing.  Inference-only activations share one set
- * of layer buffers between all layers; training activations keep every
- * layer's for the backward pass. */
+ * that a step allocates nothing.  The encoder works on the batch's real
+ * tokens only, packed back to back: N rows, sequence b at rows
+ * [offsets[b], offsets[b+1]); padding is never computed.  Buffers are mapped
+ * for the largest batch but only the rows a batch uses are ever touched, so
+ * memory follows the real token count.  Inference-only activations share
+ * one set of layer buffers between all layers; training activations keep
+ * every layer's for the backward pass.  ATT below is the attention block
+ * space of ops.h: one (L, L) block per sequence and head. */
 typedef struct mtb_layer_acts {
-    float *in;             /* (B, T, H) layer input: a view of the previous output */
-    float *q, *k, *v;      /* (B, T, H) */
-    float *att;            /* (B, NH, T, T) softmax probabilities */
-    float *att_scale;      /* (B, NH, T, T) attention-dropout scale; NULL without dropout */
-    float *ctx;            /* (B, T, H) attention context */
-    float *attn_proj;      /* (B, T, H) attention output dense, before dropout */
-    float *attn_drop;      /* (B, T, H) dropout scale; NULL without dropout */
-    float *attn_res;       /* (B, T, H) residual sum before LayerNorm */
-    float *attn_ln;        /* (B, T, H) */
-    float *attn_ln_mean, *attn_ln_rstd; /* (B, T) */
-    float *inter;          /* (B, T, I) intermediate dense, before GELU */
-    float *inter_gelu;     /* (B, T, I) */
-    float *ffn_proj;       /* (B, T, H) output dense, before dropout */
-    float *ffn_drop;       /* (B, T, H) dropout scale; NULL without dropout */
-    float *ffn_res;        /* (B, T, H) residual sum before LayerNorm */
-    float *out;            /* (B, T, H) layer output */
-    float *out_ln_mean, *out_ln_rstd; /* (B, T) */
+    float *in;             /* (N, H) layer input: a view of the previous output */
+    float *q, *k, *v;      /* (N, H) */
+    float *att;            /* (ATT) softmax probabilities */
+    float *att_scale;      /* (ATT) attention-dropout scale; NULL without dropout */
+    float *ctx;            /* (N, H) attention context */
+    float *attn_proj;      /* (N, H) attention output dense, before dropout */
+    float *attn_drop;      /* (N, H) dropout scale; NULL without dropout */
+    float *attn_res;       /* (N, H) residual sum before LayerNorm */
+    float *attn_ln;        /* (N, H) */
+    float *attn_ln_mean, *attn_ln_rstd; /* (N) */
+    float *inter;          /* (N, I) intermediate dense, before GELU */
+    float *inter_gelu;     /* (N, I) */
+    float *ffn_proj;       /* (N, H) output dense, before dropout */
+    float *ffn_drop;       /* (N, H) dropout scale; NULL without dropout */
+    float *ffn_res;        /* (N, H) residual sum before LayerNorm */
+    float *out;            /* (N, H) layer output */
+    float *out_ln_mean, *out_ln_rstd; /* (N) */
 } mtb_layer_acts;
 
 typedef struct mtb_bert_acts {
     int max_B, max_T;
-    int B, T;          /* shape of the last forward pass */
+    int B, T;          /* shape of the last forward pass's batch */
+    int N;             /* its real tokens */
     bool for_training; /* per-layer storage, dropout masks and gradient workspace exist */
     bool dropout_on;   /* the last forward pass applied dropout */
-    int *ids, *types;  /* (B, T) copy of the batch */
+    int *ids, *types, *positions; /* (N) packed tokens */
     int *lengths;      /* (B) */
-    float *emb_sum;    /* (B, T, H) embeddings before LayerNorm */
-    float *emb_ln;     /* (B, T, H) */
-    float *emb_ln_mean, *emb_ln_rstd; /* (B, T) */
-    float *emb_drop;   /* (B, T, H) dropout scale; NULL without dropout */
-    float *emb_out;    /* (B, T, H) */
+    int *offsets;      /* (B + 1) first row of each sequence; offsets[B] = N */
+    float *emb_sum;    /* (N, H) embeddings before LayerNorm */
+    float *emb_ln;     /* (N, H) */
+    float *emb_ln_mean, *emb_ln_rstd; /* (N) */
+    float *emb_drop;   /* (N, H) dropout scale; NULL without dropout */
+    float *emb_out;    /* (N, H) */
     int n_layer_sets;  /* num_layers when training, else 1 */
     mtb_layer_acts *layers; /* [n_layer_sets] */
-    float *hidden;     /* (B, T, H) final hidden states: view of the last layer's out */
+    float *hidden;     /* (N, H) final hidden states: view of the last layer's out */
     float *cls;        /* (B, H) final hidden state of [CLS] */
     float *pooled;     /* (B, H) tanh(dense(cls)) */
     /* gradient workspace (training only) */
-    float *d_x;        /* (B, T, H) gradient flowing down the residual stream */
-    float *d_a, *d_b;  /* (B, T, H) */
-    float *d_i1, *d_i2; /* (B, T, I) */
-    float *d_q, *d_k, *d_v; /* (B, T, H) */
-    float *d_att;      /* (B, NH, T, T) attention backward scratch, a block per head */
+    float *d_x;        /* (N, H) gradient flowing down the residual stream */
+    float *d_a, *d_b;  /* (N, H) */
+    float *d_i1, *d_i2; /* (N, I) */
+    float *d_q, *d_k, *d_v; /* (N, H) */
+    float *d_att;      /* (ATT) attention scratch: dropped-out probabilities in the
+                        * forward pass, the softmax backward in the backward pass */
     float *d_cls;      /* (B, H) */
     float *d_pool;     /* (B, H) */
     void *block;       /* the single mapping behind every buffer */
     size_t block_bytes;
 } mtb_bert_acts;
+
+/* Final hidden state of token t of sequence b in the last forward pass. */
+static inline const float *mtb_bert_hidden_row(const mtb_bert_acts *a, int H, int b, int t)
+{
+    return a->hidden + (size_t)(a->offsets[b] + t) * H;
+}
 
 /* for_training allocates what mtb_bert_backward needs (and dropout masks). */
 int mtb_bert_acts_init(mtb_bert_acts *a, const mtb_config *cfg, int max_B, int max_T,
@@ -149,7 +163,8 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
                       bool dropout, mtb_rng *rng);
 
 /* Backpropagates upstream gradients of the last forward pass into m->grads
- * (accumulating).  dhidden (B, T, H) and dpooled (B, H) may each be NULL. */
+ * (accumulating).  dhidden (N, H), packed as acts->hidden, and dpooled (B, H)
+ * may each be NULL. */
 void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden,
                        const float *dpooled);
 

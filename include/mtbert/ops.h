@@ -1,8 +1,9 @@
 /* Layer operations with forward and backward side by side.
  *
  * Conventions:
- *  - Row-major float buffers.  N is the number of rows (all tokens of a
- *    batch, B*T), so every dense op is one sgemm over the whole batch.
+ *  - Row-major float buffers.  N is the number of rows: the real tokens of
+ *    a batch, packed back to back without padding, so every dense op is one
+ *    sgemm over the whole batch and none is spent on padding.
  *  - Weights are stored [out, in] as in PyTorch's nn.Linear.
  *  - Every backward function ADDS into its d* outputs (parameter and input
  *    gradients alike); callers zero them first.  Accumulation is what a
@@ -45,32 +46,45 @@ void mtb_tanh_backward(float *din, const float *dout, const float *out, size_t n
  * (scale may then be NULL). */
 void mtb_dropout_forward(float *out, float *scale, const float *in, size_t n, float p,
                          mtb_rng *rng);
+/* out = dropout(in) + residual (residual may be NULL), on the worker pool:
+ * the n elements are cut into MTB_DROPOUT_CHUNK-sized chunks that each draw
+ * from their own stream derived from seed, so the mask depends on seed and n
+ * only, not on the thread count.  scale as for mtb_dropout_forward. */
+#define MTB_DROPOUT_CHUNK 16384
+void mtb_dropout_residual_forward(float *out, float *scale, const float *in,
+                                  const float *residual, size_t n, float p, uint64_t seed);
 /* scale NULL means no dropout was applied: din += dout. */
 void mtb_dropout_backward(float *din, const float *dout, const float *scale, size_t n);
 
-/* out (B, T, H) = wte[ids] + wpe[t] + wtt[types]; ids/types (B, T). */
-void mtb_embeddings_forward(float *out, const int *ids, const int *types, int B, int T, int H,
-                            const float *wte, const float *wpe, const float *wtt);
+/* out (N, H) = wte[ids] + wpe[positions] + wtt[types]; ids, types (NULL: all
+ * 0) and positions (N), one entry per token. */
+void mtb_embeddings_forward(float *out, const int *ids, const int *types, const int *positions,
+                            int n, int H, const float *wte, const float *wpe, const float *wtt);
 void mtb_embeddings_backward(float *dwte, float *dwpe, float *dwtt, const float *dout,
-                             const int *ids, const int *types, int B, int T, int H);
+                             const int *ids, const int *types, const int *positions, int n,
+                             int H);
 
-/* Multi-head self-attention core (after the Q/K/V projections).
- * q, k, v, out: (B, T, H), head h in columns [h*D, (h+1)*D), D = H / NH.
- * lengths (B): tokens at positions >= lengths[b] are padding: as keys they
- * get probability exactly 0 (as Hugging Face's additive mask gives), as
- * queries a zero context.
- * att (B, NH, T, T): softmax probabilities, saved for backward.
- * att_scale (B, NH, T, T): attention-dropout scale (see mtb_dropout_forward),
- * or NULL when p_drop == 0.  Each (batch, head) draws its mask from its own
- * stream derived from dropout_seed, so heads can run on any thread.
- * The (batch, head) pairs run on the worker pool (parallel.h). */
-void mtb_attention_forward(float *out, float *att, float *att_scale, const float *q,
-                           const float *k, const float *v, const int *lengths, int B, int T,
-                           int H, int NH, float p_drop, uint64_t dropout_seed);
-/* scratch: (B, NH, T, T) floats of workspace, one (T, T) block per head. */
+/* Multi-head self-attention core (after the Q/K/V projections) over packed
+ * sequences: sequence b owns rows [offsets[b], offsets[b+1]) of q, k, v and
+ * out (N, H); head h is columns [h*D, (h+1)*D), D = H / NH.  A token attends
+ * to the tokens of its own sequence only.
+ * att: softmax probabilities, saved for backward, one (L, L) block per
+ * (sequence, head) at mtb_attention_block(); mtb_attention_floats() floats
+ * in all (at most B * NH * T^2 for sequences of at most T tokens).
+ * att_scale (same layout): attention-dropout scale (see mtb_dropout_forward),
+ * or NULL when p_drop == 0; work (same size) receives the dropped-out
+ * probabilities and is needed only when p_drop > 0.  Each (sequence, head)
+ * draws its mask from its own stream derived from dropout_seed, so heads can
+ * run on any thread.  The (sequence, head) pairs run on the worker pool. */
+size_t mtb_attention_block(const int *offsets, int b, int h, int NH);
+size_t mtb_attention_floats(const int *offsets, int B, int NH);
+void mtb_attention_forward(float *out, float *att, float *att_scale, float *work, const float *q,
+                           const float *k, const float *v, const int *offsets, int B, int H,
+                           int NH, float p_drop, uint64_t dropout_seed);
+/* scratch: as many floats as att, workspace. */
 void mtb_attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
                             const float *att, const float *att_scale, const float *q,
-                            const float *k, const float *v, const int *lengths, int B, int T,
-                            int H, int NH);
+                            const float *k, const float *v, const int *offsets, int B, int H,
+                            int NH);
 
 #endif

@@ -21,8 +21,8 @@ void mtb_sentence_encode(const mtb_bert_acts *a, int hidden_size, mtb_pooling po
                          float *out);
 
 /* Turns d(encoding) (B, H) into the upstream gradient mtb_bert_backward
- * takes: dhidden (B, T, H) for cls and mean (*use_hidden = 1), dpooled (B, H)
- * for pooler (*use_hidden = 0).  The other buffer is left untouched. */
+ * takes: dhidden (N, H), packed as acts->hidden, for cls and mean
+ * (*use_hidden = 1), dpooled (B, H) for pooler (*use_hidden = 0).  The other buffer is left untouched. */
 void mtb_sentence_backward(const mtb_bert_acts *a, int hidden_size, mtb_pooling pooling,
                            const float *dencoding, float *dhidden, float *dpooled,
                            int *use_hidden);

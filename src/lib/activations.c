@@ -3,11 +3,12 @@
 
 #include <math.h>
 
-#include "mtbert/parallel.h"
 #include <string.h>
 
+#include "mtbert/parallel.h"
+#include "vmath.h"
+
 /* Spelled out rather than M_SQRT1_2 and friends, which strict C11 hides. */
-#define INV_SQRT2 0.70710678118654752440f
 #define INV_SQRT_2PI 0.39894228040143267794f
 
 typedef struct gelu_job {
@@ -17,18 +18,18 @@ typedef struct gelu_job {
     int chunks;
 } gelu_job;
 
-/* erff dominates; 16K elements per item keeps hand-off cost negligible. */
+/* 16K elements per item keeps hand-off cost negligible. */
 #define GELU_PER_ITEM 16384
 
-static void gelu_forward_chunk(void *arg, int item)
+MTB_VECTOR_CLONES static void gelu_forward_chunk(void *arg, int item)
 {
     const gelu_job *j = arg;
     size_t i0, i1;
     mtb_chunk_range(j->n, j->chunks, item, &i0, &i1);
-    for (size_t i = i0; i < i1; i++) {
-        float x = j->in[i];
-        j->out[i] = 0.5f * x * (1.0f + erff(x * INV_SQRT2));
-    }
+    float *restrict out = j->out;
+    const float *restrict in = j->in;
+    for (size_t i = i0; i < i1; i++)
+        out[i] = in[i] * mtb_vnormal_cdf(in[i]);
 }
 
 void mtb_gelu_forward(float *out, const float *in, size_t n)
@@ -38,16 +39,18 @@ void mtb_gelu_forward(float *out, const float *in, size_t n)
 }
 
 /* d/dx [x Phi(x)] = Phi(x) + x phi(x). */
-static void gelu_backward_chunk(void *arg, int item)
+MTB_VECTOR_CLONES static void gelu_backward_chunk(void *arg, int item)
 {
     const gelu_job *j = arg;
     size_t i0, i1;
     mtb_chunk_range(j->n, j->chunks, item, &i0, &i1);
+    float *restrict din = j->din;
+    const float *restrict in = j->in;
+    const float *restrict dout = j->dout;
     for (size_t i = i0; i < i1; i++) {
-        float x = j->in[i];
-        float cdf = 0.5f * (1.0f + erff(x * INV_SQRT2));
-        float pdf = INV_SQRT_2PI * expf(-0.5f * x * x);
-        j->din[i] += j->dout[i] * (cdf + x * pdf);
+        const float x = in[i];
+        const float pdf = INV_SQRT_2PI * mtb_vexpf(-0.5f * x * x);
+        din[i] += dout[i] * (mtb_vnormal_cdf(x) + x * pdf);
     }
 }
 
@@ -117,4 +120,38 @@ void mtb_dropout_backward(float *din, const float *dout, const float *scale, siz
     }
     for (size_t i = 0; i < n; i++)
         din[i] += dout[i] * scale[i];
+}
+
+typedef struct dropout_job {
+    float *out, *scale;
+    const float *in, *residual;
+    size_t n;
+    int chunks;
+    float p;
+    uint64_t seed;
+} dropout_job;
+
+static void dropout_residual_chunk(void *arg, int item)
+{
+    const dropout_job *j = arg;
+    const size_t i0 = (size_t)item * MTB_DROPOUT_CHUNK;
+    const size_t len = j->n - i0 < MTB_DROPOUT_CHUNK ? j->n - i0 : MTB_DROPOUT_CHUNK;
+    mtb_rng rng;
+    mtb_rng_seed(&rng, j->seed ^ ((uint64_t)(item + 1) * 0x9e3779b97f4a7c15ull));
+    mtb_dropout_forward(j->out + i0, j->scale ? j->scale + i0 : NULL, j->in + i0, len, j->p, &rng);
+    if (j->residual) {
+        float *restrict out = j->out + i0;
+        const float *restrict res = j->residual + i0;
+        for (size_t i = 0; i < len; i++)
+            out[i] += res[i];
+    }
+}
+
+void mtb_dropout_residual_forward(float *out, float *scale, const float *in,
+                                  const float *residual, size_t n, float p, uint64_t seed)
+{
+    dropout_job j = {.out = out, .scale = scale, .in = in, .residual = residual, .n = n, .p = p,
+                     .seed = seed};
+    j.chunks = (int)((n + MTB_DROPOUT_CHUNK - 1) / MTB_DROPOUT_CHUNK);
+    mtb_parallel_for(j.chunks, dropout_residual_chunk, &j);
 }

@@ -1,14 +1,16 @@
-/* Scaled dot-product attention over the interleaved-head layout.
+/* Scaled dot-product attention over packed sequences.
  *
- * Head h of batch b is a (T, D) matrix with row stride H starting at
- * base + b*T*H + h*D, so every per-head product is one sgemm with lda = H
- * and no copies.  Only the first L = lengths[b] positions take part, as keys
- * and as queries: padded keys get probability exactly 0 (what Hugging Face's
- * additive mask gives), and padded query rows get a zero context.  Every
- * product then has the shape of the sequence alone (L x L x D), whatever the
- * padding, so a sequence's numbers do not depend on the batch it is in:
- * OpenBLAS picks different kernels, with different rounding, for different
- * matrix sizes.  Padding rows never reach a real token's output. */
+ * The batch's real tokens lie back to back: sequence b owns rows
+ * [offsets[b], offsets[b+1]) of q, k, v and out, and head h of it is an
+ * (L, D) matrix with row stride H starting at column h*D, so every per-head
+ * product is one sgemm with lda = H and no copies.  Nothing is padded: a
+ * sequence's products have the shape of the sequence alone (L x L x D),
+ * whatever else is in the batch, so its numbers do not depend on the batch
+ * (OpenBLAS picks different kernels, with different rounding, for different
+ * matrix sizes) and no work is spent on padding.
+ *
+ * att, att_scale and the scratch hold one (L, L) block per (sequence, head),
+ * sequence by sequence, head by head (mtb_attention_block). */
 #include "mtbert/ops.h"
 
 #include <cblas.h>
@@ -17,19 +19,23 @@
 
 #include "mtbert/parallel.h"
 
-/* Workspace for the dropped-out probabilities in the forward pass, which has
- * no scratch argument.  A fixed stack block rather than malloc keeps the
- * function infallible; long sequences are processed a band of rows at a time. */
-#ifndef DROP_BLOCK_FLOATS
-#define DROP_BLOCK_FLOATS 16384
-#endif
-
-static int clamp_len(int len, int T)
+size_t mtb_attention_block(const int *offsets, int b, int h, int NH)
 {
-    return len < 0 ? 0 : len > T ? T : len;
+    size_t start = 0;
+    for (int i = 0; i < b; i++) {
+        const size_t L = (size_t)(offsets[i + 1] - offsets[i]);
+        start += L * L;
+    }
+    const size_t L = (size_t)(offsets[b + 1] - offsets[b]);
+    return start * (size_t)NH + (size_t)h * L * L;
 }
 
-static void softmax_row(float *s, int L, int T)
+size_t mtb_attention_floats(const int *offsets, int B, int NH)
+{
+    return mtb_attention_block(offsets, B - 1, NH, NH);
+}
+
+static void softmax_row(float *s, int L)
 {
     float mx = s[0];
     for (int j = 1; j < L; j++)
@@ -42,22 +48,20 @@ static void softmax_row(float *s, int L, int T)
     const float inv = 1.0f / sum;
     for (int j = 0; j < L; j++)
         s[j] *= inv;
-    for (int j = L; j < T; j++)
-        s[j] = 0.0f;
 }
 
 typedef struct attention_job {
-    float *out, *att, *att_scale;
+    float *out, *att, *att_scale, *work;
     const float *q, *k, *v, *dout;
     float *dq, *dk, *dv, *scratch;
-    const int *lengths;
-    int T, H, NH;
+    const int *offsets;
+    int H, NH;
     float p_drop;
     uint64_t seed;
 } attention_job;
 
-/* Each (batch, head) pair draws its dropout mask from its own stream, so the
- * masks do not depend on which thread computes which head. */
+/* Each (sequence, head) pair draws its dropout mask from its own stream, so
+ * the masks do not depend on which thread computes which head. */
 static void head_rng(mtb_rng *r, uint64_t seed, int bh)
 {
     mtb_rng_seed(r, seed ^ ((uint64_t)(bh + 1) * 0x9e3779b97f4a7c15ull));
@@ -66,106 +70,75 @@ static void head_rng(mtb_rng *r, uint64_t seed, int bh)
 static void forward_head(void *arg, int bh)
 {
     const attention_job *j = arg;
-    const int T = j->T, H = j->H, NH = j->NH, D = H / NH;
+    const int H = j->H, NH = j->NH, D = H / NH;
     const int b = bh / NH, h = bh % NH;
+    const int L = j->offsets[b + 1] - j->offsets[b];
+    if (L <= 0)
+        return;
     const float alpha = 1.0f / sqrtf((float)D);
-    const size_t TT = (size_t)T * T;
-    const int L = clamp_len(j->lengths[b], T);
-    const size_t off = (size_t)b * T * H + (size_t)h * D;
+    const size_t LL = (size_t)L * L, blk = mtb_attention_block(j->offsets, b, h, NH);
+    const size_t off = (size_t)j->offsets[b] * H + (size_t)h * D;
     const float *qh = j->q + off, *kh = j->k + off, *vh = j->v + off;
     float *oh = j->out + off;
-    float *P = j->att + (size_t)bh * TT;
-    float *S = j->att_scale ? j->att_scale + (size_t)bh * TT : NULL;
-    mtb_rng rng;
-    head_rng(&rng, j->seed, bh);
+    float *P = j->att + blk;
 
-    if (L == 0) {
-        /* No key to attend to: nothing to mix, the context is zero. */
-        memset(P, 0, TT * sizeof *P);
-        mtb_dropout_forward(P, S, P, TT, j->p_drop, &rng);
-        for (int t = 0; t < T; t++)
-            memset(oh + (size_t)t * H, 0, (size_t)D * sizeof *oh);
-        return;
-    }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, D, alpha, qh, H, kh, H, 0.0f, P,
-                T);
+                L);
     for (int t = 0; t < L; t++)
-        softmax_row(P + (size_t)t * T, L, T);
-    memset(P + (size_t)L * T, 0, (size_t)(T - L) * T * sizeof *P);
-    for (int t = L; t < T; t++)
-        memset(oh + (size_t)t * H, 0, (size_t)D * sizeof *oh);
+        softmax_row(P + (size_t)t * L, L);
 
-    if (j->p_drop <= 0.0f) {
-        if (S)
-            for (size_t i = 0; i < TT; i++)
-                S[i] = 1.0f;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, D, L, 1.0f, P, T, vh, H, 0.0f,
-                    oh, H);
-        return;
+    const float *mixed = P;
+    if (j->p_drop > 0.0f) {
+        mtb_rng rng;
+        head_rng(&rng, j->seed, bh);
+        mtb_dropout_forward(j->work + blk, j->att_scale + blk, P, LL, j->p_drop, &rng);
+        mixed = j->work + blk;
+    } else if (j->att_scale) {
+        for (size_t i = 0; i < LL; i++)
+            j->att_scale[blk + i] = 1.0f;
     }
-    /* Dropout blocks: bands of whole rows, or pieces of one row when a
-     * single row exceeds the buffer.  Either way each block is contiguous in
-     * att and blocks are visited in row-major order, so the random draws are
-     * the same as one mtb_dropout_forward over the whole (T, T) matrix.  The
-     * mask covers padded entries too, so the draws do not depend on lengths. */
-    const int cols = T < DROP_BLOCK_FLOATS ? T : DROP_BLOCK_FLOATS;
-    const int band = cols < T ? 1 : (DROP_BLOCK_FLOATS / T < T ? DROP_BLOCK_FLOATS / T : T);
-    float dropped[DROP_BLOCK_FLOATS];
-    for (int t0 = 0; t0 < T; t0 += band) {
-        const int rows = T - t0 < band ? T - t0 : band;
-        for (int c0 = 0; c0 < T; c0 += cols) {
-            const int w = T - c0 < cols ? T - c0 : cols;
-            const size_t o = (size_t)t0 * T + c0;
-            mtb_dropout_forward(dropped, S ? S + o : NULL, P + o, (size_t)rows * w, j->p_drop,
-                                &rng);
-            if (c0 >= L || t0 >= L)
-                continue;
-            const int kk = L - c0 < w ? L - c0 : w;
-            const int qrows = L - t0 < rows ? L - t0 : rows;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, qrows, D, kk, 1.0f, dropped, w,
-                        vh + (size_t)c0 * H, H, c0 == 0 ? 0.0f : 1.0f, oh + (size_t)t0 * H, H);
-        }
-    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, D, L, 1.0f, mixed, L, vh, H, 0.0f,
+                oh, H);
 }
 
-void mtb_attention_forward(float *out, float *att, float *att_scale, const float *q,
-                           const float *k, const float *v, const int *lengths, int B, int T,
-                           int H, int NH, float p_drop, uint64_t dropout_seed)
+void mtb_attention_forward(float *out, float *att, float *att_scale, float *work, const float *q,
+                           const float *k, const float *v, const int *offsets, int B, int H,
+                           int NH, float p_drop, uint64_t dropout_seed)
 {
-    if (B <= 0 || T <= 0 || H <= 0 || NH <= 0)
+    if (B <= 0 || H <= 0 || NH <= 0)
         return;
-    attention_job j = {.out = out, .att = att, .att_scale = att_scale, .q = q, .k = k, .v = v,
-                       .lengths = lengths, .T = T, .H = H, .NH = NH, .p_drop = p_drop,
-                       .seed = dropout_seed};
+    attention_job j = {.out = out, .att = att, .att_scale = att_scale, .work = work, .q = q,
+                       .k = k, .v = v, .offsets = offsets, .H = H, .NH = NH,
+                       .p_drop = att_scale && work ? p_drop : 0.0f, .seed = dropout_seed};
     mtb_parallel_for(B * NH, forward_head, &j);
 }
 
 static void backward_head(void *arg, int bh)
 {
     const attention_job *j = arg;
-    const int T = j->T, H = j->H, NH = j->NH, D = H / NH;
+    const int H = j->H, NH = j->NH, D = H / NH;
     const int b = bh / NH, h = bh % NH;
-    const float alpha = 1.0f / sqrtf((float)D);
-    const size_t TT = (size_t)T * T;
-    const int L = clamp_len(j->lengths[b], T);
-    if (L == 0)
+    const int L = j->offsets[b + 1] - j->offsets[b];
+    if (L <= 0)
         return;
-    const size_t off = (size_t)b * T * H + (size_t)h * D;
+    const float alpha = 1.0f / sqrtf((float)D);
+    const size_t LL = (size_t)L * L, blk = mtb_attention_block(j->offsets, b, h, NH);
+    const size_t off = (size_t)j->offsets[b] * H + (size_t)h * D;
     const float *qh = j->q + off, *kh = j->k + off, *vh = j->v + off, *doh = j->dout + off;
-    const float *P = j->att + (size_t)bh * TT;
-    const float *S = j->att_scale ? j->att_scale + (size_t)bh * TT : NULL;
-    float *scratch = j->scratch + (size_t)bh * TT;
+    const float *P = j->att + blk;
+    const float *S = j->att_scale ? j->att_scale + blk : NULL;
+    float *scratch = j->scratch + blk;
 
     /* dv = (P o S)^T dout.  scratch first holds P o S, then is reused for
-     * dP below, so one (T, T) workspace per head suffices. */
+     * dP below, so one (L, L) workspace per head suffices. */
     if (j->dv) {
         const float *PS = P;
         if (S) {
-            for (size_t i = 0; i < TT; i++)
+            for (size_t i = 0; i < LL; i++)
                 scratch[i] = P[i] * S[i];
             PS = scratch;
         }
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, D, L, 1.0f, PS, T, doh, H, 1.0f,
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, D, L, 1.0f, PS, L, doh, H, 1.0f,
                     j->dv + off, H);
     }
     if (!j->dq && !j->dk)
@@ -174,12 +147,12 @@ static void backward_head(void *arg, int bh)
     /* dP = (dout v^T) o S, then softmax backward in place:
      * dZ = P o (dP - rowsum(dP o P)). */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, D, 1.0f, doh, H, vh, H, 0.0f,
-                scratch, T);
+                scratch, L);
     for (int t = 0; t < L; t++) {
-        float *g = scratch + (size_t)t * T;
-        const float *p = P + (size_t)t * T;
+        float *g = scratch + (size_t)t * L;
+        const float *p = P + (size_t)t * L;
         if (S) {
-            const float *sc = S + (size_t)t * T;
+            const float *sc = S + (size_t)t * L;
             for (int i = 0; i < L; i++)
                 g[i] *= sc[i];
         }
@@ -191,22 +164,22 @@ static void backward_head(void *arg, int bh)
     }
     /* Scores were alpha q k^T, hence the alpha on both products. */
     if (j->dq)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, D, L, alpha, scratch, T, kh, H,
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, D, L, alpha, scratch, L, kh, H,
                     1.0f, j->dq + off, H);
     if (j->dk)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, D, L, alpha, scratch, T, qh, H,
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, D, L, alpha, scratch, L, qh, H,
                     1.0f, j->dk + off, H);
 }
 
 void mtb_attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
                             const float *att, const float *att_scale, const float *q,
-                            const float *k, const float *v, const int *lengths, int B, int T,
-                            int H, int NH)
+                            const float *k, const float *v, const int *offsets, int B, int H,
+                            int NH)
 {
-    if (B <= 0 || T <= 0 || H <= 0 || NH <= 0)
+    if (B <= 0 || H <= 0 || NH <= 0)
         return;
     attention_job j = {.att = (float *)att, .att_scale = (float *)att_scale, .q = q, .k = k,
                        .v = v, .dout = dout, .dq = dq, .dk = dk, .dv = dv, .scratch = scratch,
-                       .lengths = lengths, .T = T, .H = H, .NH = NH};
+                       .offsets = offsets, .H = H, .NH = NH};
     mtb_parallel_for(B * NH, backward_head, &j);
 }

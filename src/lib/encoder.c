@@ -35,7 +35,9 @@ static void carve_acts(mtb_bert_acts *a, const mtb_config *cfg, carver *c)
 
     a->ids = carve(c, sizeof(int) * BT);
     a->types = carve(c, sizeof(int) * BT);
+    a->positions = carve(c, sizeof(int) * BT);
     a->lengths = carve(c, sizeof(int) * B);
+    a->offsets = carve(c, sizeof(int) * (B + 1));
     a->emb_sum = CARVE_F(c, BTH);
     a->emb_ln = CARVE_F(c, BTH);
     a->emb_ln_mean = CARVE_F(c, BT);
@@ -132,43 +134,57 @@ void mtb_bert_acts_free(mtb_bert_acts *a)
     memset(a, 0, sizeof *a);
 }
 
-/* dst = dropout(src) + residual; without dropout, scale is NULL. */
-static void dropout_add(float *dst, float *scale, const float *src, const float *residual,
-                        size_t n, float p, mtb_rng *rng)
+/* Packs the batch's real tokens back to back: ids, types and positions of
+ * every token, and where each sequence starts.  Returns the token count. */
+static int pack_batch(mtb_bert_acts *a, const mtb_batch *batch)
 {
-    mtb_dropout_forward(dst, scale, src, n, p, rng);
-    for (size_t i = 0; i < n; i++)
-        dst[i] += residual[i];
+    const int B = batch->B, T = batch->T;
+    int n = 0;
+    for (int b = 0; b < B; b++) {
+        int len = batch->lengths[b];
+        len = len < 1 ? 1 : len > T ? T : len;
+        a->lengths[b] = len;
+        a->offsets[b] = n;
+        const int *ids = batch->ids + (size_t)b * T, *types = batch->types + (size_t)b * T;
+        for (int t = 0; t < len; t++, n++) {
+            a->ids[n] = ids[t];
+            a->types[n] = types[t];
+            a->positions[n] = t;
+        }
+    }
+    a->offsets[B] = n;
+    return n;
 }
 
 void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batch, bool dropout,
                       mtb_rng *rng)
 {
     const mtb_config *c = &m->cfg;
-    const int B = batch->B, T = batch->T, H = c->hidden_size, I = c->intermediate_size;
-    const int NH = c->num_heads, BT = B * T;
-    const size_t BTH = (size_t)BT * H, BTI = (size_t)BT * I;
+    const int B = batch->B, H = c->hidden_size, I = c->intermediate_size;
+    const int NH = c->num_heads;
     dropout = dropout && a->for_training;
     const float p_hid = dropout ? c->hidden_dropout : 0.0f;
     const float p_att = dropout ? c->attention_dropout : 0.0f;
 
     a->B = B;
-    a->T = T;
+    a->T = batch->T;
     a->dropout_on = dropout;
-    memcpy(a->ids, batch->ids, sizeof(int) * (size_t)BT);
-    memcpy(a->types, batch->types, sizeof(int) * (size_t)BT);
-    memcpy(a->lengths, batch->lengths, sizeof(int) * (size_t)B);
+    const int N = a->N = pack_batch(a, batch);
+    const size_t NxH = (size_t)N * H, NxI = (size_t)N * I;
+    /* One seed per mask, drawn in a fixed order, so the masks depend on the
+     * generator's state and the batch only. */
+#define MASK_SEED() (dropout ? mtb_rng_next(rng) : 0)
 
     MTB_PROFILED(MTB_PROF_EMBED_FWD,
-                 mtb_embeddings_forward(a->emb_sum, a->ids, a->types, B, T, H, m->p.wte, m->p.wpe,
-                                        m->p.wtt));
+                 mtb_embeddings_forward(a->emb_sum, a->ids, a->types, a->positions, N, H,
+                                        m->p.wte, m->p.wpe, m->p.wtt));
     MTB_PROFILED(MTB_PROF_LAYERNORM_FWD,
                  mtb_layernorm_forward(a->emb_ln, a->emb_ln_mean, a->emb_ln_rstd, a->emb_sum,
-                                       m->p.emb_ln_g, m->p.emb_ln_b, BT, H, c->layer_norm_eps));
+                                       m->p.emb_ln_g, m->p.emb_ln_b, N, H, c->layer_norm_eps));
     if (a->for_training)
         MTB_PROFILED(MTB_PROF_DROPOUT_FWD,
-                     mtb_dropout_forward(a->emb_out, dropout ? a->emb_drop : NULL, a->emb_ln, BTH,
-                                         p_hid, rng));
+                     mtb_dropout_residual_forward(a->emb_out, dropout ? a->emb_drop : NULL,
+                                                  a->emb_ln, NULL, NxH, p_hid, MASK_SEED()));
 
     float *x = a->emb_out;
     for (int l = 0; l < c->num_layers; l++) {
@@ -177,41 +193,43 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
         /* Inference shares one buffer set: `in` aliases the previous layer's
          * `out`, which is only overwritten after the last read of `in`. */
         la->in = x;
-        MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->q, x, w->q_w, w->q_b, BT, H, H));
-        MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->k, x, w->k_w, w->k_b, BT, H, H));
-        MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->v, x, w->v_w, w->v_b, BT, H, H));
+        MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->q, x, w->q_w, w->q_b, N, H, H));
+        MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->k, x, w->k_w, w->k_b, N, H, H));
+        MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->v, x, w->v_w, w->v_b, N, H, H));
         MTB_PROFILED(MTB_PROF_ATTENTION_FWD,
-                     mtb_attention_forward(la->ctx, la->att, dropout ? la->att_scale : NULL, la->q,
-                                           la->k, la->v, a->lengths, B, T, H, NH, p_att,
-                                           dropout ? mtb_rng_next(rng) : 0));
+                     mtb_attention_forward(la->ctx, la->att, dropout ? la->att_scale : NULL,
+                                           dropout ? a->d_att : NULL, la->q, la->k, la->v,
+                                           a->offsets, B, H, NH, p_att, MASK_SEED()));
         MTB_PROFILED(MTB_PROF_LINEAR_FWD,
-                     mtb_linear_forward(la->attn_proj, la->ctx, w->attn_out_w, w->attn_out_b, BT, H,
+                     mtb_linear_forward(la->attn_proj, la->ctx, w->attn_out_w, w->attn_out_b, N, H,
                                         H));
         MTB_PROFILED(MTB_PROF_DROPOUT_FWD,
-                     dropout_add(la->attn_res, dropout ? la->attn_drop : NULL, la->attn_proj, x,
-                                 BTH, p_hid, rng));
+                     mtb_dropout_residual_forward(la->attn_res, dropout ? la->attn_drop : NULL,
+                                                  la->attn_proj, x, NxH, p_hid, MASK_SEED()));
         MTB_PROFILED(MTB_PROF_LAYERNORM_FWD,
                      mtb_layernorm_forward(la->attn_ln, la->attn_ln_mean, la->attn_ln_rstd,
-                                           la->attn_res, w->attn_ln_g, w->attn_ln_b, BT, H,
+                                           la->attn_res, w->attn_ln_g, w->attn_ln_b, N, H,
                                            c->layer_norm_eps));
         MTB_PROFILED(MTB_PROF_LINEAR_FWD,
-                     mtb_linear_forward(la->inter, la->attn_ln, w->inter_w, w->inter_b, BT, H, I));
-        MTB_PROFILED(MTB_PROF_GELU_FWD, mtb_gelu_forward(la->inter_gelu, la->inter, BTI));
+                     mtb_linear_forward(la->inter, la->attn_ln, w->inter_w, w->inter_b, N, H, I));
+        MTB_PROFILED(MTB_PROF_GELU_FWD, mtb_gelu_forward(la->inter_gelu, la->inter, NxI));
         MTB_PROFILED(MTB_PROF_LINEAR_FWD,
-                     mtb_linear_forward(la->ffn_proj, la->inter_gelu, w->out_w, w->out_b, BT, I,
+                     mtb_linear_forward(la->ffn_proj, la->inter_gelu, w->out_w, w->out_b, N, I,
                                         H));
         MTB_PROFILED(MTB_PROF_DROPOUT_FWD,
-                     dropout_add(la->ffn_res, dropout ? la->ffn_drop : NULL, la->ffn_proj,
-                                 la->attn_ln, BTH, p_hid, rng));
+                     mtb_dropout_residual_forward(la->ffn_res, dropout ? la->ffn_drop : NULL,
+                                                  la->ffn_proj, la->attn_ln, NxH, p_hid,
+                                                  MASK_SEED()));
         MTB_PROFILED(MTB_PROF_LAYERNORM_FWD,
                      mtb_layernorm_forward(la->out, la->out_ln_mean, la->out_ln_rstd, la->ffn_res,
-                                           w->out_ln_g, w->out_ln_b, BT, H, c->layer_norm_eps));
+                                           w->out_ln_g, w->out_ln_b, N, H, c->layer_norm_eps));
         x = la->out;
     }
+#undef MASK_SEED
     a->hidden = x;
 
     for (int b = 0; b < B; b++)
-        memcpy(a->cls + (size_t)b * H, x + (size_t)b * T * H, sizeof(float) * (size_t)H);
+        memcpy(a->cls + (size_t)b * H, x + (size_t)a->offsets[b] * H, sizeof(float) * (size_t)H);
     MTB_PROFILED(MTB_PROF_POOLER,
                  mtb_linear_forward(a->pooled, a->cls, m->p.pool_w, m->p.pool_b, B, H, H));
     MTB_PROFILED(MTB_PROF_POOLER, mtb_tanh_forward(a->pooled, a->pooled, (size_t)B * H));
@@ -225,17 +243,17 @@ static void zero(float *p, size_t n)
 void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, const float *dpooled)
 {
     const mtb_config *c = &m->cfg;
-    const int B = a->B, T = a->T, H = c->hidden_size, I = c->intermediate_size;
-    const int NH = c->num_heads, BT = B * T;
-    const size_t BTH = (size_t)BT * H, BTI = (size_t)BT * I;
+    const int B = a->B, N = a->N, H = c->hidden_size, I = c->intermediate_size;
+    const int NH = c->num_heads;
+    const size_t NxH = (size_t)N * H, NxI = (size_t)N * I;
     const mtb_bert_tensors *p = &m->p, *g = &m->g;
 
     /* d_x: gradient of the loss w.r.t. the current layer's output. */
     float *dx = a->d_x, *da = a->d_a, *db = a->d_b;
     if (dhidden)
-        memcpy(dx, dhidden, sizeof(float) * BTH);
+        memcpy(dx, dhidden, sizeof(float) * NxH);
     else
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, BTH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
     if (dpooled) {
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_pool, (size_t)B * H));
         MTB_PROFILED(MTB_PROF_POOLER,
@@ -245,7 +263,7 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, cons
                      mtb_linear_backward(a->d_cls, g->pool_w, g->pool_b, a->d_pool, a->cls,
                                          p->pool_w, B, H, H));
         for (int b = 0; b < B; b++) {
-            float *row = dx + (size_t)b * T * H;
+            float *row = dx + (size_t)a->offsets[b] * H;
             const float *src = a->d_cls + (size_t)b * H;
             for (int h = 0; h < H; h++)
                 row[h] += src[h];
@@ -258,61 +276,62 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, cons
         mtb_layer_acts *la = &a->layers[l];
 
         /* out = LN(ffn_res): da = d ffn_res */
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, BTH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
         MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
                      mtb_layernorm_backward(da, gw->out_ln_g, gw->out_ln_b, dx, la->ffn_res,
-                                            w->out_ln_g, la->out_ln_mean, la->out_ln_rstd, BT, H));
+                                            w->out_ln_g, la->out_ln_mean, la->out_ln_rstd, N, H));
         /* ffn_res = drop(ffn_proj) + attn_ln: dx = d ffn_proj; da stays as the
          * residual share of d attn_ln and accumulates the FFN branch below. */
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, BTH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
         MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                     mtb_dropout_backward(dx, da, a->dropout_on ? la->ffn_drop : NULL, BTH));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i1, BTI));
+                     mtb_dropout_backward(dx, da, a->dropout_on ? la->ffn_drop : NULL, NxH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i1, NxI));
         MTB_PROFILED(MTB_PROF_LINEAR_BWD,
                      mtb_linear_backward(a->d_i1, gw->out_w, gw->out_b, dx, la->inter_gelu,
-                                         w->out_w, BT, I, H));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i2, BTI));
-        MTB_PROFILED(MTB_PROF_GELU_BWD, mtb_gelu_backward(a->d_i2, a->d_i1, la->inter, BTI));
+                                         w->out_w, N, I, H));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i2, NxI));
+        MTB_PROFILED(MTB_PROF_GELU_BWD, mtb_gelu_backward(a->d_i2, a->d_i1, la->inter, NxI));
         MTB_PROFILED(MTB_PROF_LINEAR_BWD,
                      mtb_linear_backward(da, gw->inter_w, gw->inter_b, a->d_i2, la->attn_ln,
-                                         w->inter_w, BT, H, I));
+                                         w->inter_w, N, H, I));
         /* attn_ln = LN(attn_res): dx = d attn_res */
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, BTH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
         MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
                      mtb_layernorm_backward(dx, gw->attn_ln_g, gw->attn_ln_b, da, la->attn_res,
-                                            w->attn_ln_g, la->attn_ln_mean, la->attn_ln_rstd, BT,
+                                            w->attn_ln_g, la->attn_ln_mean, la->attn_ln_rstd, N,
                                             H));
         /* attn_res = drop(attn_proj) + in: dx keeps the residual share of d in */
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, BTH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
         MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                     mtb_dropout_backward(da, dx, a->dropout_on ? la->attn_drop : NULL, BTH));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, BTH));
+                     mtb_dropout_backward(da, dx, a->dropout_on ? la->attn_drop : NULL, NxH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
         MTB_PROFILED(MTB_PROF_LINEAR_BWD,
                      mtb_linear_backward(db, gw->attn_out_w, gw->attn_out_b, da, la->ctx,
-                                         w->attn_out_w, BT, H, H));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_q, BTH));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_k, BTH));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_v, BTH));
+                                         w->attn_out_w, N, H, H));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_q, NxH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_k, NxH));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_v, NxH));
         MTB_PROFILED(MTB_PROF_ATTENTION_BWD,
                      mtb_attention_backward(a->d_q, a->d_k, a->d_v, a->d_att, db, la->att,
                                             a->dropout_on ? la->att_scale : NULL, la->q, la->k,
-                                            la->v, a->lengths, B, T, H, NH));
+                                            la->v, a->offsets, B, H, NH));
         MTB_PROFILED(MTB_PROF_LINEAR_BWD,
-                     mtb_linear_backward(dx, gw->q_w, gw->q_b, a->d_q, la->in, w->q_w, BT, H, H));
+                     mtb_linear_backward(dx, gw->q_w, gw->q_b, a->d_q, la->in, w->q_w, N, H, H));
         MTB_PROFILED(MTB_PROF_LINEAR_BWD,
-                     mtb_linear_backward(dx, gw->k_w, gw->k_b, a->d_k, la->in, w->k_w, BT, H, H));
+                     mtb_linear_backward(dx, gw->k_w, gw->k_b, a->d_k, la->in, w->k_w, N, H, H));
         MTB_PROFILED(MTB_PROF_LINEAR_BWD,
-                     mtb_linear_backward(dx, gw->v_w, gw->v_b, a->d_v, la->in, w->v_w, BT, H, H));
+                     mtb_linear_backward(dx, gw->v_w, gw->v_b, a->d_v, la->in, w->v_w, N, H, H));
     }
 
     /* emb_out = drop(emb_ln); emb_ln = LN(emb_sum) */
-    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, BTH));
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
     MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                 mtb_dropout_backward(da, dx, a->dropout_on ? a->emb_drop : NULL, BTH));
-    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, BTH));
+                 mtb_dropout_backward(da, dx, a->dropout_on ? a->emb_drop : NULL, NxH));
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
     MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
                  mtb_layernorm_backward(db, g->emb_ln_g, g->emb_ln_b, da, a->emb_sum, p->emb_ln_g,
-                                        a->emb_ln_mean, a->emb_ln_rstd, BT, H));
+                                        a->emb_ln_mean, a->emb_ln_rstd, N, H));
     MTB_PROFILED(MTB_PROF_EMBED_BWD,
-                 mtb_embeddings_backward(g->wte, g->wpe, g->wtt, db, a->ids, a->types, B, T, H));
+                 mtb_embeddings_backward(g->wte, g->wpe, g->wtt, db, a->ids, a->types,
+                                         a->positions, N, H));
 }
