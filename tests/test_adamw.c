@@ -49,9 +49,11 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mtbert/adamw.h"
+#include "mtbert/pcgrad.h"
 
 #define N 7
 #define STEPS 5
@@ -240,6 +242,144 @@ static void test_decay_only(void **state)
     assert_true(p[2] == 0.0f);
 }
 
+/* ------------------------------------------- merged and sparse variants */
+
+static float *floats(size_t n)
+{
+    float *p = calloc(n, sizeof *p);
+    assert_non_null(p);
+    return p;
+}
+
+static float frand(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (float)((double)(*s >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+}
+
+static void assert_bits_equal(const float *a, const float *b, size_t n, const char *what)
+{
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&a[i], &b[i], sizeof(float)) != 0)
+            fail_msg("%s[%zu]: %.9g vs %.9g", what, i, a[i], b[i]);
+}
+
+/* AdamW on the merged gradient never written out equals AdamW on the
+ * gradient that mtb_grads_combine writes, bit for bit, for 1, 2 and 3
+ * tasks and over several steps (n is not a multiple of any vector width or
+ * work item). */
+static void test_merged_equals_combined(void **state)
+{
+    (void)state;
+    const size_t n = 70001;
+    const double weights[3] = {0.75, -0.3125, 1.0 / 3.0};
+    uint64_t seed = 7;
+    float *g[3];
+    for (int t = 0; t < 3; t++) {
+        g[t] = floats(n);
+        for (size_t i = 0; i < n; i++)
+            g[t][i] = frand(&seed) * (float)(t + 1);
+    }
+    const float *cg[3] = {g[0], g[1], g[2]};
+    mtb_adamw_hparams hp;
+    mtb_adamw_defaults(&hp);
+    hp.lr = 1e-3f;
+    hp.weight_decay = 0.01f;
+    for (int tasks = 1; tasks <= 3; tasks++) {
+        float *p1 = floats(n), *m1 = floats(n), *v1 = floats(n);
+        float *p2 = floats(n), *m2 = floats(n), *v2 = floats(n), *merged = floats(n);
+        for (size_t i = 0; i < n; i++)
+            p1[i] = p2[i] = frand(&seed);
+        for (long step = 1; step <= 3; step++) {
+            mtb_adamw_step_merged(&hp, step, p1, cg, weights, tasks, m1, v1, n, NULL, NULL);
+            mtb_grads_combine(merged, cg, weights, tasks, n);
+            mtb_adamw_step(&hp, step, p2, merged, m2, v2, n);
+        }
+        assert_bits_equal(p1, p2, n, "params");
+        assert_bits_equal(m1, m2, n, "m");
+        assert_bits_equal(v1, v2, n, "v");
+        free(p1), free(m1), free(v1), free(p2), free(m2), free(v2), free(merged);
+    }
+    for (int t = 0; t < 3; t++)
+        free(g[t]);
+}
+
+/* A table whose untouched rows are skipped gives the same parameters and
+ * moments as the dense update (== on floats: the sign of a zero moment may
+ * differ, which no later step can see), with and without weight decay;
+ * row_touched collects the rows that got a gradient. */
+static void sparse_case(float weight_decay)
+{
+    enum { ROWS = 40, W = 13, TAIL = 29 };
+    const size_t n = ROWS * W + TAIL;
+    mtb_adamw_hparams hp;
+    mtb_adamw_defaults(&hp);
+    hp.lr = 2e-3f;
+    hp.weight_decay = weight_decay;
+    uint64_t seed = 11;
+    float *pd = floats(n), *md = floats(n), *vd = floats(n);
+    float *ps = floats(n), *ms = floats(n), *vs = floats(n);
+    float *g[2] = {floats(n), floats(n)};
+    for (size_t i = 0; i < n; i++)
+        pd[i] = ps[i] = frand(&seed);
+    unsigned char touched[ROWS] = {0};
+    static const int step_rows[3][4] = {{1, 5, 6, 30}, {5, 7, 39, -1}, {0, 2, 6, -1}};
+    const double w[2] = {1.0, 1.0};
+    for (int step = 0; step < 3; step++) {
+        int listed[4], n_listed = 0;
+        for (size_t i = 0; i < n; i++)
+            g[0][i] = g[1][i] = 0.0f;
+        for (int k = 0; k < 4 && step_rows[step][k] >= 0; k++) {
+            const int r = step_rows[step][k];
+            listed[n_listed++] = r;
+            for (int c = 0; c < W; c++) {
+                g[0][r * W + c] = frand(&seed);
+                g[1][r * W + c] = frand(&seed);
+            }
+        }
+        for (size_t i = ROWS * W; i < n; i++)
+            g[0][i] = frand(&seed);
+        const float *cg[2] = {g[0], g[1]};
+        const mtb_sparse_rows sp = {0, W, ROWS, listed, (size_t)n_listed};
+        mtb_adamw_step_merged(&hp, step + 1, pd, cg, w, 2, md, vd, n, NULL, NULL);
+        mtb_adamw_step_merged(&hp, step + 1, ps, cg, w, 2, ms, vs, n, &sp, touched);
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!(pd[i] == ps[i] && md[i] == ms[i] && vd[i] == vs[i]))
+            fail_msg("element %zu (decay %g): %.9g %.9g %.9g vs %.9g %.9g %.9g", i,
+                     (double)weight_decay, pd[i], md[i], vd[i], ps[i], ms[i], vs[i]);
+    }
+    static const int ever[] = {0, 1, 2, 5, 6, 7, 30, 39};
+    int n_touched = 0;
+    for (int r = 0; r < ROWS; r++)
+        n_touched += touched[r];
+    if (weight_decay == 0.0f) {
+        assert_int_equal(n_touched, (int)(sizeof ever / sizeof *ever));
+        for (size_t k = 0; k < sizeof ever / sizeof *ever; k++)
+            assert_true(touched[ever[k]]);
+        /* a row never touched kept its parameters exactly */
+        const size_t row3 = 3 * W;
+        float fresh[W];
+        uint64_t seed2 = 11;
+        for (size_t i = 0; i < n; i++) {
+            float x = frand(&seed2);
+            if (i >= row3 && i < row3 + W)
+                fresh[i - row3] = x;
+        }
+        assert_memory_equal(ps + row3, fresh, sizeof fresh);
+    } else {
+        assert_int_equal(n_touched, ROWS); /* decay reaches every row */
+    }
+    free(pd), free(md), free(vd), free(ps), free(ms), free(vs), free(g[0]), free(g[1]);
+}
+
+static void test_sparse_rows_equal_dense(void **state)
+{
+    (void)state;
+    sparse_case(0.0f);
+    sparse_case(0.01f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -247,6 +387,8 @@ int main(void)
         cmocka_unit_test(test_matches_torch),
         cmocka_unit_test(test_zero_grad_unchanged_without_decay),
         cmocka_unit_test(test_decay_only),
+        cmocka_unit_test(test_merged_equals_combined),
+        cmocka_unit_test(test_sparse_rows_equal_dense),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -53,13 +53,12 @@ static void run_small(float *out, const float *const *g, const int *ids, int n_t
                       const int *order, bool project, const mtb_param_group *groups,
                       int n_groups, mtb_conflict_stats *st)
 {
-    float copy[MTB_MAX_TASKS][16], scratch[16];
+    float copy[MTB_MAX_TASKS][16];
     assert_true(n <= 16);
     for (int t = 0; t < n_tasks; t++)
         memcpy(copy[t], g[t], n * sizeof(float));
     int identity[MTB_MAX_TASKS] = {0, 1, 2};
-    mtb_pcgrad(out, g, ids, n_tasks, n, order ? order : identity, project, groups, n_groups, st,
-               scratch);
+    mtb_pcgrad(out, g, ids, n_tasks, n, order ? order : identity, project, groups, n_groups, st);
     for (int t = 0; t < n_tasks; t++)
         assert_floats_equal(g[t], copy[t], n);
 }
@@ -579,10 +578,10 @@ static void test_large_random(void **state)
         memcpy(copy[t], gf[t], n * sizeof(float));
     }
 
-    float *out = alloc_floats(n), *out2 = alloc_floats(n), *scratch = alloc_floats(n);
+    float *out = alloc_floats(n), *out2 = alloc_floats(n);
     const float *cg[3] = {gf[0], gf[1], gf[2]};
     mtb_conflict_stats st, st2;
-    mtb_pcgrad(out, cg, ids, T, n, order, true, groups, 5, &st, scratch);
+    mtb_pcgrad(out, cg, ids, T, n, order, true, groups, 5, &st);
     for (int t = 0; t < T; t++)
         assert_memory_equal(gf[t], copy[t], n * sizeof(float));
 
@@ -626,7 +625,7 @@ static void test_large_random(void **state)
     assert_true(sqrt(err / norm) <= rtol);
 
     /* bit-reproducible */
-    mtb_pcgrad(out2, cg, ids, T, n, order, true, groups, 5, &st2, scratch);
+    mtb_pcgrad(out2, cg, ids, T, n, order, true, groups, 5, &st2);
     assert_memory_equal(out, out2, n * sizeof(float));
     assert_memory_equal(st.norm, st2.norm, sizeof st.norm);
     assert_memory_equal(st.cos, st2.cos, sizeof st.cos);
@@ -636,13 +635,91 @@ static void test_large_random(void **state)
 
     free(out);
     free(out2);
-    free(scratch);
     free(ref);
     for (int t = 0; t < T; t++) {
         free(gd[t]);
         free(gf[t]);
         free(copy[t]);
     }
+}
+
+
+/* The merge is a weighted sum of the original gradients: mtb_pcgrad's out is
+ * mtb_grads_combine of mtb_pcgrad_weights' weights, bit for bit.  Naming the
+ * rows of a table that can be nonzero changes no statistic beyond rounding
+ * (1e-12) and no projection decision. */
+static void test_weights_and_sparse_rows(void **state)
+{
+    (void)state;
+    enum { ROWS = 300, W = 64 };
+    const size_t table = ROWS * W, n = table + 5000;
+    const int T = 3, ids[3] = {0, 1, 2}, order[3] = {1, 2, 0};
+    const mtb_param_group groups[2] = {{"embeddings", 0, table + 1000}, {"layer.0", table + 1000, 4000}};
+    static const int listed[] = {3, 17, 18, 150, 299};
+    const int n_listed = (int)(sizeof listed / sizeof *listed);
+    float *g[3];
+    uint64_t seed = 99;
+    for (int t = 0; t < T; t++)
+        g[t] = alloc_floats(n);
+    for (size_t k = 0; k < n; k++) {
+        bool in_table = k < table, live = !in_table;
+        for (int i = 0; in_table && i < n_listed; i++)
+            live |= k / W == (size_t)listed[i];
+        if (!live)
+            continue;
+        double c = uniform(&seed);
+        g[0][k] = (float)(c + uniform(&seed));
+        g[1][k] = (float)(-c + uniform(&seed));
+        g[2][k] = (float)(0.3 * uniform(&seed) - 0.2 * c);
+    }
+    const float *cg[3] = {g[0], g[1], g[2]};
+    double w_dense[3], w_sparse[3];
+    mtb_conflict_stats dense, sparse;
+    const mtb_sparse_rows sp = {0, W, ROWS, listed, (size_t)n_listed};
+    mtb_pcgrad_weights(cg, ids, T, n, order, true, groups, 2, NULL, &dense, w_dense);
+    mtb_pcgrad_weights(cg, ids, T, n, order, true, groups, 2, &sp, &sparse, w_sparse);
+    assert_memory_equal(dense.projected, sparse.projected, sizeof dense.projected);
+    int n_projected = 0;
+    for (int i = 0; i < 3; i++)
+        for (int j = 0; j < 3; j++)
+            n_projected += dense.projected[i][j];
+    assert_true(n_projected > 0);
+    for (int t = 0; t < T; t++) {
+        assert_rel(sparse.norm[t], dense.norm[t], 1e-12);
+        assert_rel(sparse.change[t], dense.change[t], 1e-12);
+        assert_rel(w_sparse[t], w_dense[t], 1e-12);
+    }
+    for (int pr = 0; pr < 3; pr++) {
+        assert_close(sparse.cos[pr], dense.cos[pr], 1e-12);
+        for (int k = 0; k < 2; k++)
+            assert_close(sparse.group_cos[pr][k], dense.group_cos[pr][k], 1e-12);
+    }
+
+    float *out = alloc_floats(n), *combined = alloc_floats(n);
+    mtb_pcgrad(out, cg, ids, T, n, order, true, groups, 2, NULL);
+    mtb_grads_combine(combined, cg, w_dense, T, n);
+    assert_memory_equal(out, combined, n * sizeof(float));
+    /* and the weights are PCGrad's: against the double reference */
+    double *gd[3], *ref = malloc(n * sizeof *ref);
+    assert_non_null(ref);
+    for (int t = 0; t < T; t++) {
+        gd[t] = malloc(n * sizeof *gd[t]);
+        assert_non_null(gd[t]);
+        for (size_t k = 0; k < n; k++)
+            gd[t][k] = g[t][k];
+    }
+    bool rproj[3][3];
+    double rchange[3];
+    ref_pcgrad(ref, gd, T, n, order, rproj, rchange);
+    for (size_t k = 0; k < n; k++)
+        assert_close(out[k], ref[k], 1e-6 * (fabs(ref[k]) + 1e-3));
+    for (int t = 0; t < T; t++) {
+        free(g[t]);
+        free(gd[t]);
+    }
+    free(ref);
+    free(out);
+    free(combined);
 }
 
 int main(void)
@@ -660,6 +737,7 @@ int main(void)
         cmocka_unit_test(test_zero_task),
         cmocka_unit_test(test_single_task),
         cmocka_unit_test(test_large_random),
+        cmocka_unit_test(test_weights_and_sparse_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

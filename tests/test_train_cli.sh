@@ -238,4 +238,34 @@ check "bench --profile: a row per kind of operation" \
 check "bench --profile: the dense products alone, beside the step" \
     grep -qE '^dense products alone: [0-9.]+ ms; the step takes [0-9.]+x that$' "$tmp/out"
 
+# bench --data: the course workload on the demo files under the course names.
+mkdir -p "$tmp/course"
+ln -s "$(cd "$demo" && pwd)/sst-train.csv" "$tmp/course/ids-sst-train.csv"
+ln -s "$(cd "$demo" && pwd)/para-train.csv" "$tmp/course/quora-train.csv"
+ln -s "$(cd "$demo" && pwd)/sts-train.csv" "$tmp/course/sts-train.csv"
+"$MTBERT" bench --data "$tmp/course" --vocab "$demo/vocab.txt" --config tiny --batch 4 \
+    --steps 2 --warmup 1 --dump-batches "$tmp/batches.txt" >"$tmp/out" 2>"$tmp/err"
+check "bench --data exits 0" test $? -eq 0
+check "bench --data: sum mode by default, the fresh model's mean pooling" \
+    grep -q "mode sum; pooling mean; course data $tmp/course, batch 4 per task" "$tmp/out"
+check "bench --data: the real tokens and what padding would add" \
+    grep -qE '^tokens/s +[0-9]+ \([0-9]+ tokens per step; padded to the longest in each batch they would be [0-9]+: [0-9]+% real\)$' "$tmp/out"
+check "bench --data ends with tokens/s and ms/step" \
+    grep -qE '^tokens/s=[0-9]+ ms/step=[0-9.]+$' <(tail -n 1 "$tmp/out")
+# 3 steps (1 untimed) x (4 sst + 4 para + 4 + 4 sts) sequences, after a comment line
+check "--dump-batches: one line per sequence of every step" \
+    test "$(grep -vc '^#' "$tmp/batches.txt")" -eq 48
+check "--dump-batches: STEP TASK ROLE LABEL TYPE1_FROM IDS, [CLS] first" \
+    sh -c "grep -qE '^0 sst a [0-4] [0-9]+ 101( [0-9]+)+ 102\$' '$tmp/batches.txt' &&
+           grep -qE '^2 sts b [0-9.]+ [0-9]+ 101( [0-9]+)+ 102\$' '$tmp/batches.txt'"
+check "--dump-batches: a paraphrase pair switches to token type 1 after its first [SEP]" \
+    awk '$2 == "para" { n = 0; for (i = 6; i <= NF; i++) if ($i == 102) { n = i - 6 + 1; break }
+                        if ($5 != n) bad = 1; seen = 1 } END { exit !(seen && !bad) }' "$tmp/batches.txt"
+"$MTBERT" bench --dump-batches "$tmp/x" --config tiny >/dev/null 2>"$tmp/err"
+check "--dump-batches without --data: exit 2" test $? -eq 2
+check "... explained" grep -q "need --data DIR" "$tmp/err"
+"$MTBERT" bench --data "$tmp/nowhere" --vocab "$demo/vocab.txt" --config tiny >/dev/null 2>"$tmp/err"
+check "bench --data on a missing folder: exit 2, naming it" \
+    sh -c "test $? -eq 2 && grep -q 'nowhere: not a folder' '$tmp/err'"
+
 echo "1..$n"

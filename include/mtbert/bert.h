@@ -57,7 +57,8 @@ typedef struct mtb_bert {
     mtb_config cfg;
     size_t n_params;
     float *params; /* (n_params) */
-    float *grads;  /* (n_params) */
+    float *grads;  /* (n_params) where backward accumulates: own_grads or a caller's */
+    float *own_grads; /* (n_params) */
     mtb_param_info *info;
     int n_info;
     mtb_param_group *groups;
@@ -72,6 +73,11 @@ int mtb_bert_init(mtb_bert *m, const mtb_config *cfg, mtb_error *err);
 void mtb_bert_init_random(mtb_bert *m, mtb_rng *rng);
 void mtb_bert_free(mtb_bert *m);
 void mtb_bert_zero_grad(mtb_bert *m);
+/* Points grads (and the g views) at another n_params buffer, so that a
+ * trainer can backpropagate each task straight into that task's own
+ * gradient without a copy; NULL points back at the model's own.  The
+ * caller keeps ownership of the buffer. */
+void mtb_bert_use_grads(mtb_bert *m, float *grads);
 /* Looks a parameter up by its unprefixed Hugging Face name; NULL if unknown. */
 const mtb_param_info *mtb_bert_find_param(const mtb_bert *m, const char *name);
 

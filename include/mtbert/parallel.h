@@ -22,6 +22,10 @@ void mtb_set_threads(int n);
 /* Calls fn(ctx, i) for every i in [0, n) and returns when all are done. */
 void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);
 
+/* Sets n floats to zero, on the pool: one core alone does not saturate the
+ * memory bus. */
+void mtb_zero_floats(float *p, size_t n);
+
 /* Splits [0, total) into about `grain`-sized chunks: item i covers
  * [*begin, *end).  The split depends on total and grain only. */
 int mtb_chunk_count(size_t total, size_t grain);

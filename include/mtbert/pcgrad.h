@@ -5,8 +5,9 @@
  * the tasks in the given order, each task's gradient is projected against
  * every OTHER task's original gradient (in that order) where their dot
  * product is negative:  g_i <- g_i - (g_i . g_j / |g_j|^2) g_j.  The merged
- * update is the sum of the projected gradients.  Dot products are
- * accumulated in double in a fixed order, so results are reproducible. */
+ * update is the sum of the projected gradients, which is a weighted sum of
+ * the original ones.  Dot products are accumulated in double in a fixed
+ * order, so results are reproducible on any number of threads. */
 #ifndef MTBERT_PCGRAD_H
 #define MTBERT_PCGRAD_H
 
@@ -14,6 +15,7 @@
 #include <stddef.h>
 
 #include "mtbert/bert.h"
+#include "mtbert/sparse_rows.h"
 
 #define MTB_MAX_TASKS 3
 #define MTB_MAX_GROUPS (MTB_MAX_LAYERS + 2)
@@ -34,11 +36,37 @@ typedef struct mtb_conflict_stats {
 
 /* grads[k] (n floats each) are the gradients of the tasks task_ids[k],
  * k < n_tasks.  order is a permutation of 0..n_tasks-1 (indices into grads).
- * Writes the merged gradient to out (n): the plain sum when project is false
- * (the statistics are still measured), the PCGrad sum when true.  grads are
- * left unchanged; scratch holds n floats.  groups may be NULL (n_groups 0). */
+ * Measures the statistics and returns the merge as weights: the merged
+ * gradient is sum_k weights[k] grads[k] -- all ones when project is false
+ * (the plain sum), PCGrad's projected sum when true.  Reads each gradient
+ * once and writes none.  groups may be NULL (n_groups 0).  sparse (may be
+ * NULL) names a table of which only some rows can be nonzero in any of the
+ * gradients; the others are not read. */
+void mtb_pcgrad_weights(const float *const *grads, const int *task_ids, int n_tasks, size_t n,
+                        const int *order, bool project, const mtb_param_group *groups,
+                        int n_groups, const mtb_sparse_rows *sparse, mtb_conflict_stats *stats,
+                        double weights[MTB_MAX_TASKS]);
+
+/* Element k of the merged gradient (n_tasks >= 1), formed in double and
+ * rounded once: the one expression every consumer of the weights uses, so a
+ * merged gradient written out and one applied inside AdamW are the same
+ * bits. */
+static inline float mtb_combined_grad(const float *const *grads, const double *weights,
+                                      int n_tasks, size_t k)
+{
+    double acc = weights[0] * (double)grads[0][k];
+    for (int t = 1; t < n_tasks; t++)
+        acc += weights[t] * (double)grads[t][k];
+    return (float)acc;
+}
+
+/* out (n) = the merged gradient, element by element (mtb_combined_grad). */
+void mtb_grads_combine(float *out, const float *const *grads, const double *weights,
+                       int n_tasks, size_t n);
+
+/* mtb_pcgrad_weights, then the merged gradient written to out (n). */
 void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int n_tasks,
                 size_t n, const int *order, bool project, const mtb_param_group *groups,
-                int n_groups, mtb_conflict_stats *stats, float *scratch);
+                int n_groups, mtb_conflict_stats *stats);
 
 #endif

@@ -98,6 +98,10 @@ const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task);
  * that task's gradient NaN at that step, to test the guard. */
 int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float loss[MTB_N_TASKS],
                      mtb_conflict_stats *stats);
+/* The batch the last step drew for task t from the training data, or NULL
+ * when that step did not draw one (the task is not trained, or the caller
+ * brought its own batches).  Valid until the next step. */
+const mtb_task_batch *mtb_trainer_last_batch(const mtb_trainer *tr, mtb_task t);
 /* What the guard found last ("step 12, task sts: the gradient of
  * 'encoder.layer.0...' holds NaN or infinite values"); "" if nothing. */
 const char *mtb_trainer_divergence(const mtb_trainer *tr);

@@ -1,6 +1,9 @@
-/* mtbert bench: full training steps on a synthetic workload of fixed shape. */
+/* mtbert bench: full training steps on a synthetic workload of fixed shape,
+ * or on batches drawn from the course data as `mtbert train` draws them. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +15,7 @@
 #include "mtbert/batcher.h"
 #include "mtbert/parallel.h"
 #include "mtbert/profile.h"
+#include "mtbert/score.h"
 #include "mtbert/trainer.h"
 #include "run_setup.h"
 
@@ -20,11 +24,16 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: mtbert bench --config NAME --batch B --seq T [--mode MODE] [--threads N]\n"
             "                    [--steps N] [--warmup N] [--profile]\n"
+            "       mtbert bench --data DIR [--vocab FILE] [--config NAME] [--batch B]\n"
+            "                    [--dump-batches FILE] [options above]\n"
             "\n"
             "Times full training steps (forward, backward, gradient merge, AdamW) of a\n"
-            "fresh model on random tokens: an SST batch of B x T tokens, a paraphrase\n"
-            "batch of B x 2T and two STS batches of B x T.  Prints ms/step, tokens/s and\n"
-            "peak memory; the last line is \"tokens/s=... ms/step=...\".\n"
+            "fresh model.  Without --data, on random tokens: an SST batch of B x T\n"
+            "tokens, a paraphrase batch of B x 2T and two STS batches of B x T.  With\n"
+            "--data, on the course files in DIR, batches drawn and cut as `mtbert train`\n"
+            "does (random order, longest sequence at most 128 tokens, pairs 256; the\n"
+            "fresh model's defaults: mean pooling, dropout).  Prints ms/step, tokens/s\n"
+            "and peak memory; the last line is \"tokens/s=... ms/step=...\".\n"
             "\n"
             "  --config NAME   tiny, mini, small, medium or base (default mini; base at\n"
             "                  8 x 128 needs about 8 GiB of memory)\n"
@@ -36,6 +45,11 @@ static void usage(FILE *out)
             "  --warmup N      untimed steps first (default 1)\n"
             "  --profile       also print the time per kind of operation, and the dense\n"
             "                  layers' products alone (the floor of an OpenBLAS engine)\n"
+            "  --data DIR      the course data folder (ids-sst-train.csv, quora-train*.csv,\n"
+            "                  sts-train.csv); mode default sum\n"
+            "  --vocab FILE    WordPiece vocabulary (default DIR/bert-base-uncased-vocab.txt)\n"
+            "  --dump-batches FILE  write every step's batches (token ids, labels) to FILE,\n"
+            "                  so another implementation can replay the same work\n"
             "  -h, --help      show this help\n");
 }
 
@@ -94,6 +108,187 @@ static void print_profile(const mtb_profile *p, int steps, double step_seconds)
            dense > 0 ? step_ms / dense : 0.0);
 }
 
+static int bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bench_fail(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("mtbert bench: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return CLI_FAIL;
+}
+
+/* One line per sequence: STEP TASK ROLE LABEL TYPE1_FROM ID..., ROLE a or b
+ * (the second sentence of a similarity pair), TYPE1_FROM the first position
+ * of token type 1 (the length when there is none).  bench/torch_bench.py
+ * reads it back. */
+static void dump_batch(FILE *f, long step, const mtb_task_batch *tb)
+{
+    const char *task = mtb_task_name(tb->task);
+    for (int role = 0; role < (tb->task == MTB_TASK_STS ? 2 : 1); role++) {
+        const mtb_batch *b = role ? &tb->b : &tb->a;
+        for (int i = 0; i < b->B; i++) {
+            const int *ids = b->ids + (size_t)i * b->T, *types = b->types + (size_t)i * b->T;
+            const int len = b->lengths[i];
+            int type1 = len;
+            for (int t = 0; t < len; t++)
+                if (types[t]) {
+                    type1 = t;
+                    break;
+                }
+            if (tb->task == MTB_TASK_SST)
+                fprintf(f, "%ld %s a %d %d", step, task, tb->labels_int[i], type1);
+            else
+                fprintf(f, "%ld %s %c %.9g %d", step, task, role ? 'b' : 'a',
+                        (double)tb->labels[i], type1);
+            for (int t = 0; t < len; t++)
+                fprintf(f, " %d", ids[t]);
+            fputc('\n', f);
+        }
+    }
+}
+
+/* Real and padded tokens of the batches a step drew. */
+static void count_tokens(const mtb_trainer *tr, long *real, long *padded)
+{
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        const mtb_task_batch *tb = mtb_trainer_last_batch(tr, (mtb_task)t);
+        if (!tb)
+            continue;
+        for (int role = 0; role < (t == MTB_TASK_STS ? 2 : 1); role++) {
+            const mtb_batch *b = role ? &tb->b : &tb->a;
+            *padded += (long)b->B * b->T;
+            for (int i = 0; i < b->B; i++)
+                *real += b->lengths[i];
+        }
+    }
+}
+
+static int compare_doubles(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* What the workbench's prompt does for a typed pair (all three scores), on
+ * the model just trained, with training paused: the median of 21. */
+static int time_pair_score(mtb_multitask *mt, int *status)
+{
+    static const char *a = "A man is playing a guitar on the stage.";
+    static const char *b = "Someone plays the guitar in front of an audience.";
+    mtb_error err = {0};
+    mtb_scorer *sc;
+    if (mtb_scorer_create(&sc, mt, 128, &err))
+        return *status = cli_report(&err);
+    double ms[21];
+    mtb_score_result r;
+    for (int i = 0; i < 21; i++) {
+        double t0 = seconds();
+        if (mtb_score(sc, a, b, &r, &err)) {
+            mtb_scorer_destroy(sc);
+            return *status = cli_report(&err);
+        }
+        ms[i] = (seconds() - t0) * 1e3;
+    }
+    mtb_scorer_destroy(sc);
+    qsort(ms, 21, sizeof *ms, compare_doubles);
+    printf("pair score %.1f ms (median of 21: sentiment of both, paraphrase, similarity)\n",
+           ms[10]);
+    return CLI_OK;
+}
+
+typedef struct bench_options {
+    const char *config_name, *data_dir, *vocab, *dump;
+    int B, T, threads, steps, warmup;
+    bool profile, mode_given;
+    mtb_mode mode;
+    mtb_task single;
+} bench_options;
+
+/* The course workload: a run set up as `mtbert train --data-dir DIR` would
+ * be, stepping on the batches its trainer draws. */
+static int setup_course(const bench_options *bo, run_config *rc, run_state *st)
+{
+    run_config_defaults(rc);
+    rc->data_dir = strdup(bo->data_dir);
+    rc->config_name = strdup(bo->config_name);
+    char vocab[4096];
+    if (bo->vocab)
+        snprintf(vocab, sizeof vocab, "%s", bo->vocab);
+    else if (!mtb_path_join(vocab, sizeof vocab, bo->data_dir, "bert-base-uncased-vocab.txt"))
+        return cli_usage_error("bench", "--data: path too long");
+    rc->vocab_path = strdup(vocab);
+    char mode[32];
+    mtb_mode_name(bo->mode_given ? bo->mode : MTB_MODE_SUM, bo->single, mode, sizeof mode);
+    rc->mode = strdup(mode);
+    rc->batch = bo->B;
+    rc->max_steps = bo->steps + bo->warmup;
+    rc->threads = bo->threads;
+    rc->quiet = true;
+    memset(st, 0, sizeof *st);
+    return run_prepare(rc, st, stderr);
+}
+
+/* The synthetic workload: a fresh model and fixed random batches. */
+typedef struct synthetic {
+    mtb_multitask mt;
+    mtb_task_batch tb[MTB_N_TASKS];
+    mtb_trainer *tr;
+} synthetic;
+
+static int setup_synthetic(const bench_options *bo, const mtb_config *cfg, synthetic *sy)
+{
+    mtb_error err = {0};
+    memset(sy, 0, sizeof *sy);
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 1);
+    if (mtb_bert_init(&sy->mt.bert, cfg, &err))
+        return cli_report(&err);
+    if (mtb_heads_init(&sy->mt.heads, cfg->hidden_size))
+        return CLI_FAIL;
+    mtb_bert_init_random(&sy->mt.bert, &rng);
+    mtb_heads_init_random(&sy->mt.heads, &rng);
+    sy->mt.pooling = MTB_POOL_CLS;
+    sy->mt.head_dropout = 0.3f;
+
+    mtb_train_options opt;
+    mtb_train_options_defaults(&opt);
+    opt.mode = bo->mode;
+    opt.single_task = bo->single;
+    opt.max_len = bo->T;
+    opt.max_steps = bo->steps + bo->warmup;
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        opt.batch[t] = bo->B;
+    if (mtb_trainer_create(&sy->tr, &sy->mt, &opt, NULL, NULL, &err))
+        return cli_report(&err);
+    const int B = bo->B, T = bo->T;
+    for (int t = 0; t < MTB_N_TASKS; t++) {
+        mtb_task_batch *tb = &sy->tb[t];
+        if (mtb_task_batch_alloc(tb, (mtb_task)t, B, 2 * T))
+            return CLI_FAIL;
+        random_batch(&tb->a, B, t == MTB_TASK_PARA ? 2 * T : T, cfg->vocab_size,
+                     t == MTB_TASK_PARA, &rng);
+        if (t == MTB_TASK_STS)
+            random_batch(&tb->b, B, T, cfg->vocab_size, false, &rng);
+        for (int i = 0; i < B; i++) {
+            tb->labels_int[i] = (int)mtb_rng_below(&rng, 5);
+            tb->labels[i] = t == MTB_TASK_PARA ? (float)(i & 1) : 5.0f * mtb_rng_uniform(&rng);
+        }
+    }
+    return CLI_OK;
+}
+
+static void free_synthetic(synthetic *sy)
+{
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        mtb_task_batch_free(&sy->tb[t]);
+    mtb_trainer_destroy(sy->tr);
+    mtb_bert_free(&sy->mt.bert);
+    mtb_heads_free(&sy->mt.heads);
+}
+
 int cmd_bench(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -101,138 +296,174 @@ int cmd_bench(int argc, char **argv)
         {"seq", required_argument, NULL, 's'},    {"mode", required_argument, NULL, 'm'},
         {"threads", required_argument, NULL, 'j'}, {"steps", required_argument, NULL, 'n'},
         {"warmup", required_argument, NULL, 'w'}, {"profile", no_argument, NULL, 'p'},
-        {"help", no_argument, NULL, 'h'},
+        {"data", required_argument, NULL, 'd'},   {"vocab", required_argument, NULL, 'v'},
+        {"dump-batches", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *config_name = "mini"; /* a default that fits any machine in seconds */
-    int B = 8, T = 64, threads = 0, steps = 5, warmup = 1;
-    bool profile = false;
-    mtb_mode mode = MTB_MODE_PCGRAD;
-    mtb_task single = MTB_TASK_SST;
+    /* mini: a default that fits any machine in seconds */
+    bench_options bo = {.config_name = "mini", .B = 8, .T = 64, .steps = 5, .warmup = 1,
+                        .mode = MTB_MODE_PCGRAD, .single = MTB_TASK_SST};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
         switch (c) {
-        case 'c': config_name = optarg; break;
-        case 'p': profile = true; break;
+        case 'c': bo.config_name = optarg; break;
+        case 'p': bo.profile = true; break;
+        case 'd': bo.data_dir = optarg; break;
+        case 'v': bo.vocab = optarg; break;
+        case 'D': bo.dump = optarg; break;
         case 'b':
-            if (!cli_parse_int(optarg, 1, 4096, &B))
+            if (!cli_parse_int(optarg, 1, 4096, &bo.B))
                 return cli_usage_error("bench", "--batch must be an integer in 1..4096");
             break;
         case 's':
-            if (!cli_parse_int(optarg, 4, 256, &T))
+            if (!cli_parse_int(optarg, 4, 256, &bo.T))
                 return cli_usage_error("bench", "--seq must be an integer in 4..256 (pairs use 2T "
                                        "of the model's 512 positions)");
             break;
         case 'm':
-            if (mtb_mode_parse(optarg, &mode, &single))
+            if (mtb_mode_parse(optarg, &bo.mode, &bo.single))
                 return cli_usage_error("bench", "--mode must be sum, pcgrad or single:TASK");
+            bo.mode_given = true;
             break;
         case 'j':
-            if (!cli_parse_int(optarg, 1, 1024, &threads))
+            if (!cli_parse_int(optarg, 1, 1024, &bo.threads))
                 return cli_usage_error("bench", "--threads must be an integer in 1..1024");
             break;
         case 'n':
-            if (!cli_parse_int(optarg, 1, 100000, &steps))
+            if (!cli_parse_int(optarg, 1, 100000, &bo.steps))
                 return cli_usage_error("bench", "--steps must be a positive integer");
             break;
         case 'w':
-            if (!cli_parse_int(optarg, 0, 100000, &warmup))
+            if (!cli_parse_int(optarg, 0, 100000, &bo.warmup))
                 return cli_usage_error("bench", "--warmup must be a non-negative integer");
             break;
         case 'h': usage(stdout); return CLI_OK;
         default: return cli_bad_option("bench", argv[optind - 1]);
         }
     }
+    if (optind < argc)
+        return cli_bad_option("bench", argv[optind]);
+    if ((bo.vocab || bo.dump) && !bo.data_dir)
+        return cli_usage_error("bench", "--vocab and --dump-batches need --data DIR");
     mtb_config cfg;
-    if (mtb_config_named(config_name, 30522, &cfg))
+    if (mtb_config_named(bo.config_name, 30522, &cfg))
         return cli_usage_error("bench", "--config must be tiny, mini, small, medium or base");
-    run_set_threads(threads);
 
-    mtb_error err = {0};
-    mtb_multitask mt;
-    memset(&mt, 0, sizeof mt);
-    mtb_rng rng;
-    mtb_rng_seed(&rng, 1);
-    if (mtb_bert_init(&mt.bert, &cfg, &err))
-        return cli_report(&err);
-    if (mtb_heads_init(&mt.heads, cfg.hidden_size)) {
-        mtb_bert_free(&mt.bert);
-        return CLI_FAIL;
-    }
-    mtb_bert_init_random(&mt.bert, &rng);
-    mtb_heads_init_random(&mt.heads, &rng);
-    mt.pooling = MTB_POOL_CLS;
-    mt.head_dropout = 0.3f;
-
-    mtb_train_options opt;
-    mtb_train_options_defaults(&opt);
-    opt.mode = mode;
-    opt.single_task = single;
-    opt.max_len = T;
-    opt.max_steps = steps + warmup;
-    for (int t = 0; t < MTB_N_TASKS; t++)
-        opt.batch[t] = B;
-    mtb_trainer *tr = NULL;
+    run_config rc;
+    run_state st;
+    synthetic sy;
+    bool course = bo.data_dir != NULL;
     int status = CLI_OK;
-    mtb_task_batch tb[MTB_N_TASKS];
-    memset(tb, 0, sizeof tb);
-    if (mtb_trainer_create(&tr, &mt, &opt, NULL, NULL, &err)) {
-        status = cli_report(&err);
-        goto done;
-    }
-    for (int t = 0; t < MTB_N_TASKS; t++) {
-        if (mtb_task_batch_alloc(&tb[t], (mtb_task)t, B, 2 * T)) {
-            status = CLI_FAIL;
+    FILE *dump = NULL;
+    memset(&rc, 0, sizeof rc);
+    memset(&st, 0, sizeof st);
+    memset(&sy, 0, sizeof sy);
+    mtb_trainer *tr;
+    const mtb_task_batch *ptr[MTB_N_TASKS] = {&sy.tb[0], &sy.tb[1], &sy.tb[2]};
+    const mtb_task_batch *const *batches = NULL;
+    const mtb_multitask *mt;
+    if (course) {
+        int rcode = setup_course(&bo, &rc, &st);
+        if (rcode >= 0) {
+            run_config_free(&rc);
+            return rcode;
+        }
+        tr = st.trainer;
+        mt = &st.model;
+        if (bo.dump && !(dump = fopen(bo.dump, "w"))) {
+            status = bench_fail("%s: %s", bo.dump, strerror(errno));
             goto done;
         }
-        random_batch(&tb[t].a, B, t == MTB_TASK_PARA ? 2 * T : T, cfg.vocab_size,
-                     t == MTB_TASK_PARA, &rng);
-        if (t == MTB_TASK_STS)
-            random_batch(&tb[t].b, B, T, cfg.vocab_size, false, &rng);
-        for (int i = 0; i < B; i++) {
-            tb[t].labels_int[i] = (int)mtb_rng_below(&rng, 5);
-            tb[t].labels[i] = t == MTB_TASK_PARA ? (float)(i & 1) : 5.0f * mtb_rng_uniform(&rng);
-        }
+        if (dump)
+            fprintf(dump, "# mtbert bench --data batches: STEP TASK ROLE LABEL TYPE1_FROM "
+                          "ID...\n");
+    } else {
+        run_set_threads(bo.threads);
+        status = setup_synthetic(&bo, &cfg, &sy);
+        if (status)
+            goto done;
+        tr = sy.tr;
+        mt = &sy.mt;
+        batches = ptr;
     }
-    const mtb_task_batch *ptr[MTB_N_TASKS] = {&tb[0], &tb[1], &tb[2]};
-    long tokens = 0;
-    for (int t = 0; t < MTB_N_TASKS; t++)
-        if (mode == MTB_MODE_SINGLE ? t == (int)single : true)
-            tokens += (long)B * T * (t == MTB_TASK_SST ? 1 : 2);
+    const mtb_mode mode = course && !bo.mode_given ? MTB_MODE_SUM : bo.mode;
 
-    char machine[512];
+    char machine[512], mode_name[32];
     mtb_machine_describe(machine, sizeof machine);
     printf("machine: %s\n", machine);
-    printf("config %s: %d layers, hidden %d, %zu parameters; mode %s; batch %d x %d tokens\n",
-           config_name, cfg.num_layers, cfg.hidden_size, mt.bert.n_params,
-           mode == MTB_MODE_SUM ? "sum" : mode == MTB_MODE_PCGRAD ? "pcgrad" : "single", B, T);
+    const mtb_config *mc = &mt->bert.cfg;
+    printf("config %s: %d layers, hidden %d, %zu parameters; mode %s; pooling %s; ",
+           bo.config_name, mc->num_layers, mc->hidden_size, mt->bert.n_params,
+           mtb_mode_name(mode, bo.single, mode_name, sizeof mode_name),
+           mtb_pooling_name(mt->pooling));
+    if (course)
+        printf("course data %s, batch %d per task\n", bo.data_dir, bo.B);
+    else
+        printf("batch %d x %d tokens\n", bo.B, bo.T);
+
     float loss[MTB_N_TASKS];
-    for (int i = 0; i < warmup; i++)
-        mtb_trainer_step(tr, ptr, loss, NULL);
-    mtb_profile_enable(profile);
-    double t0 = seconds();
-    for (int i = 0; i < steps; i++) {
-        mtb_trainer_step(tr, ptr, loss, NULL);
-        fprintf(stderr, "\rstep %d/%d", i + 1, steps);
+    long step = 0;
+    for (int i = 0; i < bo.warmup; i++, step++) {
+        if (mtb_trainer_step(tr, batches, loss, NULL)) {
+            status = bench_fail("step %ld failed: %s", step + 1,
+                                mtb_trainer_divergence(tr));
+            goto done;
+        }
+        for (int t = 0; dump && t < MTB_N_TASKS; t++)
+            if (mtb_trainer_last_batch(tr, (mtb_task)t))
+                dump_batch(dump, step, mtb_trainer_last_batch(tr, (mtb_task)t));
     }
-    double dt = (seconds() - t0) / steps;
+    mtb_profile_enable(bo.profile);
+    long real = 0, padded = 0;
+    double elapsed = 0;
+    for (int i = 0; i < bo.steps; i++, step++) {
+        double t0 = seconds();
+        int rcode = mtb_trainer_step(tr, batches, loss, NULL);
+        elapsed += seconds() - t0;
+        if (rcode) {
+            status = bench_fail("step %ld failed: %s", step + 1,
+                                mtb_trainer_divergence(tr));
+            goto done;
+        }
+        count_tokens(tr, &real, &padded);
+        for (int t = 0; dump && t < MTB_N_TASKS; t++)
+            if (mtb_trainer_last_batch(tr, (mtb_task)t))
+                dump_batch(dump, step, mtb_trainer_last_batch(tr, (mtb_task)t));
+        fprintf(stderr, "\rstep %d/%d", i + 1, bo.steps);
+    }
     fputc('\n', stderr);
+    mtb_profile_enable(false);
+    if (!course) {
+        for (int t = 0; t < MTB_N_TASKS; t++)
+            if (mode == MTB_MODE_SINGLE ? t == (int)bo.single : true)
+                real += (long)bo.B * bo.T * (t == MTB_TASK_SST ? 1 : 2) * bo.steps;
+        padded = real;
+    }
+    const double dt = elapsed / bo.steps;
+    const double tokens = (double)real / bo.steps;
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("ms/step    %.1f\n", dt * 1e3);
-    printf("tokens/s   %.0f (%ld tokens per step)\n", (double)tokens / dt, tokens);
+    printf("tokens/s   %.0f (%.0f tokens per step", tokens / dt, tokens);
+    if (course)
+        printf("; padded to the longest in each batch they would be %.0f: %.0f%% real",
+               (double)padded / bo.steps, 100.0 * (double)real / (double)padded);
+    printf(")\n");
     printf("peak RSS   %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
-    if (profile) {
-        mtb_profile_enable(false);
-        print_profile(mtb_profile_get(), steps, dt);
-    }
-    printf("tokens/s=%.0f ms/step=%.1f\n", (double)tokens / dt, dt * 1e3);
+    if (course && time_pair_score(&st.model, &status))
+        goto done;
+    if (bo.profile)
+        print_profile(mtb_profile_get(), bo.steps, dt);
+    printf("tokens/s=%.0f ms/step=%.1f\n", tokens / dt, dt * 1e3);
 done:
-    for (int t = 0; t < MTB_N_TASKS; t++)
-        mtb_task_batch_free(&tb[t]);
-    mtb_trainer_destroy(tr);
-    mtb_bert_free(&mt.bert);
-    mtb_heads_free(&mt.heads);
+    if (dump && fclose(dump) != 0 && status == CLI_OK)
+        status = bench_fail("%s: %s", bo.dump, strerror(errno));
+    if (course) {
+        run_teardown(&st);
+        run_config_free(&rc);
+    } else {
+        free_synthetic(&sy);
+    }
     return status;
 }

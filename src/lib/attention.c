@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "mtbert/parallel.h"
+#include "vmath.h"
 
 size_t mtb_attention_block(const int *offsets, int b, int h, int NH)
 {
@@ -35,16 +36,18 @@ size_t mtb_attention_floats(const int *offsets, int B, int NH)
     return mtb_attention_block(offsets, B - 1, NH, NH);
 }
 
-static void softmax_row(float *s, int L)
+/* The exponentials vectorise (mtb_vexpf); the sum stays a sequential float
+ * sum, so a row's result does not depend on the vector width. */
+MTB_VECTOR_CLONES static void softmax_row(float *restrict s, int L)
 {
     float mx = s[0];
     for (int j = 1; j < L; j++)
         mx = s[j] > mx ? s[j] : mx;
+    for (int j = 0; j < L; j++)
+        s[j] = mtb_vexpf(s[j] - mx);
     float sum = 0.0f;
-    for (int j = 0; j < L; j++) {
-        s[j] = expf(s[j] - mx);
+    for (int j = 0; j < L; j++)
         sum += s[j];
-    }
     const float inv = 1.0f / sum;
     for (int j = 0; j < L; j++)
         s[j] *= inv;

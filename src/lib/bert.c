@@ -1,5 +1,6 @@
 /* Parameter layout of the BERT encoder: one flat buffer, Hugging Face order. */
 #include "mtbert/bert.h"
+#include "mtbert/parallel.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +103,7 @@ int mtb_bert_init(mtb_bert *m, const mtb_config *cfg, mtb_error *err)
     }
     walk_layout(m, m->params, &m->p);
     walk_layout(m, m->grads, &m->g);
+    m->own_grads = m->grads;
 
     for (int gi = 0; gi < m->n_groups; gi++) {
         mtb_param_group *g = &m->groups[gi];
@@ -149,7 +151,7 @@ void mtb_bert_free(mtb_bert *m)
     free(m->info);
     free(m->groups);
     free(m->params);
-    free(m->grads);
+    free(m->own_grads);
     free(m->p.layers);
     free(m->g.layers);
     memset(m, 0, sizeof *m);
@@ -157,7 +159,13 @@ void mtb_bert_free(mtb_bert *m)
 
 void mtb_bert_zero_grad(mtb_bert *m)
 {
-    memset(m->grads, 0, m->n_params * sizeof(float));
+    mtb_zero_floats(m->grads, m->n_params);
+}
+
+void mtb_bert_use_grads(mtb_bert *m, float *grads)
+{
+    m->grads = grads ? grads : m->own_grads;
+    walk_layout(m, m->grads, &m->g);
 }
 
 const mtb_param_info *mtb_bert_find_param(const mtb_bert *m, const char *name)

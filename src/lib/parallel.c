@@ -111,6 +111,26 @@ void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx)
     pthread_mutex_unlock(&pool.busy);
 }
 
+typedef struct zero_job {
+    float *p;
+    size_t n;
+    int chunks;
+} zero_job;
+
+static void zero_item(void *arg, int item)
+{
+    const zero_job *j = arg;
+    size_t b, e;
+    mtb_chunk_range(j->n, j->chunks, item, &b, &e);
+    memset(j->p + b, 0, (e - b) * sizeof(float));
+}
+
+void mtb_zero_floats(float *p, size_t n)
+{
+    zero_job j = {p, n, mtb_chunk_count(n, (size_t)1 << 18)};
+    mtb_parallel_for(j.chunks, zero_item, &j);
+}
+
 int mtb_chunk_count(size_t total, size_t grain)
 {
     if (total == 0)

@@ -1,32 +1,32 @@
 /* PCGrad and the gradient-conflict statistics (see mtbert/pcgrad.h).
  *
- * Passes over the data (n ~ 1e8 floats per task, once per step):
- *
- *   1. One sweep computes the Gram matrix G[a][b] = g_a . g_b of the original
- *      gradients (all norms and cross dots at once), both per parameter group
- *      and for the whole vector.  Everything the statistics need, and the
- *      first dot of every projection, comes from G.
- *   2. For each task i (in `order`): a dot product per candidate j once g_i'
- *      has been modified (before that, g_i' . g_j = G[i][j]), an axpy per
- *      actual projection, and one add into out.  The first task visited is
- *      projected directly in out, so it needs no copy and no add.
- *
- * |g_i' - g_i| needs no pass either: g_i' - g_i = -sum_j c_j g_j over the
- * projections made, so its squared norm is sum_jl c_j c_l G[j][l].
+ * One pass over the data (n ~ 1e8 floats per task, once per step) computes
+ * the Gram matrix G[a][b] = g_a . g_b of the original gradients, per
+ * parameter group and for the whole vector.  Everything else follows from G
+ * without touching the vectors again: every projected gradient is a linear
+ * combination of the originals, g_i' = g_i - sum_j c_ij g_j, so its dot with
+ * any g_j is sum_k a_ik G[k][j], and the merged update is sum_k w_k g_k with
+ * weights w known before any vector is formed.  The caller then applies the
+ * weights in whatever pass it makes anyway (the trainer: inside AdamW), so
+ * PCGrad costs one read of the task gradients, as the statistics alone do.
+ * |g_i' - g_i| likewise is sqrt(sum_jl c_ij c_il G[j][l]).
  *
  * Precision and reproducibility: every float product is exact in double.
  * Sums are taken over blocks of BLOCK floats in LANES interleaved double
- * partial sums, combined in a fixed tree; block sums are added in address
- * order.  The result therefore depends only on the inputs (and the group
- * boundaries), not on timing or alignment, and the rounding error is
- * ~ (BLOCK/LANES + n/BLOCK) * 2^-53 relative to sum |a_k b_k|, i.e. ~1e-13
- * for n = 1e8.  The projected vectors and out are rounded to float once per
- * element and update (the axpy is evaluated in double). */
+ * partial sums, combined in a fixed tree; blocks are summed in address order
+ * within work items of a size that depends only on n, and the items' sums
+ * are added in address order.  The result therefore depends only on the
+ * inputs (and the group boundaries), not on timing, alignment or the number
+ * of threads, and the rounding error is ~1e-13 relative to sum |a_k b_k|.
+ * The merged vector is formed in double and rounded to float once per
+ * element. */
 #include "mtbert/pcgrad.h"
 
 #include <assert.h>
 #include <math.h>
 #include <string.h>
+
+#include "mtbert/parallel.h"
 
 #define BLOCK 4096
 #define LANES 4
@@ -50,16 +50,6 @@ static double dot_block(const float *a, const float *b, size_t len)
     for (; k < len; k++)
         tail += (double)a[k] * (double)b[k];
     return combine(s) + tail;
-}
-
-static double dot_range(const float *a, const float *b, size_t n)
-{
-    double sum = 0.0;
-    for (size_t off = 0; off < n; off += BLOCK) {
-        size_t len = n - off < BLOCK ? n - off : BLOCK;
-        sum += dot_block(a + off, b + off, len);
-    }
-    return sum;
 }
 
 /* The six products of three vectors over one block, read once:
@@ -105,10 +95,10 @@ static void gram_add(gram *dst, const gram *src, int n_tasks)
             dst->g[a][b] += src->g[a][b];
 }
 
-/* Gram matrix of grads[0..n_tasks) over the elements [lo, hi), block by
- * block.  Three tasks share one read of each block; with fewer, the pairwise
- * dots of a block re-read it from cache. */
-static gram gram_range(const float *const *g, int n_tasks, size_t lo, size_t hi)
+/* Gram matrix of grads[0..n_tasks) over [lo, hi), block by block, in
+ * address order.  Three tasks share one read of each block; with fewer, the
+ * pairwise dots of a block re-read it from cache. */
+static gram gram_serial(const float *const *g, int n_tasks, size_t lo, size_t hi)
 {
     gram r;
     memset(&r, 0, sizeof r);
@@ -135,6 +125,73 @@ static gram gram_range(const float *const *g, int n_tasks, size_t lo, size_t hi)
     return r;
 }
 
+/* Work items of at least GRAM_ITEM floats, at most GRAM_MAX_ITEMS of them. */
+#define GRAM_ITEM (64 * BLOCK)
+#define GRAM_MAX_ITEMS 512
+
+typedef struct gram_job {
+    const float *const *g;
+    int n_tasks, items;
+    size_t lo, len;
+    gram part[GRAM_MAX_ITEMS];
+} gram_job;
+
+static void gram_item(void *arg, int i)
+{
+    gram_job *j = arg;
+    size_t b, e;
+    mtb_chunk_range(j->len, j->items, i, &b, &e);
+    j->part[i] = gram_serial(j->g, j->n_tasks, j->lo + b, j->lo + e);
+}
+
+static gram gram_range(const float *const *g, int n_tasks, size_t lo, size_t hi)
+{
+    static _Thread_local gram_job job; /* 37 KB: kept off the caller's stack */
+    const size_t len = hi > lo ? hi - lo : 0;
+    int items = mtb_chunk_count(len, GRAM_ITEM);
+    if (items > GRAM_MAX_ITEMS)
+        items = GRAM_MAX_ITEMS;
+    if (items <= 1)
+        return gram_serial(g, n_tasks, lo, hi);
+    job.g = g;
+    job.n_tasks = n_tasks;
+    job.items = items;
+    job.lo = lo;
+    job.len = len;
+    mtb_parallel_for(items, gram_item, &job);
+    gram r;
+    memset(&r, 0, sizeof r);
+    for (int i = 0; i < items; i++)
+        gram_add(&r, &job.part[i], n_tasks);
+    return r;
+}
+
+/* gram_range, knowing that within the table `sp` only the listed rows can be
+ * nonzero: the table's other rows would only add zeros, and are skipped. */
+static gram gram_range_sparse(const float *const *g, int n_tasks, size_t lo, size_t hi,
+                              const mtb_sparse_rows *sp)
+{
+    if (!sp)
+        return gram_range(g, n_tasks, lo, hi);
+    const size_t t0 = sp->offset, t1 = sp->offset + sp->n_rows * sp->width;
+    if (t1 <= lo || t0 >= hi)
+        return gram_range(g, n_tasks, lo, hi);
+    const size_t a = t0 > lo ? t0 : lo, b = t1 < hi ? t1 : hi;
+    gram r = gram_range(g, n_tasks, lo, a);
+    for (size_t i = 0; i < sp->n_listed; i++) {
+        size_t r0 = sp->offset + (size_t)sp->rows[i] * sp->width, r1 = r0 + sp->width;
+        r0 = r0 > a ? r0 : a;
+        r1 = r1 < b ? r1 : b;
+        if (r0 < r1) {
+            gram row = gram_serial(g, n_tasks, r0, r1);
+            gram_add(&r, &row, n_tasks);
+        }
+    }
+    gram tail = gram_range(g, n_tasks, b, hi);
+    gram_add(&r, &tail, n_tasks);
+    return r;
+}
+
 /* ------------------------------------------------------------- the sweep */
 
 /* Whole-vector Gram matrix in *total and one per group in per_group[].
@@ -143,7 +200,7 @@ static gram gram_range(const float *const *g, int n_tasks, size_t lo, size_t hi)
  * them, in address order).  Overlapping groups, which mtbert never makes,
  * fall back to one pass for the whole vector plus one per group. */
 static void sweep(const float *const *g, int n_tasks, size_t n, const mtb_param_group *groups,
-                  int n_groups, gram *total, gram *per_group)
+                  int n_groups, const mtb_sparse_rows *sp, gram *total, gram *per_group)
 {
     int idx[MTB_MAX_GROUPS];
     size_t lo[MTB_MAX_GROUPS], hi[MTB_MAX_GROUPS];
@@ -166,9 +223,9 @@ static void sweep(const float *const *g, int n_tasks, size_t n, const mtb_param_
             disjoint = false;
 
     if (!disjoint) {
-        *total = gram_range(g, n_tasks, 0, n);
+        *total = gram_range_sparse(g, n_tasks, 0, n, sp);
         for (int k = 0; k < n_groups; k++)
-            per_group[k] = gram_range(g, n_tasks, lo[k], hi[k]);
+            per_group[k] = gram_range_sparse(g, n_tasks, lo[k], hi[k], sp);
         return;
     }
     memset(total, 0, sizeof *total);
@@ -176,15 +233,15 @@ static void sweep(const float *const *g, int n_tasks, size_t n, const mtb_param_
     for (int s = 0; s < n_groups; s++) {
         int k = idx[s];
         if (pos < lo[k]) {
-            gram gap = gram_range(g, n_tasks, pos, lo[k]);
+            gram gap = gram_range_sparse(g, n_tasks, pos, lo[k], sp);
             gram_add(total, &gap, n_tasks);
         }
-        per_group[k] = gram_range(g, n_tasks, lo[k], hi[k]);
+        per_group[k] = gram_range_sparse(g, n_tasks, lo[k], hi[k], sp);
         gram_add(total, &per_group[k], n_tasks);
         pos = hi[k];
     }
     if (pos < n) {
-        gram gap = gram_range(g, n_tasks, pos, n);
+        gram gap = gram_range_sparse(g, n_tasks, pos, n, sp);
         gram_add(total, &gap, n_tasks);
     }
 }
@@ -197,26 +254,40 @@ static double cosine(double ab, double aa, double bb)
     return c > 1.0 ? 1.0 : c < -1.0 ? -1.0 : c;
 }
 
-/* ------------------------------------------------------ vector updates */
+/* ---------------------------------------------------------- combination */
 
-/* dst = src - c * v, evaluated in double and rounded once.  dst may be src. */
-static void axpy(float *dst, const float *src, double c, const float *v, size_t n)
+typedef struct combine_job {
+    float *out;
+    const float *const *g;
+    const double *w;
+    int n_tasks, chunks;
+    size_t n;
+} combine_job;
+
+#define COMBINE_ITEM 65536
+
+static void combine_item(void *arg, int item)
 {
-    for (size_t k = 0; k < n; k++)
-        dst[k] = (float)((double)src[k] - c * (double)v[k]);
+    const combine_job *j = arg;
+    size_t b, e;
+    mtb_chunk_range(j->n, j->chunks, item, &b, &e);
+    for (size_t k = b; k < e; k++)
+        j->out[k] = mtb_combined_grad(j->g, j->w, j->n_tasks, k);
 }
 
-static void add_into(float *out, const float *x, size_t n)
+void mtb_grads_combine(float *out, const float *const *grads, const double *weights,
+                       int n_tasks, size_t n)
 {
-    for (size_t k = 0; k < n; k++)
-        out[k] += x[k];
+    combine_job j = {out, grads, weights, n_tasks, mtb_chunk_count(n, COMBINE_ITEM), n};
+    mtb_parallel_for(j.chunks, combine_item, &j);
 }
 
 /* ------------------------------------------------------------------ API */
 
-void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int n_tasks,
-                size_t n, const int *order, bool project, const mtb_param_group *groups,
-                int n_groups, mtb_conflict_stats *stats, float *scratch)
+void mtb_pcgrad_weights(const float *const *grads, const int *task_ids, int n_tasks, size_t n,
+                        const int *order, bool project, const mtb_param_group *groups,
+                        int n_groups, const mtb_sparse_rows *sparse, mtb_conflict_stats *stats,
+                        double weights[MTB_MAX_TASKS])
 {
     assert(n_tasks >= 0 && n_tasks <= MTB_MAX_TASKS);
     assert(n_groups >= 0 && n_groups <= MTB_MAX_GROUPS);
@@ -234,6 +305,8 @@ void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int 
     memset(st, 0, sizeof *st);
     st->n_tasks = n_tasks;
     st->n_groups = n_groups;
+    for (int k = 0; k < MTB_MAX_TASKS; k++)
+        weights[k] = k < n_tasks ? 1.0 : 0.0;
 
     /* pos[k]: place of grads[k] in the ascending list of task ids (stable). */
     int sorted[MTB_MAX_TASKS], pos[MTB_MAX_TASKS];
@@ -249,16 +322,12 @@ void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int 
         pos[sorted[p]] = p;
         st->task[p] = task_ids[sorted[p]];
     }
-
-    if (n_tasks == 0) {
-        if (n > 0)
-            memset(out, 0, n * sizeof *out);
+    if (n_tasks == 0)
         return;
-    }
 
     /* 1. statistics of the original gradients */
     gram total, per_group[MTB_MAX_GROUPS];
-    sweep(grads, n_tasks, n, groups, n_groups, &total, per_group);
+    sweep(grads, n_tasks, n, groups, n_groups, sparse, &total, per_group);
     for (int p = 0; p < n_tasks; p++)
         st->norm[p] = sqrt(total.g[sorted[p]][sorted[p]]);
     for (int p = 0; p < n_tasks; p++) {
@@ -273,42 +342,58 @@ void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int 
             }
         }
     }
+    if (!project)
+        return;
 
-    /* 2. projection and merge */
+    /* 2. the projections, as coefficients over the original gradients */
+    for (int k = 0; k < n_tasks; k++)
+        weights[k] = 0.0;
     for (int oi = 0; oi < n_tasks; oi++) {
-        int i = order[oi];
+        const int i = order[oi];
         assert(i >= 0 && i < n_tasks);
-        float *dst = oi == 0 ? out : scratch; /* where g_i' is built */
-        const float *cur = grads[i];          /* g_i' so far */
-        double coef[MTB_MAX_TASKS] = {0};     /* g_i' = g_i - sum_j coef[j] g_j */
+        double coef[MTB_MAX_TASKS] = {0}; /* g_i' = sum_k coef[k] g_k */
+        coef[i] = 1.0;
         bool touched = false;
-        for (int oj = 0; project && oj < n_tasks; oj++) {
-            int j = order[oj];
-            double jj = total.g[j][j];
+        for (int oj = 0; oj < n_tasks; oj++) {
+            const int j = order[oj];
+            const double jj = total.g[j][j];
             if (j == i || !(jj > 0.0))
                 continue;
-            double d = touched ? dot_range(cur, grads[j], n) : total.g[i][j];
+            double d = 0.0; /* g_i' . g_j; exactly G[i][j] before any projection */
+            for (int k = 0; k < n_tasks; k++)
+                d += coef[k] * total.g[k][j];
             if (d < 0.0) {
-                double c = d / jj;
-                axpy(dst, cur, c, grads[j], n);
-                cur = dst;
+                coef[j] -= d / jj;
                 touched = true;
-                coef[j] += c;
                 st->projected[pos[i]][pos[j]] = true;
             }
         }
-        if (oi == 0) {
-            if (!touched && n > 0)
-                memcpy(out, grads[i], n * sizeof *out);
-        } else {
-            add_into(out, cur, n);
-        }
+        for (int k = 0; k < n_tasks; k++)
+            weights[k] += coef[k];
         if (touched && total.g[i][i] > 0.0) {
-            double dd = 0.0; /* |g_i' - g_i|^2 */
+            double dd = 0.0; /* |g_i' - g_i|^2, g_i' - g_i = sum_{k != i} coef[k] g_k */
             for (int a = 0; a < n_tasks; a++)
                 for (int b = 0; b < n_tasks; b++)
-                    dd += coef[a] * coef[b] * total.g[a][b];
+                    if (a != i && b != i)
+                        dd += coef[a] * coef[b] * total.g[a][b];
             st->change[pos[i]] = sqrt(dd > 0.0 ? dd : 0.0) / sqrt(total.g[i][i]);
         }
     }
+}
+
+void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int n_tasks,
+                size_t n, const int *order, bool project, const mtb_param_group *groups,
+                int n_groups, mtb_conflict_stats *stats)
+{
+    double w[MTB_MAX_TASKS];
+    mtb_pcgrad_weights(grads, task_ids, n_tasks, n, order, project, groups, n_groups, NULL, stats,
+                       w);
+    if (n_tasks > MTB_MAX_TASKS)
+        n_tasks = MTB_MAX_TASKS;
+    if (n_tasks <= 0) {
+        if (n > 0)
+            memset(out, 0, n * sizeof *out);
+        return;
+    }
+    mtb_grads_combine(out, grads, w, n_tasks, n);
 }

@@ -14,6 +14,7 @@
 #include "mtbert/evaluate.h"
 #include "mtbert/file.h"
 #include "mtbert/finite.h"
+#include "mtbert/parallel.h"
 #include "mtbert/profile.h"
 #include "mtbert/safetensors.h"
 
@@ -29,7 +30,16 @@ struct mtb_trainer {
     mtb_task_ws ws;
     uint32_t *idx;            /* (max batch) */
     float *task_grad[MTB_N_TASKS]; /* (n_params) each: one task's encoder gradient */
-    float *pcgrad_scratch;    /* (n_params) */
+    bool task_grad_owned[MTB_N_TASKS]; /* false for the one that is the model's own buffer */
+    /* Word-embedding rows: a step's gradients are zero outside the rows its
+     * batches use, so zeroing, the Gram matrix and AdamW visit those only. */
+    int *rows[MTB_N_TASKS];   /* rows task t's gradient buffer may hold, ascending */
+    int n_rows[MTB_N_TASKS];
+    bool rows_known[MTB_N_TASKS]; /* false: the buffer may hold any row (zero it all) */
+    int *step_rows;           /* the union over the step's tasks */
+    int n_step_rows;
+    unsigned char *row_mark;  /* (vocab) scratch */
+    unsigned char *row_touched; /* (vocab) rows whose AdamW moments may be nonzero */
     float *m_enc, *v_enc, *m_heads, *v_heads; /* AdamW moments */
     long step;
     long steps_per_epoch, total_steps;
@@ -45,6 +55,7 @@ struct mtb_trainer {
     pthread_cond_t wake;
     bool paused, stop, stop_save, eval_req, save_req;
     bool reported_paused;     /* the pause state the last STATE event announced */
+    bool drew[MTB_N_TASKS];   /* the last step drew batch[t] from the data */
     char save_dir[4096];
     float new_lr;             /* NAN: no change */
     int new_mode;             /* -1: no change */
@@ -197,13 +208,34 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
         tr->v_enc = calloc(n, sizeof(float));
         tr->m_heads = calloc(nh, sizeof(float));
         tr->v_heads = calloc(nh, sizeof(float));
-        bool ok = tr->idx && tr->m_enc && tr->v_enc && tr->m_heads && tr->v_heads;
-        if (opt->mode != MTB_MODE_SINGLE) {
-            for (int t = 0; t < MTB_N_TASKS; t++)
-                if (opt->use_task[t] && !(tr->task_grad[t] = malloc(n * sizeof(float))))
-                    ok = false;
-            if (!(tr->pcgrad_scratch = malloc(n * sizeof(float))))
+        const size_t V = (size_t)mt->bert.cfg.vocab_size;
+        const size_t row_cap = (size_t)max_B * (size_t)plen * 2; /* sts: two sequences */
+        tr->step_rows = calloc(V < MTB_N_TASKS * row_cap ? V : MTB_N_TASKS * row_cap,
+                               sizeof(int));
+        tr->row_mark = calloc(V, 1);
+        tr->row_touched = calloc(V, 1);
+        bool ok = tr->idx && tr->m_enc && tr->v_enc && tr->m_heads && tr->v_heads &&
+                  tr->step_rows && tr->row_mark && tr->row_touched;
+        for (int t = 0; t < MTB_N_TASKS; t++)
+            if (!(tr->rows[t] = calloc(V < row_cap ? V : row_cap, sizeof(int))))
                 ok = false;
+        if (opt->mode != MTB_MODE_SINGLE) {
+            /* Each task backpropagates into its own buffer; the first is the
+             * model's own gradient, so three tasks cost two extra vectors
+             * and the merged gradient is never stored (AdamW forms it). */
+            bool first = true;
+            for (int t = 0; t < MTB_N_TASKS; t++) {
+                if (!opt->use_task[t])
+                    continue;
+                if (first) {
+                    tr->task_grad[t] = mt->bert.own_grads;
+                    first = false;
+                } else if ((tr->task_grad[t] = calloc(n, sizeof(float)))) {
+                    tr->task_grad_owned[t] = true;
+                } else {
+                    ok = false;
+                }
+            }
         }
         if (!ok)
             rc = mtb_error_set(err, MTB_EFAIL, "out of memory for the optimizer and gradients "
@@ -249,11 +281,17 @@ void mtb_trainer_destroy(mtb_trainer *tr)
         mtb_encoded_free(&tr->dev[t]);
         mtb_order_free(&tr->order[t]);
         mtb_task_batch_free(&tr->batch[t]);
-        free(tr->task_grad[t]);
+        if (tr->task_grad_owned[t])
+            free(tr->task_grad[t]);
+        free(tr->rows[t]);
     }
+    free(tr->step_rows);
+    free(tr->row_mark);
+    free(tr->row_touched);
+    if (tr->mt)
+        mtb_bert_use_grads(&tr->mt->bert, NULL);
     mtb_task_ws_free(&tr->ws);
     free(tr->idx);
-    free(tr->pcgrad_scratch);
     free(tr->m_enc);
     free(tr->v_enc);
     free(tr->m_heads);
@@ -283,6 +321,93 @@ const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task)
 
 /* ------------------------------------------------------------ the step */
 
+static mtb_sparse_rows word_rows(const mtb_trainer *tr, const int *rows, int n)
+{
+    const mtb_bert *m = &tr->mt->bert;
+    mtb_sparse_rows sp = {.offset = (size_t)(m->p.wte - m->params),
+                          .width = (size_t)m->cfg.hidden_size,
+                          .n_rows = (size_t)m->cfg.vocab_size, .rows = rows,
+                          .n_listed = (size_t)n};
+    return sp;
+}
+
+/* Zeroes a task's gradient buffer: all of it the first time, later all but
+ * the word embeddings, of which only the rows its last batch wrote. */
+static void zero_task_grad(mtb_trainer *tr, int t)
+{
+    mtb_bert *m = &tr->mt->bert;
+    if (!tr->rows_known[t]) {
+        mtb_zero_floats(m->grads, m->n_params);
+        return;
+    }
+    const mtb_sparse_rows sp = word_rows(tr, tr->rows[t], tr->n_rows[t]);
+    const size_t end = sp.offset + sp.n_rows * sp.width;
+    mtb_zero_floats(m->grads, sp.offset);
+    mtb_zero_floats(m->grads + end, m->n_params - end);
+    for (int i = 0; i < tr->n_rows[t]; i++)
+        memset(m->grads + sp.offset + (size_t)tr->rows[t][i] * sp.width, 0,
+               sp.width * sizeof(float));
+}
+
+/* After a restore: the word rows whose moments are not zero, as AdamW would
+ * have recorded them while it made them. */
+static void note_touched_rows(mtb_trainer *tr)
+{
+    const mtb_bert *m = &tr->mt->bert;
+    const size_t H = (size_t)m->cfg.hidden_size, off = (size_t)(m->p.wte - m->params);
+    for (int r = 0; r < m->cfg.vocab_size; r++) {
+        const float *mr = tr->m_enc + off + (size_t)r * H, *vr = tr->v_enc + off + (size_t)r * H;
+        unsigned char any = 0;
+        for (size_t i = 0; i < H; i++)
+            any |= (mr[i] != 0.0f) | (vr[i] != 0.0f);
+        tr->row_touched[r] = any;
+    }
+}
+
+static void mark_ids(unsigned char *mark, const int *ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        mark[ids[i]] = 1;
+}
+
+/* The marked rows, ascending, into rows; clears the marks. */
+static int collect_marks(unsigned char *mark, int V, int *rows)
+{
+    int n = 0;
+    for (int r = 0; r < V; r++)
+        if (mark[r]) {
+            rows[n++] = r;
+            mark[r] = 0;
+        }
+    return n;
+}
+
+/* Records the word rows task t's backward wrote: the ids of its sequences. */
+static void note_task_rows(mtb_trainer *tr, int t)
+{
+    const mtb_task_ws *ws = &tr->ws;
+    mark_ids(tr->row_mark, ws->acts_a.ids, ws->acts_a.N);
+    if (t == MTB_TASK_STS)
+        mark_ids(tr->row_mark, ws->acts_b.ids, ws->acts_b.N);
+    tr->n_rows[t] = collect_marks(tr->row_mark, tr->mt->bert.cfg.vocab_size, tr->rows[t]);
+    tr->rows_known[t] = true;
+}
+
+/* A single-task gradient is finite: all of it but the word embeddings, of
+ * which only the step's rows can be anything but zero. */
+static bool grad_finite(const mtb_trainer *tr, const float *g)
+{
+    const mtb_bert *m = &tr->mt->bert;
+    const size_t H = (size_t)m->cfg.hidden_size, off = (size_t)(m->p.wte - m->params);
+    const size_t end = off + (size_t)m->cfg.vocab_size * H;
+    if (!mtb_all_finite(g, off) || !mtb_all_finite(g + end, m->n_params - end))
+        return false;
+    for (int i = 0; i < tr->n_step_rows; i++)
+        if (!mtb_all_finite(g + off + (size_t)tr->step_rows[i] * H, H))
+            return false;
+    return true;
+}
+
 /* The divergence guard, before any update: a non-finite loss, or a task
  * gradient with a NaN or infinity in it, is named in tr->diverged (step,
  * task, tensor).  Multitask steps read it off the gradient norms PCGrad
@@ -308,7 +433,7 @@ static bool find_nonfinite(mtb_trainer *tr, const int *ids, int n_active, const 
                          step, task, (double)loss[t]);
             return true;
         }
-        bool bad = multi ? !isfinite(stats->norm[k]) : !mtb_all_finite(g, mt->bert.n_params);
+        bool bad = multi ? !isfinite(stats->norm[k]) : !grad_finite(tr, g);
         if (bad && (where = mtb_bert_first_nonfinite(&mt->bert, g))) {
             snprintf(tr->diverged, sizeof tr->diverged, "step %ld, task %s: the gradient of "
                      "'%s' holds NaN or infinite values", step, task, where);
@@ -341,6 +466,8 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
     if (n_active == 0)
         return MTB_EINPUT;
     const bool multi = tr->opt.mode != MTB_MODE_SINGLE;
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        tr->drew[t] = false;
 
     MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, mtb_heads_zero_grad(&mt->heads));
     const float *grads[MTB_N_TASKS];
@@ -348,27 +475,44 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
         const int t = ids[k];
         const mtb_task_batch *b = tb ? tb[t] : NULL;
         if (!b) {
-            if (!tr->has_train[t])
+            if (!tr->has_train[t]) {
+                mtb_bert_use_grads(&mt->bert, NULL);
                 return MTB_EINPUT;
+            }
             mtb_order_next(&tr->order[t], tr->idx, tr->opt.batch[t]);
             mtb_encoded_batch(&tr->train[t], tr->idx, tr->opt.batch[t],
                               mtb_vocab_specials(mt->vocab)->pad, &tr->batch[t]);
             b = &tr->batch[t];
+            tr->drew[t] = true;
         }
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, mtb_bert_zero_grad(&mt->bert));
-        loss[t] = mtb_multitask_step(mt, &tr->ws, b, tr->opt.dropout, true, &tr->rng);
         if (multi) {
-            MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING,
-                         memcpy(tr->task_grad[t], mt->bert.grads, n * sizeof(float)));
+            mtb_bert_use_grads(&mt->bert, tr->task_grad[t]);
             grads[k] = tr->task_grad[t];
         }
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero_task_grad(tr, t));
+        loss[t] = mtb_multitask_step(mt, &tr->ws, b, tr->opt.dropout, true, &tr->rng);
+        note_task_rows(tr, t);
     }
+    mtb_bert_use_grads(&mt->bert, NULL);
+    if (!multi) {
+        /* one buffer: its rows are the task's, and another task's record
+         * would describe a buffer that no longer exists */
+        for (int t = 0; t < MTB_N_TASKS; t++)
+            if (t != ids[0])
+                tr->rows_known[t] = false;
+    }
+    for (int k = 0; k < n_active; k++)
+        for (int i = 0; i < tr->n_rows[ids[k]]; i++)
+            tr->row_mark[tr->rows[ids[k]][i]] = 1;
+    tr->n_step_rows = collect_marks(tr->row_mark, mt->bert.cfg.vocab_size, tr->step_rows);
+    const mtb_sparse_rows step_rows = word_rows(tr, tr->step_rows, tr->n_step_rows);
     if (tr->inject_nan_step == tr->step + 1 && tr->active[tr->inject_nan_task]) {
         /* MTBERT_INJECT_NAN: the divergence guard's test hook. */
         float *g = multi ? tr->task_grad[tr->inject_nan_task] : mt->bert.grads;
         g[mt->bert.info[mt->bert.n_info > 5 ? 5 : 0].offset] = NAN;
     }
     mtb_conflict_stats local, *cs = stats ? stats : &local;
+    double weights[MTB_MAX_TASKS] = {1.0, 1.0, 1.0};
     if (multi) {
         int order[MTB_N_TASKS];
         for (int k = 0; k < n_active; k++)
@@ -381,9 +525,11 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
                 order[j] = tmp;
             }
         MTB_PROFILED(MTB_PROF_PCGRAD,
-                     mtb_pcgrad(mt->bert.grads, grads, ids, n_active, n, order,
-                                tr->opt.mode == MTB_MODE_PCGRAD, mt->bert.groups,
-                                mt->bert.n_groups, cs, tr->pcgrad_scratch));
+                     mtb_pcgrad_weights(grads, ids, n_active, n, order,
+                                        tr->opt.mode == MTB_MODE_PCGRAD, mt->bert.groups,
+                                        mt->bert.n_groups, &step_rows, cs, weights));
+    } else {
+        grads[0] = mt->bert.grads;
     }
 
     const long t_step = tr->step + 1;
@@ -402,8 +548,10 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
     mtb_adamw_hparams hp = tr->opt.adamw;
     hp.lr = mtb_trainer_lr_at(tr, t_step);
     pthread_rwlock_wrlock(&tr->weights);
+    /* The merged gradient is formed inside AdamW's pass, never stored. */
     MTB_PROFILED(MTB_PROF_ADAMW, {
-        mtb_adamw_step(&hp, update, mt->bert.params, mt->bert.grads, tr->m_enc, tr->v_enc, n);
+        mtb_adamw_step_merged(&hp, update, mt->bert.params, grads, weights, multi ? n_active : 1,
+                              tr->m_enc, tr->v_enc, n, &step_rows, tr->row_touched);
         mtb_adamw_step(&hp, update, mt->heads.params, mt->heads.grads, tr->m_heads,
                        tr->v_heads, mt->heads.n_params);
     });
@@ -411,6 +559,11 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
     tr->updates = update;
     tr->step = t_step;
     return MTB_OK;
+}
+
+const mtb_task_batch *mtb_trainer_last_batch(const mtb_trainer *tr, mtb_task t)
+{
+    return (int)t >= 0 && t < MTB_N_TASKS && tr->drew[t] ? &tr->batch[t] : NULL;
 }
 
 const char *mtb_trainer_divergence(const mtb_trainer *tr) { return tr->diverged; }
@@ -629,6 +782,8 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
         if (!rc && !moments_finite(tr))
             rc = mtb_error_set(err, MTB_EINPUT, "%s: the optimizer's moments hold NaN or "
                                "infinite values (saved by a run that diverged?)", path);
+        if (!rc)
+            note_touched_rows(tr);
         mtb_st_close(st);
         st = NULL;
     }
