@@ -603,6 +603,14 @@ static void test_gelu_grid_and_vector_widths(void **state)
            worst_d);
     assert_true(worst < 3e-7);
     assert_true(worst_d < 3e-7);
+    /* A NaN stays NaN (the divergence guard must see it); -inf gives NaN as
+     * x Phi(x) does, +inf stays +inf. */
+    float special[3] = {NAN, -INFINITY, INFINITY}, out[3], dout[3] = {0, 0, 0};
+    mtb_gelu_forward(out, special, 3);
+    mtb_gelu_backward(dout, ones, special, 3);
+    assert_true(isnan(out[0]) && isnan(dout[0]));
+    assert_true(isnan(out[1]));
+    assert_true(out[2] == INFINITY);
     free(x);
     free(y);
     free(d);

@@ -57,8 +57,7 @@ typedef struct mtb_bert {
     mtb_config cfg;
     size_t n_params;
     float *params; /* (n_params) */
-    float *grads;  /* (n_params) where backward accumulates: own_grads or a caller's */
-    float *own_grads; /* (n_params) */
+    float *grads;  /* (n_params) */
     mtb_param_info *info;
     int n_info;
     mtb_param_group *groups;
@@ -73,11 +72,6 @@ int mtb_bert_init(mtb_bert *m, const mtb_config *cfg, mtb_error *err);
 void mtb_bert_init_random(mtb_bert *m, mtb_rng *rng);
 void mtb_bert_free(mtb_bert *m);
 void mtb_bert_zero_grad(mtb_bert *m);
-/* Points grads (and the g views) at another n_params buffer, so that a
- * trainer can backpropagate each task straight into that task's own
- * gradient without a copy; NULL points back at the model's own.  The
- * caller keeps ownership of the buffer. */
-void mtb_bert_use_grads(mtb_bert *m, float *grads);
 /* Looks a parameter up by its unprefixed Hugging Face name; NULL if unknown. */
 const mtb_param_info *mtb_bert_find_param(const mtb_bert *m, const char *name);
 
@@ -173,5 +167,22 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
  * may each be NULL. */
 void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden,
                        const float *dpooled);
+
+/* Sequences [first_seq, first_seq + n_seqs) of a forward pass and the
+ * n_params buffer their parameter gradients go to. */
+typedef struct mtb_grad_segment {
+    int first_seq, n_seqs;
+    float *grads;
+} mtb_grad_segment;
+
+/* mtb_bert_backward for a forward pass that held several tasks' sequences:
+ * the gradients flowing through the activations are computed for all rows
+ * at once (large products), each segment's parameter gradients from its own
+ * rows into its own buffer (accumulating), so one pass yields every task's
+ * gradient separately.  Segments must not overlap; sequences in none get no
+ * parameter gradient.  mtb_bert_backward is the one segment of all
+ * sequences into m->grads. */
+void mtb_bert_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dhidden,
+                             const float *dpooled, const mtb_grad_segment *segs, int n_segs);
 
 #endif

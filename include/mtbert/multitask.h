@@ -73,6 +73,36 @@ void mtb_task_ws_free(mtb_task_ws *ws);
 float mtb_multitask_step(mtb_multitask *mt, mtb_task_ws *ws, const mtb_task_batch *tb,
                          bool dropout, bool backward, mtb_rng *rng);
 
+/* Buffers for a whole multitask training step: every task's sequences go
+ * through the encoder in one pass, so each dense product covers all of the
+ * step's tokens instead of one task's. */
+typedef struct mtb_joint_ws {
+    int max_seqs, max_T;
+    mtb_bert_acts acts;
+    mtb_head_ws head;
+    mtb_batch batch;        /* the step's sequences, task after task: (max_seqs, max_T) */
+    float *enc, *denc;      /* (max_seqs, H) sentence encodings and their gradients */
+    float *dhidden;         /* (max_seqs * max_T, H) */
+    float *dpooled;         /* (max_seqs, H) */
+    int first[MTB_N_TASKS]; /* where each batch's sequences start in batch (last step) */
+    int count[MTB_N_TASKS]; /* and how many (an STS batch has 2B: its a's, then its b's) */
+} mtb_joint_ws;
+
+/* max_B sequences per task batch, each at most max_T tokens. */
+int mtb_joint_ws_init(mtb_joint_ws *ws, const mtb_config *cfg, int max_B, int max_T,
+                      mtb_error *err);
+void mtb_joint_ws_free(mtb_joint_ws *ws);
+
+/* Forward and backward of n task batches (n <= 3, one per task) in one
+ * encoder pass, with dropout when asked.  Batch k's encoder gradient is
+ * added into grads[k] (n_params floats); the heads' gradients into
+ * mt->heads.grads.  losses[k] receives batch k's mean loss.  The same
+ * numbers as mtb_multitask_step on each batch in turn, up to the rounding
+ * of larger products and the order of dropout draws. */
+void mtb_multitask_joint_step(mtb_multitask *mt, mtb_joint_ws *ws,
+                              const mtb_task_batch *const *tbs, int n, float *const *grads,
+                              bool dropout, mtb_rng *rng, float *losses);
+
 /* Inference outputs of the last mtb_multitask_step on ws (no labels needed):
  * SST class probabilities (B, 5), paraphrase probability (B), similarity
  * score (B) in [0, 5]. */

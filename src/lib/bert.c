@@ -103,7 +103,6 @@ int mtb_bert_init(mtb_bert *m, const mtb_config *cfg, mtb_error *err)
     }
     walk_layout(m, m->params, &m->p);
     walk_layout(m, m->grads, &m->g);
-    m->own_grads = m->grads;
 
     for (int gi = 0; gi < m->n_groups; gi++) {
         mtb_param_group *g = &m->groups[gi];
@@ -151,7 +150,7 @@ void mtb_bert_free(mtb_bert *m)
     free(m->info);
     free(m->groups);
     free(m->params);
-    free(m->own_grads);
+    free(m->grads);
     free(m->p.layers);
     free(m->g.layers);
     memset(m, 0, sizeof *m);
@@ -160,12 +159,6 @@ void mtb_bert_free(mtb_bert *m)
 void mtb_bert_zero_grad(mtb_bert *m)
 {
     mtb_zero_floats(m->grads, m->n_params);
-}
-
-void mtb_bert_use_grads(mtb_bert *m, float *grads)
-{
-    m->grads = grads ? grads : m->own_grads;
-    walk_layout(m, m->grads, &m->g);
 }
 
 const mtb_param_info *mtb_bert_find_param(const mtb_bert *m, const char *name)

@@ -110,7 +110,7 @@ int mtb_bert_acts_init(mtb_bert_acts *a, const mtb_config *cfg, int max_B, int m
      * (an evaluation's workspace, freed and made again at every
      * evaluation, grew the process by megabytes each time).  The kernel's
      * pages come zeroed and are only touched when a pass first uses them. */
-    void *block = mmap(NULL, sizing.used, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+    void *block = mmap(NULL, sizing.used, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                        -1, 0);
     if (block == MAP_FAILED) {
         free(a->layers);
@@ -240,7 +240,67 @@ static void zero(float *p, size_t n)
     memset(p, 0, sizeof(float) * n);
 }
 
+/* Where segment s's gradient of the parameter at `view` (a pointer into
+ * m->grads through m->g) lives: the same offset in the segment's buffer. */
+static float *seg_grad(const mtb_bert *m, const mtb_grad_segment *s, const float *view)
+{
+    return s->grads + (view - m->grads);
+}
+
+/* The rows of segment s in the packed activations. */
+static void seg_rows(const mtb_bert_acts *a, const mtb_grad_segment *s, int *r0, int *rows)
+{
+    *r0 = a->offsets[s->first_seq];
+    *rows = a->offsets[s->first_seq + s->n_seqs] - *r0;
+}
+
+/* A dense layer's backward: the input gradient over all rows at once, the
+ * weight and bias gradients of each segment from its own rows. */
+static void linear_backward_split(const mtb_bert *m, const mtb_bert_acts *a,
+                                  const mtb_grad_segment *segs, int n_segs, float *din,
+                                  const float *gw, const float *gb, const float *dout,
+                                  const float *in, const float *w, int in_dim, int out_dim)
+{
+    MTB_PROFILED(MTB_PROF_LINEAR_BWD,
+                 mtb_linear_backward(din, NULL, NULL, dout, in, w, a->N, in_dim, out_dim));
+    for (int s = 0; s < n_segs; s++) {
+        int r0, rows;
+        seg_rows(a, &segs[s], &r0, &rows);
+        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
+                     mtb_linear_backward(NULL, seg_grad(m, &segs[s], gw),
+                                         seg_grad(m, &segs[s], gb), dout + (size_t)r0 * out_dim,
+                                         in + (size_t)r0 * in_dim, w, rows, in_dim, out_dim));
+    }
+}
+
+/* LayerNorm's backward, split the same way. */
+static void layernorm_backward_split(const mtb_bert *m, const mtb_bert_acts *a,
+                                     const mtb_grad_segment *segs, int n_segs, float *din,
+                                     const float *gg, const float *gb, const float *dout,
+                                     const float *in, const float *gamma, const float *mean,
+                                     const float *rstd, int H)
+{
+    MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
+                 mtb_layernorm_backward(din, NULL, NULL, dout, in, gamma, mean, rstd, a->N, H));
+    for (int s = 0; s < n_segs; s++) {
+        int r0, rows;
+        seg_rows(a, &segs[s], &r0, &rows);
+        MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
+                     mtb_layernorm_backward(NULL, seg_grad(m, &segs[s], gg),
+                                            seg_grad(m, &segs[s], gb), dout + (size_t)r0 * H,
+                                            in + (size_t)r0 * H, gamma, mean + r0, rstd + r0,
+                                            rows, H));
+    }
+}
+
 void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, const float *dpooled)
+{
+    const mtb_grad_segment all = {0, a->B, m->grads};
+    mtb_bert_backward_split(m, a, dhidden, dpooled, &all, 1);
+}
+
+void mtb_bert_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dhidden,
+                             const float *dpooled, const mtb_grad_segment *segs, int n_segs)
 {
     const mtb_config *c = &m->cfg;
     const int B = a->B, N = a->N, H = c->hidden_size, I = c->intermediate_size;
@@ -259,9 +319,16 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, cons
         MTB_PROFILED(MTB_PROF_POOLER,
                      mtb_tanh_backward(a->d_pool, dpooled, a->pooled, (size_t)B * H));
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_cls, (size_t)B * H));
-        MTB_PROFILED(MTB_PROF_POOLER,
-                     mtb_linear_backward(a->d_cls, g->pool_w, g->pool_b, a->d_pool, a->cls,
-                                         p->pool_w, B, H, H));
+        MTB_PROFILED(MTB_PROF_POOLER, mtb_linear_backward(a->d_cls, NULL, NULL, a->d_pool, a->cls,
+                                                          p->pool_w, B, H, H));
+        /* The pooler's rows are sequences, not tokens. */
+        for (int s = 0; s < n_segs; s++) {
+            const size_t b0 = (size_t)segs[s].first_seq * H;
+            MTB_PROFILED(MTB_PROF_POOLER,
+                         mtb_linear_backward(NULL, seg_grad(m, &segs[s], g->pool_w),
+                                             seg_grad(m, &segs[s], g->pool_b), a->d_pool + b0,
+                                             a->cls + b0, p->pool_w, segs[s].n_seqs, H, H));
+        }
         for (int b = 0; b < B; b++) {
             float *row = dx + (size_t)a->offsets[b] * H;
             const float *src = a->d_cls + (size_t)b * H;
@@ -277,37 +344,32 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, cons
 
         /* out = LN(ffn_res): da = d ffn_res */
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
-        MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
-                     mtb_layernorm_backward(da, gw->out_ln_g, gw->out_ln_b, dx, la->ffn_res,
-                                            w->out_ln_g, la->out_ln_mean, la->out_ln_rstd, N, H));
+        layernorm_backward_split(m, a, segs, n_segs, da, gw->out_ln_g, gw->out_ln_b, dx,
+                                 la->ffn_res, w->out_ln_g, la->out_ln_mean, la->out_ln_rstd, H);
         /* ffn_res = drop(ffn_proj) + attn_ln: dx = d ffn_proj; da stays as the
          * residual share of d attn_ln and accumulates the FFN branch below. */
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
         MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
                      mtb_dropout_backward(dx, da, a->dropout_on ? la->ffn_drop : NULL, NxH));
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i1, NxI));
-        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
-                     mtb_linear_backward(a->d_i1, gw->out_w, gw->out_b, dx, la->inter_gelu,
-                                         w->out_w, N, I, H));
+        linear_backward_split(m, a, segs, n_segs, a->d_i1, gw->out_w, gw->out_b, dx,
+                              la->inter_gelu, w->out_w, I, H);
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i2, NxI));
         MTB_PROFILED(MTB_PROF_GELU_BWD, mtb_gelu_backward(a->d_i2, a->d_i1, la->inter, NxI));
-        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
-                     mtb_linear_backward(da, gw->inter_w, gw->inter_b, a->d_i2, la->attn_ln,
-                                         w->inter_w, N, H, I));
+        linear_backward_split(m, a, segs, n_segs, da, gw->inter_w, gw->inter_b, a->d_i2,
+                              la->attn_ln, w->inter_w, H, I);
         /* attn_ln = LN(attn_res): dx = d attn_res */
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
-        MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
-                     mtb_layernorm_backward(dx, gw->attn_ln_g, gw->attn_ln_b, da, la->attn_res,
-                                            w->attn_ln_g, la->attn_ln_mean, la->attn_ln_rstd, N,
-                                            H));
+        layernorm_backward_split(m, a, segs, n_segs, dx, gw->attn_ln_g, gw->attn_ln_b, da,
+                                 la->attn_res, w->attn_ln_g, la->attn_ln_mean, la->attn_ln_rstd,
+                                 H);
         /* attn_res = drop(attn_proj) + in: dx keeps the residual share of d in */
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
         MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
                      mtb_dropout_backward(da, dx, a->dropout_on ? la->attn_drop : NULL, NxH));
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
-        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
-                     mtb_linear_backward(db, gw->attn_out_w, gw->attn_out_b, da, la->ctx,
-                                         w->attn_out_w, N, H, H));
+        linear_backward_split(m, a, segs, n_segs, db, gw->attn_out_w, gw->attn_out_b, da, la->ctx,
+                              w->attn_out_w, H, H);
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_q, NxH));
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_k, NxH));
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_v, NxH));
@@ -315,12 +377,12 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, cons
                      mtb_attention_backward(a->d_q, a->d_k, a->d_v, a->d_att, db, la->att,
                                             a->dropout_on ? la->att_scale : NULL, la->q, la->k,
                                             la->v, a->offsets, B, H, NH));
-        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
-                     mtb_linear_backward(dx, gw->q_w, gw->q_b, a->d_q, la->in, w->q_w, N, H, H));
-        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
-                     mtb_linear_backward(dx, gw->k_w, gw->k_b, a->d_k, la->in, w->k_w, N, H, H));
-        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
-                     mtb_linear_backward(dx, gw->v_w, gw->v_b, a->d_v, la->in, w->v_w, N, H, H));
+        linear_backward_split(m, a, segs, n_segs, dx, gw->q_w, gw->q_b, a->d_q, la->in, w->q_w, H,
+                              H);
+        linear_backward_split(m, a, segs, n_segs, dx, gw->k_w, gw->k_b, a->d_k, la->in, w->k_w, H,
+                              H);
+        linear_backward_split(m, a, segs, n_segs, dx, gw->v_w, gw->v_b, a->d_v, la->in, w->v_w, H,
+                              H);
     }
 
     /* emb_out = drop(emb_ln); emb_ln = LN(emb_sum) */
@@ -328,10 +390,16 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, cons
     MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
                  mtb_dropout_backward(da, dx, a->dropout_on ? a->emb_drop : NULL, NxH));
     MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
-    MTB_PROFILED(MTB_PROF_LAYERNORM_BWD,
-                 mtb_layernorm_backward(db, g->emb_ln_g, g->emb_ln_b, da, a->emb_sum, p->emb_ln_g,
-                                        a->emb_ln_mean, a->emb_ln_rstd, N, H));
-    MTB_PROFILED(MTB_PROF_EMBED_BWD,
-                 mtb_embeddings_backward(g->wte, g->wpe, g->wtt, db, a->ids, a->types,
-                                         a->positions, N, H));
+    layernorm_backward_split(m, a, segs, n_segs, db, g->emb_ln_g, g->emb_ln_b, da, a->emb_sum,
+                             p->emb_ln_g, a->emb_ln_mean, a->emb_ln_rstd, H);
+    for (int s = 0; s < n_segs; s++) {
+        int r0, rows;
+        seg_rows(a, &segs[s], &r0, &rows);
+        MTB_PROFILED(MTB_PROF_EMBED_BWD,
+                     mtb_embeddings_backward(seg_grad(m, &segs[s], g->wte),
+                                             seg_grad(m, &segs[s], g->wpe),
+                                             seg_grad(m, &segs[s], g->wtt), db + (size_t)r0 * H,
+                                             a->ids + r0, a->types + r0, a->positions + r0, rows,
+                                             H));
+    }
 }

@@ -295,6 +295,127 @@ float mtb_multitask_step(mtb_multitask *mt, mtb_task_ws *ws, const mtb_task_batc
     return loss;
 }
 
+int mtb_joint_ws_init(mtb_joint_ws *ws, const mtb_config *cfg, int max_B, int max_T,
+                      mtb_error *err)
+{
+    memset(ws, 0, sizeof *ws);
+    /* SST and paraphrase: B sequences each; similarity: 2B */
+    const int S = 4 * max_B;
+    const size_t H = (size_t)cfg->hidden_size, ST = (size_t)S * (size_t)max_T;
+    ws->max_seqs = S;
+    ws->max_T = max_T;
+    int rc = mtb_bert_acts_init(&ws->acts, cfg, S, max_T, true, err);
+    if (!rc && mtb_head_ws_init(&ws->head, max_B, cfg->hidden_size))
+        rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
+    if (!rc) {
+        ws->batch.ids = calloc(ST, sizeof(int));
+        ws->batch.types = calloc(ST, sizeof(int));
+        ws->batch.lengths = calloc((size_t)S, sizeof(int));
+        ws->enc = calloc((size_t)S * H, sizeof(float));
+        ws->denc = calloc((size_t)S * H, sizeof(float));
+        ws->dhidden = calloc(ST * H, sizeof(float));
+        ws->dpooled = calloc((size_t)S * H, sizeof(float));
+        if (!ws->batch.ids || !ws->batch.types || !ws->batch.lengths || !ws->enc ||
+            !ws->denc || !ws->dhidden || !ws->dpooled)
+            rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
+    }
+    if (rc)
+        mtb_joint_ws_free(ws);
+    return rc;
+}
+
+void mtb_joint_ws_free(mtb_joint_ws *ws)
+{
+    mtb_bert_acts_free(&ws->acts);
+    mtb_head_ws_free(&ws->head);
+    free(ws->batch.ids);
+    free(ws->batch.types);
+    free(ws->batch.lengths);
+    free(ws->enc);
+    free(ws->denc);
+    free(ws->dhidden);
+    free(ws->dpooled);
+    memset(ws, 0, sizeof *ws);
+}
+
+/* Appends b's sequences to the step's batch (row stride ws->batch.T). */
+static void append_rows(mtb_joint_ws *ws, const mtb_batch *b)
+{
+    mtb_batch *all = &ws->batch;
+    for (int i = 0; i < b->B; i++, all->B++) {
+        const size_t dst = (size_t)all->B * all->T, src = (size_t)i * b->T;
+        memcpy(all->ids + dst, b->ids + src, sizeof(int) * (size_t)b->T);
+        memcpy(all->types + dst, b->types + src, sizeof(int) * (size_t)b->T);
+        all->lengths[all->B] = b->lengths[i];
+    }
+}
+
+void mtb_multitask_joint_step(mtb_multitask *mt, mtb_joint_ws *ws,
+                              const mtb_task_batch *const *tbs, int n, float *const *grads,
+                              bool dropout, mtb_rng *rng, float *losses)
+{
+    const int H = mt->bert.cfg.hidden_size;
+    const float p = dropout ? mt->head_dropout : 0.0f;
+    mtb_batch *all = &ws->batch;
+    all->B = 0;
+    all->T = 1;
+    for (int k = 0; k < n; k++) {
+        all->T = tbs[k]->a.T > all->T ? tbs[k]->a.T : all->T;
+        if (tbs[k]->task == MTB_TASK_STS)
+            all->T = tbs[k]->b.T > all->T ? tbs[k]->b.T : all->T;
+    }
+    for (int k = 0; k < n; k++) {
+        ws->first[k] = all->B;
+        append_rows(ws, &tbs[k]->a);
+        if (tbs[k]->task == MTB_TASK_STS)
+            append_rows(ws, &tbs[k]->b);
+        ws->count[k] = all->B - ws->first[k];
+    }
+
+    mtb_bert_forward(&mt->bert, &ws->acts, all, dropout, rng);
+    MTB_PROFILED(MTB_PROF_HEADS, mtb_sentence_encode(&ws->acts, H, mt->pooling, ws->enc));
+    memset(ws->denc, 0, sizeof(float) * (size_t)all->B * H);
+    for (int k = 0; k < n; k++) {
+        const mtb_task_batch *tb = tbs[k];
+        const int B = tb->a.B;
+        float *enc = ws->enc + (size_t)ws->first[k] * H;
+        float *denc = ws->denc + (size_t)ws->first[k] * H;
+        switch (tb->task) {
+        case MTB_TASK_SST:
+            MTB_PROFILED(MTB_PROF_HEADS, {
+                losses[k] = mtb_sentiment_forward(&ws->head, &mt->heads, enc, tb->labels_int, B,
+                                                  p, rng);
+                mtb_sentiment_backward(&mt->heads, denc, &ws->head, tb->labels_int);
+            });
+            break;
+        case MTB_TASK_PARA:
+            MTB_PROFILED(MTB_PROF_HEADS, {
+                losses[k] = mtb_paraphrase_forward(&ws->head, &mt->heads, enc, tb->labels, B, p,
+                                                   rng);
+                mtb_paraphrase_backward(&mt->heads, denc, &ws->head, tb->labels);
+            });
+            break;
+        case MTB_TASK_STS:
+        default:
+            MTB_PROFILED(MTB_PROF_HEADS, {
+                losses[k] = mtb_similarity_forward(&ws->head, enc, enc + (size_t)B * H,
+                                                   tb->labels, B, H);
+                mtb_similarity_backward(denc, denc + (size_t)B * H, &ws->head, enc,
+                                        enc + (size_t)B * H, tb->labels, H);
+            });
+            break;
+        }
+    }
+    int use_hidden;
+    MTB_PROFILED(MTB_PROF_HEADS, mtb_sentence_backward(&ws->acts, H, mt->pooling, ws->denc,
+                                                       ws->dhidden, ws->dpooled, &use_hidden));
+    mtb_grad_segment segs[MTB_N_TASKS];
+    for (int k = 0; k < n; k++)
+        segs[k] = (mtb_grad_segment){ws->first[k], ws->count[k], grads[k]};
+    mtb_bert_backward_split(&mt->bert, &ws->acts, use_hidden ? ws->dhidden : NULL,
+                            use_hidden ? NULL : ws->dpooled, segs, n);
+}
+
 void mtb_multitask_sst_probs(const mtb_task_ws *ws, float *probs)
 {
     mtb_sentiment_probs(&ws->head, probs);

@@ -27,7 +27,8 @@ struct mtb_trainer {
     mtb_encoded train[MTB_N_TASKS], dev[MTB_N_TASKS];
     mtb_order order[MTB_N_TASKS];
     mtb_task_batch batch[MTB_N_TASKS];
-    mtb_task_ws ws;
+    mtb_task_ws ws;           /* single-task runs */
+    mtb_joint_ws joint;       /* multitask runs: all tasks in one encoder pass */
     uint32_t *idx;            /* (max batch) */
     float *task_grad[MTB_N_TASKS]; /* (n_params) each: one task's encoder gradient */
     bool task_grad_owned[MTB_N_TASKS]; /* false for the one that is the model's own buffer */
@@ -196,8 +197,10 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
             tr->has_dev[t] = !rc && tr->dev[t].n > 0;
         }
     }
-    if (!rc)
+    if (!rc && opt->mode == MTB_MODE_SINGLE)
         rc = mtb_task_ws_init(&tr->ws, &mt->bert.cfg, max_B, plen, true, err);
+    else if (!rc)
+        rc = mtb_joint_ws_init(&tr->joint, &mt->bert.cfg, max_B, plen, err);
     for (int t = 0; t < MTB_N_TASKS && !rc; t++)
         if (mtb_task_batch_alloc(&tr->batch[t], (mtb_task)t, max_B, plen))
             rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
@@ -228,7 +231,7 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
                 if (!opt->use_task[t])
                     continue;
                 if (first) {
-                    tr->task_grad[t] = mt->bert.own_grads;
+                    tr->task_grad[t] = mt->bert.grads;
                     first = false;
                 } else if ((tr->task_grad[t] = calloc(n, sizeof(float)))) {
                     tr->task_grad_owned[t] = true;
@@ -288,9 +291,8 @@ void mtb_trainer_destroy(mtb_trainer *tr)
     free(tr->step_rows);
     free(tr->row_mark);
     free(tr->row_touched);
-    if (tr->mt)
-        mtb_bert_use_grads(&tr->mt->bert, NULL);
     mtb_task_ws_free(&tr->ws);
+    mtb_joint_ws_free(&tr->joint);
     free(tr->idx);
     free(tr->m_enc);
     free(tr->v_enc);
@@ -333,20 +335,19 @@ static mtb_sparse_rows word_rows(const mtb_trainer *tr, const int *rows, int n)
 
 /* Zeroes a task's gradient buffer: all of it the first time, later all but
  * the word embeddings, of which only the rows its last batch wrote. */
-static void zero_task_grad(mtb_trainer *tr, int t)
+static void zero_task_grad(mtb_trainer *tr, int t, float *g)
 {
     mtb_bert *m = &tr->mt->bert;
     if (!tr->rows_known[t]) {
-        mtb_zero_floats(m->grads, m->n_params);
+        mtb_zero_floats(g, m->n_params);
         return;
     }
     const mtb_sparse_rows sp = word_rows(tr, tr->rows[t], tr->n_rows[t]);
     const size_t end = sp.offset + sp.n_rows * sp.width;
-    mtb_zero_floats(m->grads, sp.offset);
-    mtb_zero_floats(m->grads + end, m->n_params - end);
+    mtb_zero_floats(g, sp.offset);
+    mtb_zero_floats(g + end, m->n_params - end);
     for (int i = 0; i < tr->n_rows[t]; i++)
-        memset(m->grads + sp.offset + (size_t)tr->rows[t][i] * sp.width, 0,
-               sp.width * sizeof(float));
+        memset(g + sp.offset + (size_t)tr->rows[t][i] * sp.width, 0, sp.width * sizeof(float));
 }
 
 /* After a restore: the word rows whose moments are not zero, as AdamW would
@@ -382,13 +383,22 @@ static int collect_marks(unsigned char *mark, int V, int *rows)
     return n;
 }
 
-/* Records the word rows task t's backward wrote: the ids of its sequences. */
-static void note_task_rows(mtb_trainer *tr, int t)
+/* Records the word rows task t's backward wrote: the ids of its sequences
+ * (in a single-task step the task workspace's, in a multitask step the
+ * joint pass's sequences [first, first + count)). */
+static void note_task_rows(mtb_trainer *tr, int t, int k)
 {
-    const mtb_task_ws *ws = &tr->ws;
-    mark_ids(tr->row_mark, ws->acts_a.ids, ws->acts_a.N);
-    if (t == MTB_TASK_STS)
-        mark_ids(tr->row_mark, ws->acts_b.ids, ws->acts_b.N);
+    if (tr->opt.mode == MTB_MODE_SINGLE) {
+        const mtb_task_ws *ws = &tr->ws;
+        mark_ids(tr->row_mark, ws->acts_a.ids, ws->acts_a.N);
+        if (t == MTB_TASK_STS)
+            mark_ids(tr->row_mark, ws->acts_b.ids, ws->acts_b.N);
+    } else {
+        const mtb_joint_ws *j = &tr->joint;
+        const int r0 = j->acts.offsets[j->first[k]];
+        const int r1 = j->acts.offsets[j->first[k] + j->count[k]];
+        mark_ids(tr->row_mark, j->acts.ids + r0, r1 - r0);
+    }
     tr->n_rows[t] = collect_marks(tr->row_mark, tr->mt->bert.cfg.vocab_size, tr->rows[t]);
     tr->rows_known[t] = true;
 }
@@ -471,35 +481,42 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
 
     MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, mtb_heads_zero_grad(&mt->heads));
     const float *grads[MTB_N_TASKS];
+    const mtb_task_batch *batches[MTB_N_TASKS];
     for (int k = 0; k < n_active; k++) {
         const int t = ids[k];
         const mtb_task_batch *b = tb ? tb[t] : NULL;
         if (!b) {
-            if (!tr->has_train[t]) {
-                mtb_bert_use_grads(&mt->bert, NULL);
+            if (!tr->has_train[t])
                 return MTB_EINPUT;
-            }
             mtb_order_next(&tr->order[t], tr->idx, tr->opt.batch[t]);
             mtb_encoded_batch(&tr->train[t], tr->idx, tr->opt.batch[t],
                               mtb_vocab_specials(mt->vocab)->pad, &tr->batch[t]);
             b = &tr->batch[t];
             tr->drew[t] = true;
         }
-        if (multi) {
-            mtb_bert_use_grads(&mt->bert, tr->task_grad[t]);
-            grads[k] = tr->task_grad[t];
-        }
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero_task_grad(tr, t));
-        loss[t] = mtb_multitask_step(mt, &tr->ws, b, tr->opt.dropout, true, &tr->rng);
-        note_task_rows(tr, t);
+        batches[k] = b;
     }
-    mtb_bert_use_grads(&mt->bert, NULL);
-    if (!multi) {
-        /* one buffer: its rows are the task's, and another task's record
-         * would describe a buffer that no longer exists */
-        for (int t = 0; t < MTB_N_TASKS; t++)
-            if (t != ids[0])
-                tr->rows_known[t] = false;
+    if (multi) {
+        /* One encoder pass for all tasks, each task's gradient into its own
+         * buffer. */
+        float *task_grads[MTB_N_TASKS];
+        float task_loss[MTB_N_TASKS];
+        for (int k = 0; k < n_active; k++) {
+            task_grads[k] = tr->task_grad[ids[k]];
+            grads[k] = task_grads[k];
+            MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero_task_grad(tr, ids[k], task_grads[k]));
+        }
+        mtb_multitask_joint_step(mt, &tr->joint, batches, n_active, task_grads, tr->opt.dropout,
+                                 &tr->rng, task_loss);
+        for (int k = 0; k < n_active; k++) {
+            loss[ids[k]] = task_loss[k];
+            note_task_rows(tr, ids[k], k);
+        }
+    } else {
+        const int t = ids[0];
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero_task_grad(tr, t, mt->bert.grads));
+        loss[t] = mtb_multitask_step(mt, &tr->ws, batches[0], tr->opt.dropout, true, &tr->rng);
+        note_task_rows(tr, t, 0);
     }
     for (int k = 0; k < n_active; k++)
         for (int i = 0; i < tr->n_rows[ids[k]]; i++)

@@ -22,17 +22,19 @@
 #endif
 
 /* e^x within 2 ulp for x in [-87, 88]; clamped outside, so it never
- * returns 0, infinity or a subnormal (callers only use it where those
- * extremes are negligible).  2^k e^r with k = round(x log2 e) and
- * |r| <= ln2 / 2, r taken in two parts (Cody & Waite) and e^r as its
+ * returns 0, infinity or a subnormal for a number (callers only use it
+ * where those extremes are negligible), and NaN stays NaN, so a diverged
+ * value still reaches the divergence guard.  2^k e^r with k = round(x log2 e)
+ * and |r| <= ln2 / 2, r taken in two parts (Cody & Waite) and e^r as its
  * degree-7 Taylor polynomial (truncation below 3e-9). */
 static inline float mtb_vexpf(float x)
 {
-    x = x < -87.0f ? -87.0f : x;
-    x = x > 88.0f ? 88.0f : x;
+    /* Written so that NaN lands on -87: the integer below must be in range. */
+    float xc = x > -87.0f ? x : -87.0f;
+    xc = xc < 88.0f ? xc : 88.0f;
     /* Adding and removing 1.5 * 2^23 rounds to the nearest integer. */
-    const float kf = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
-    const float r = (x - kf * 0.693145751953125f) - kf * 1.42860682030941723212e-6f;
+    const float kf = (xc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    const float r = (xc - kf * 0.693145751953125f) - kf * 1.42860682030941723212e-6f;
     float p = 1.0f / 5040.0f;
     p = p * r + 1.0f / 720.0f;
     p = p * r + 1.0f / 120.0f;
@@ -41,10 +43,11 @@ static inline float mtb_vexpf(float x)
     p = p * r + 0.5f;
     p = p * r + 1.0f;
     p = p * r + 1.0f;
-    const int32_t bits = ((int32_t)kf + 127) << 23;
+    const int32_t bits = ((int32_t)kf + 127) * (1 << 23);
     float scale;
     memcpy(&scale, &bits, sizeof scale);
-    return p * scale;
+    const float y = p * scale;
+    return x == x ? y : x;
 }
 
 /* The standard normal CDF, Phi(x) = erfc(-x / sqrt 2) / 2, from the
