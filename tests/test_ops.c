@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "mtbert/ops.h"
+#include "mtbert/parallel.h"
 #include "../src/lib/vmath.h"
 
 #define M_PI_VALUE 3.14159265358979323846
@@ -811,6 +812,56 @@ static void test_dropout_other_rates(void **state)
     act_teardown(&c);
 }
 
+/* The encoder's dropout: chunks with their own streams, the mask as bytes.
+ * out = in * mask / (1 - p) + residual exactly; the same mask on 1 and 2
+ * threads and from the same seed; about 1 - p kept; backward applies the
+ * mask; in place (out == in) gives the same as out of place. */
+static void test_dropout_residual_chunks(void **state)
+{
+    (void)state;
+    const size_t n = 3 * MTB_DROPOUT_CHUNK + 123;
+    const float p = 0.1f, scale = 1.0f / (1.0f - p);
+    float *in = alloc_floats(n), *res = alloc_floats(n), *out1 = alloc_floats(n);
+    float *out2 = alloc_floats(n), *din = alloc_floats(n), *dout = alloc_floats(n);
+    uint8_t *keep1 = malloc(n), *keep2 = malloc(n);
+    assert_non_null(keep1);
+    assert_non_null(keep2);
+    mtb_rng r;
+    mtb_rng_seed(&r, 5);
+    fill_normal(in, n, 0, 1, &r);
+    fill_normal(res, n, 0, 1, &r);
+    fill_uniform(dout, n, -1, 1, &r);
+    mtb_set_threads(1);
+    mtb_dropout_residual_forward(out1, keep1, in, res, n, p, 77);
+    mtb_set_threads(2);
+    mtb_dropout_residual_forward(out2, keep2, in, res, n, p, 77);
+    assert_memory_equal(keep1, keep2, n);
+    assert_memory_equal(out1, out2, n * sizeof(float));
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(keep1[i] <= 1);
+        kept += keep1[i];
+        assert_true(out1[i] == in[i] * (keep1[i] ? scale : 0.0f) + res[i]);
+    }
+    const double frac = (double)kept / (double)n;
+    printf("# dropout p = 0.1 kept %.4f of %zu\n", frac, n);
+    assert_true(fabs(frac - 0.9) < 0.01);
+    mtb_dropout_residual_forward(out2, keep2, in, res, n, p, 78);
+    assert_memory_not_equal(keep1, keep2, n); /* another seed, another mask */
+    memcpy(out2, in, n * sizeof(float));
+    mtb_dropout_residual_forward(out2, keep2, out2, res, n, p, 77);
+    assert_memory_equal(out1, out2, n * sizeof(float));
+    mtb_dropout_mask_backward(din, dout, keep1, n, p);
+    for (size_t i = 0; i < n; i++)
+        assert_true(din[i] == dout[i] * (keep1[i] ? scale : 0.0f));
+    /* p = 0: a copy plus the residual, everything kept */
+    mtb_dropout_residual_forward(out2, keep2, in, NULL, n, 0.0f, 1);
+    assert_memory_equal(out2, in, n * sizeof(float));
+    for (size_t i = 0; i < n; i++)
+        assert_true(keep2[i] == 1);
+    free(in), free(res), free(out1), free(out2), free(din), free(dout), free(keep1), free(keep2);
+}
+
 /* --------------------------------------------------------------- embeddings */
 
 enum { EV = 6, EP = 4, ETT = 2, EB = 2, ET = 3, EH = 5 };
@@ -922,14 +973,15 @@ typedef struct {
     int off[4];
     float p;
     uint64_t seed;
-    size_t na; /* floats of att, att_scale and work */
-    float *q, *k, *v, *out, *att, *att_scale, *work, *lw;
+    size_t na; /* entries of att, att_keep and work */
+    float *q, *k, *v, *out, *att, *work, *lw;
+    uint8_t *att_keep;
 } att_ctx;
 
 static double att_loss(void *ptr)
 {
     att_ctx *c = ptr;
-    mtb_attention_forward(c->out, c->att, c->p > 0 ? c->att_scale : NULL,
+    mtb_attention_forward(c->out, c->att, c->p > 0 ? c->att_keep : NULL,
                           c->p > 0 ? c->work : NULL, c->q, c->k, c->v, c->off, c->B, c->H, c->NH,
                           c->p, c->seed);
     return weighted_sum(c->out, c->lw, (size_t)c->N * c->H);
@@ -961,7 +1013,8 @@ static void att_setup(att_ctx *c, int B, int H, int NH, const int *lengths, floa
     c->out = alloc_floats(nx);
     c->lw = alloc_floats(nx);
     c->att = alloc_floats(c->na);
-    c->att_scale = alloc_floats(c->na);
+    c->att_keep = calloc(c->na, 1);
+    assert_non_null(c->att_keep);
     c->work = alloc_floats(c->na);
     fill_normal(c->q, nx, 0, 1, &r);
     fill_normal(c->k, nx, 0, 1, &r);
@@ -977,7 +1030,7 @@ static void att_teardown(att_ctx *c)
     free(c->out);
     free(c->lw);
     free(c->att);
-    free(c->att_scale);
+    free(c->att_keep);
     free(c->work);
 }
 
@@ -985,8 +1038,8 @@ static void att_backward(att_ctx *c, float *dq, float *dk, float *dv)
 {
     float *scratch = alloc_floats(c->na);
     att_loss(c);
-    mtb_attention_backward(dq, dk, dv, scratch, c->lw, c->att, c->p > 0 ? c->att_scale : NULL,
-                           c->q, c->k, c->v, c->off, c->B, c->H, c->NH);
+    mtb_attention_backward(dq, dk, dv, scratch, c->lw, c->att, c->p > 0 ? c->att_keep : NULL,
+                           c->p, c->q, c->k, c->v, c->off, c->B, c->H, c->NH);
     free(scratch);
 }
 
@@ -1006,7 +1059,9 @@ static void att_check_against_naive(const att_ctx *c, int use_scale, double prob
             const size_t blk = mtb_attention_block(c->off, b, h, NH);
             assert_true(blk == expect_block);
             expect_block += (size_t)L * L;
-            const float *P = c->att + blk, *S = c->att_scale + blk;
+            const float *P = c->att + blk;
+            const uint8_t *S = c->att_keep + blk;
+            const double keep_scale = c->p > 0 ? 1.0 / (1.0 - (double)(float)c->p) : 1.0;
             for (int i = 0; i < L; i++) {
                 double mx = -INFINITY, sum = 0.0;
                 for (int j = 0; j < L; j++) {
@@ -1033,7 +1088,7 @@ static void att_check_against_naive(const att_ctx *c, int use_scale, double prob
                     for (int j = 0; j < L; j++) {
                         double pj = P[(size_t)i * L + j];
                         if (use_scale)
-                            pj *= S[(size_t)i * L + j];
+                            pj *= S[(size_t)i * L + j] ? (double)(float)keep_scale : 0.0;
                         acc += pj * c->v[((size_t)o + j) * H + h * D + d];
                     }
                     assert_close("attention out", c->out[((size_t)o + i) * H + h * D + d], acc,
@@ -1055,15 +1110,15 @@ static void test_attention_forward(void **state)
     att_loss(&c);
     att_check_against_naive(&c, 0, 1e-6, 1e-5);
 
-    /* A non-NULL att_scale with p = 0 is filled with ones, and the result is
-     * unchanged. */
+    /* A non-NULL mask with p = 0 is filled with ones (all kept), and the
+     * result is unchanged. */
     const size_t nx = (size_t)c.N * c.H;
     float *out0 = alloc_floats(nx);
     memcpy(out0, c.out, nx * sizeof(float));
-    mtb_attention_forward(c.out, c.att, c.att_scale, c.work, c.q, c.k, c.v, c.off, c.B, c.H, c.NH,
+    mtb_attention_forward(c.out, c.att, c.att_keep, c.work, c.q, c.k, c.v, c.off, c.B, c.H, c.NH,
                           0.0f, 1);
     for (size_t i = 0; i < c.na; i++)
-        assert_true(c.att_scale[i] == 1.0f);
+        assert_true(c.att_keep[i] == 1);
     assert_memory_equal(out0, c.out, nx * sizeof(float));
 
     /* A token attends to its own sequence only: changing the keys and values
@@ -1091,9 +1146,9 @@ static void test_attention_dropout_forward(void **state)
     att_check_against_naive(&c, 1, 1e-6, 1e-5);
     size_t dropped = 0;
     for (size_t i = 0; i < c.na; i++) {
-        assert_true(c.att_scale[i] == 0.0f || c.att_scale[i] == 1.0f / (1.0f - p));
-        assert_true(c.work[i] == c.att[i] * c.att_scale[i]);
-        dropped += c.att_scale[i] == 0.0f;
+        assert_true(c.att_keep[i] == 0 || c.att_keep[i] == 1);
+        assert_true(c.work[i] == c.att[i] * (c.att_keep[i] ? 1.0f / (1.0f - p) : 0.0f));
+        dropped += c.att_keep[i] == 0;
     }
     assert_true(dropped > 0 && dropped < c.na);
     att_teardown(&c);
@@ -1113,6 +1168,8 @@ static void test_attention_dropout_streams(void **state)
     att_loss(&c);
     float *ones = alloc_floats(130 * 130), *tmp = alloc_floats(130 * 130);
     float *ref = alloc_floats(c.na);
+    uint8_t *ref_keep = calloc(c.na, 1);
+    assert_non_null(ref_keep);
     for (size_t i = 0; i < 130 * 130; i++)
         ones[i] = 1.0f;
     for (int b = 0; b < c.B; b++)
@@ -1123,11 +1180,14 @@ static void test_attention_dropout_streams(void **state)
             mtb_dropout_forward(tmp, ref + mtb_attention_block(c.off, b, h, c.NH), ones, L * L, p,
                                 &r);
         }
-    assert_memory_equal(ref, c.att_scale, c.na * sizeof(float));
+    for (size_t i = 0; i < c.na; i++)
+        ref_keep[i] = ref[i] != 0.0f;
+    assert_memory_equal(ref_keep, c.att_keep, c.na);
     att_check_against_naive(&c, 1, 1e-6, 1e-5);
     free(ones);
     free(tmp);
     free(ref);
+    free(ref_keep);
     att_teardown(&c);
 }
 
@@ -1224,6 +1284,7 @@ int main(void)
         cmocka_unit_test(test_dropout_p0_is_identity),
         cmocka_unit_test(test_dropout_half),
         cmocka_unit_test(test_dropout_other_rates),
+        cmocka_unit_test(test_dropout_residual_chunks),
         cmocka_unit_test(test_embeddings_forward),
         cmocka_unit_test(test_embeddings_grad),
         cmocka_unit_test(test_attention_forward),

@@ -17,6 +17,7 @@
 
 #include "../src/cli/prompt.h"
 #include "mtbert/multitask.h"
+#include "mtbert/reproducibility.h"
 #include "mtbert/score.h"
 
 /* ---- prompt_parse ---- */
@@ -424,9 +425,13 @@ static void test_score_pair(void **state)
     assert_true(r.sts_score >= 0.0f && r.sts_score <= 5.0f);
     check_sentiment(r.sst[0], r.sst_label[0]);
     check_sentiment(r.sst[1], r.sst_label[1]);
+    /* Scored in one pass with the pair, each sentence reads as it does alone,
+     * within the engine's tolerance (other product shapes, other rounding). */
     mtb_score_result ra = score(s, a, NULL), rb = score(s, b, NULL);
-    assert_memory_equal(r.sst[0], ra.sst[0], sizeof r.sst[0]);
-    assert_memory_equal(r.sst[1], rb.sst[0], sizeof r.sst[0]);
+    const double da = mtb_max_rel_diff(r.sst[0], ra.sst[0], MTB_SST_CLASSES);
+    const double db = mtb_max_rel_diff(r.sst[1], rb.sst[0], MTB_SST_CLASSES);
+    printf("# a pair's sentiments vs each sentence alone: %.3g, %.3g\n", da, db);
+    assert_true(da <= MTB_RESULT_RTOL && db <= MTB_RESULT_RTOL);
     assert_int_equal(r.sst_label[0], ra.sst_label[0]);
     assert_int_equal(r.sst_label[1], rb.sst_label[0]);
     mtb_score_result again = score(s, a, b);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mtbert/config.h"
 #include "mtbert/error.h"
@@ -97,18 +98,16 @@ typedef struct mtb_layer_acts {
     float *in;             /* (N, H) layer input: a view of the previous output */
     float *q, *k, *v;      /* (N, H) */
     float *att;            /* (ATT) softmax probabilities */
-    float *att_scale;      /* (ATT) attention-dropout scale; NULL without dropout */
+    uint8_t *att_keep;     /* (ATT) attention-dropout mask (1 kept); NULL without dropout */
     float *ctx;            /* (N, H) attention context */
-    float *attn_proj;      /* (N, H) attention output dense, before dropout */
-    float *attn_drop;      /* (N, H) dropout scale; NULL without dropout */
-    float *attn_res;       /* (N, H) residual sum before LayerNorm */
+    uint8_t *attn_drop;    /* (N, H) dropout mask (1 kept); NULL without dropout */
+    float *attn_res;       /* (N, H) dropout(dense(ctx)) + in, before LayerNorm */
     float *attn_ln;        /* (N, H) */
     float *attn_ln_mean, *attn_ln_rstd; /* (N) */
     float *inter;          /* (N, I) intermediate dense, before GELU */
     float *inter_gelu;     /* (N, I) */
-    float *ffn_proj;       /* (N, H) output dense, before dropout */
-    float *ffn_drop;       /* (N, H) dropout scale; NULL without dropout */
-    float *ffn_res;        /* (N, H) residual sum before LayerNorm */
+    uint8_t *ffn_drop;     /* (N, H) dropout mask (1 kept); NULL without dropout */
+    float *ffn_res;        /* (N, H) dropout(dense(inter_gelu)) + attn_ln, before LayerNorm */
     float *out;            /* (N, H) layer output */
     float *out_ln_mean, *out_ln_rstd; /* (N) */
 } mtb_layer_acts;
@@ -125,7 +124,7 @@ typedef struct mtb_bert_acts {
     float *emb_sum;    /* (N, H) embeddings before LayerNorm */
     float *emb_ln;     /* (N, H) */
     float *emb_ln_mean, *emb_ln_rstd; /* (N) */
-    float *emb_drop;   /* (N, H) dropout scale; NULL without dropout */
+    uint8_t *emb_drop; /* (N, H) dropout mask (1 kept); NULL without dropout */
     float *emb_out;    /* (N, H) */
     int n_layer_sets;  /* num_layers when training, else 1 */
     mtb_layer_acts *layers; /* [n_layer_sets] */

@@ -46,13 +46,18 @@ void mtb_tanh_backward(float *din, const float *dout, const float *out, size_t n
  * (scale may then be NULL). */
 void mtb_dropout_forward(float *out, float *scale, const float *in, size_t n, float p,
                          mtb_rng *rng);
-/* out = dropout(in) + residual (residual may be NULL), on the worker pool:
- * the n elements are cut into MTB_DROPOUT_CHUNK-sized chunks that each draw
- * from their own stream derived from seed, so the mask depends on seed and n
- * only, not on the thread count.  scale as for mtb_dropout_forward. */
+/* out = dropout(in) + residual (residual may be NULL; out may be in), on the
+ * worker pool: the n elements are cut into MTB_DROPOUT_CHUNK-sized chunks
+ * that each draw from their own stream derived from seed, so the mask
+ * depends on seed and n only, not on the thread count.  keep (n bytes, may
+ * be NULL) records the mask, 1 where the element was kept (scaled by
+ * 1/(1-p)), 0 where it was dropped. */
 #define MTB_DROPOUT_CHUNK 16384
-void mtb_dropout_residual_forward(float *out, float *scale, const float *in,
+void mtb_dropout_residual_forward(float *out, uint8_t *keep, const float *in,
                                   const float *residual, size_t n, float p, uint64_t seed);
+/* din += dout * mask; keep NULL means no dropout was applied (din += dout). */
+void mtb_dropout_mask_backward(float *din, const float *dout, const uint8_t *keep, size_t n,
+                               float p);
 /* scale NULL means no dropout was applied: din += dout. */
 void mtb_dropout_backward(float *din, const float *dout, const float *scale, size_t n);
 
@@ -71,20 +76,24 @@ void mtb_embeddings_backward(float *dwte, float *dwpe, float *dwtt, const float 
  * att: softmax probabilities, saved for backward, one (L, L) block per
  * (sequence, head) at mtb_attention_block(); mtb_attention_floats() floats
  * in all (at most B * NH * T^2 for sequences of at most T tokens).
- * att_scale (same layout): attention-dropout scale (see mtb_dropout_forward),
- * or NULL when p_drop == 0; work (same size) receives the dropped-out
- * probabilities and is needed only when p_drop > 0.  Each (sequence, head)
- * draws its mask from its own stream derived from dropout_seed, so heads can
- * run on any thread.  The (sequence, head) pairs run on the worker pool. */
+ * att_keep (same layout, bytes): the attention-dropout mask, 1 where a
+ * probability was kept (and scaled by 1/(1-p)), 0 where dropped; NULL when
+ * p_drop == 0 (with p_drop == 0 and att_keep given, it is filled with 1s).
+ * work (same size as att) receives the dropped-out probabilities and is
+ * needed only when p_drop > 0.  Each (sequence, head) draws its mask, as
+ * mtb_dropout_forward would, from its own stream derived from dropout_seed,
+ * so heads can run on any thread.  The (sequence, head) pairs run on the
+ * worker pool. */
 size_t mtb_attention_block(const int *offsets, int b, int h, int NH);
 size_t mtb_attention_floats(const int *offsets, int B, int NH);
-void mtb_attention_forward(float *out, float *att, float *att_scale, float *work, const float *q,
+void mtb_attention_forward(float *out, float *att, uint8_t *att_keep, float *work, const float *q,
                            const float *k, const float *v, const int *offsets, int B, int H,
                            int NH, float p_drop, uint64_t dropout_seed);
-/* scratch: as many floats as att, workspace. */
+/* scratch: as many floats as att, workspace.  att_keep (NULL without
+ * dropout) and p_drop as the forward pass had them. */
 void mtb_attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
-                            const float *att, const float *att_scale, const float *q,
-                            const float *k, const float *v, const int *offsets, int B, int H,
-                            int NH);
+                            const float *att, const uint8_t *att_keep, float p_drop,
+                            const float *q, const float *k, const float *v, const int *offsets,
+                            int B, int H, int NH);
 
 #endif

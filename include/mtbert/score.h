@@ -39,8 +39,9 @@ void mtb_scorer_destroy(mtb_scorer *s);
  * fills sst[0] and sst_label[0].  A pair fills everything: para_prob from
  * "[CLS] a [SEP] b [SEP]", sts_score = 5 relu(cos) of the two sentences
  * encoded separately, and each sentence's sentiment from those same separate
- * encodings, so a pair's sst[0] equals scoring a alone bit for bit.  Fails
- * only when out of memory (MTB_EFAIL). */
+ * encodings.  The three sequences share one encoder pass, so a pair's sst[0]
+ * equals scoring a alone within MTB_RESULT_RTOL (reproducibility.h), not bit
+ * for bit.  Fails only when out of memory (MTB_EFAIL). */
 int mtb_score(mtb_scorer *s, const char *a, const char *b, mtb_score_result *r, mtb_error *err);
 
 /* false when any number in r is NaN or infinite: a model whose weights

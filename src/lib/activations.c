@@ -2,7 +2,7 @@
 #include "mtbert/ops.h"
 
 #include <math.h>
-
+#include <stdbool.h>
 #include <string.h>
 
 #include "mtbert/parallel.h"
@@ -123,7 +123,8 @@ void mtb_dropout_backward(float *din, const float *dout, const float *scale, siz
 }
 
 typedef struct dropout_job {
-    float *out, *scale;
+    float *out;
+    uint8_t *keep;
     const float *in, *residual;
     size_t n;
     int chunks;
@@ -131,27 +132,62 @@ typedef struct dropout_job {
     uint64_t seed;
 } dropout_job;
 
+/* The same draws as mtb_dropout_forward (u >= p keeps), recorded as bytes:
+ * a quarter of the memory of a float scale, for masks kept for backward. */
 static void dropout_residual_chunk(void *arg, int item)
 {
     const dropout_job *j = arg;
     const size_t i0 = (size_t)item * MTB_DROPOUT_CHUNK;
     const size_t len = j->n - i0 < MTB_DROPOUT_CHUNK ? j->n - i0 : MTB_DROPOUT_CHUNK;
-    mtb_rng rng;
-    mtb_rng_seed(&rng, j->seed ^ ((uint64_t)(item + 1) * 0x9e3779b97f4a7c15ull));
-    mtb_dropout_forward(j->out + i0, j->scale ? j->scale + i0 : NULL, j->in + i0, len, j->p, &rng);
-    if (j->residual) {
-        float *restrict out = j->out + i0;
-        const float *restrict res = j->residual + i0;
+    float *restrict out = j->out + i0;
+    const float *in = j->in + i0;
+    const float *restrict res = j->residual ? j->residual + i0 : NULL;
+    uint8_t *keep = j->keep ? j->keep + i0 : NULL;
+    if (j->p <= 0.0f) {
+        if (out != in)
+            memmove(out, in, len * sizeof *out);
+        if (keep)
+            memset(keep, 1, len);
+    } else if (j->p >= 1.0f) {
+        memset(out, 0, len * sizeof *out);
+        if (keep)
+            memset(keep, 0, len);
+    } else {
+        mtb_rng rng;
+        mtb_rng_seed(&rng, j->seed ^ ((uint64_t)(item + 1) * 0x9e3779b97f4a7c15ull));
+        const float keep_scale = 1.0f / (1.0f - j->p);
+        for (size_t i = 0; i < len; i++) {
+            const bool k = mtb_rng_uniform(&rng) >= j->p;
+            if (keep)
+                keep[i] = k;
+            out[i] = in[i] * (k ? keep_scale : 0.0f);
+        }
+    }
+    if (res)
         for (size_t i = 0; i < len; i++)
             out[i] += res[i];
-    }
 }
 
-void mtb_dropout_residual_forward(float *out, float *scale, const float *in,
+void mtb_dropout_residual_forward(float *out, uint8_t *keep, const float *in,
                                   const float *residual, size_t n, float p, uint64_t seed)
 {
-    dropout_job j = {.out = out, .scale = scale, .in = in, .residual = residual, .n = n, .p = p,
+    dropout_job j = {.out = out, .keep = keep, .in = in, .residual = residual, .n = n, .p = p,
                      .seed = seed};
     j.chunks = (int)((n + MTB_DROPOUT_CHUNK - 1) / MTB_DROPOUT_CHUNK);
     mtb_parallel_for(j.chunks, dropout_residual_chunk, &j);
+}
+
+void mtb_dropout_mask_backward(float *din, const float *dout, const uint8_t *keep, size_t n,
+                               float p)
+{
+    if (!din)
+        return;
+    if (!keep) {
+        for (size_t i = 0; i < n; i++)
+            din[i] += dout[i];
+        return;
+    }
+    const float keep_scale = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++)
+        din[i] += dout[i] * (keep[i] ? keep_scale : 0.0f);
 }

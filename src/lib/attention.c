@@ -9,12 +9,13 @@
  * (OpenBLAS picks different kernels, with different rounding, for different
  * matrix sizes) and no work is spent on padding.
  *
- * att, att_scale and the scratch hold one (L, L) block per (sequence, head),
+ * att, att_keep and the scratch hold one (L, L) block per (sequence, head),
  * sequence by sequence, head by head (mtb_attention_block). */
 #include "mtbert/ops.h"
 
 #include <cblas.h>
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "mtbert/parallel.h"
@@ -54,7 +55,8 @@ MTB_VECTOR_CLONES static void softmax_row(float *restrict s, int L)
 }
 
 typedef struct attention_job {
-    float *out, *att, *att_scale, *work;
+    float *out, *att, *work;
+    uint8_t *att_keep;
     const float *q, *k, *v, *dout;
     float *dq, *dk, *dv, *scratch;
     const int *offsets;
@@ -92,27 +94,34 @@ static void forward_head(void *arg, int bh)
 
     const float *mixed = P;
     if (j->p_drop > 0.0f) {
+        /* mtb_dropout_forward's draws (u >= p keeps), the mask kept as bytes */
         mtb_rng rng;
         head_rng(&rng, j->seed, bh);
-        mtb_dropout_forward(j->work + blk, j->att_scale + blk, P, LL, j->p_drop, &rng);
-        mixed = j->work + blk;
-    } else if (j->att_scale) {
-        for (size_t i = 0; i < LL; i++)
-            j->att_scale[blk + i] = 1.0f;
+        const float keep_scale = j->p_drop >= 1.0f ? 0.0f : 1.0f / (1.0f - j->p_drop);
+        uint8_t *keep = j->att_keep + blk;
+        float *dropped = j->work + blk;
+        for (size_t i = 0; i < LL; i++) {
+            const bool k = j->p_drop < 1.0f && mtb_rng_uniform(&rng) >= j->p_drop;
+            keep[i] = k;
+            dropped[i] = P[i] * (k ? keep_scale : 0.0f);
+        }
+        mixed = dropped;
+    } else if (j->att_keep) {
+        memset(j->att_keep + blk, 1, LL);
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, D, L, 1.0f, mixed, L, vh, H, 0.0f,
                 oh, H);
 }
 
-void mtb_attention_forward(float *out, float *att, float *att_scale, float *work, const float *q,
+void mtb_attention_forward(float *out, float *att, uint8_t *att_keep, float *work, const float *q,
                            const float *k, const float *v, const int *offsets, int B, int H,
                            int NH, float p_drop, uint64_t dropout_seed)
 {
     if (B <= 0 || H <= 0 || NH <= 0)
         return;
-    attention_job j = {.out = out, .att = att, .att_scale = att_scale, .work = work, .q = q,
+    attention_job j = {.out = out, .att = att, .att_keep = att_keep, .work = work, .q = q,
                        .k = k, .v = v, .offsets = offsets, .H = H, .NH = NH,
-                       .p_drop = att_scale && work ? p_drop : 0.0f, .seed = dropout_seed};
+                       .p_drop = att_keep && work ? p_drop : 0.0f, .seed = dropout_seed};
     mtb_parallel_for(B * NH, forward_head, &j);
 }
 
@@ -129,7 +138,8 @@ static void backward_head(void *arg, int bh)
     const size_t off = (size_t)j->offsets[b] * H + (size_t)h * D;
     const float *qh = j->q + off, *kh = j->k + off, *vh = j->v + off, *doh = j->dout + off;
     const float *P = j->att + blk;
-    const float *S = j->att_scale ? j->att_scale + blk : NULL;
+    const uint8_t *S = j->att_keep ? j->att_keep + blk : NULL; /* the mask, scaled below */
+    const float keep_scale = j->p_drop >= 1.0f ? 0.0f : 1.0f / (1.0f - j->p_drop);
     float *scratch = j->scratch + blk;
 
     /* dv = (P o S)^T dout.  scratch first holds P o S, then is reused for
@@ -138,7 +148,7 @@ static void backward_head(void *arg, int bh)
         const float *PS = P;
         if (S) {
             for (size_t i = 0; i < LL; i++)
-                scratch[i] = P[i] * S[i];
+                scratch[i] = P[i] * (S[i] ? keep_scale : 0.0f);
             PS = scratch;
         }
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, L, D, L, 1.0f, PS, L, doh, H, 1.0f,
@@ -155,9 +165,9 @@ static void backward_head(void *arg, int bh)
         float *g = scratch + (size_t)t * L;
         const float *p = P + (size_t)t * L;
         if (S) {
-            const float *sc = S + (size_t)t * L;
+            const uint8_t *sc = S + (size_t)t * L;
             for (int i = 0; i < L; i++)
-                g[i] *= sc[i];
+                g[i] *= sc[i] ? keep_scale : 0.0f;
         }
         float dot = 0.0f;
         for (int i = 0; i < L; i++)
@@ -175,14 +185,14 @@ static void backward_head(void *arg, int bh)
 }
 
 void mtb_attention_backward(float *dq, float *dk, float *dv, float *scratch, const float *dout,
-                            const float *att, const float *att_scale, const float *q,
-                            const float *k, const float *v, const int *offsets, int B, int H,
-                            int NH)
+                            const float *att, const uint8_t *att_keep, float p_drop,
+                            const float *q, const float *k, const float *v, const int *offsets,
+                            int B, int H, int NH)
 {
     if (B <= 0 || H <= 0 || NH <= 0)
         return;
-    attention_job j = {.att = (float *)att, .att_scale = (float *)att_scale, .q = q, .k = k,
+    attention_job j = {.att = (float *)att, .att_keep = (uint8_t *)att_keep, .q = q, .k = k,
                        .v = v, .dout = dout, .dq = dq, .dk = dk, .dv = dv, .scratch = scratch,
-                       .offsets = offsets, .H = H, .NH = NH};
+                       .offsets = offsets, .H = H, .NH = NH, .p_drop = p_drop};
     mtb_parallel_for(B * NH, backward_head, &j);
 }

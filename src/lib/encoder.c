@@ -42,7 +42,7 @@ static void carve_acts(mtb_bert_acts *a, const mtb_config *cfg, carver *c)
     a->emb_ln = CARVE_F(c, BTH);
     a->emb_ln_mean = CARVE_F(c, BT);
     a->emb_ln_rstd = CARVE_F(c, BT);
-    a->emb_drop = tr ? CARVE_F(c, BTH) : NULL;
+    a->emb_drop = tr ? carve(c, BTH) : NULL;
     a->emb_out = tr ? CARVE_F(c, BTH) : a->emb_ln;
     for (int l = 0; l < a->n_layer_sets; l++) {
         mtb_layer_acts *la = &a->layers[l];
@@ -50,18 +50,16 @@ static void carve_acts(mtb_bert_acts *a, const mtb_config *cfg, carver *c)
         la->k = CARVE_F(c, BTH);
         la->v = CARVE_F(c, BTH);
         la->att = CARVE_F(c, ATT);
-        la->att_scale = tr ? CARVE_F(c, ATT) : NULL;
+        la->att_keep = tr ? carve(c, ATT) : NULL;
         la->ctx = CARVE_F(c, BTH);
-        la->attn_proj = CARVE_F(c, BTH);
-        la->attn_drop = tr ? CARVE_F(c, BTH) : NULL;
+        la->attn_drop = tr ? carve(c, BTH) : NULL;
         la->attn_res = CARVE_F(c, BTH);
         la->attn_ln = CARVE_F(c, BTH);
         la->attn_ln_mean = CARVE_F(c, BT);
         la->attn_ln_rstd = CARVE_F(c, BT);
         la->inter = CARVE_F(c, BTI);
         la->inter_gelu = CARVE_F(c, BTI);
-        la->ffn_proj = CARVE_F(c, BTH);
-        la->ffn_drop = tr ? CARVE_F(c, BTH) : NULL;
+        la->ffn_drop = tr ? carve(c, BTH) : NULL;
         la->ffn_res = CARVE_F(c, BTH);
         la->out = CARVE_F(c, BTH);
         la->out_ln_mean = CARVE_F(c, BT);
@@ -197,15 +195,15 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
         MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->k, x, w->k_w, w->k_b, N, H, H));
         MTB_PROFILED(MTB_PROF_LINEAR_FWD, mtb_linear_forward(la->v, x, w->v_w, w->v_b, N, H, H));
         MTB_PROFILED(MTB_PROF_ATTENTION_FWD,
-                     mtb_attention_forward(la->ctx, la->att, dropout ? la->att_scale : NULL,
+                     mtb_attention_forward(la->ctx, la->att, dropout ? la->att_keep : NULL,
                                            dropout ? a->d_att : NULL, la->q, la->k, la->v,
                                            a->offsets, B, H, NH, p_att, MASK_SEED()));
         MTB_PROFILED(MTB_PROF_LINEAR_FWD,
-                     mtb_linear_forward(la->attn_proj, la->ctx, w->attn_out_w, w->attn_out_b, N, H,
+                     mtb_linear_forward(la->attn_res, la->ctx, w->attn_out_w, w->attn_out_b, N, H,
                                         H));
         MTB_PROFILED(MTB_PROF_DROPOUT_FWD,
                      mtb_dropout_residual_forward(la->attn_res, dropout ? la->attn_drop : NULL,
-                                                  la->attn_proj, x, NxH, p_hid, MASK_SEED()));
+                                                  la->attn_res, x, NxH, p_hid, MASK_SEED()));
         MTB_PROFILED(MTB_PROF_LAYERNORM_FWD,
                      mtb_layernorm_forward(la->attn_ln, la->attn_ln_mean, la->attn_ln_rstd,
                                            la->attn_res, w->attn_ln_g, w->attn_ln_b, N, H,
@@ -214,11 +212,11 @@ void mtb_bert_forward(const mtb_bert *m, mtb_bert_acts *a, const mtb_batch *batc
                      mtb_linear_forward(la->inter, la->attn_ln, w->inter_w, w->inter_b, N, H, I));
         MTB_PROFILED(MTB_PROF_GELU_FWD, mtb_gelu_forward(la->inter_gelu, la->inter, NxI));
         MTB_PROFILED(MTB_PROF_LINEAR_FWD,
-                     mtb_linear_forward(la->ffn_proj, la->inter_gelu, w->out_w, w->out_b, N, I,
+                     mtb_linear_forward(la->ffn_res, la->inter_gelu, w->out_w, w->out_b, N, I,
                                         H));
         MTB_PROFILED(MTB_PROF_DROPOUT_FWD,
                      mtb_dropout_residual_forward(la->ffn_res, dropout ? la->ffn_drop : NULL,
-                                                  la->ffn_proj, la->attn_ln, NxH, p_hid,
+                                                  la->ffn_res, la->attn_ln, NxH, p_hid,
                                                   MASK_SEED()));
         MTB_PROFILED(MTB_PROF_LAYERNORM_FWD,
                      mtb_layernorm_forward(la->out, la->out_ln_mean, la->out_ln_rstd, la->ffn_res,
@@ -346,11 +344,12 @@ void mtb_bert_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dhidden
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
         layernorm_backward_split(m, a, segs, n_segs, da, gw->out_ln_g, gw->out_ln_b, dx,
                                  la->ffn_res, w->out_ln_g, la->out_ln_mean, la->out_ln_rstd, H);
-        /* ffn_res = drop(ffn_proj) + attn_ln: dx = d ffn_proj; da stays as the
+        /* ffn_res = drop(dense(inter_gelu)) + attn_ln: dx = d dense; da stays as the
          * residual share of d attn_ln and accumulates the FFN branch below. */
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
         MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                     mtb_dropout_backward(dx, da, a->dropout_on ? la->ffn_drop : NULL, NxH));
+                     mtb_dropout_mask_backward(dx, da, a->dropout_on ? la->ffn_drop : NULL, NxH,
+                                               c->hidden_dropout));
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i1, NxI));
         linear_backward_split(m, a, segs, n_segs, a->d_i1, gw->out_w, gw->out_b, dx,
                               la->inter_gelu, w->out_w, I, H);
@@ -363,10 +362,11 @@ void mtb_bert_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dhidden
         layernorm_backward_split(m, a, segs, n_segs, dx, gw->attn_ln_g, gw->attn_ln_b, da,
                                  la->attn_res, w->attn_ln_g, la->attn_ln_mean, la->attn_ln_rstd,
                                  H);
-        /* attn_res = drop(attn_proj) + in: dx keeps the residual share of d in */
+        /* attn_res = drop(dense(ctx)) + in: dx keeps the residual share of d in */
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
         MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                     mtb_dropout_backward(da, dx, a->dropout_on ? la->attn_drop : NULL, NxH));
+                     mtb_dropout_mask_backward(da, dx, a->dropout_on ? la->attn_drop : NULL, NxH,
+                                               c->hidden_dropout));
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
         linear_backward_split(m, a, segs, n_segs, db, gw->attn_out_w, gw->attn_out_b, da, la->ctx,
                               w->attn_out_w, H, H);
@@ -375,8 +375,9 @@ void mtb_bert_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dhidden
         MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_v, NxH));
         MTB_PROFILED(MTB_PROF_ATTENTION_BWD,
                      mtb_attention_backward(a->d_q, a->d_k, a->d_v, a->d_att, db, la->att,
-                                            a->dropout_on ? la->att_scale : NULL, la->q, la->k,
-                                            la->v, a->offsets, B, H, NH));
+                                            a->dropout_on ? la->att_keep : NULL,
+                                            c->attention_dropout, la->q, la->k, la->v, a->offsets,
+                                            B, H, NH));
         linear_backward_split(m, a, segs, n_segs, dx, gw->q_w, gw->q_b, a->d_q, la->in, w->q_w, H,
                               H);
         linear_backward_split(m, a, segs, n_segs, dx, gw->k_w, gw->k_b, a->d_k, la->in, w->k_w, H,
@@ -388,7 +389,8 @@ void mtb_bert_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dhidden
     /* emb_out = drop(emb_ln); emb_ln = LN(emb_sum) */
     MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
     MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                 mtb_dropout_backward(da, dx, a->dropout_on ? a->emb_drop : NULL, NxH));
+                 mtb_dropout_mask_backward(da, dx, a->dropout_on ? a->emb_drop : NULL, NxH,
+                                           c->hidden_dropout));
     MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
     layernorm_backward_split(m, a, segs, n_segs, db, g->emb_ln_g, g->emb_ln_b, da, a->emb_sum,
                              p->emb_ln_g, a->emb_ln_mean, a->emb_ln_rstd, H);

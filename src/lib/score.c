@@ -1,10 +1,11 @@
-/* Scoring typed sentences: one input at a time, batch size 1.
+/* Scoring typed sentences: one input at a time.
  *
- * Every forward pass runs on a single unpadded sequence.  That keeps a
- * sentence's result independent of what it is scored with (no padding, the
- * same matrix shapes every time), which is why a pair's sentiment can be
- * read off the similarity pass's encodings and still equal scoring the
- * sentence alone. */
+ * A pair is one encoder pass over three packed sequences (a, b, and the
+ * pair as "[CLS] a [SEP] b [SEP]"): the weights are read once instead of
+ * three times, which is most of the cost of so few tokens.  Packing adds no
+ * padding, so a sentence's result inside a pair differs from scoring it
+ * alone only by the rounding of differently shaped products (within
+ * MTB_RESULT_RTOL). */
 #include "mtbert/score.h"
 
 #include <math.h>
@@ -19,8 +20,10 @@
 struct mtb_scorer {
     mtb_multitask *mt;
     int len, pair_len; /* token limits, already clamped to max_position */
-    mtb_task_ws ws;
-    mtb_task_batch sst, para, sts;
+    mtb_bert_acts acts; /* inference, up to 3 sequences of pair_len tokens */
+    mtb_head_ws head;
+    mtb_batch batch;    /* (3, pair_len): a, b, the pair */
+    float *enc;         /* (3, H) their encodings */
     mtb_tokens work;
     int32_t *ids, *types; /* (pair_len) the tokenizer's output before it is copied to a batch */
 };
@@ -58,14 +61,17 @@ int mtb_scorer_create(mtb_scorer **out, mtb_multitask *mt, int max_len, mtb_erro
     long pair = 2L * max_len;
     s->pair_len = pair < max_pos ? (int)pair : max_pos;
     mtb_tokens_init(&s->work);
-    int rc = mtb_task_ws_init(&s->ws, &mt->bert.cfg, 1, s->pair_len, false, err);
+    int rc = mtb_bert_acts_init(&s->acts, &mt->bert.cfg, 3, s->pair_len, false, err);
     if (!rc) {
+        const size_t rows = 3 * (size_t)s->pair_len;
         s->ids = malloc(sizeof(int32_t) * (size_t)s->pair_len);
         s->types = malloc(sizeof(int32_t) * (size_t)s->pair_len);
-        if (!s->ids || !s->types ||
-            mtb_task_batch_alloc(&s->sst, MTB_TASK_SST, 1, s->len) ||
-            mtb_task_batch_alloc(&s->para, MTB_TASK_PARA, 1, s->pair_len) ||
-            mtb_task_batch_alloc(&s->sts, MTB_TASK_STS, 1, s->len))
+        s->batch.ids = calloc(rows, sizeof(int));
+        s->batch.types = calloc(rows, sizeof(int));
+        s->batch.lengths = calloc(3, sizeof(int));
+        s->enc = calloc(3 * (size_t)mt->bert.cfg.hidden_size, sizeof(float));
+        if (!s->ids || !s->types || !s->batch.ids || !s->batch.types || !s->batch.lengths ||
+            !s->enc || mtb_head_ws_init(&s->head, 1, mt->bert.cfg.hidden_size))
             rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
     }
     if (rc) {
@@ -81,45 +87,48 @@ void mtb_scorer_destroy(mtb_scorer *s)
     if (!s)
         return;
     /* Safe after a failed create too: every part is either built or still
-     * zeroed by calloc (mtb_task_ws_init cleans up after itself). */
-    mtb_task_ws_free(&s->ws);
-    mtb_task_batch_free(&s->sst);
-    mtb_task_batch_free(&s->para);
-    mtb_task_batch_free(&s->sts);
+     * zeroed by calloc (the init functions clean up after themselves). */
+    mtb_bert_acts_free(&s->acts);
+    mtb_head_ws_free(&s->head);
+    free(s->batch.ids);
+    free(s->batch.types);
+    free(s->batch.lengths);
+    free(s->enc);
     mtb_tokens_free(&s->work);
     free(s->ids);
     free(s->types);
     free(s);
 }
 
-/* Copies the tokenizer's int32_t output into a one-row batch (whose arrays
- * are int): the two types are not the same type everywhere. */
-static void to_batch(const mtb_scorer *s, size_t n, mtb_batch *b)
+/* Appends the tokenizer's n tokens as the next sequence of the batch (its
+ * arrays are int, the tokenizer's int32_t: not the same type everywhere). */
+static void append(mtb_scorer *s, size_t n)
 {
-    b->B = 1;
-    b->T = (int)n;
-    b->lengths[0] = (int)n;
+    mtb_batch *b = &s->batch;
+    const size_t row = (size_t)b->B * (size_t)s->pair_len;
     for (size_t i = 0; i < n; i++) {
-        b->ids[i] = s->ids[i];
-        b->types[i] = s->types[i];
+        b->ids[row + i] = s->ids[i];
+        b->types[row + i] = s->types[i];
     }
+    b->lengths[b->B++] = (int)n;
 }
 
-static int encode_single(mtb_scorer *s, const char *text, mtb_batch *b, mtb_error *err)
+static int append_single(mtb_scorer *s, const char *text, mtb_error *err)
 {
     size_t n;
     int rc = mtb_encode_single(s->mt->vocab, text, strlen(text), (size_t)s->len, &s->work,
                                s->ids, s->types, &n, err);
     if (!rc)
-        to_batch(s, n, b);
+        append(s, n);
     return rc;
 }
 
-/* The sentiment head on an encoding the last pass left in the workspace. */
-static void sentiment_of(mtb_scorer *s, const float *enc, float *probs, int *label)
+/* The sentiment head on encoding k of the last pass. */
+static void sentiment_of(mtb_scorer *s, int k, float *probs, int *label)
 {
-    mtb_sentiment_forward(&s->ws.head, &s->mt->heads, enc, NULL, 1, 0.0f, NULL);
-    mtb_sentiment_probs(&s->ws.head, probs);
+    const int H = s->mt->bert.cfg.hidden_size;
+    mtb_sentiment_forward(&s->head, &s->mt->heads, s->enc + (size_t)k * H, NULL, 1, 0.0f, NULL);
+    mtb_sentiment_probs(&s->head, probs);
     *label = mtb_argmax(probs, MTB_SST_CLASSES);
 }
 
@@ -127,34 +136,29 @@ int mtb_score(mtb_scorer *s, const char *a, const char *b, mtb_score_result *r, 
 {
     memset(r, 0, sizeof *r);
     r->pair = b != NULL;
-    int rc;
-    if (!b) {
-        if ((rc = encode_single(s, a, &s->sst.a, err)))
-            return rc;
-        s->sst.labels_int[0] = 0; /* the step computes a loss; any valid class will do */
-        mtb_multitask_step(s->mt, &s->ws, &s->sst, false, false, NULL);
-        mtb_multitask_sst_probs(&s->ws, r->sst[0]);
-        r->sst_label[0] = mtb_argmax(r->sst[0], MTB_SST_CLASSES);
-        return MTB_OK;
-    }
-
-    /* Similarity first: its pass leaves both sentences' encodings in the
-     * workspace, which the sentiment head then reuses. */
-    if ((rc = encode_single(s, a, &s->sts.a, err)) || (rc = encode_single(s, b, &s->sts.b, err)))
-        return rc;
-    s->sts.labels[0] = 0.0f;
-    mtb_multitask_step(s->mt, &s->ws, &s->sts, false, false, NULL);
-    mtb_multitask_sts_scores(&s->ws, &r->sts_score);
-    sentiment_of(s, s->ws.enc_a, r->sst[0], &r->sst_label[0]);
-    sentiment_of(s, s->ws.enc_b, r->sst[1], &r->sst_label[1]);
-
+    mtb_multitask *mt = s->mt;
+    const int H = mt->bert.cfg.hidden_size;
+    s->batch.B = 0;
+    s->batch.T = s->pair_len;
+    int rc = append_single(s, a, err);
+    if (!rc && b)
+        rc = append_single(s, b, err);
     size_t n;
-    if ((rc = mtb_encode_pair(s->mt->vocab, a, strlen(a), b, strlen(b), (size_t)s->pair_len,
-                              &s->work, s->ids, s->types, &n, err)))
+    if (!rc && b &&
+        !(rc = mtb_encode_pair(mt->vocab, a, strlen(a), b, strlen(b), (size_t)s->pair_len,
+                               &s->work, s->ids, s->types, &n, err)))
+        append(s, n);
+    if (rc)
         return rc;
-    to_batch(s, n, &s->para.a);
-    s->para.labels[0] = 0.0f;
-    mtb_multitask_step(s->mt, &s->ws, &s->para, false, false, NULL);
-    mtb_multitask_para_probs(&s->ws, &r->para_prob);
+    mtb_bert_forward(&mt->bert, &s->acts, &s->batch, false, NULL);
+    mtb_sentence_encode(&s->acts, H, mt->pooling, s->enc);
+    sentiment_of(s, 0, r->sst[0], &r->sst_label[0]);
+    if (!b)
+        return MTB_OK;
+    sentiment_of(s, 1, r->sst[1], &r->sst_label[1]);
+    mtb_similarity_forward(&s->head, s->enc, s->enc + H, NULL, 1, H);
+    r->sts_score = s->head.out[0];
+    mtb_paraphrase_forward(&s->head, &mt->heads, s->enc + 2 * (size_t)H, NULL, 1, 0.0f, NULL);
+    r->para_prob = 1.0f / (1.0f + expf(-s->head.out[0]));
     return MTB_OK;
 }

@@ -31,7 +31,6 @@ struct mtb_trainer {
     mtb_joint_ws joint;       /* multitask runs: all tasks in one encoder pass */
     uint32_t *idx;            /* (max batch) */
     float *task_grad[MTB_N_TASKS]; /* (n_params) each: one task's encoder gradient */
-    bool task_grad_owned[MTB_N_TASKS]; /* false for the one that is the model's own buffer */
     /* Word-embedding rows: a step's gradients are zero outside the rows its
      * batches use, so zeroing, the Gram matrix and AdamW visit those only. */
     int *rows[MTB_N_TASKS];   /* rows task t's gradient buffer may hold, ascending */
@@ -223,21 +222,17 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
             if (!(tr->rows[t] = calloc(V < row_cap ? V : row_cap, sizeof(int))))
                 ok = false;
         if (opt->mode != MTB_MODE_SINGLE) {
-            /* Each task backpropagates into its own buffer; the first is the
-             * model's own gradient, so three tasks cost two extra vectors
-             * and the merged gradient is never stored (AdamW forms it). */
-            bool first = true;
+            /* Each task backpropagates into its own buffer, and the merged
+             * gradient is never stored (AdamW forms it).  Fresh buffers are
+             * zero, and their word-embedding pages are only touched for the
+             * rows batches use. */
             for (int t = 0; t < MTB_N_TASKS; t++) {
                 if (!opt->use_task[t])
                     continue;
-                if (first) {
-                    tr->task_grad[t] = mt->bert.grads;
-                    first = false;
-                } else if ((tr->task_grad[t] = calloc(n, sizeof(float)))) {
-                    tr->task_grad_owned[t] = true;
-                } else {
+                if (!(tr->task_grad[t] = calloc(n, sizeof(float))))
                     ok = false;
-                }
+                tr->rows_known[t] = true;
+                tr->n_rows[t] = 0;
             }
         }
         if (!ok)
@@ -284,8 +279,7 @@ void mtb_trainer_destroy(mtb_trainer *tr)
         mtb_encoded_free(&tr->dev[t]);
         mtb_order_free(&tr->order[t]);
         mtb_task_batch_free(&tr->batch[t]);
-        if (tr->task_grad_owned[t])
-            free(tr->task_grad[t]);
+        free(tr->task_grad[t]);
         free(tr->rows[t]);
     }
     free(tr->step_rows);
