@@ -5,12 +5,13 @@
  * writes its own outputs, so results do not depend on which thread ran it or
  * on how many threads there are.
  *
- * mtb_set_threads(n) sizes the pool and OpenBLAS together: matrix products
- * outside the pool use n OpenBLAS threads; inside a parallel region OpenBLAS
- * is held to one thread, so training never runs more than n compute threads.
- * A parallel region entered while another thread holds the pool (a front end
- * scoring a sentence during training) runs on the calling thread alone; its
- * few small products may then briefly add threads of their own. */
+ * mtb_set_threads(n) sizes the pool.  OpenBLAS always runs single-threaded;
+ * large matrix products (linear.c) are split into n parts on the pool, so
+ * training never runs more than n compute threads, and no idle OpenBLAS
+ * thread spins beside them.  Between regions the pool's threads spin
+ * briefly before they sleep, since regions come microseconds apart.  A
+ * parallel region entered while another thread holds the pool (a front end
+ * scoring a sentence during training) runs on the calling thread alone. */
 #ifndef MTBERT_PARALLEL_H
 #define MTBERT_PARALLEL_H
 
@@ -18,6 +19,8 @@
 
 /* n >= 1; 0 means one per online CPU. */
 void mtb_set_threads(int n);
+/* The pool's size: how many parts a large product is split into. */
+int mtb_thread_count(void);
 
 /* Calls fn(ctx, i) for every i in [0, n) and returns when all are done. */
 void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);

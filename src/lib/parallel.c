@@ -2,6 +2,7 @@
 
 #include <cblas.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,8 @@ static struct {
     pthread_t workers[MAX_THREADS];
     /* the current region */
     unsigned long generation;
+    atomic_ulong published;   /* generation, readable without the lock (spinning) */
+    atomic_int pending;       /* items of the current region not yet finished */
     void (*fn)(void *, int);
     void *ctx;
     int n_items, next_item, items_done;
@@ -39,22 +42,40 @@ static void drain(void)
         void *ctx = pool.ctx;
         pthread_mutex_unlock(&pool.lock);
         fn(ctx, i);
+        atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_release);
         pthread_mutex_lock(&pool.lock);
         if (++pool.items_done == pool.n_items)
             pthread_cond_broadcast(&pool.done);
     }
 }
 
+/* How long a thread spins for the next region (or for the last items of
+ * its own) before it sleeps: a step runs hundreds of short regions a few
+ * microseconds apart, and waking a sleeping thread costs more than that. */
+#define SPIN_ROUNDS 20000
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 static void *worker_main(void *arg)
 {
     (void)arg;
     unsigned long seen = 0;
-    pthread_mutex_lock(&pool.lock);
     for (;;) {
+        for (int i = 0; i < SPIN_ROUNDS &&
+                        atomic_load_explicit(&pool.published, memory_order_acquire) == seen;
+             i++)
+            cpu_relax();
+        pthread_mutex_lock(&pool.lock);
         while (pool.generation == seen)
             pthread_cond_wait(&pool.work, &pool.lock);
         seen = pool.generation;
         drain();
+        pthread_mutex_unlock(&pool.lock);
     }
     return NULL;
 }
@@ -76,11 +97,19 @@ void mtb_set_threads(int n)
         pool.n_workers_started++;
     }
     /* Extra workers from a larger earlier setting stay parked: they only
-     * take items, and n_threads is just the OpenBLAS and chunking hint. */
+     * take items, and n_threads is just the splitting hint. */
     pool.n_threads = pool.n_workers_started + 1 < n ? pool.n_workers_started + 1 : n;
     pthread_mutex_unlock(&pool.lock);
     pthread_mutex_unlock(&pool.busy);
-    openblas_set_num_threads(n);
+    /* OpenBLAS runs single-threaded, always: large products are split over
+     * this pool instead (mtb_sgemm), so its own threads never spin beside
+     * the pool's and no more than n threads ever compute. */
+    openblas_set_num_threads(1);
+}
+
+int mtb_thread_count(void)
+{
+    return pool.n_threads;
 }
 
 void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx)
@@ -92,22 +121,27 @@ void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx)
             fn(ctx, i);
         return;
     }
-    const int blas_threads = pool.n_threads;
-    openblas_set_num_threads(1);
     pthread_mutex_lock(&pool.lock);
     pool.fn = fn;
     pool.ctx = ctx;
     pool.n_items = n;
     pool.next_item = 0;
     pool.items_done = 0;
+    atomic_store_explicit(&pool.pending, n, memory_order_relaxed);
     pool.generation++;
+    atomic_store_explicit(&pool.published, pool.generation, memory_order_release);
     pthread_cond_broadcast(&pool.work);
     drain();
+    pthread_mutex_unlock(&pool.lock);
+    for (int i = 0; i < SPIN_ROUNDS &&
+                    atomic_load_explicit(&pool.pending, memory_order_acquire) > 0;
+         i++)
+        cpu_relax();
+    pthread_mutex_lock(&pool.lock);
     while (pool.items_done < pool.n_items)
         pthread_cond_wait(&pool.done, &pool.lock);
     pool.n_items = 0;
     pthread_mutex_unlock(&pool.lock);
-    openblas_set_num_threads(blas_threads);
     pthread_mutex_unlock(&pool.busy);
 }
 
