@@ -80,6 +80,28 @@ sleep 1.5
 c=$(step_now)
 if [ -n "$c" ] && [ "$c" -gt "$b" ]; then ok ":resume moves it again ($b -> $c)"; else not_ok ":resume moves it again" "before $b, after $c"; fi
 
+# :save DIR never replaces another saved model or run; a new folder, and
+# the same folder again, are fine.
+mkdir -p "$tmp/other" && cp "$srcdir/fixtures/tiny-bert/"* "$tmp/other/"
+t send-keys -t "$session" ":save $tmp/other" Enter
+check_screen ":save onto another saved model is refused, naming it" "other already holds a saved model"
+sleep 0.5
+if cmp -s "$srcdir/fixtures/tiny-bert/model.safetensors" "$tmp/other/model.safetensors"; then
+    ok "... and that model is left as it was"
+else
+    not_ok "... and that model is left as it was"
+fi
+t send-keys -t "$session" ":save $tmp/snap" Enter
+check_screen ":save to a new folder is accepted" "saving to $tmp/snap after this step"
+for _ in $(seq 50); do [ -f "$tmp/snap/trainer.json" ] && break; sleep 0.2; done
+t send-keys -t "$session" ":save $tmp/snap" Enter
+sleep 0.5
+if [ -f "$tmp/snap/trainer.json" ] && ! screen | grep -q "snap already holds"; then
+    ok ":save to the folder it saved to before replaces its own snapshot"
+else
+    not_ok ":save to the folder it saved to before replaces its own snapshot" "$(screen | tail -8)"
+fi
+
 t resize-window -t "$session" -x 80 -y 24
 sleep 0.5
 if wait_for "Loss: training" && [ "$(screen | LC_ALL=C.UTF-8 wc -L)" -le 80 ]; then

@@ -41,6 +41,12 @@ void cli_format_duration(double seconds, char *buf, size_t cap);
 /* For getopt's '?': names the unknown option or the one missing its value. */
 int cli_bad_option(const char *command, const char *arg);
 
+/* Whether :save DIR may write DIR: a new or empty folder, the run's own
+ * out_dir (may be NULL), or saved_before (the last folder :save wrote, may be
+ * NULL); a folder holding another saved model or run is refused, named. */
+int cli_check_save_dir(const char *dir, const char *out_dir, const char *saved_before,
+                       mtb_error *err);
+
 /* Parse a whole number in [min, max]; false on anything else. */
 bool cli_parse_int(const char *text, int min, int max, int *out);
 bool cli_parse_long(const char *text, long min, long max, long *out);

@@ -1,9 +1,12 @@
 #include "cli.h"
 
+#include "mtbert/model_dir.h"
+
 #include <errno.h>
 #include <math.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -136,4 +139,35 @@ int cli_bad_option(const char *command, const char *arg)
 {
     return cli_usage_error(command, "unknown option, or one missing its value: '%s'",
                            arg ? arg : "?");
+}
+
+/* Two spellings of one folder compare equal once both exist. */
+static bool same_folder(const char *a, const char *b)
+{
+    if (!a || !b || !a[0] || !b[0])
+        return false;
+    char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+    const bool same = ra && rb ? strcmp(ra, rb) == 0 : strcmp(a, b) == 0;
+    free(ra);
+    free(rb);
+    return same;
+}
+
+int cli_check_save_dir(const char *dir, const char *out_dir, const char *saved_before,
+                       mtb_error *err)
+{
+    int rc = mtb_model_dir_check_target(dir, err);
+    if (rc)
+        return rc;
+    if (same_folder(dir, out_dir) || same_folder(dir, saved_before))
+        return MTB_OK;
+    char marker[4096];
+    struct stat st;
+    if (!mtb_path_join(marker, sizeof marker, dir, "config.json") || stat(marker, &st) != 0)
+        return MTB_OK;
+    const bool run = mtb_path_join(marker, sizeof marker, dir, "trainer.json") &&
+                     stat(marker, &st) == 0;
+    return mtb_error_set(err, MTB_EINPUT, "%s already holds a saved %s; :save replaces only this "
+                         "run's folder or one it saved to itself: pick a new folder", dir,
+                         run ? "run" : "model");
 }

@@ -49,6 +49,7 @@ typedef struct tui_app {
     char output[TUI_OUTPUT_LINES][TUI_OUTPUT_WIDTH]; /* answers, newest last */
     int output_len;
     char history_path[4096];
+    char saved_to[4096];  /* the last folder :save DIR asked for ("" none) */
     tui_scoring scoring;
     tui_canvas canvas;
 } tui_app;

@@ -104,6 +104,14 @@ void tui_handle_line(tui_app *app, const char *line)
             tui_output(app, "error: no folder to save to: use :save DIR");
             break;
         }
+        if (cmd.a[0]) {
+            mtb_error err = {0};
+            if (cli_check_save_dir(cmd.a, app->opt.out_dir, app->saved_to, &err)) {
+                tui_output(app, "error: %s", err.msg);
+                break;
+            }
+            snprintf(app->saved_to, sizeof app->saved_to, "%s", cmd.a);
+        }
         mtb_trainer_request_save(tr, cmd.a);
         tui_output(app, "saving to %s after this step", cmd.a[0] ? cmd.a : app->opt.out_dir);
         break;
