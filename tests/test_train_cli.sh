@@ -238,6 +238,17 @@ check "bench --profile: a row per kind of operation" \
 check "bench --profile: the dense products alone, beside the step" \
     grep -qE '^dense products alone: [0-9.]+ ms; the step takes [0-9.]+x that$' "$tmp/out"
 
+# The demo without a terminal: trains headless and saves under
+# $XDG_DATA_HOME/mtbert/runs, saying where, nothing in the working folder.
+mkdir -p "$tmp/democwd"
+(cd "$tmp/democwd" && XDG_DATA_HOME="$tmp/xdg" "$MTBERT" </dev/null >"$tmp/out" 2>"$tmp/err")
+check "the headless demo exits 0" test $? -eq 0
+demo_run=$(ls -d "$tmp"/xdg/mtbert/runs/demo-* 2>/dev/null | head -1)
+check "... saving the run under \$XDG_DATA_HOME/mtbert/runs" test -f "$demo_run/trainer.json"
+check "... and saying where, at the start and at the end" \
+    sh -c "grep -qF 'the run is saved to $demo_run' '$tmp/err' && grep -qF 'saved the run in $demo_run' '$tmp/err'"
+check "... with nothing written into the working folder" test -z "$(ls -A "$tmp/democwd")"
+
 # bench --data: the course workload on the demo files under the course names.
 mkdir -p "$tmp/course"
 ln -s "$(cd "$demo" && pwd)/sst-train.csv" "$tmp/course/ids-sst-train.csv"

@@ -44,8 +44,11 @@ t -f /dev/null new-session -d -s "$session" -x 120 -y 40 \
 t set-option -t "$session" history-limit 0 >/dev/null
 sleep 0.3
 t send-keys -t "$session" "PS1='shell> '; clear" Enter
-# Plain `mtbert`: the workbench on the bundled demo, saving under ./runs.
-cmd="cd $tmp && $MTBERT; echo EXIT=\$?"
+# Plain `mtbert`: the workbench on the bundled demo, saving under
+# $XDG_DATA_HOME/mtbert/runs (here unset: ~/.local/share), never into the
+# folder it was started from.
+mkdir -p "$tmp/cwd"
+cmd="cd $tmp/cwd && $MTBERT 2>$tmp/demo.err; echo EXIT=\$?"
 t send-keys -t "$session" "$cmd" Enter
 
 check_screen "the screen shows the loss pane" "Loss: training"
@@ -131,11 +134,22 @@ if screen | grep -q "shell> " && ! screen | grep -q "Gradient conflict"; then
 else
     not_ok "the terminal is restored after quitting" "$(screen | head -20)"
 fi
-run_dir=$(ls -d "$tmp"/runs/pcgrad-* 2>/dev/null | head -1)
+run_dir=$(ls -d "$tmp"/.local/share/mtbert/runs/demo-* 2>/dev/null | head -1)
 if [ -n "$run_dir" ] && [ -f "$run_dir/model.safetensors" ] && [ -f "$run_dir/trainer.json" ]; then
-    ok "quitting saved the run"
+    ok "quitting saved the run under ~/.local/share/mtbert/runs"
 else
-    not_ok "quitting saved the run" "$(ls -R "$tmp/runs" 2>&1 | head)"
+    not_ok "quitting saved the run under ~/.local/share/mtbert/runs" "$(ls -R "$tmp" 2>&1 | head -30)"
+fi
+if [ -z "$(ls -A "$tmp/cwd")" ]; then
+    ok "the demo wrote nothing into the folder it was started from"
+else
+    not_ok "the demo wrote nothing into the folder it was started from" "$(ls -A "$tmp/cwd")"
+fi
+if [ -n "$run_dir" ] && grep -qF "the run is saved to $run_dir" "$tmp/demo.err" &&
+   grep -qF "saved the run in $run_dir (mtbert tui --resume $run_dir continues it)" "$tmp/demo.err"; then
+    ok "the demo says where it saves, and on exit where it saved"
+else
+    not_ok "the demo says where it saves, and on exit where it saved" "$(cat "$tmp/demo.err")"
 fi
 if [ -s "$tmp/state/mtbert/history" ] && grep -q "cook rice" "$tmp/state/mtbert/history"; then
     ok "prompt history is kept in the XDG state folder"

@@ -4,7 +4,10 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -62,16 +65,37 @@ static int run_demo(void)
                                   "sst-dev.csv", "para-dev.csv", "sts-dev.csv", "vocab.txt"};
     for (int i = 0; i < 7; i++)
         snprintf(files[i], sizeof files[i], "%s/%s", demo, names[i]);
+    /* Runs go where user data belongs, not into whatever folder the demo
+     * was started from: $XDG_DATA_HOME/mtbert/runs, else ~/.local/share. */
+    char out[4096], stamp[32];
+    const char *data_home = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    if (data_home && data_home[0] == '/')
+        snprintf(out, sizeof out, "%s/mtbert/runs/demo-%s-%ld", data_home, stamp, (long)getpid());
+    else if (home && home[0])
+        snprintf(out, sizeof out, "%s/.local/share/mtbert/runs/demo-%s-%ld", home, stamp,
+                 (long)getpid());
+    else
+        snprintf(out, sizeof out, "runs/demo-%s-%ld", stamp, (long)getpid());
     const bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-    char *args[] = {tty ? "tui" : "train", "--mode", "pcgrad", "--config", "tiny", "--vocab", files[6],
+    char *args[] = {tty ? "tui" : "train", "--out", out, "--mode", "pcgrad", "--config", "tiny",
+                    "--vocab", files[6],
                     "--sst-train", files[0], "--para-train", files[1], "--sts-train", files[2],
                     "--sst-dev", files[3], "--para-dev", files[4], "--sts-dev", files[5],
                     "--lr", "2e-4", "--dropout", "0.1", "--pooling", "mean", "--max-length", "48",
                     "--epochs", tty ? "50" : "4", "--eval-every", "50", NULL};
     fprintf(stderr, "mtbert demo: a tiny fresh BERT learns sentiment, paraphrase and similarity "
-                    "at once (PCGrad) on %s\n", demo);
+                    "at once (PCGrad) on %s; the run is saved to %s\n", demo, out);
     const int n = (int)(sizeof args / sizeof *args) - 1;
-    return tty ? cmd_tui(n, args) : cmd_train(n, args);
+    const int status = tty ? cmd_tui(n, args) : cmd_train(n, args);
+    char marker[4200];
+    struct stat st;
+    snprintf(marker, sizeof marker, "%s/trainer.json", out);
+    if (stat(marker, &st) == 0)
+        fprintf(stderr, "mtbert demo: saved the run in %s (mtbert tui --resume %s continues it)\n",
+                out, out);
+    return status;
 }
 
 int main(int argc, char **argv)
