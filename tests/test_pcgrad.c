@@ -645,7 +645,7 @@ static void test_large_random(void **state)
 
 
 /* The merge is a weighted sum of the original gradients: mtb_pcgrad's out is
- * mtb_grads_combine of mtb_pcgrad_weights' weights, bit for bit.  Naming the
+ * mtb_grads_combine of mtb_merge_weights' weights, bit for bit.  Naming the
  * rows of a table that can be nonzero changes no statistic beyond rounding
  * (1e-12) and no projection decision. */
 static void test_weights_and_sparse_rows(void **state)
@@ -676,8 +676,8 @@ static void test_weights_and_sparse_rows(void **state)
     double w_dense[3], w_sparse[3];
     mtb_conflict_stats dense, sparse;
     const mtb_sparse_rows sp = {0, W, ROWS, listed, (size_t)n_listed};
-    mtb_pcgrad_weights(cg, ids, T, n, order, true, groups, 2, NULL, &dense, w_dense);
-    mtb_pcgrad_weights(cg, ids, T, n, order, true, groups, 2, &sp, &sparse, w_sparse);
+    mtb_merge_weights(cg, ids, T, n, order, MTB_MERGE_PCGRAD, groups, 2, NULL, &dense, w_dense);
+    mtb_merge_weights(cg, ids, T, n, order, MTB_MERGE_PCGRAD, groups, 2, &sp, &sparse, w_sparse);
     assert_memory_equal(dense.projected, sparse.projected, sizeof dense.projected);
     int n_projected = 0;
     for (int i = 0; i < 3; i++)

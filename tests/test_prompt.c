@@ -142,7 +142,9 @@ static void test_mode(void **state)
     assert_string_equal(parsed.a, "sum");
     assert_int_equal(parse(":mode   pcgrad  "), PROMPT_MODE);
     assert_string_equal(parsed.a, "pcgrad");
-    const char *bad = ":mode needs sum or pcgrad";
+    assert_int_equal(parse(":mode mgda"), PROMPT_MODE);
+    assert_string_equal(parsed.a, "mgda");
+    const char *bad = ":mode needs sum, pcgrad or mgda";
     expect_error(":mode", bad);
     expect_error(":mode single:sst", bad);
     expect_error(":mode SUM", bad);

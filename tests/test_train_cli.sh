@@ -226,6 +226,22 @@ sed -i 's/"type_vocab_size": 2/"type_vocab_size": 1/' "$tmp/onetype/config.json"
 check "type_vocab_size 1: exit 2" test $? -eq 2
 check "... naming config.json" grep -q "onetype/config.json: type_vocab_size must be at least 2" "$tmp/err"
 
+# MGDA: trains, logs its mode, resumes.
+train_demo --mode mgda --max-steps 3 --out "$tmp/mgda" --metrics "$tmp/mgda.jsonl" >"$tmp/out" 2>"$tmp/err"
+check "--mode mgda trains" test $? -eq 0
+check "... with a conflict record per step" test "$(grep -c '"conflict":' "$tmp/mgda.jsonl")" -eq 3
+check "... and the mode in its run record" grep -q '"mode": *"mgda"' "$tmp/mgda/trainer.json"
+check "... each task's weight in the metrics, summing to 1" \
+    awk -F'"weight":' 'NF > 1 { split($2, a, /[{}]/); n = split(a[2], kv, ","); s = 0
+        for (i = 1; i <= n; i++) { split(kv[i], p, ":"); s += p[2] }
+        if (s < 0.999999 || s > 1.000001) bad = 1; seen = 1 } END { exit !(seen && !bad) }' "$tmp/mgda.jsonl"
+train_demo --mode mgda --max-steps 5 --out "$tmp/mgda" --metrics "$tmp/mgda.jsonl" --resume "$tmp/mgda" \
+    >"$tmp/out" 2>"$tmp/err"
+check "--mode mgda resumes" sh -c "test $? -eq 0 && test \$(grep -c '\"conflict\":' '$tmp/mgda.jsonl') -eq 5"
+train_demo --mode mgdb --max-steps 1 >"$tmp/out" 2>"$tmp/err"
+check "an unknown mode names the modes there are" \
+    sh -c "test $? -eq 2 && grep -q 'must be pcgrad, sum, mgda or single:TASK' '$tmp/err'"
+
 # bench: the fixed last line.
 "$MTBERT" bench --config tiny --batch 2 --seq 8 --steps 1 --warmup 0 >"$tmp/out" 2>/dev/null
 check "bench exits 0" test $? -eq 0

@@ -83,6 +83,9 @@ sleep 1.5
 c=$(step_now)
 if [ -n "$c" ] && [ "$c" -gt "$b" ]; then ok ":resume moves it again ($b -> $c)"; else not_ok ":resume moves it again" "before $b, after $c"; fi
 
+t send-keys -t "$session" ":mode mgda" Enter
+check_screen ":mode mgda switches the run to MGDA (the log says so)" "mode set to mgda"
+
 # :save DIR never replaces another saved model or run; a new folder, and
 # the same folder again, are fine.
 mkdir -p "$tmp/other" && cp "$srcdir/fixtures/tiny-bert/"* "$tmp/other/"

@@ -32,20 +32,27 @@ typedef struct mtb_conflict_stats {
     double group_cos[MTB_MAX_PAIRS][MTB_MAX_GROUPS]; /* same, per parameter group */
     bool projected[MTB_MAX_TASKS][MTB_MAX_TASKS]; /* [i][j]: g_i was projected against g_j */
     double change[MTB_MAX_TASKS];         /* |g_i' - g_i| / |g_i| (0 when untouched) */
+    double weight[MTB_MAX_TASKS];         /* each task's weight in the merged update */
 } mtb_conflict_stats;
 
+/* How the task gradients become one update. */
+typedef enum mtb_merge_rule {
+    MTB_MERGE_SUM,    /* their sum */
+    MTB_MERGE_PCGRAD, /* PCGrad's projected sum */
+    MTB_MERGE_MGDA,   /* MGDA's min-norm point of their convex hull (mgda.h) */
+} mtb_merge_rule;
+
 /* grads[k] (n floats each) are the gradients of the tasks task_ids[k],
- * k < n_tasks.  order is a permutation of 0..n_tasks-1 (indices into grads).
- * Measures the statistics and returns the merge as weights: the merged
- * gradient is sum_k weights[k] grads[k] -- all ones when project is false
- * (the plain sum), PCGrad's projected sum when true.  Reads each gradient
+ * k < n_tasks.  order is a permutation of 0..n_tasks-1 (indices into grads;
+ * PCGrad's visiting order).  Measures the statistics and returns the merge
+ * as weights: the merged gradient is sum_k weights[k] grads[k] under rule.  Reads each gradient
  * once and writes none.  groups may be NULL (n_groups 0).  sparse (may be
  * NULL) names a table of which only some rows can be nonzero in any of the
  * gradients; the others are not read. */
-void mtb_pcgrad_weights(const float *const *grads, const int *task_ids, int n_tasks, size_t n,
-                        const int *order, bool project, const mtb_param_group *groups,
-                        int n_groups, const mtb_sparse_rows *sparse, mtb_conflict_stats *stats,
-                        double weights[MTB_MAX_TASKS]);
+void mtb_merge_weights(const float *const *grads, const int *task_ids, int n_tasks, size_t n,
+                       const int *order, mtb_merge_rule rule, const mtb_param_group *groups,
+                       int n_groups, const mtb_sparse_rows *sparse, mtb_conflict_stats *stats,
+                       double weights[MTB_MAX_TASKS]);
 
 /* Element k of the merged gradient (n_tasks >= 1), formed in double and
  * rounded once: the one expression every consumer of the weights uses, so a
@@ -64,7 +71,8 @@ static inline float mtb_combined_grad(const float *const *grads, const double *w
 void mtb_grads_combine(float *out, const float *const *grads, const double *weights,
                        int n_tasks, size_t n);
 
-/* mtb_pcgrad_weights, then the merged gradient written to out (n). */
+/* mtb_merge_weights (sum, or PCGrad when project), then the merged gradient
+ * written to out (n). */
 void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int n_tasks,
                 size_t n, const int *order, bool project, const mtb_param_group *groups,
                 int n_groups, mtb_conflict_stats *stats);

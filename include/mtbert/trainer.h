@@ -23,9 +23,10 @@ typedef enum mtb_mode {
     MTB_MODE_SINGLE, /* one task (Table 1 of the seed project) */
     MTB_MODE_SUM,    /* sum of the task losses */
     MTB_MODE_PCGRAD, /* projected conflicting gradients */
+    MTB_MODE_MGDA,   /* the min-norm point of the task gradients' convex hull (mgda.h) */
 } mtb_mode;
 
-/* "single:sst", "sum", "pcgrad", ... */
+/* "single:sst", "sum", "pcgrad", "mgda", ... */
 int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task);
 const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t cap);
 
@@ -126,7 +127,8 @@ void mtb_trainer_request_save(mtb_trainer *tr, const char *dir);
 void mtb_trainer_request_eval(mtb_trainer *tr);
 /* Sets the peak rate: the schedule keeps its shape and scales to it. */
 void mtb_trainer_set_lr(mtb_trainer *tr, float lr);
-/* Switches between sum and pcgrad (multitask runs only); false if refused. */
+/* Switches between the multitask modes (sum, pcgrad, mgda; multitask runs
+ * only); false if refused. */
 bool mtb_trainer_set_mode(mtb_trainer *tr, mtb_mode mode);
 
 /* Hold the read lock while running the model from another thread. */

@@ -39,7 +39,7 @@ static void usage(FILE *out)
             "                  8 x 128 needs about 8 GiB of memory)\n"
             "  --batch B       sequences per task batch (default 8)\n"
             "  --seq T         tokens per sequence (default 64)\n"
-            "  --mode MODE     sum, pcgrad (default) or single:TASK\n"
+            "  --mode MODE     sum, pcgrad (default), mgda or single:TASK\n"
             "  --threads N     compute threads (default: all cores)\n"
             "  --steps N       timed steps (default 5)\n"
             "  --warmup N      untimed steps first (default 1)\n"
@@ -323,7 +323,7 @@ int cmd_bench(int argc, char **argv)
             break;
         case 'm':
             if (mtb_mode_parse(optarg, &bo.mode, &bo.single))
-                return cli_usage_error("bench", "--mode must be sum, pcgrad or single:TASK");
+                return cli_usage_error("bench", "--mode must be sum, pcgrad, mgda or single:TASK");
             bo.mode_given = true;
             break;
         case 'j':

@@ -112,8 +112,9 @@ static void parse_command(const char *begin, const char *end, prompt_cmd *cmd)
         }
         break;
     case PROMPT_MODE:
-        if (!span_is(arg, arg_end, "sum") && !span_is(arg, arg_end, "pcgrad")) {
-            set_error(cmd, ":mode needs sum or pcgrad");
+        if (!span_is(arg, arg_end, "sum") && !span_is(arg, arg_end, "pcgrad") &&
+            !span_is(arg, arg_end, "mgda")) {
+            set_error(cmd, ":mode needs sum, pcgrad or mgda");
             return;
         }
         copy_span(cmd->a, sizeof cmd->a, arg, arg_end);
@@ -198,7 +199,7 @@ const char *prompt_help_text(void)
            "  :resume           resume training\n"
            "  :save [DIR]       save a checkpoint to the run's output folder, or to DIR\n"
            "  :eval             evaluate on the dev sets now\n"
-           "  :mode sum|pcgrad  switch how the task gradients are combined\n"
+           "  :mode sum|pcgrad|mgda  switch how the task gradients are combined\n"
            "  :lr VALUE         set the peak learning rate, e.g. :lr 2e-5\n"
            "  :help             show this help\n"
            "  :quit, :q         leave (Ctrl-D too)\n";

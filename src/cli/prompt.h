@@ -20,7 +20,7 @@ typedef enum {
     PROMPT_RESUME, /* :resume */
     PROMPT_SAVE,   /* :save [DIR]; a is DIR or "" */
     PROMPT_EVAL,   /* :eval */
-    PROMPT_MODE,   /* :mode sum|pcgrad; a is "sum" or "pcgrad" */
+    PROMPT_MODE,   /* :mode sum|pcgrad|mgda; a is the mode's name */
     PROMPT_LR,     /* :lr VALUE; value > 0 */
     PROMPT_HELP,   /* :help */
     PROMPT_QUIT,   /* :quit or :q */

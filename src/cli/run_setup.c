@@ -67,8 +67,8 @@ void run_config_print_options(FILE *out)
 {
     fprintf(out,
             "What to train:\n"
-            "      --mode MODE          pcgrad (default), sum, single:sst, single:para or\n"
-            "                           single:sts\n"
+            "      --mode MODE          pcgrad (default), sum, mgda (the min-norm point of the\n"
+            "                           task gradients), single:sst, single:para or single:sts\n"
             "      --sst-train FILE     SST training file (repeatable, like the others)\n"
             "      --para-train FILE    Quora training file; repeat it to concatenate files\n"
             "      --sts-train FILE     STS training file\n"
@@ -505,7 +505,7 @@ static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char *
             mtb_mode m;
             mtb_task t;
             if (mtb_mode_parse(optarg, &m, &t))
-                return cli_usage_error(command, "--mode must be pcgrad, sum or single:TASK "
+                return cli_usage_error(command, "--mode must be pcgrad, sum, mgda or single:TASK "
                                        "(sst, para, sts), not '%s'", optarg);
             set_str(&rc->mode, optarg);
             break;

@@ -26,6 +26,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "mtbert/mgda.h"
 #include "mtbert/parallel.h"
 
 #define BLOCK 4096
@@ -284,10 +285,10 @@ void mtb_grads_combine(float *out, const float *const *grads, const double *weig
 
 /* ------------------------------------------------------------------ API */
 
-void mtb_pcgrad_weights(const float *const *grads, const int *task_ids, int n_tasks, size_t n,
-                        const int *order, bool project, const mtb_param_group *groups,
-                        int n_groups, const mtb_sparse_rows *sparse, mtb_conflict_stats *stats,
-                        double weights[MTB_MAX_TASKS])
+void mtb_merge_weights(const float *const *grads, const int *task_ids, int n_tasks, size_t n,
+                       const int *order, mtb_merge_rule rule, const mtb_param_group *groups,
+                       int n_groups, const mtb_sparse_rows *sparse, mtb_conflict_stats *stats,
+                       double weights[MTB_MAX_TASKS])
 {
     assert(n_tasks >= 0 && n_tasks <= MTB_MAX_TASKS);
     assert(n_groups >= 0 && n_groups <= MTB_MAX_GROUPS);
@@ -342,8 +343,18 @@ void mtb_pcgrad_weights(const float *const *grads, const int *task_ids, int n_ta
             }
         }
     }
-    if (!project)
+    if (rule == MTB_MERGE_MGDA) {
+        double G[MTB_MAX_TASKS * MTB_MAX_TASKS];
+        for (int a = 0; a < n_tasks; a++)
+            for (int b = 0; b < n_tasks; b++)
+                G[a * n_tasks + b] = total.g[a][b];
+        mtb_mgda_min_norm(G, n_tasks, weights);
+    }
+    if (rule != MTB_MERGE_PCGRAD) {
+        for (int k = 0; k < n_tasks; k++)
+            st->weight[pos[k]] = weights[k];
         return;
+    }
 
     /* 2. the projections, as coefficients over the original gradients */
     for (int k = 0; k < n_tasks; k++)
@@ -379,6 +390,8 @@ void mtb_pcgrad_weights(const float *const *grads, const int *task_ids, int n_ta
             st->change[pos[i]] = sqrt(dd > 0.0 ? dd : 0.0) / sqrt(total.g[i][i]);
         }
     }
+    for (int k = 0; k < n_tasks; k++)
+        st->weight[pos[k]] = weights[k];
 }
 
 void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int n_tasks,
@@ -386,8 +399,9 @@ void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int 
                 int n_groups, mtb_conflict_stats *stats)
 {
     double w[MTB_MAX_TASKS];
-    mtb_pcgrad_weights(grads, task_ids, n_tasks, n, order, project, groups, n_groups, NULL, stats,
-                       w);
+    mtb_merge_weights(grads, task_ids, n_tasks, n, order,
+                      project ? MTB_MERGE_PCGRAD : MTB_MERGE_SUM, groups, n_groups, NULL, stats,
+                      w);
     if (n_tasks > MTB_MAX_TASKS)
         n_tasks = MTB_MAX_TASKS;
     if (n_tasks <= 0) {

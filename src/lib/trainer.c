@@ -82,6 +82,10 @@ int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task)
         *mode = MTB_MODE_PCGRAD;
         return 0;
     }
+    if (strcmp(text, "mgda") == 0) {
+        *mode = MTB_MODE_MGDA;
+        return 0;
+    }
     if (strncmp(text, "single:", 7) == 0) {
         int t = mtb_task_parse(text + 7);
         if (t < 0)
@@ -98,6 +102,7 @@ const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t
     switch (mode) {
     case MTB_MODE_SUM: snprintf(buf, cap, "sum"); break;
     case MTB_MODE_PCGRAD: snprintf(buf, cap, "pcgrad"); break;
+    case MTB_MODE_MGDA: snprintf(buf, cap, "mgda"); break;
     default: snprintf(buf, cap, "single:%s", mtb_task_name(single_task)); break;
     }
     return buf;
@@ -316,6 +321,13 @@ const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task)
 }
 
 /* ------------------------------------------------------------ the step */
+
+static mtb_merge_rule merge_rule(mtb_mode mode)
+{
+    return mode == MTB_MODE_PCGRAD ? MTB_MERGE_PCGRAD
+           : mode == MTB_MODE_MGDA ? MTB_MERGE_MGDA
+                                   : MTB_MERGE_SUM;
+}
 
 static mtb_sparse_rows word_rows(const mtb_trainer *tr, const int *rows, int n)
 {
@@ -536,9 +548,9 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
                 order[j] = tmp;
             }
         MTB_PROFILED(MTB_PROF_PCGRAD,
-                     mtb_pcgrad_weights(grads, ids, n_active, n, order,
-                                        tr->opt.mode == MTB_MODE_PCGRAD, mt->bert.groups,
-                                        mt->bert.n_groups, &step_rows, cs, weights));
+                     mtb_merge_weights(grads, ids, n_active, n, order, merge_rule(tr->opt.mode),
+                                       mt->bert.groups, mt->bert.n_groups, &step_rows, cs,
+                                       weights));
     } else {
         grads[0] = mt->bert.grads;
     }
@@ -975,7 +987,9 @@ static bool handle_requests(mtb_trainer *tr)
             tr->opt.mode = (mtb_mode)tr->new_mode;
             tr->new_mode = -1;
             pthread_mutex_unlock(&tr->lock);
-            publish_log(tr, "mode set to %s", tr->opt.mode == MTB_MODE_SUM ? "sum" : "pcgrad");
+            char mode_buf[32];
+            publish_log(tr, "mode set to %s", mtb_mode_name(tr->opt.mode, tr->opt.single_task,
+                                                            mode_buf, sizeof mode_buf));
             pthread_mutex_lock(&tr->lock);
         }
         if (tr->eval_req) {

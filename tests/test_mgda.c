@@ -1,0 +1,231 @@
+/* MGDA's min-norm point (mgda.h): hand-derived cases, the optimality
+ * conditions on random Gram matrices, a brute-force search over the simplex
+ * as an independent reference, and the merge through mtb_merge_weights on
+ * real vectors (the update never opposes a task). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mtbert/mgda.h"
+#include "mtbert/pcgrad.h"
+
+static void gram_of(const double *g, int n, int dim, double *G)
+{
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0.0;
+            for (int k = 0; k < dim; k++)
+                s += g[i * dim + k] * g[j * dim + k];
+            G[i * n + j] = s;
+        }
+}
+
+static double quad(const double *G, int n, const double *a)
+{
+    double f = 0.0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++)
+            f += a[i] * G[i * n + j] * a[j];
+    return f;
+}
+
+static void assert_near(double got, double want, double tol, const char *what)
+{
+    if (!(fabs(got - want) <= tol))
+        fail_msg("%s: got %.12g, want %.12g (tolerance %g)", what, got, want, tol);
+}
+
+/* g1 = (1, 0), g2 = (0, 2): alpha = (4/5, 1/5), d = (4/5, 2/5), and
+ * d . g_i = |d|^2 = 4/5 for both (the point is equidistant in that sense). */
+static void test_two_orthogonal(void **state)
+{
+    (void)state;
+    const double g[4] = {1, 0, 0, 2};
+    double G[4], a[2];
+    gram_of(g, 2, 2, G);
+    mtb_mgda_min_norm(G, 2, a);
+    assert_near(a[0], 0.8, 1e-15, "alpha_1");
+    assert_near(a[1], 0.2, 1e-15, "alpha_2");
+}
+
+/* Opposed gradients of equal norm: the hull holds 0, at alpha = (1/2, 1/2). */
+static void test_two_opposed(void **state)
+{
+    (void)state;
+    const double g[6] = {1, -2, 3, -1, 2, -3};
+    double G[4], a[2];
+    gram_of(g, 2, 3, G);
+    mtb_mgda_min_norm(G, 2, a);
+    assert_near(a[0], 0.5, 1e-15, "alpha_1");
+    assert_near(quad(G, 2, a), 0.0, 1e-14, "|d|^2");
+}
+
+/* One gradient is much smaller and inside the others' cone: all the weight
+ * goes to it (the smallest vertex is the min-norm point). */
+static void test_dominated_by_small(void **state)
+{
+    (void)state;
+    const double g[9] = {10, 1, 0, 1, 10, 0, 0.5, 0.5, 0};
+    double G[9], a[3];
+    gram_of(g, 3, 3, G);
+    mtb_mgda_min_norm(G, 3, a);
+    assert_near(a[2], 1.0, 1e-15, "alpha of the small gradient");
+    assert_near(a[0] + a[1], 0.0, 1e-15, "the others");
+}
+
+/* A zero gradient: d = 0 by putting all weight on it; parallel equal
+ * gradients: every alpha gives the same point, and the first task alone is
+ * taken. */
+static void test_zero_and_parallel(void **state)
+{
+    (void)state;
+    const double gz[9] = {1, 2, 3, 0, 0, 0, -1, 0, 4};
+    double G[9], a[3];
+    gram_of(gz, 3, 3, G);
+    mtb_mgda_min_norm(G, 3, a);
+    assert_near(a[1], 1.0, 0.0, "alpha of the zero gradient");
+    const double gp[9] = {1, 2, 3, 1, 2, 3, 1, 2, 3};
+    gram_of(gp, 3, 3, G);
+    mtb_mgda_min_norm(G, 3, a);
+    assert_near(a[0], 1.0, 0.0, "alpha_1 of equal gradients");
+    /* one task: its own gradient */
+    double one = 4.0, a1;
+    mtb_mgda_min_norm(&one, 1, &a1);
+    assert_near(a1, 1.0, 0.0, "a single task");
+}
+
+/* Three gradients in general position whose min-norm point is interior:
+ * g = e1, e2, e3 scaled 1, 2, 4 in R^3.  alpha_i is proportional to 1/|g_i|^2:
+ * (16, 4, 1) / 21. */
+static void test_interior_point(void **state)
+{
+    (void)state;
+    const double g[9] = {1, 0, 0, 0, 2, 0, 0, 0, 4};
+    double G[9], a[3];
+    gram_of(g, 3, 3, G);
+    mtb_mgda_min_norm(G, 3, a);
+    assert_near(a[0], 16.0 / 21, 1e-14, "alpha_1");
+    assert_near(a[1], 4.0 / 21, 1e-14, "alpha_2");
+    assert_near(a[2], 1.0 / 21, 1e-14, "alpha_3");
+}
+
+static double uniform(uint64_t *s)
+{
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(*s >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+}
+
+/* Random gradient sets (2 and 3 tasks, with a shared component of random
+ * sign so that some conflict): the result is on the simplex, satisfies the
+ * optimality condition (G alpha)_i >= alpha' G alpha for every i, and is no
+ * worse than the best point of a 1/400 grid over the simplex. */
+static void test_random_against_grid(void **state)
+{
+    (void)state;
+    uint64_t seed = 2024;
+    int interior_cases = 0;
+    for (int c = 0; c < 200; c++) {
+        const int n = 2 + c % 2, dim = 5;
+        double g[3 * 5], G[9], a[3];
+        const double shared = uniform(&seed) * 2.0;
+        for (int i = 0; i < n; i++)
+            for (int k = 0; k < dim; k++)
+                g[i * dim + k] = uniform(&seed) + (k == 0 ? (i % 2 ? -shared : shared) : 0.0);
+        gram_of(g, n, dim, G);
+        mtb_mgda_min_norm(G, n, a);
+        double sum = 0.0;
+        int support = 0;
+        for (int i = 0; i < n; i++) {
+            assert_true(a[i] >= 0.0);
+            sum += a[i];
+            support += a[i] > 0.0;
+        }
+        interior_cases += n == 3 && support == 3;
+        assert_near(sum, 1.0, 1e-12, "sum of alpha");
+        const double f = quad(G, n, a);
+        for (int i = 0; i < n; i++) {
+            double gi = 0.0;
+            for (int j = 0; j < n; j++)
+                gi += G[i * n + j] * a[j];
+            if (gi < f - 1e-9 * (1.0 + f))
+                fail_msg("case %d: (G alpha)_%d = %.12g < |d|^2 = %.12g", c, i, gi, f);
+        }
+        double best = INFINITY;
+        const int steps = 400;
+        for (int x = 0; x <= steps; x++)
+            for (int y = 0; n == 3 ? y <= steps - x : y == 0; y++) {
+                double p[3] = {(double)x / steps, 0, 0};
+                if (n == 2) {
+                    p[1] = 1.0 - p[0];
+                } else {
+                    p[1] = (double)y / steps;
+                    p[2] = 1.0 - p[0] - p[1];
+                }
+                best = fmin(best, quad(G, n, p));
+            }
+        if (f > best + 1e-12 * (1.0 + best))
+            fail_msg("case %d: |d|^2 = %.12g above the grid's %.12g", c, f, best);
+    }
+    printf("# 200 random sets: %d of the 3-task ones with all three in the support\n",
+           interior_cases);
+    assert_true(interior_cases > 10); /* the interior solve is exercised */
+}
+
+/* Through mtb_merge_weights on float vectors: the weights are the solver's
+ * (stats record them per task), and the merged update has no negative inner
+ * product with any task gradient. */
+static void test_merge_never_opposes_a_task(void **state)
+{
+    (void)state;
+    enum { N = 10007 };
+    static float g[3][N];
+    uint64_t seed = 9;
+    for (size_t k = 0; k < N; k++) {
+        const double c = uniform(&seed);
+        g[0][k] = (float)(c + 0.3 * uniform(&seed));
+        g[1][k] = (float)(-c + 0.3 * uniform(&seed));
+        g[2][k] = (float)(0.1 * uniform(&seed) + 0.2 * c);
+    }
+    const float *cg[3] = {g[0], g[1], g[2]};
+    const int ids[3] = {0, 1, 2}, order[3] = {0, 1, 2};
+    double w[3];
+    mtb_conflict_stats st;
+    mtb_merge_weights(cg, ids, 3, N, order, MTB_MERGE_MGDA, NULL, 0, NULL, &st, w);
+    assert_near(w[0] + w[1] + w[2], 1.0, 1e-12, "weights sum");
+    static float d[N];
+    mtb_grads_combine(d, cg, w, 3, N);
+    for (int t = 0; t < 3; t++) {
+        double dot = 0.0;
+        for (size_t k = 0; k < N; k++)
+            dot += (double)d[k] * g[t][k];
+        printf("# merged . g_%d = %.6g (weight %.6f)\n", t, dot, w[t]);
+        assert_true(dot >= -1e-6);
+        assert_near(st.weight[t], w[t], 0.0, "stats weight");
+    }
+    /* sum mode records weights of 1 */
+    mtb_merge_weights(cg, ids, 3, N, order, MTB_MERGE_SUM, NULL, 0, NULL, &st, w);
+    for (int t = 0; t < 3; t++)
+        assert_near(st.weight[t], 1.0, 0.0, "sum weight");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_two_orthogonal),
+        cmocka_unit_test(test_two_opposed),
+        cmocka_unit_test(test_dominated_by_small),
+        cmocka_unit_test(test_zero_and_parallel),
+        cmocka_unit_test(test_interior_point),
+        cmocka_unit_test(test_random_against_grid),
+        cmocka_unit_test(test_merge_never_opposes_a_task),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
