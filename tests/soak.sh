@@ -2,9 +2,14 @@
 # Soak test: the workbench open in a real terminal (tmux) for 10,000 tiny
 # training steps on the demo data, evaluating every 500, with a sentence
 # scored every few seconds.  Its resident memory, sampled from /proc, must
-# stay flat after warm-up: the end within 1% of the level at 20% of the run
-# (measured: 47.6 MiB from step 1,000 on; it used to grow with every
-# evaluation, 8 MiB each, until large buffers came from mmap).
+# stay flat after warm-up: near the end (200 steps before it, clear of the
+# final evaluation and save, whose buffers come and go) within 2% of the
+# level at 22% of the run (clear of the evaluation at 20%).  The 2% leave
+# room for a high-water mark, not a leak: a step with more tokens than any
+# before it touches a few more rows of the activation workspace, and they
+# stay resident (measured: 41.5 MiB to 42.0 MiB over 8,000 steps).  The leak
+# this guards against grew 8 MiB with every evaluation, until large buffers
+# came from mmap.
 #
 #   tests/soak.sh [STEPS]     (CI runs it; it takes a few minutes)
 # Prints TAP: one test, then "1..1".
@@ -42,8 +47,8 @@ while [ -n "$pid" ] && [ -e "/proc/$pid" ]; do
     step=${step:-0}
     r=$(rss "$pid")
     [ -z "$r" ] && break
-    [ -z "$warm" ] && [ "$step" -ge $((steps / 5)) ] && warm=$r
-    [ "$step" -lt "$steps" ] && last=$r
+    [ -z "$warm" ] && [ "$step" -ge $((steps * 22 / 100)) ] && warm=$r
+    [ -z "$last" ] && [ "$step" -ge $((steps - 200)) ] && last=$r
     samples=$((samples + 1))
     [ $((samples % 10)) -eq 0 ] && t send-keys -t soak "a warm and funny film" Enter
     [ "$step" -ge "$steps" ] && break
@@ -52,7 +57,7 @@ done
 t send-keys -t soak ":quit" Enter
 for _ in $(seq 100); do [ -s "$tmp/exit" ] && break; sleep 0.2; done
 if [ -n "$warm" ] && [ -n "$last" ] && [ "$step" -ge "$steps" ] &&
-    awk -v w="$warm" -v l="$last" 'BEGIN { exit !(l <= w * 1.01) }'; then
+    awk -v w="$warm" -v l="$last" 'BEGIN { exit !(l <= w * 1.02) }'; then
     echo "ok 1 - workbench memory over $steps steps: $((warm / 1024)) MiB after warm-up, $((last / 1024)) MiB at the end"
 else
     echo "not ok 1 - workbench memory over $steps steps"
