@@ -41,6 +41,11 @@ void cli_format_duration(double seconds, char *buf, size_t cap);
 /* For getopt's '?': names the unknown option or the one missing its value. */
 int cli_bad_option(const char *command, const char *arg);
 
+/* What a folder holds: "run" (a checkpoint with training state), "model"
+ * (a saved model), or NULL (nothing mtbert saved). */
+const char *cli_saved_kind(const char *dir);
+/* Two spellings of one folder compare equal once both exist. */
+bool cli_same_folder(const char *a, const char *b);
 /* Whether :save DIR may write DIR: a new or empty folder, the run's own
  * out_dir (may be NULL), or saved_before (the last folder :save wrote, may be
  * NULL); a folder holding another saved model or run is refused, named. */

@@ -141,8 +141,7 @@ int cli_bad_option(const char *command, const char *arg)
                            arg ? arg : "?");
 }
 
-/* Two spellings of one folder compare equal once both exist. */
-static bool same_folder(const char *a, const char *b)
+bool cli_same_folder(const char *a, const char *b)
 {
     if (!a || !b || !a[0] || !b[0])
         return false;
@@ -159,15 +158,20 @@ int cli_check_save_dir(const char *dir, const char *out_dir, const char *saved_b
     int rc = mtb_model_dir_check_target(dir, err);
     if (rc)
         return rc;
-    if (same_folder(dir, out_dir) || same_folder(dir, saved_before))
+    const char *kind = cli_saved_kind(dir);
+    if (!kind || cli_same_folder(dir, out_dir) || cli_same_folder(dir, saved_before))
         return MTB_OK;
+    return mtb_error_set(err, MTB_EINPUT, "%s already holds a saved %s; :save replaces only this "
+                         "run's folder or one it saved to itself: pick a new folder", dir, kind);
+}
+
+const char *cli_saved_kind(const char *dir)
+{
     char marker[4096];
     struct stat st;
     if (!mtb_path_join(marker, sizeof marker, dir, "config.json") || stat(marker, &st) != 0)
-        return MTB_OK;
-    const bool run = mtb_path_join(marker, sizeof marker, dir, "trainer.json") &&
-                     stat(marker, &st) == 0;
-    return mtb_error_set(err, MTB_EINPUT, "%s already holds a saved %s; :save replaces only this "
-                         "run's folder or one it saved to itself: pick a new folder", dir,
-                         run ? "run" : "model");
+        return NULL;
+    return mtb_path_join(marker, sizeof marker, dir, "trainer.json") && stat(marker, &st) == 0
+               ? "run"
+               : "model";
 }

@@ -848,20 +848,13 @@ static int protect_outputs(run_config *rc, run_state *st, FILE *log, mtb_error *
     /* Find out now, not after hours of training, that --out cannot be saved to. */
     if ((status = mtb_model_dir_check_target(out, err)))
         return mtb_error_prefix(err, "--out");
-    char marker[4096];
     struct stat sb;
-    char *real_out = canonical_path(out);
-    char *real_resume = rc->resume_dir ? canonical_path(rc->resume_dir) : NULL;
-    const bool continuing = real_resume && strcmp(real_out, real_resume) == 0;
-    free(real_out);
-    free(real_resume);
-    if (!continuing && !rc->force && mtb_path_join(marker, sizeof marker, out, "config.json") &&
-        stat(marker, &sb) == 0)
+    const bool continuing = rc->resume_dir && cli_same_folder(out, rc->resume_dir);
+    const char *kind = cli_saved_kind(out);
+    if (!continuing && !rc->force && kind)
         return mtb_error_set(err, MTB_EINPUT, "--out %s already holds a saved %s; --resume %s "
                              "continues it, --force replaces it",
-                             out, mtb_path_join(marker, sizeof marker, out, "trainer.json") &&
-                                      stat(marker, &sb) == 0 ? "run" : "model",
-                             out);
+                             out, kind, out);
     if (rc->metrics_path && !rc->resume_dir && !rc->force && stat(rc->metrics_path, &sb) == 0 &&
         S_ISREG(sb.st_mode) && sb.st_size > 0)
         return mtb_error_set(err, MTB_EINPUT, "--metrics %s already holds another run's "
