@@ -292,7 +292,10 @@ static void test_merged_equals_combined(void **state)
             p1[i] = p2[i] = frand(&seed);
         for (long step = 1; step <= 3; step++) {
             mtb_adamw_step_merged(&hp, step, p1, cg, weights, tasks, m1, v1, n, NULL, NULL);
-            mtb_grads_combine(merged, cg, weights, tasks, n);
+            mtb_merge_plan plan = {.n_tasks = tasks};
+            for (int k = 0; k < tasks; k++)
+                plan.weight[k] = weights[k];
+            mtb_grads_combine(merged, cg, &plan, n);
             mtb_adamw_step(&hp, step, p2, merged, m2, v2, n);
         }
         assert_bits_equal(p1, p2, n, "params");
@@ -380,6 +383,46 @@ static void test_sparse_rows_equal_dense(void **state)
     sparse_case(0.01f);
 }
 
+/* A plan with per-group weights (GradVac's): AdamW's pass equals AdamW on
+ * mtb_grads_combine's vector, bit for bit, with segments that start and
+ * end inside work items and a gap between them that takes the plan's
+ * outside weights. */
+static void test_plan_segments_equal_combined(void **state)
+{
+    (void)state;
+    const size_t n = 200003;
+    uint64_t seed = 12;
+    float *g[2];
+    for (int t = 0; t < 2; t++) {
+        g[t] = floats(n);
+        for (size_t i = 0; i < n; i++)
+            g[t][i] = frand(&seed);
+    }
+    const float *cg[2] = {g[0], g[1]};
+    mtb_merge_plan plan = {.n_tasks = 2, .weight = {1.0, 1.0}, .n_segments = 2,
+                           .seg_lo = {1000, 70000}, .seg_hi = {65537, 199999},
+                           .seg_weight = {{0.5, 1.25}, {1.0, -0.125}}};
+    mtb_adamw_hparams hp;
+    mtb_adamw_defaults(&hp);
+    hp.lr = 1e-3f;
+    float *p1 = floats(n), *m1 = floats(n), *v1 = floats(n);
+    float *p2 = floats(n), *m2 = floats(n), *v2 = floats(n), *merged = floats(n);
+    for (size_t i = 0; i < n; i++)
+        p1[i] = p2[i] = frand(&seed);
+    for (long step = 1; step <= 2; step++) {
+        mtb_adamw_step_plan(&hp, step, p1, cg, &plan, m1, v1, n, NULL, NULL);
+        mtb_grads_combine(merged, cg, &plan, n);
+        mtb_adamw_step(&hp, step, p2, merged, m2, v2, n);
+    }
+    assert_bits_equal(p1, p2, n, "params");
+    assert_bits_equal(m1, m2, n, "m");
+    /* and the segments' weights were used: element 2000 is 0.5 g0 + 1.25 g1 */
+    assert_true(merged[2000] == (float)(0.5 * (double)g[0][2000] + 1.25 * (double)g[1][2000]));
+    assert_true(merged[68000] == (float)((double)g[0][68000] + (double)g[1][68000]));
+    free(p1), free(m1), free(v1), free(p2), free(m2), free(v2), free(merged);
+    free(g[0]), free(g[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -388,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_zero_grad_unchanged_without_decay),
         cmocka_unit_test(test_decay_only),
         cmocka_unit_test(test_merged_equals_combined),
+        cmocka_unit_test(test_plan_segments_equal_combined),
         cmocka_unit_test(test_sparse_rows_equal_dense),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

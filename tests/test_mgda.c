@@ -196,12 +196,13 @@ static void test_merge_never_opposes_a_task(void **state)
     }
     const float *cg[3] = {g[0], g[1], g[2]};
     const int ids[3] = {0, 1, 2}, order[3] = {0, 1, 2};
-    double w[3];
+    mtb_merge_plan plan;
+    const double *w = plan.weight;
     mtb_conflict_stats st;
-    mtb_merge_weights(cg, ids, 3, N, order, MTB_MERGE_MGDA, NULL, 0, NULL, &st, w);
+    mtb_merge_weights(cg, ids, 3, N, order, &mtb_method_mgda, NULL, NULL, 0, NULL, &st, &plan);
     assert_near(w[0] + w[1] + w[2], 1.0, 1e-12, "weights sum");
     static float d[N];
-    mtb_grads_combine(d, cg, w, 3, N);
+    mtb_grads_combine(d, cg, &plan, N);
     for (int t = 0; t < 3; t++) {
         double dot = 0.0;
         for (size_t k = 0; k < N; k++)
@@ -211,7 +212,7 @@ static void test_merge_never_opposes_a_task(void **state)
         assert_near(st.weight[t], w[t], 0.0, "stats weight");
     }
     /* sum mode records weights of 1 */
-    mtb_merge_weights(cg, ids, 3, N, order, MTB_MERGE_SUM, NULL, 0, NULL, &st, w);
+    mtb_merge_weights(cg, ids, 3, N, order, &mtb_method_sum, NULL, NULL, 0, NULL, &st, &plan);
     for (int t = 0; t < 3; t++)
         assert_near(st.weight[t], 1.0, 0.0, "sum weight");
 }

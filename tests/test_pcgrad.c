@@ -673,11 +673,14 @@ static void test_weights_and_sparse_rows(void **state)
         g[2][k] = (float)(0.3 * uniform(&seed) - 0.2 * c);
     }
     const float *cg[3] = {g[0], g[1], g[2]};
-    double w_dense[3], w_sparse[3];
+    mtb_merge_plan p_dense, p_sparse;
+    const double *w_dense = p_dense.weight, *w_sparse = p_sparse.weight;
     mtb_conflict_stats dense, sparse;
     const mtb_sparse_rows sp = {0, W, ROWS, listed, (size_t)n_listed};
-    mtb_merge_weights(cg, ids, T, n, order, MTB_MERGE_PCGRAD, groups, 2, NULL, &dense, w_dense);
-    mtb_merge_weights(cg, ids, T, n, order, MTB_MERGE_PCGRAD, groups, 2, &sp, &sparse, w_sparse);
+    mtb_merge_weights(cg, ids, T, n, order, &mtb_method_pcgrad, NULL, groups, 2, NULL, &dense,
+                      &p_dense);
+    mtb_merge_weights(cg, ids, T, n, order, &mtb_method_pcgrad, NULL, groups, 2, &sp, &sparse,
+                      &p_sparse);
     assert_memory_equal(dense.projected, sparse.projected, sizeof dense.projected);
     int n_projected = 0;
     for (int i = 0; i < 3; i++)
@@ -697,7 +700,7 @@ static void test_weights_and_sparse_rows(void **state)
 
     float *out = alloc_floats(n), *combined = alloc_floats(n);
     mtb_pcgrad(out, cg, ids, T, n, order, true, groups, 2, NULL);
-    mtb_grads_combine(combined, cg, w_dense, T, n);
+    mtb_grads_combine(combined, cg, &p_dense, n);
     assert_memory_equal(out, combined, n * sizeof(float));
     /* and the weights are PCGrad's: against the double reference */
     double *gd[3], *ref = malloc(n * sizeof *ref);

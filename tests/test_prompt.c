@@ -144,11 +144,15 @@ static void test_mode(void **state)
     assert_string_equal(parsed.a, "pcgrad");
     assert_int_equal(parse(":mode mgda"), PROMPT_MODE);
     assert_string_equal(parsed.a, "mgda");
-    const char *bad = ":mode needs sum, pcgrad or mgda";
+    assert_int_equal(parse(":mode famo"), PROMPT_MODE);
+    assert_string_equal(parsed.a, "famo");
+    const char *bad = ":mode needs a method: sum, pcgrad, mgda, cagrad, gradvac, imtl, nashmtl, "
+                      "aligned, upgrad, uw, dwa, famo";
     expect_error(":mode", bad);
     expect_error(":mode single:sst", bad);
     expect_error(":mode SUM", bad);
     expect_error(":mode sum pcgrad", bad);
+    expect_error(":mode cagradx", bad);
 }
 
 static void test_lr(void **state)

@@ -61,7 +61,8 @@ check "repl: every training command is refused, and EOF ends with 0" \
 printf '%s\n' ":lr fast" ":mode single" "a || " "still here" >"$tmp/in"
 run 0 "$MTBERT" repl --model "$model" <"$tmp/in"
 check "repl: bad arguments are explained" grep -q "line 1: :lr needs a number in (0, 10\]" "$tmp/err"
-check "repl: ... each of them" grep -q "line 2: :mode needs sum, pcgrad or mgda" "$tmp/err"
+check "repl: ... each of them, the methods named" \
+    grep -q "line 2: :mode needs a method: sum, pcgrad, mgda, cagrad, gradvac, imtl, nashmtl, aligned, upgrad, uw, dwa, famo" "$tmp/err"
 check "repl: an empty side of a pair is an error" \
     grep -q "line 3: a pair needs a sentence on each side of ||" "$tmp/err"
 check "repl: and scoring goes on after errors" grep -qE "$sentiment_re" "$tmp/out"

@@ -264,6 +264,11 @@ static const char *demo_file(const char *name)
 }
 
 /* sched NULL: the library's default (constant, no warmup). */
+/* When set, the methods' parameters and the batch size (0: 8) of the next
+ * demo_setup. */
+static const mtb_merge_params *demo_merge;
+static int demo_batch;
+
 static void demo_setup_with(demo_run *d, mtb_mode mode, long steps, const char *out_dir,
                             const mtb_schedule *sched)
 {
@@ -304,6 +309,10 @@ static void demo_setup_with(demo_run *d, mtb_mode mode, long steps, const char *
     opt.eval_batch = 50;
     if (sched)
         opt.schedule = *sched;
+    if (demo_merge)
+        opt.merge = *demo_merge;
+    for (int t = 0; t < MTB_N_TASKS && demo_batch; t++)
+        opt.batch[t] = demo_batch;
     if (out_dir)
         snprintf(opt.out_dir, sizeof opt.out_dir, "%s", out_dir);
     const mtb_dataset *train[MTB_N_TASKS] = {&d->train[0], &d->train[1], &d->train[2]};
@@ -479,6 +488,87 @@ static void test_resume_equals_uninterrupted(void **state)
     const float peak = 1e-3f;
     assert_true(mtb_trainer_lr_at(longer.tr, 5) == (float)((double)peak * (20.0 - 4.0) / 17.0));
     demo_teardown(&longer);
+    remove_dir(dir);
+}
+
+/* The methods with a memory (and CAGrad, with a parameter) resume exactly:
+ * their state and non-default parameters come from the checkpoint, not
+ * from the resuming trainer's defaults. */
+static void test_methods_resume_exactly(void **state)
+{
+    (void)state;
+    if (!have_demo())
+        skip();
+    static const char *const methods[] = {"gradvac", "uw", "dwa", "famo", "cagrad"};
+    mtb_merge_params custom;
+    mtb_merge_params_defaults(&custom);
+    custom.cagrad_c = 0.7;
+    custom.gradvac_beta = 0.3;
+    custom.uw_lr = 0.05;
+    custom.dwa_temperature = 1.5;
+    custom.famo_lr = 0.5;
+    custom.famo_decay = 0.01;
+    char dir[] = "/tmp/mtbert-methods-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    for (size_t mi = 0; mi < sizeof methods / sizeof methods[0]; mi++) {
+        mtb_mode mode;
+        mtb_task single;
+        assert_int_equal(mtb_mode_parse(methods[mi], &mode, &single), 0);
+        char ckpt[1100];
+        snprintf(ckpt, sizeof ckpt, "%s/%s", dir, methods[mi]);
+        mtb_error err = {0};
+        enum { N_STEPS = 16, CUT = 9 };
+        demo_merge = &custom;
+        demo_batch = 100; /* 4 steps per epoch: DWA's weights move after two */
+        demo_run full, first;
+        demo_setup(&full, mode, N_STEPS, NULL);
+        demo_setup(&first, mode, N_STEPS, NULL);
+        demo_merge = NULL;
+        float want[N_STEPS][3], l[3];
+        mtb_conflict_stats cs;
+        double w_full[N_STEPS][3];
+        for (int s = 0; s < N_STEPS; s++) {
+            assert_int_equal(mtb_trainer_step(full.tr, NULL, want[s], &cs), 0);
+            memcpy(w_full[s], cs.weight, sizeof w_full[s]);
+        }
+        for (int s = 0; s < CUT; s++)
+            assert_int_equal(mtb_trainer_step(first.tr, NULL, l, NULL), 0);
+        if (mtb_trainer_save(first.tr, ckpt, &err))
+            fail_msg("%s", err.msg);
+        demo_teardown(&first);
+
+        demo_run second;
+        demo_setup(&second, mode, N_STEPS, NULL); /* the default parameters */
+        demo_batch = 0;
+        mtb_multitask loaded;
+        mtb_rng rng;
+        mtb_rng_seed(&rng, 1);
+        bool has_heads;
+        if (mtb_multitask_load(&loaded, ckpt, MTB_POOL_CLS, 0.5f, &rng, &has_heads, &err) ||
+            mtb_trainer_restore(second.tr, ckpt, &err))
+            fail_msg("%s: %s", methods[mi], err.msg);
+        memcpy(second.mt.bert.params, loaded.bert.params, loaded.bert.n_params * sizeof(float));
+        memcpy(second.mt.heads.params, loaded.heads.params, loaded.heads.n_params * sizeof(float));
+        mtb_multitask_free(&loaded);
+        bool weights_moved = false;
+        for (int s = CUT; s < N_STEPS; s++) {
+            assert_int_equal(mtb_trainer_step(second.tr, NULL, l, &cs), 0);
+            if (memcmp(l, want[s], sizeof l) != 0 || memcmp(cs.weight, w_full[s], sizeof w_full[s]))
+                fail_msg("%s, step %d after resume: losses %.9g %.9g %.9g (uninterrupted %.9g "
+                         "%.9g %.9g), sst weight %.17g (%.17g)", methods[mi], s, l[0], l[1],
+                         l[2], want[s][0], want[s][1], want[s][2], cs.weight[0], w_full[s][0]);
+            weights_moved |= cs.weight[0] != w_full[0][0] || cs.weight[1] != w_full[0][1];
+        }
+        printf("# %s: resumed at step %d, weights at the end %.4f %.4f %.4f\n", methods[mi], CUT,
+               cs.weight[0], cs.weight[1], cs.weight[2]);
+        assert_true(weights_moved); /* the state did something the test could lose */
+        assert_memory_equal(second.mt.bert.params, full.mt.bert.params,
+                            full.mt.bert.n_params * sizeof(float));
+        assert_memory_equal(second.mt.heads.params, full.mt.heads.params,
+                            full.mt.heads.n_params * sizeof(float));
+        demo_teardown(&second);
+        demo_teardown(&full);
+    }
     remove_dir(dir);
 }
 
@@ -747,6 +837,7 @@ int main(void)
         cmocka_unit_test(test_parity_pcgrad),
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_resume_equals_uninterrupted),
+        cmocka_unit_test(test_methods_resume_exactly),
         cmocka_unit_test(test_divergence_guard),
         cmocka_unit_test(test_trainer_thread),
         cmocka_unit_test(test_defaults_learn_on_shared_data),

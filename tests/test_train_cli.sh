@@ -240,7 +240,28 @@ train_demo --mode mgda --max-steps 5 --out "$tmp/mgda" --metrics "$tmp/mgda.json
 check "--mode mgda resumes" sh -c "test $? -eq 0 && test \$(grep -c '\"conflict\":' '$tmp/mgda.jsonl') -eq 5"
 train_demo --mode mgdb --max-steps 1 >"$tmp/out" 2>"$tmp/err"
 check "an unknown mode names the modes there are" \
-    sh -c "test $? -eq 2 && grep -q 'must be pcgrad, sum, mgda or single:TASK' '$tmp/err'"
+    sh -c "test $? -eq 2 && grep -q 'must be a method (sum, pcgrad, mgda, cagrad, gradvac, imtl, nashmtl, aligned, upgrad, uw, dwa, famo) or single:TASK' '$tmp/err'"
+
+# Every method trains, records its weights and how well the update serves each task.
+for m in cagrad gradvac imtl nashmtl aligned upgrad uw dwa famo; do
+    train_demo --mode $m --max-steps 2 --out "$tmp/m-$m" --metrics "$tmp/m-$m.jsonl" >"$tmp/out" 2>"$tmp/err"
+    check "--mode $m trains, its weights and served cosines in the metrics" \
+        sh -c "test $? -eq 0 && test \$(grep -c '\"weight\":{\"sst\":[-0-9.e]*,\"para\":[-0-9.e]*,\"sts\":[-0-9.e]*},\"served\":{\"sst\":[-0-9.e]*,' '$tmp/m-$m.jsonl') -eq 2"
+done
+check "--help lists every method with its paper" \
+    sh -c "'$MTBERT' train --help | grep -q 'nashmtl   Nash-MTL: the Nash bargaining solution between tasks (Navon et al. 2022)'"
+train_demo --mode cagrad --cagrad-c -1 --max-steps 1 >"$tmp/out" 2>"$tmp/err"
+check "a method parameter out of range is refused, naming its bounds" \
+    sh -c "test $? -eq 2 && grep -q -- \"--cagrad-c must be a number in \[0, 100\], not '-1'\" '$tmp/err'"
+# Method parameters are part of the run: saved, taken back on resume, not changed by it.
+train_demo --mode famo --famo-lr 0.5 --max-steps 2 --out "$tmp/famo" >"$tmp/out" 2>"$tmp/err"
+check "--famo-lr is saved with the run" grep -q '"famo_lr": *0.5' "$tmp/famo/trainer.json"
+train_demo --mode famo --max-steps 3 --out "$tmp/famo" --resume "$tmp/famo" >"$tmp/out" 2>"$tmp/err"
+check "... resuming without it keeps it" \
+    sh -c "test $? -eq 0 && grep -q '\"famo_lr\": *0.5' '$tmp/famo/trainer.json' && grep -q '\"step\": 3' '$tmp/famo/trainer.json'"
+train_demo --mode famo --famo-lr 0.1 --max-steps 4 --out "$tmp/famo" --resume "$tmp/famo" >"$tmp/out" 2>"$tmp/err"
+check "... and a different value is refused" \
+    sh -c "test $? -eq 2 && grep -q -- '--famo-lr 0.1 would change the run, which was saved with --famo-lr 0.5' '$tmp/err'"
 
 # bench: the fixed last line.
 "$MTBERT" bench --config tiny --batch 2 --seq 8 --steps 1 --warmup 0 >"$tmp/out" 2>/dev/null

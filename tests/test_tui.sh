@@ -85,6 +85,8 @@ if [ -n "$c" ] && [ "$c" -gt "$b" ]; then ok ":resume moves it again ($b -> $c)"
 
 t send-keys -t "$session" ":mode mgda" Enter
 check_screen ":mode mgda switches the run to MGDA (the log says so)" "mode set to mgda"
+t send-keys -t "$session" ":mode gradvac" Enter
+check_screen ":mode gradvac: a method with a state switches too" "mode set to gradvac"
 
 # :save DIR never replaces another saved model or run; a new folder, and
 # the same folder again, are fine.

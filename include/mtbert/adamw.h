@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include "mtbert/merge.h"
 #include "mtbert/sparse_rows.h"
 
 typedef struct mtb_adamw_hparams {
@@ -27,7 +28,7 @@ void mtb_adamw_step(const mtb_adamw_hparams *hp, long t, float *params, const fl
 
 /* The same step on a merged gradient that is never written out: element i's
  * gradient is sum_k weights[k] grads[k][i], formed as mtb_combined_grad
- * (pcgrad.h) does, so this equals mtb_grads_combine followed by
+ * (merge.h) does, so this equals mtb_grads_combine followed by
  * mtb_adamw_step, bit for bit, with one pass over memory instead of two.
  *
  * sparse and row_touched (both or neither may be NULL) skip the work that a
@@ -41,5 +42,12 @@ void mtb_adamw_step_merged(const mtb_adamw_hparams *hp, long t, float *params,
                            const float *const *grads, const double *weights, int n_tasks,
                            float *m, float *v, size_t n, const mtb_sparse_rows *sparse,
                            unsigned char *row_touched);
+
+/* The same with the weights of a merge plan (merge.h): per range of the
+ * vector where the method weighs each parameter group on its own. */
+void mtb_adamw_step_plan(const mtb_adamw_hparams *hp, long t, float *params,
+                         const float *const *grads, const mtb_merge_plan *plan, float *m,
+                         float *v, size_t n, const mtb_sparse_rows *sparse,
+                         unsigned char *row_touched);
 
 #endif

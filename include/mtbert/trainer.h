@@ -16,9 +16,12 @@
 #include "mtbert/data.h"
 #include "mtbert/events.h"
 #include "mtbert/multitask.h"
+#include "mtbert/merge.h"
 #include "mtbert/pcgrad.h"
 #include "mtbert/schedule.h"
 
+/* A multitask mode is 1 + the index of its merge method in the registry
+ * (merge.h); the first three are named here. */
 typedef enum mtb_mode {
     MTB_MODE_SINGLE, /* one task (Table 1 of the seed project) */
     MTB_MODE_SUM,    /* sum of the task losses */
@@ -26,9 +29,12 @@ typedef enum mtb_mode {
     MTB_MODE_MGDA,   /* the min-norm point of the task gradients' convex hull (mgda.h) */
 } mtb_mode;
 
-/* "single:sst", "sum", "pcgrad", "mgda", ... */
+/* "single:sst", "sum", "pcgrad", "mgda", "cagrad", ... (every method of the
+ * registry) */
 int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task);
 const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t cap);
+/* The merge method of a multitask mode; NULL for MTB_MODE_SINGLE. */
+const mtb_merge_method *mtb_mode_method(mtb_mode mode);
 
 /* What the divergence guard does with a step whose loss or gradient is not
  * finite: stop the run (nothing is saved over the last checkpoint), or skip
@@ -50,6 +56,7 @@ typedef struct mtb_train_options {
     bool fixed_task_order;      /* PCGrad visits tasks in ascending order (tests) */
     mtb_on_nan on_nan;          /* default: stop */
     mtb_adamw_hparams adamw;    /* adamw.lr is the peak rate the schedule scales */
+    mtb_merge_params merge;     /* the merge methods' parameters */
     mtb_schedule schedule;      /* its total_steps is set by the trainer: the run's total */
     char out_dir[4096];         /* saved to at the end and on stop; "" for nowhere */
     char *run_json;             /* front end's own record, kept in trainer.json (owned) */
@@ -68,8 +75,9 @@ void mtb_trainer_destroy(mtb_trainer *tr);
 
 /* Continues from a checkpoint folder written by a trainer with the same
  * options and data: step, data order, random state and optimizer moments.
- * The checkpoint's peak learning rate (after any set_lr), mode and schedule
- * (kind and warmup steps) replace the options'; the schedule's horizon is
+ * The checkpoint's peak learning rate (after any set_lr), mode, method
+ * parameters and state, and schedule (kind and warmup steps) replace the
+ * options'; the schedule's horizon is
  * this trainer's total steps, so a larger step budget stretches the decay. */
 int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err);
 
@@ -127,8 +135,8 @@ void mtb_trainer_request_save(mtb_trainer *tr, const char *dir);
 void mtb_trainer_request_eval(mtb_trainer *tr);
 /* Sets the peak rate: the schedule keeps its shape and scales to it. */
 void mtb_trainer_set_lr(mtb_trainer *tr, float lr);
-/* Switches between the multitask modes (sum, pcgrad, mgda; multitask runs
- * only); false if refused. */
+/* Switches between the multitask modes (multitask runs only; a stateful
+ * method starts from a fresh state); false if refused. */
 bool mtb_trainer_set_mode(mtb_trainer *tr, mtb_mode mode);
 
 /* Hold the read lock while running the model from another thread. */

@@ -49,10 +49,11 @@ static void write_conflict(FILE *f, const mtb_event *ev)
     const mtb_conflict_stats *cs = &ev->u.conflict;
     json_t *c = json_object(), *norm = json_object(), *cos = json_object(),
            *group = json_object(), *proj = json_object(), *change = json_object(),
-           *weight = json_object();
+           *weight = json_object(), *served = json_object();
     for (int i = 0; i < cs->n_tasks; i++) {
         const char *ti = mtb_task_name((mtb_task)cs->task[i]);
         json_object_set_new(norm, ti, real_or_null(cs->norm[i]));
+        json_object_set_new(served, ti, real_or_null(cs->served[i]));
         json_object_set_new(change, ti, real_or_null(cs->change[i]));
         json_object_set_new(weight, ti, real_or_null(cs->weight[i]));
         for (int j = 0; j < cs->n_tasks; j++) {
@@ -78,6 +79,8 @@ static void write_conflict(FILE *f, const mtb_event *ev)
     json_object_set_new(c, "projected", proj);
     json_object_set_new(c, "change", change);
     json_object_set_new(c, "weight", weight);
+    json_object_set_new(c, "served", served);
+    json_object_set_new(c, "merged_norm", real_or_null(cs->merged_norm));
     json_t *o = json_object();
     json_object_set_new(o, "step", json_integer(ev->step));
     json_object_set_new(o, "conflict", c);

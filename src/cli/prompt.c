@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtbert/merge.h"
 #include "mtbert/rng.h"
 
 /* ASCII only: isspace() would depend on the locale readline may have set,
@@ -111,14 +112,15 @@ static void parse_command(const char *begin, const char *end, prompt_cmd *cmd)
             return;
         }
         break;
-    case PROMPT_MODE:
-        if (!span_is(arg, arg_end, "sum") && !span_is(arg, arg_end, "pcgrad") &&
-            !span_is(arg, arg_end, "mgda")) {
-            set_error(cmd, ":mode needs sum, pcgrad or mgda");
+    case PROMPT_MODE: {
+        char names[256];
+        if (!copy_span(cmd->a, sizeof cmd->a, arg, arg_end) || !mtb_merge_find(cmd->a)) {
+            cmd->a[0] = '\0';
+            set_error(cmd, ":mode needs a method: %s", mtb_merge_names(names, sizeof names));
             return;
         }
-        copy_span(cmd->a, sizeof cmd->a, arg, arg_end);
         break;
+    }
     case PROMPT_LR: {
         /* strtod needs a terminated string; a number never needs 64 bytes. */
         char num[64];
@@ -199,7 +201,9 @@ const char *prompt_help_text(void)
            "  :resume           resume training\n"
            "  :save [DIR]       save a checkpoint to the run's output folder, or to DIR\n"
            "  :eval             evaluate on the dev sets now\n"
-           "  :mode sum|pcgrad|mgda  switch how the task gradients are combined\n"
+           "  :mode METHOD      switch how the task gradients are combined: sum, pcgrad,\n"
+           "                    mgda, cagrad, gradvac, imtl, nashmtl, aligned, upgrad,\n"
+           "                    uw, dwa, famo (see mtbert train --help)\n"
            "  :lr VALUE         set the peak learning rate, e.g. :lr 2e-5\n"
            "  :help             show this help\n"
            "  :quit, :q         leave (Ctrl-D too)\n";

@@ -12,6 +12,7 @@
 #include <readline/readline.h>
 
 #include "cli.h"
+#include "mtbert/merge.h"
 #include "prompt.h"
 
 /* $XDG_STATE_HOME/mtbert/history (the spec ignores a relative value), else
@@ -35,7 +36,7 @@ static bool history_path(char *buf, size_t cap)
 }
 
 /* What Tab offers: command names for a first word starting with ':', the
- * two modes after ":mode ". */
+ * methods after ":mode ". */
 static const char *const *completion_words;
 
 static char *completion_generator(const char *text, int state)
@@ -55,7 +56,10 @@ static char *completion_generator(const char *text, int state)
 
 char **prompt_complete(const char *text, int start, int end)
 {
-    static const char *const modes[] = {"sum", "pcgrad", NULL};
+    static const char *modes[32];
+    if (!modes[0])
+        for (int i = 0; i < mtb_merge_count() && i < 31; i++)
+            modes[i] = mtb_merge_at(i)->name;
     (void)end;
     int first = 0;
     while (rl_line_buffer[first] == ' ' || rl_line_buffer[first] == '\t')

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -21,8 +22,47 @@ enum {
     OPT_MAX_STEPS, OPT_SEED, OPT_EVAL_EVERY, OPT_VAL_SPLIT, OPT_SST_TRAIN, OPT_PARA_TRAIN,
     OPT_STS_TRAIN, OPT_SST_DEV, OPT_PARA_DEV, OPT_STS_DEV, OPT_DATA_DIR, OPT_OUT, OPT_METRICS,
     OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_SCHEDULE, OPT_WARMUP, OPT_ON_NAN, OPT_FORCE, OPT_HELP,
+    OPT_CAGRAD_C, OPT_GRADVAC_BETA, OPT_UW_LR, OPT_DWA_TEMPERATURE, OPT_FAMO_LR, OPT_FAMO_DECAY,
     OPT_COUNT /* one past the last */
 };
+
+/* The merge methods' parameters: option, key in the run record, field,
+ * bounds. */
+typedef struct method_option {
+    int opt;
+    const char *key;
+    size_t offset; /* in mtb_merge_params */
+    double lo, hi;
+} method_option;
+
+static const method_option method_options[] = {
+    {OPT_CAGRAD_C, "cagrad_c", offsetof(mtb_merge_params, cagrad_c), 0.0, 100.0},
+    {OPT_GRADVAC_BETA, "gradvac_beta", offsetof(mtb_merge_params, gradvac_beta), 0.0, 1.0},
+    {OPT_UW_LR, "uw_lr", offsetof(mtb_merge_params, uw_lr), 0.0, 10.0},
+    {OPT_DWA_TEMPERATURE, "dwa_temperature", offsetof(mtb_merge_params, dwa_temperature), 1e-6,
+     1e6},
+    {OPT_FAMO_LR, "famo_lr", offsetof(mtb_merge_params, famo_lr), 0.0, 10.0},
+    {OPT_FAMO_DECAY, "famo_decay", offsetof(mtb_merge_params, famo_decay), 0.0, 10.0},
+};
+#define N_METHOD_OPTIONS (sizeof method_options / sizeof method_options[0])
+
+static const method_option *method_option_for(int opt)
+{
+    for (size_t i = 0; i < N_METHOD_OPTIONS; i++)
+        if (method_options[i].opt == opt)
+            return &method_options[i];
+    return NULL;
+}
+
+static double *method_param(mtb_merge_params *p, const method_option *mo)
+{
+    return (double *)((char *)p + mo->offset);
+}
+
+static double method_param_value(const mtb_merge_params *p, const method_option *mo)
+{
+    return *(const double *)((const char *)p + mo->offset);
+}
 
 static const struct option run_options[] = {
     {"mode", required_argument, NULL, OPT_MODE},
@@ -60,6 +100,12 @@ static const struct option run_options[] = {
     {"on-nan", required_argument, NULL, OPT_ON_NAN},
     {"force", no_argument, NULL, OPT_FORCE},
     {"help", no_argument, NULL, OPT_HELP},
+    {"cagrad-c", required_argument, NULL, OPT_CAGRAD_C},
+    {"gradvac-beta", required_argument, NULL, OPT_GRADVAC_BETA},
+    {"uw-lr", required_argument, NULL, OPT_UW_LR},
+    {"dwa-temperature", required_argument, NULL, OPT_DWA_TEMPERATURE},
+    {"famo-lr", required_argument, NULL, OPT_FAMO_LR},
+    {"famo-decay", required_argument, NULL, OPT_FAMO_DECAY},
     {NULL, 0, NULL, 0},
 };
 
@@ -67,8 +113,8 @@ void run_config_print_options(FILE *out)
 {
     fprintf(out,
             "What to train:\n"
-            "      --mode MODE          pcgrad (default), sum, mgda (the min-norm point of the\n"
-            "                           task gradients), single:sst, single:para or single:sts\n"
+            "      --mode MODE          a multitask method (pcgrad by default; below), or one\n"
+            "                           task: single:sst, single:para or single:sts\n"
             "      --sst-train FILE     SST training file (repeatable, like the others)\n"
             "      --para-train FILE    Quora training file; repeat it to concatenate files\n"
             "      --sts-train FILE     STS training file\n"
@@ -118,6 +164,20 @@ void run_config_print_options(FILE *out)
             "      --resume DIR         continue the run saved in DIR; options that define\n"
             "                           the run may be repeated with their saved values\n"
             "      --quiet              no progress display\n");
+    fprintf(out, "Multitask methods (--mode):\n");
+    for (int i = 0; i < mtb_merge_count(); i++) {
+        const mtb_merge_method *m = mtb_merge_at(i);
+        fprintf(out, "      %-9s %s\n", m->name, m->summary);
+    }
+    fprintf(out,
+            "Method parameters (the papers' defaults; saved with the run):\n"
+            "      --cagrad-c C         CAGrad's radius around the mean gradient (0.4)\n"
+            "      --gradvac-beta B     GradVac's EMA rate of the target cosines (0.01)\n"
+            "      --uw-lr LR           UW's rate for the log-variances (default: the model's\n"
+            "                           learning rate at each step)\n"
+            "      --dwa-temperature T  DWA's softmax temperature (2)\n"
+            "      --famo-lr LR         FAMO's rate for its task logits (0.025)\n"
+            "      --famo-decay G       FAMO's weight decay on its logits (0.001)\n");
 }
 
 void run_config_defaults(run_config *rc)
@@ -130,6 +190,7 @@ void run_config_defaults(run_config *rc)
     rc->max_len = 128;
     rc->epochs = -1; /* unset: 1, or unlimited when --max-steps is given */
     rc->seed = 11711;
+    mtb_merge_params_defaults(&rc->merge);
 }
 
 static void set_str(char **dst, const char *src)
@@ -239,6 +300,11 @@ static char *run_record(const run_config *rc)
     }
     json_object_set_new(o, "train", train);
     json_object_set_new(o, "dev", dev);
+    json_t *mp = json_object();
+    for (size_t i = 0; i < N_METHOD_OPTIONS; i++)
+        json_object_set_new(mp, method_options[i].key,
+                            json_real(method_param_value(&rc->merge, &method_options[i])));
+    json_object_set_new(o, "method_params", mp);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
@@ -365,6 +431,17 @@ static int apply_record(run_config *rc, const char *text, const char *dir)
     rec_long(&r, json_object_get(r.o, "eval_every"), "eval_every", 0, 1L << 40, &rc->eval_every);
     rec_files(&r, "train", rc->train, rc->n_train);
     rec_files(&r, "dev", rc->dev, rc->n_dev);
+    /* Runs recorded before the methods had parameters used the defaults. */
+    json_t *mp = json_object_get(r.o, "method_params");
+    if (mp && !json_is_object(mp))
+        r.bad = r.bad ? r.bad : "method_params";
+    for (size_t i = 0; i < N_METHOD_OPTIONS && json_is_object(mp); i++) {
+        record_reader sub = {mp, dir, NULL};
+        rec_num(&sub, method_options[i].key, method_options[i].lo, method_options[i].hi,
+                method_param(&rc->merge, &method_options[i]));
+        if (sub.bad)
+            r.bad = r.bad ? r.bad : sub.bad;
+    }
     mtb_mode mode;
     mtb_task task;
     mtb_schedule_kind kind;
@@ -484,9 +561,15 @@ static void render_option(const run_config *rc, int opt, char *buf, size_t cap)
         render_files(buf, cap, rc->dev[opt - OPT_SST_DEV], rc->n_dev[opt - OPT_SST_DEV]);
         break;
     case OPT_DATA_DIR: render_path(buf, cap, rc->data_dir, "(none)"); break;
+    case OPT_CAGRAD_C: case OPT_GRADVAC_BETA: case OPT_UW_LR: case OPT_DWA_TEMPERATURE:
+    case OPT_FAMO_LR: case OPT_FAMO_DECAY:
+        snprintf(buf, cap, "%.9g", method_param_value(&rc->merge, method_option_for(opt)));
+        break;
     default: snprintf(buf, cap, "?"); break;
     }
 }
+
+static const char *option_name(int opt);
 
 /* Parses argv into rc, noting which options were given. */
 static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char **argv,
@@ -504,9 +587,11 @@ static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char *
         case OPT_MODE: {
             mtb_mode m;
             mtb_task t;
+            char names[256];
             if (mtb_mode_parse(optarg, &m, &t))
-                return cli_usage_error(command, "--mode must be pcgrad, sum, mgda or single:TASK "
-                                       "(sst, para, sts), not '%s'", optarg);
+                return cli_usage_error(command, "--mode must be a method (%s) or single:TASK "
+                                       "(sst, para, sts), not '%s'",
+                                       mtb_merge_names(names, sizeof names), optarg);
             set_str(&rc->mode, optarg);
             break;
         }
@@ -634,6 +719,15 @@ static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char *
                 return cli_usage_error(command, "--on-nan must be stop or skip, not '%s'", optarg);
             rc->skip_nan = strcmp(optarg, "skip") == 0;
             break;
+        case OPT_CAGRAD_C: case OPT_GRADVAC_BETA: case OPT_UW_LR: case OPT_DWA_TEMPERATURE:
+        case OPT_FAMO_LR: case OPT_FAMO_DECAY: {
+            const method_option *mo = method_option_for(c);
+            if (!cli_parse_double(optarg, mo->lo, mo->hi, &dv))
+                return cli_usage_error(command, "--%s must be a number in [%g, %g], not '%s'",
+                                       option_name(c), mo->lo, mo->hi, optarg);
+            *method_param(&rc->merge, mo) = dv;
+            break;
+        }
         case 'h':
         case OPT_HELP: usage(stdout); return CLI_OK;
         default: return cli_bad_option(command, argv[optind - 1]);
@@ -966,6 +1060,7 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
     o->on_nan = rc->skip_nan ? MTB_ON_NAN_SKIP : MTB_ON_NAN_STOP;
     o->adamw.lr = (float)rc->lr;
     o->adamw.weight_decay = (float)rc->weight_decay;
+    o->merge = rc->merge;
     mtb_schedule_parse(rc->schedule ? rc->schedule : RUN_DEFAULT_SCHEDULE, &o->schedule.kind);
     run_parse_warmup(rc->warmup ? rc->warmup : RUN_DEFAULT_WARMUP, &o->schedule.warmup_steps,
                      &o->schedule.warmup_fraction);

@@ -29,7 +29,7 @@
 #include <math.h>
 
 #include "mtbert/parallel.h"
-#include "mtbert/pcgrad.h"
+#include "mtbert/merge.h"
 #include "mtbert/sparse_rows.h"
 #include "vmath.h"
 
@@ -45,7 +45,7 @@ void mtb_adamw_defaults(mtb_adamw_hparams *hp)
 typedef struct adamw_job {
     float *params, *m, *v;
     const float *const *grads;
-    const double *w;
+    const mtb_merge_plan *plan;
     int n_tasks, chunks;
     size_t n;
     /* the sparse table, when there is one: row_state per row */
@@ -69,11 +69,11 @@ typedef struct adamw_job {
 
 /* The gradient of each element is mtb_combined_grad's expression, written
  * out per task count so that the loop vectorises. */
-MTB_VECTOR_CLONES static void adamw_range(const adamw_job *j, size_t b, size_t e)
+MTB_VECTOR_CLONES static void adamw_range(const adamw_job *j, const double *w, size_t b,
+                                           size_t e)
 {
     float *restrict params = j->params, *restrict m = j->m, *restrict v = j->v;
     const float *restrict g0 = j->grads[0];
-    const double *w = j->w;
     if (j->n_tasks == 1 && w[0] == 1.0) {
         ADAMW_UPDATE(g0[i]);
     } else if (j->n_tasks == 1) {
@@ -106,13 +106,11 @@ enum {
     ROW_GRAD = 2,      /* a gradient this step */
 };
 
-static void adamw_item(void *arg, int item)
+/* [b, e) under one set of weights w */
+static void adamw_span(const adamw_job *j, const double *w, size_t b, size_t e)
 {
-    const adamw_job *j = arg;
-    size_t b, e;
-    mtb_chunk_range(j->n, j->chunks, item, &b, &e);
     if (!j->row_state) {
-        adamw_range(j, b, e);
+        adamw_range(j, w, b, e);
         return;
     }
     const size_t t0 = j->table_offset, t1 = t0 + j->n_rows * j->width;
@@ -120,7 +118,7 @@ static void adamw_item(void *arg, int item)
     while (i < e) {
         if (i < t0 || i >= t1) {
             const size_t stop = i < t0 ? (t0 < e ? t0 : e) : e;
-            adamw_range(j, i, stop);
+            adamw_range(j, w, i, stop);
             i = stop;
             continue;
         }
@@ -128,21 +126,49 @@ static void adamw_item(void *arg, int item)
         size_t stop = t0 + (row + 1) * j->width;
         stop = stop < e ? stop : e;
         if (j->row_state[row] == ROW_GRAD)
-            adamw_range(j, i, stop);
+            adamw_range(j, w, i, stop);
         else if (j->row_state[row] == ROW_ZERO_GRAD)
             adamw_range_zero_grad(j, i, stop);
         i = stop;
     }
 }
 
+/* A work item: its pieces under the plan's segments (a plan with one set
+ * of weights has none, and the item is one span). */
+static void adamw_item(void *arg, int item)
+{
+    const adamw_job *j = arg;
+    const mtb_merge_plan *plan = j->plan;
+    size_t b, e;
+    mtb_chunk_range(j->n, j->chunks, item, &b, &e);
+    size_t i = b;
+    for (int s = 0; s < plan->n_segments && i < e; s++) {
+        const size_t lo = plan->seg_lo[s], hi = plan->seg_hi[s];
+        if (hi <= i)
+            continue;
+        if (lo >= e)
+            break;
+        if (i < lo) {
+            adamw_span(j, plan->weight, i, lo);
+            i = lo;
+        }
+        const size_t stop = hi < e ? hi : e;
+        adamw_span(j, plan->seg_weight[s], i, stop);
+        i = stop;
+    }
+    if (i < e)
+        adamw_span(j, plan->weight, i, e);
+}
+
 /* Elements per work item: large enough to amortise the hand-off. */
 #define ADAMW_ITEM 65536
 
-void mtb_adamw_step_merged(const mtb_adamw_hparams *hp, long t, float *params,
-                           const float *const *grads, const double *weights, int n_tasks,
-                           float *m, float *v, size_t n, const mtb_sparse_rows *sparse,
-                           unsigned char *row_touched)
+void mtb_adamw_step_plan(const mtb_adamw_hparams *hp, long t, float *params,
+                         const float *const *grads, const mtb_merge_plan *plan, float *m,
+                         float *v, size_t n, const mtb_sparse_rows *sparse,
+                         unsigned char *row_touched)
 {
+    const int n_tasks = plan->n_tasks;
     if (n_tasks < 1)
         return;
     const double lr = hp->lr, b1 = hp->beta1, b2 = hp->beta2;
@@ -153,7 +179,7 @@ void mtb_adamw_step_merged(const mtb_adamw_hparams *hp, long t, float *params,
     const double step_size = lr / bias_correction1;
 
     adamw_job j = {
-        .params = params, .m = m, .v = v, .grads = grads, .w = weights, .n_tasks = n_tasks,
+        .params = params, .m = m, .v = v, .grads = grads, .plan = plan, .n_tasks = n_tasks,
         .chunks = mtb_chunk_count(n, ADAMW_ITEM), .n = n,
         .decay = (float)(1.0 - lr * (double)hp->weight_decay),
         .beta1 = hp->beta1, .one_minus_beta1 = (float)(1.0 - b1),
@@ -179,6 +205,19 @@ void mtb_adamw_step_merged(const mtb_adamw_hparams *hp, long t, float *params,
     if (sparse && row_touched)
         for (size_t r = 0; r < sparse->n_rows; r++)
             row_touched[r] = row_touched[r] != ROW_UNTOUCHED;
+}
+
+void mtb_adamw_step_merged(const mtb_adamw_hparams *hp, long t, float *params,
+                           const float *const *grads, const double *weights, int n_tasks,
+                           float *m, float *v, size_t n, const mtb_sparse_rows *sparse,
+                           unsigned char *row_touched)
+{
+    if (n_tasks < 1 || n_tasks > MTB_MAX_TASKS)
+        return;
+    mtb_merge_plan plan = {.n_tasks = n_tasks};
+    for (int k = 0; k < n_tasks; k++)
+        plan.weight[k] = weights[k];
+    mtb_adamw_step_plan(hp, t, params, grads, &plan, m, v, n, sparse, row_touched);
 }
 
 void mtb_adamw_step(const mtb_adamw_hparams *hp, long t, float *params, const float *grads,

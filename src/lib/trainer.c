@@ -45,6 +45,7 @@ struct mtb_trainer {
     long steps_per_epoch, total_steps;
     mtb_rng rng;              /* dropout */
     mtb_rng order_rng;        /* PCGrad task order */
+    mtb_merge_state merge_state; /* the mode's method's memory (GradVac, UW, DWA, FAMO) */
 
     /* thread and requests, guarded by lock */
     pthread_t thread;
@@ -74,16 +75,9 @@ struct mtb_trainer {
 
 int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task)
 {
-    if (strcmp(text, "sum") == 0) {
-        *mode = MTB_MODE_SUM;
-        return 0;
-    }
-    if (strcmp(text, "pcgrad") == 0) {
-        *mode = MTB_MODE_PCGRAD;
-        return 0;
-    }
-    if (strcmp(text, "mgda") == 0) {
-        *mode = MTB_MODE_MGDA;
+    const mtb_merge_method *m = mtb_merge_find(text);
+    if (m) {
+        *mode = (mtb_mode)(1 + mtb_merge_index(m));
         return 0;
     }
     if (strncmp(text, "single:", 7) == 0) {
@@ -97,14 +91,18 @@ int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task)
     return -1;
 }
 
+const mtb_merge_method *mtb_mode_method(mtb_mode mode)
+{
+    return mode == MTB_MODE_SINGLE ? NULL : mtb_merge_at((int)mode - 1);
+}
+
 const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t cap)
 {
-    switch (mode) {
-    case MTB_MODE_SUM: snprintf(buf, cap, "sum"); break;
-    case MTB_MODE_PCGRAD: snprintf(buf, cap, "pcgrad"); break;
-    case MTB_MODE_MGDA: snprintf(buf, cap, "mgda"); break;
-    default: snprintf(buf, cap, "single:%s", mtb_task_name(single_task)); break;
-    }
+    const mtb_merge_method *m = mtb_mode_method(mode);
+    if (m)
+        snprintf(buf, cap, "%s", m->name);
+    else
+        snprintf(buf, cap, "single:%s", mtb_task_name(single_task));
     return buf;
 }
 
@@ -122,6 +120,7 @@ void mtb_train_options_defaults(mtb_train_options *opt)
     opt->eval_batch = 32;
     opt->dropout = true;
     mtb_adamw_defaults(&opt->adamw);
+    mtb_merge_params_defaults(&opt->merge);
     mtb_schedule_defaults(&opt->schedule);
 }
 
@@ -322,13 +321,6 @@ const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task)
 
 /* ------------------------------------------------------------ the step */
 
-static mtb_merge_rule merge_rule(mtb_mode mode)
-{
-    return mode == MTB_MODE_PCGRAD ? MTB_MERGE_PCGRAD
-           : mode == MTB_MODE_MGDA ? MTB_MERGE_MGDA
-                                   : MTB_MERGE_SUM;
-}
-
 static mtb_sparse_rows word_rows(const mtb_trainer *tr, const int *rows, int n)
 {
     const mtb_bert *m = &tr->mt->bert;
@@ -468,6 +460,50 @@ static bool find_nonfinite(mtb_trainer *tr, const int *ids, int n_active, const 
     return false;
 }
 
+/* A method's weights and state are finite (a loss weighting's state
+ * follows the losses, which are finite by now; a Gram-based method's
+ * weights, the gradients).  Otherwise the step is the guard's to handle. */
+static bool merge_finite(mtb_trainer *tr, const mtb_merge_plan *plan, const mtb_merge_state *st)
+{
+    bool ok = true;
+    for (int k = 0; k < plan->n_tasks; k++)
+        ok = ok && isfinite(plan->weight[k]);
+    for (int s = 0; s < plan->n_segments; s++)
+        for (int k = 0; k < plan->n_tasks; k++)
+            ok = ok && isfinite(plan->seg_weight[s][k]);
+    for (size_t i = 0; i < MTB_MERGE_STATE_LEN; i++)
+        ok = ok && isfinite(st->x[i]);
+    if (!ok) {
+        char mode[32];
+        snprintf(tr->diverged, sizeof tr->diverged, "step %ld: %s's task weights are not finite",
+                 tr->step + 1, mtb_mode_name(tr->opt.mode, tr->opt.single_task, mode,
+                                             sizeof mode));
+    }
+    return ok;
+}
+
+/* A loss weighting reweighs the whole loss, so each head's gradient takes
+ * its task's weight too (the similarity head has no parameters). */
+static void scale_head_grads(mtb_trainer *tr, const int *ids, int n_active,
+                             const mtb_merge_plan *plan)
+{
+    mtb_heads *h = &tr->mt->heads;
+    for (int k = 0; k < n_active; k++) {
+        const float w = (float)plan->weight[k];
+        float *g = NULL;
+        size_t len = 0;
+        if (ids[k] == MTB_TASK_SST) {
+            g = h->g_sst_w;
+            len = (size_t)(h->g_sst_b - h->g_sst_w) + 5;
+        } else if (ids[k] == MTB_TASK_PARA) {
+            g = h->g_para_w;
+            len = (size_t)(h->g_para_b - h->g_para_w) + 1;
+        }
+        for (size_t i = 0; i < len; i++)
+            g[i] *= w;
+    }
+}
+
 int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float loss[MTB_N_TASKS],
                      mtb_conflict_stats *stats)
 {
@@ -535,7 +571,10 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
         g[mt->bert.info[mt->bert.n_info > 5 ? 5 : 0].offset] = NAN;
     }
     mtb_conflict_stats local, *cs = stats ? stats : &local;
-    double weights[MTB_MAX_TASKS] = {1.0, 1.0, 1.0};
+    mtb_merge_plan plan = {.n_tasks = 1, .weight = {1.0}};
+    /* The method advances a copy of its state, kept only if the step is. */
+    mtb_merge_state next_state = tr->merge_state;
+    const float step_lr = mtb_trainer_lr_at(tr, tr->step + 1);
     if (multi) {
         int order[MTB_N_TASKS];
         for (int k = 0; k < n_active; k++)
@@ -547,17 +586,26 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
                 order[k - 1] = order[j];
                 order[j] = tmp;
             }
+        double task_loss[MTB_MAX_TASKS];
+        for (int k = 0; k < n_active; k++)
+            task_loss[k] = loss[ids[k]];
+        const mtb_merge_context ctx = {
+            .params = &tr->opt.merge, .state = &next_state, .loss = task_loss,
+            .epoch = tr->steps_per_epoch ? tr->step / tr->steps_per_epoch : 0,
+            .lr = step_lr,
+        };
         MTB_PROFILED(MTB_PROF_PCGRAD,
-                     mtb_merge_weights(grads, ids, n_active, n, order, merge_rule(tr->opt.mode),
-                                       mt->bert.groups, mt->bert.n_groups, &step_rows, cs,
-                                       weights));
+                     mtb_merge_weights(grads, ids, n_active, n, order,
+                                       mtb_mode_method(tr->opt.mode), &ctx, mt->bert.groups,
+                                       mt->bert.n_groups, &step_rows, cs, &plan));
     } else {
         grads[0] = mt->bert.grads;
     }
 
     const long t_step = tr->step + 1;
     tr->skipped_last = false;
-    if (find_nonfinite(tr, ids, n_active, loss, multi, cs)) {
+    if (find_nonfinite(tr, ids, n_active, loss, multi, cs) ||
+        (multi && !merge_finite(tr, &plan, &next_state))) {
         if (tr->opt.on_nan == MTB_ON_NAN_STOP)
             return MTB_EFAIL;
         /* Skip: the batches are used up and the step counts, the weights and
@@ -569,12 +617,15 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
     }
     const long update = tr->updates + 1; /* AdamW's own count: skipped steps are not updates */
     mtb_adamw_hparams hp = tr->opt.adamw;
-    hp.lr = mtb_trainer_lr_at(tr, t_step);
+    hp.lr = step_lr;
+    tr->merge_state = next_state;
+    if (plan.scale_heads)
+        scale_head_grads(tr, ids, n_active, &plan);
     pthread_rwlock_wrlock(&tr->weights);
     /* The merged gradient is formed inside AdamW's pass, never stored. */
     MTB_PROFILED(MTB_PROF_ADAMW, {
-        mtb_adamw_step_merged(&hp, update, mt->bert.params, grads, weights, multi ? n_active : 1,
-                              tr->m_enc, tr->v_enc, n, &step_rows, tr->row_touched);
+        mtb_adamw_step_plan(&hp, update, mt->bert.params, grads, &plan, tr->m_enc, tr->v_enc, n,
+                            &step_rows, tr->row_touched);
         mtb_adamw_step(&hp, update, mt->heads.params, mt->heads.grads, tr->m_heads,
                        tr->v_heads, mt->heads.n_params);
     });
@@ -635,6 +686,74 @@ static bool rng_from_json(const json_t *a, mtb_rng *r)
     return true;
 }
 
+/* The method's parameters (all of them: a :mode switch may pick any) and
+ * its state, doubles written with 17 digits, so they read back exactly. */
+static json_t *method_to_json(const mtb_trainer *tr)
+{
+    const mtb_merge_params *p = &tr->opt.merge;
+    json_t *params = json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}", "cagrad_c", p->cagrad_c,
+                               "gradvac_beta", p->gradvac_beta, "uw_lr", p->uw_lr,
+                               "dwa_temperature", p->dwa_temperature, "famo_lr", p->famo_lr,
+                               "famo_decay", p->famo_decay);
+    json_t *state = json_array();
+    const mtb_merge_method *m = mtb_mode_method(tr->opt.mode);
+    for (size_t i = 0; m && i < m->state_len; i++)
+        json_array_append_new(state, json_real(tr->merge_state.x[i]));
+    return json_pack("{s:o, s:o}", "params", params, "state", state);
+}
+
+static bool json_finite(const json_t *v, double *out)
+{
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return false;
+    *out = json_number_value(v);
+    return true;
+}
+
+/* The inverse of method_to_json, for the mode the checkpoint was in.
+ * Checkpoints from before methods had parameters keep the options'. */
+static int method_from_json(const json_t *mj, mtb_mode mode, const char *dir,
+                            mtb_merge_params *p_out, mtb_merge_state *st_out, mtb_error *err)
+{
+    memset(st_out, 0, sizeof *st_out);
+    if (!mj)
+        return MTB_OK;
+    mtb_merge_params p = *p_out;
+    const json_t *params = json_object_get(mj, "params"), *state = json_object_get(mj, "state");
+    struct { const char *key; double *dst; double lo, hi; } fields[] = {
+        {"cagrad_c", &p.cagrad_c, 0.0, 100.0},
+        {"gradvac_beta", &p.gradvac_beta, 0.0, 1.0},
+        {"uw_lr", &p.uw_lr, 0.0, 10.0},
+        {"dwa_temperature", &p.dwa_temperature, 1e-6, 1e6},
+        {"famo_lr", &p.famo_lr, 0.0, 10.0},
+        {"famo_decay", &p.famo_decay, 0.0, 10.0},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const json_t *v = json_object_get(params, fields[i].key);
+        double d;
+        if (v && (!json_finite(v, &d) || d < fields[i].lo || d > fields[i].hi))
+            return mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: method parameter '%s' "
+                                 "must be a number in [%g, %g]", dir, fields[i].key,
+                                 fields[i].lo, fields[i].hi);
+        if (v)
+            *fields[i].dst = d;
+    }
+    const mtb_merge_method *m = mtb_mode_method(mode);
+    const size_t want = m ? m->state_len : 0;
+    mtb_merge_state st;
+    memset(&st, 0, sizeof st);
+    if (state && (!json_is_array(state) || json_array_size(state) != want))
+        return mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: the %s state must be %zu "
+                             "finite numbers", dir, m ? m->name : "mode's", want);
+    for (size_t i = 0; state && i < want; i++)
+        if (!json_finite(json_array_get(state, i), &st.x[i]))
+            return mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: the %s state must be %zu "
+                                 "finite numbers", dir, m->name, want);
+    *p_out = p;
+    *st_out = st;
+    return MTB_OK;
+}
+
 static int write_state(const char *tmp, void *ctx, mtb_error *err)
 {
     mtb_trainer *tr = ctx;
@@ -692,6 +811,8 @@ static int write_state(const char *tmp, void *ctx, mtb_error *err)
                                       mtb_schedule_name(tr->opt.schedule.kind), "warmup",
                                       (json_int_t)mtb_schedule_warmup(&tr->opt.schedule), "total",
                                       (json_int_t)tr->opt.schedule.total_steps));
+    if (root)
+        json_object_set_new(root, "method", method_to_json(tr));
     if (root && tr->opt.run_json) {
         json_error_t jerr;
         json_t *run = json_loads(tr->opt.run_json, 0, &jerr);
@@ -876,6 +997,15 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
         (mode == MTB_MODE_SINGLE) != tr->single_task_run)
         rc = mtb_error_set(err, MTB_EINPUT, "%s/trainer.json: mode '%s' does not match this run",
                            dir, mode_name);
+    mtb_merge_params merge_params = tr->opt.merge;
+    mtb_merge_state merge_state;
+    if (!rc) {
+        mtb_mode saved_mode = tr->opt.mode;
+        if (mode_name && mtb_mode_parse(mode_name, &mode, &single) == 0 && !tr->single_task_run)
+            saved_mode = mode;
+        rc = method_from_json(json_object_get(root, "method"), saved_mode, dir, &merge_params,
+                              &merge_state, err);
+    }
     if (!rc) {
         tr->step = (long)json_integer_value(step);
         /* Checkpoints from before the guard never skipped a step. */
@@ -893,6 +1023,8 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
             tr->opt.adamw.lr = (float)json_number_value(lr);
         if (mode_name && mtb_mode_parse(mode_name, &mode, &single) == 0 && !tr->single_task_run)
             tr->opt.mode = mode;
+        tr->opt.merge = merge_params;
+        tr->merge_state = merge_state;
         sched.total_steps = tr->total_steps;
         tr->opt.schedule = sched;
         if (saved_total != tr->total_steps && sched.kind != MTB_SCHEDULE_CONSTANT)
@@ -984,6 +1116,8 @@ static bool handle_requests(mtb_trainer *tr)
             pthread_mutex_lock(&tr->lock);
         }
         if (tr->new_mode >= 0) {
+            if (tr->opt.mode != (mtb_mode)tr->new_mode)
+                memset(&tr->merge_state, 0, sizeof tr->merge_state);
             tr->opt.mode = (mtb_mode)tr->new_mode;
             tr->new_mode = -1;
             pthread_mutex_unlock(&tr->lock);
@@ -1164,7 +1298,7 @@ void mtb_trainer_set_lr(mtb_trainer *tr, float lr) { request(tr, do_lr, &lr); }
 
 bool mtb_trainer_set_mode(mtb_trainer *tr, mtb_mode mode)
 {
-    /* A run is single-task from creation to end (only sum and pcgrad swap),
+    /* A run is single-task from creation to end (only the multitask methods swap),
      * so this read needs no lock. */
     if (tr->single_task_run || mode == MTB_MODE_SINGLE)
         return false;

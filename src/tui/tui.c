@@ -127,7 +127,7 @@ void tui_handle_line(tui_app *app, const char *line)
         if (training_over(app))
             break;
         if (mtb_mode_parse(cmd.a, &mode, &task) || mode == MTB_MODE_SINGLE)
-            tui_output(app, "error: :mode takes sum, pcgrad or mgda");
+            tui_output(app, "error: :mode takes a multitask method (:help lists them)");
         else if (!mtb_trainer_set_mode(tr, mode))
             tui_output(app, "error: a single-task run cannot switch modes");
         else

@@ -1,15 +1,15 @@
-/* PCGrad and the gradient-conflict statistics (see mtbert/pcgrad.h).
+/* The merge driver, the method registry and the gradient-conflict
+ * statistics (see mtbert/merge.h).
  *
  * One pass over the data (n ~ 1e8 floats per task, once per step) computes
  * the Gram matrix G[a][b] = g_a . g_b of the original gradients, per
  * parameter group and for the whole vector.  Everything else follows from G
- * without touching the vectors again: every projected gradient is a linear
- * combination of the originals, g_i' = g_i - sum_j c_ij g_j, so its dot with
- * any g_j is sum_k a_ik G[k][j], and the merged update is sum_k w_k g_k with
- * weights w known before any vector is formed.  The caller then applies the
- * weights in whatever pass it makes anyway (the trainer: inside AdamW), so
- * PCGrad costs one read of the task gradients, as the statistics alone do.
- * |g_i' - g_i| likewise is sqrt(sum_jl c_ij c_il G[j][l]).
+ * without touching the vectors again: every method's update is a linear
+ * combination of the originals, d = sum_k w_k g_k, so its dot with any g_j
+ * is sum_k w_k G[k][j], and the weights are known before any vector is
+ * formed.  The caller then applies them in whatever pass it makes anyway
+ * (the trainer: inside AdamW), so a method costs one read of the task
+ * gradients, as the statistics alone do.
  *
  * Precision and reproducibility: every float product is exact in double.
  * Sums are taken over blocks of BLOCK floats in LANES interleaved double
@@ -20,13 +20,14 @@
  * of threads, and the rounding error is ~1e-13 relative to sum |a_k b_k|.
  * The merged vector is formed in double and rounded to float once per
  * element. */
+#include "mtbert/merge.h"
 #include "mtbert/pcgrad.h"
 
 #include <assert.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
-#include "mtbert/mgda.h"
 #include "mtbert/parallel.h"
 
 #define BLOCK 4096
@@ -195,6 +196,20 @@ static gram gram_range_sparse(const float *const *g, int n_tasks, size_t lo, siz
 
 /* ------------------------------------------------------------- the sweep */
 
+/* idx = 0..n-1 ordered by key, ties in index order (insertion sort: n is a
+ * handful of tasks or groups). */
+static void order_by(const long long *key, int n, int *idx)
+{
+    for (int k = 0; k < n; k++) {
+        int m = k;
+        while (m > 0 && key[idx[m - 1]] > key[k]) {
+            idx[m] = idx[m - 1];
+            m--;
+        }
+        idx[m] = k;
+    }
+}
+
 /* Whole-vector Gram matrix in *total and one per group in per_group[].
  * Groups are normally disjoint, and then one sweep over the vector fills
  * both (the whole vector is the sum of the groups and the gaps between
@@ -209,15 +224,10 @@ static void sweep(const float *const *g, int n_tasks, size_t n, const mtb_param_
         lo[k] = groups[k].offset < n ? groups[k].offset : n;
         hi[k] = groups[k].numel < n - lo[k] ? lo[k] + groups[k].numel : n;
     }
-    /* group indices by start, insertion sort (n_groups <= 64) */
-    for (int k = 0; k < n_groups; k++) {
-        int m = k;
-        while (m > 0 && lo[idx[m - 1]] > lo[k]) {
-            idx[m] = idx[m - 1];
-            m--;
-        }
-        idx[m] = k;
-    }
+    long long start[MTB_MAX_GROUPS] = {0};
+    for (int k = 0; k < n_groups; k++)
+        start[k] = (long long)lo[k];
+    order_by(start, n_groups, idx);
     bool disjoint = true;
     for (int k = 1; k < n_groups; k++)
         if (lo[idx[k]] < hi[idx[k - 1]])
@@ -260,8 +270,8 @@ static double cosine(double ab, double aa, double bb)
 typedef struct combine_job {
     float *out;
     const float *const *g;
-    const double *w;
-    int n_tasks, chunks;
+    const mtb_merge_plan *plan;
+    int chunks;
     size_t n;
 } combine_job;
 
@@ -273,22 +283,103 @@ static void combine_item(void *arg, int item)
     size_t b, e;
     mtb_chunk_range(j->n, j->chunks, item, &b, &e);
     for (size_t k = b; k < e; k++)
-        j->out[k] = mtb_combined_grad(j->g, j->w, j->n_tasks, k);
+        j->out[k] = mtb_combined_grad(j->g, mtb_plan_weights_at(j->plan, k),
+                                      j->plan->n_tasks, k);
 }
 
-void mtb_grads_combine(float *out, const float *const *grads, const double *weights,
-                       int n_tasks, size_t n)
+void mtb_grads_combine(float *out, const float *const *grads, const mtb_merge_plan *plan,
+                       size_t n)
 {
-    combine_job j = {out, grads, weights, n_tasks, mtb_chunk_count(n, COMBINE_ITEM), n};
+    if (plan->n_tasks <= 0) {
+        if (n > 0)
+            memset(out, 0, n * sizeof *out);
+        return;
+    }
+    combine_job j = {out, grads, plan, mtb_chunk_count(n, COMBINE_ITEM), n};
     mtb_parallel_for(j.chunks, combine_item, &j);
+}
+
+/* ------------------------------------------------------------- registry */
+
+static const mtb_merge_method *const registry[] = {
+    &mtb_method_sum,    &mtb_method_pcgrad,  &mtb_method_mgda,    &mtb_method_cagrad,
+    &mtb_method_gradvac, &mtb_method_imtl,   &mtb_method_nashmtl, &mtb_method_aligned,
+    &mtb_method_upgrad, &mtb_method_uw,      &mtb_method_dwa,     &mtb_method_famo,
+};
+#define N_METHODS ((int)(sizeof registry / sizeof registry[0]))
+
+int mtb_merge_count(void) { return N_METHODS; }
+
+const mtb_merge_method *mtb_merge_at(int i)
+{
+    return i >= 0 && i < N_METHODS ? registry[i] : NULL;
+}
+
+const mtb_merge_method *mtb_merge_find(const char *name)
+{
+    for (int i = 0; name && i < N_METHODS; i++)
+        if (strcmp(registry[i]->name, name) == 0)
+            return registry[i];
+    return NULL;
+}
+
+int mtb_merge_index(const mtb_merge_method *m)
+{
+    for (int i = 0; i < N_METHODS; i++)
+        if (registry[i] == m)
+            return i;
+    return -1;
+}
+
+const char *mtb_merge_names(char *buf, size_t cap)
+{
+    size_t used = 0;
+    if (cap)
+        buf[0] = '\0';
+    for (int i = 0; i < N_METHODS && used < cap; i++) {
+        int w = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", registry[i]->name);
+        if (w < 0)
+            break;
+        used += (size_t)w;
+    }
+    return buf;
+}
+
+void mtb_merge_params_defaults(mtb_merge_params *p)
+{
+    p->cagrad_c = 0.4;        /* Liu et al. 2021, their experiments' c */
+    p->gradvac_beta = 0.01;   /* Wang et al. 2021 */
+    p->uw_lr = 0.0;           /* the log-variances train with the model's optimizer */
+    p->dwa_temperature = 2.0; /* Liu et al. 2019 */
+    p->famo_lr = 0.025;       /* Liu et al. 2023 */
+    p->famo_decay = 0.001;
 }
 
 /* ------------------------------------------------------------------ API */
 
+static double quad_form(const double w[MTB_MAX_TASKS], const gram *G, int T)
+{
+    double f = 0.0;
+    for (int a = 0; a < T; a++)
+        for (int b = 0; b < T; b++)
+            f += w[a] * G->g[a][b] * w[b];
+    return f;
+}
+
+/* d . g_i for d = sum_k w_k g_k */
+static double dot_with(const double w[MTB_MAX_TASKS], const gram *G, int T, int i)
+{
+    double f = 0.0;
+    for (int k = 0; k < T; k++)
+        f += w[k] * G->g[k][i];
+    return f;
+}
+
 void mtb_merge_weights(const float *const *grads, const int *task_ids, int n_tasks, size_t n,
-                       const int *order, mtb_merge_rule rule, const mtb_param_group *groups,
+                       const int *order, const mtb_merge_method *method,
+                       const mtb_merge_context *ctx, const mtb_param_group *groups,
                        int n_groups, const mtb_sparse_rows *sparse, mtb_conflict_stats *stats,
-                       double weights[MTB_MAX_TASKS])
+                       mtb_merge_plan *plan)
 {
     assert(n_tasks >= 0 && n_tasks <= MTB_MAX_TASKS);
     assert(n_groups >= 0 && n_groups <= MTB_MAX_GROUPS);
@@ -300,25 +391,25 @@ void mtb_merge_weights(const float *const *grads, const int *task_ids, int n_tas
         n_groups = 0;
     if (n_groups > MTB_MAX_GROUPS)
         n_groups = MTB_MAX_GROUPS;
+    if (!method)
+        method = &mtb_method_sum;
 
     mtb_conflict_stats local;
     mtb_conflict_stats *st = stats ? stats : &local;
     memset(st, 0, sizeof *st);
+    memset(plan, 0, sizeof *plan);
     st->n_tasks = n_tasks;
     st->n_groups = n_groups;
-    for (int k = 0; k < MTB_MAX_TASKS; k++)
-        weights[k] = k < n_tasks ? 1.0 : 0.0;
+    plan->n_tasks = n_tasks;
+    for (int k = 0; k < n_tasks; k++)
+        plan->weight[k] = 1.0;
 
     /* pos[k]: place of grads[k] in the ascending list of task ids (stable). */
     int sorted[MTB_MAX_TASKS], pos[MTB_MAX_TASKS];
-    for (int k = 0; k < n_tasks; k++) {
-        int m = k;
-        while (m > 0 && task_ids[sorted[m - 1]] > task_ids[k]) {
-            sorted[m] = sorted[m - 1];
-            m--;
-        }
-        sorted[m] = k;
-    }
+    long long id_key[MTB_MAX_TASKS] = {0};
+    for (int k = 0; k < n_tasks; k++)
+        id_key[k] = task_ids[k];
+    order_by(id_key, n_tasks, sorted);
     for (int p = 0; p < n_tasks; p++) {
         pos[sorted[p]] = p;
         st->task[p] = task_ids[sorted[p]];
@@ -331,6 +422,12 @@ void mtb_merge_weights(const float *const *grads, const int *task_ids, int n_tas
     sweep(grads, n_tasks, n, groups, n_groups, sparse, &total, per_group);
     for (int p = 0; p < n_tasks; p++)
         st->norm[p] = sqrt(total.g[sorted[p]][sorted[p]]);
+    for (int k = 0; k < n_groups; k++) {
+        bool zero = true;
+        for (int a = 0; a < n_tasks; a++)
+            zero = zero && !(per_group[k].g[a][a] > 0.0);
+        st->group_zero[k] = zero;
+    }
     for (int p = 0; p < n_tasks; p++) {
         for (int q = p + 1; q < n_tasks; q++) {
             int a = sorted[p], b = sorted[q], pr = st->n_pairs++;
@@ -343,71 +440,99 @@ void mtb_merge_weights(const float *const *grads, const int *task_ids, int n_tas
             }
         }
     }
-    if (rule == MTB_MERGE_MGDA) {
-        double G[MTB_MAX_TASKS * MTB_MAX_TASKS];
-        for (int a = 0; a < n_tasks; a++)
-            for (int b = 0; b < n_tasks; b++)
-                G[a * n_tasks + b] = total.g[a][b];
-        mtb_mgda_min_norm(G, n_tasks, weights);
-    }
-    if (rule != MTB_MERGE_PCGRAD) {
-        for (int k = 0; k < n_tasks; k++)
-            st->weight[pos[k]] = weights[k];
-        return;
-    }
 
-    /* 2. the projections, as coefficients over the original gradients */
-    for (int k = 0; k < n_tasks; k++)
-        weights[k] = 0.0;
-    for (int oi = 0; oi < n_tasks; oi++) {
-        const int i = order[oi];
-        assert(i >= 0 && i < n_tasks);
-        double coef[MTB_MAX_TASKS] = {0}; /* g_i' = sum_k coef[k] g_k */
-        coef[i] = 1.0;
-        bool touched = false;
-        for (int oj = 0; oj < n_tasks; oj++) {
-            const int j = order[oj];
-            const double jj = total.g[j][j];
-            if (j == i || !(jj > 0.0))
+    /* 2. the method, on the Gram matrices */
+    const int T = n_tasks;
+    double G[MTB_MAX_TASKS * MTB_MAX_TASKS];
+    static _Thread_local double GG[MTB_MAX_GROUPS * MTB_MAX_TASKS * MTB_MAX_TASKS];
+    for (int a = 0; a < T; a++)
+        for (int b = 0; b < T; b++) {
+            G[a * T + b] = total.g[a][b];
+            for (int k = 0; k < n_groups; k++)
+                GG[(k * T + a) * T + b] = per_group[k].g[a][b];
+        }
+    double ones[MTB_MAX_TASKS] = {1.0, 1.0, 1.0};
+    int identity[MTB_MAX_TASKS] = {0, 1, 2};
+    mtb_merge_params defaults;
+    mtb_merge_params_defaults(&defaults);
+    mtb_merge_state fresh;
+    memset(&fresh, 0, sizeof fresh);
+    mtb_merge_input in = {
+        .n_tasks = T, .gram = G, .n_groups = n_groups, .group_gram = GG,
+        .order = order ? order : identity, .loss = ctx && ctx->loss ? ctx->loss : ones,
+        .epoch = ctx ? ctx->epoch : 0, .lr = ctx ? ctx->lr : 0.0,
+    };
+    mtb_merge_output out;
+    memset(&out, 0, sizeof out);
+    method->merge(&in, ctx && ctx->params ? ctx->params : &defaults,
+                  ctx && ctx->state ? ctx->state : &fresh, &out);
+
+    /* 3. the plan */
+    for (int k = 0; k < T; k++)
+        plan->weight[k] = out.weight[k];
+    plan->scale_heads = method->loss_weighting;
+    double served_dot[MTB_MAX_TASKS] = {0}, dd = 0.0;
+    if (out.per_group && n_groups > 0) {
+        /* groups by start; what no group covers keeps out.weight */
+        int idx[MTB_MAX_GROUPS];
+        long long start[MTB_MAX_GROUPS] = {0};
+        for (int k = 0; k < n_groups; k++)
+            start[k] = (long long)groups[k].offset;
+        order_by(start, n_groups, idx);
+        gram rest = total;
+        double covered = 0.0, mean_w[MTB_MAX_TASKS] = {0};
+        for (int s = 0; s < n_groups; s++) {
+            const int k = idx[s];
+            const size_t lo = groups[k].offset < n ? groups[k].offset : n;
+            const size_t hi = groups[k].numel < n - lo ? lo + groups[k].numel : n;
+            assert(s == 0 || lo >= plan->seg_hi[plan->n_segments - 1]);
+            if (lo >= hi)
                 continue;
-            double d = 0.0; /* g_i' . g_j; exactly G[i][j] before any projection */
-            for (int k = 0; k < n_tasks; k++)
-                d += coef[k] * total.g[k][j];
-            if (d < 0.0) {
-                coef[j] -= d / jj;
-                touched = true;
-                st->projected[pos[i]][pos[j]] = true;
+            const int sg = plan->n_segments++;
+            plan->seg_lo[sg] = lo;
+            plan->seg_hi[sg] = hi;
+            for (int t = 0; t < T; t++) {
+                plan->seg_weight[sg][t] = out.group_weight[k][t];
+                mean_w[t] += out.group_weight[k][t] * (double)(hi - lo);
             }
+            covered += (double)(hi - lo);
+            for (int a = 0; a < T; a++)
+                for (int b = 0; b < T; b++)
+                    rest.g[a][b] -= per_group[k].g[a][b];
+            dd += quad_form(out.group_weight[k], &per_group[k], T);
+            for (int i = 0; i < T; i++)
+                served_dot[i] += dot_with(out.group_weight[k], &per_group[k], T, i);
         }
-        for (int k = 0; k < n_tasks; k++)
-            weights[k] += coef[k];
-        if (touched && total.g[i][i] > 0.0) {
-            double dd = 0.0; /* |g_i' - g_i|^2, g_i' - g_i = sum_{k != i} coef[k] g_k */
-            for (int a = 0; a < n_tasks; a++)
-                for (int b = 0; b < n_tasks; b++)
-                    if (a != i && b != i)
-                        dd += coef[a] * coef[b] * total.g[a][b];
-            st->change[pos[i]] = sqrt(dd > 0.0 ? dd : 0.0) / sqrt(total.g[i][i]);
-        }
+        dd += quad_form(out.weight, &rest, T);
+        for (int i = 0; i < T; i++)
+            served_dot[i] += dot_with(out.weight, &rest, T, i);
+        for (int t = 0; t < T; t++)
+            st->weight[pos[t]] = n ? (mean_w[t] + out.weight[t] * ((double)n - covered)) /
+                                         (double)n
+                                   : out.weight[t];
+    } else {
+        dd = quad_form(out.weight, &total, T);
+        for (int i = 0; i < T; i++)
+            served_dot[i] = dot_with(out.weight, &total, T, i);
+        for (int t = 0; t < T; t++)
+            st->weight[pos[t]] = out.weight[t];
     }
-    for (int k = 0; k < n_tasks; k++)
-        st->weight[pos[k]] = weights[k];
+    st->merged_norm = sqrt(dd > 0.0 ? dd : 0.0);
+    for (int i = 0; i < T; i++) {
+        st->served[pos[i]] = cosine(served_dot[i], dd, total.g[i][i]);
+        st->change[pos[i]] = out.change[i];
+        for (int j = 0; j < T; j++)
+            st->projected[pos[i]][pos[j]] = out.projected[i][j];
+    }
 }
 
 void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int n_tasks,
                 size_t n, const int *order, bool project, const mtb_param_group *groups,
                 int n_groups, mtb_conflict_stats *stats)
 {
-    double w[MTB_MAX_TASKS];
+    mtb_merge_plan plan;
     mtb_merge_weights(grads, task_ids, n_tasks, n, order,
-                      project ? MTB_MERGE_PCGRAD : MTB_MERGE_SUM, groups, n_groups, NULL, stats,
-                      w);
-    if (n_tasks > MTB_MAX_TASKS)
-        n_tasks = MTB_MAX_TASKS;
-    if (n_tasks <= 0) {
-        if (n > 0)
-            memset(out, 0, n * sizeof *out);
-        return;
-    }
-    mtb_grads_combine(out, grads, w, n_tasks, n);
+                      project ? &mtb_method_pcgrad : &mtb_method_sum, NULL, groups, n_groups,
+                      NULL, stats, &plan);
+    mtb_grads_combine(out, grads, &plan, n);
 }

@@ -6,16 +6,10 @@
 #include <stdbool.h>
 #include <string.h>
 
-#define MAX_N 3
+#include "mtbert/merge.h"
+#include "small_linalg.h"
 
-static double quad(const double *G, int n, const double *a)
-{
-    double f = 0.0;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++)
-            f += a[i] * G[i * n + j] * a[j];
-    return f;
-}
+#define MAX_N 3
 
 /* The minimiser over the line through e_i and e_j, clamped to the segment:
  * f(g) = |g g_i + (1 - g) g_j|^2 is least at g = (Gjj - Gij) / (Gii + Gjj - 2 Gij). */
@@ -37,52 +31,24 @@ static void edge(const double *G, int n, int i, int j, double *a)
 static bool interior(const double *G, int n, double *a)
 {
     const int m = n + 1;
-    double A[MAX_N + 1][MAX_N + 2];
+    double A[(MAX_N + 1) * (MAX_N + 1)], b[MAX_N + 1], x[MAX_N + 1];
     double scale = 0.0;
     for (int i = 0; i < n; i++) {
         for (int j = 0; j < n; j++) {
-            A[i][j] = G[i * n + j];
+            A[i * m + j] = G[i * n + j];
             scale = fmax(scale, fabs(G[i * n + j]));
         }
-        A[i][n] = 1.0;
-        A[i][m] = 0.0;
+        A[i * m + n] = 1.0;
+        b[i] = 0.0;
     }
     for (int j = 0; j < n; j++)
-        A[n][j] = 1.0;
-    A[n][n] = 0.0;
-    A[n][m] = 1.0;
-    if (!(scale > 0.0))
+        A[n * m + j] = 1.0;
+    A[n * m + n] = 0.0;
+    b[n] = 1.0;
+    /* relative to the Gram's scale (and the border's 1): below 1e-12 the
+     * system is singular up to the rounding its entries carry */
+    if (!(scale > 0.0) || !sl_solve(A, b, m, 1e-12, n, x))
         return false;
-    for (int c = 0; c < m; c++) {
-        int p = c;
-        for (int r = c + 1; r < m; r++)
-            if (fabs(A[r][c]) > fabs(A[p][c]))
-                p = r;
-        /* relative to the Gram's scale: below this the system is singular
-         * up to the rounding its entries carry */
-        if (fabs(A[p][c]) <= 1e-12 * fmax(scale, 1.0) && c < n)
-            return false;
-        if (fabs(A[p][c]) == 0.0)
-            return false;
-        if (p != c)
-            for (int k = 0; k <= m; k++) {
-                double t = A[c][k];
-                A[c][k] = A[p][k];
-                A[p][k] = t;
-            }
-        for (int r = c + 1; r < m; r++) {
-            const double f = A[r][c] / A[c][c];
-            for (int k = c; k <= m; k++)
-                A[r][k] -= f * A[c][k];
-        }
-    }
-    double x[MAX_N + 1];
-    for (int r = m - 1; r >= 0; r--) {
-        double s = A[r][m];
-        for (int k = r + 1; k < m; k++)
-            s -= A[r][k] * x[k];
-        x[r] = s / A[r][r];
-    }
     for (int i = 0; i < n; i++) {
         if (!(x[i] >= 0.0))
             return false;
@@ -104,7 +70,7 @@ void mtb_mgda_min_norm(const double *G, int n, double *alpha)
     for (int i = 0; i < n; i++) {
         memset(cand, 0, sizeof cand);
         cand[i] = 1.0;
-        const double f = quad(G, n, cand);
+        const double f = sl_quad(G, n, cand);
         if (f < fbest * (1.0 - tol) || fbest == INFINITY) {
             fbest = f;
             memcpy(best, cand, sizeof best);
@@ -113,14 +79,14 @@ void mtb_mgda_min_norm(const double *G, int n, double *alpha)
     for (int i = 0; i < n; i++)
         for (int j = i + 1; j < n; j++) {
             edge(G, n, i, j, cand);
-            const double f = quad(G, n, cand);
+            const double f = sl_quad(G, n, cand);
             if (f < fbest * (1.0 - tol)) {
                 fbest = f;
                 memcpy(best, cand, sizeof best);
             }
         }
     if (n == 3 && interior(G, n, cand)) {
-        const double f = quad(G, n, cand);
+        const double f = sl_quad(G, n, cand);
         if (f < fbest * (1.0 - tol)) {
             fbest = f;
             memcpy(best, cand, sizeof best);
@@ -128,3 +94,19 @@ void mtb_mgda_min_norm(const double *G, int n, double *alpha)
     }
     memcpy(alpha, best, sizeof(double) * (size_t)n);
 }
+
+/* ------------------------------------------------------------ the method */
+
+static void mgda_merge(const mtb_merge_input *in, const mtb_merge_params *p, mtb_merge_state *st,
+                       mtb_merge_output *out)
+{
+    (void)p;
+    (void)st;
+    mtb_mgda_min_norm(in->gram, in->n_tasks, out->weight);
+}
+
+const mtb_merge_method mtb_method_mgda = {
+    .name = "mgda",
+    .summary = "MGDA: the min-norm point of the gradients' hull (Sener & Koltun 2018)",
+    .merge = mgda_merge,
+};
