@@ -2,19 +2,8 @@
 # End-to-end tests of train, eval, predict and bench on the bundled demo
 # data: outputs, files written, exit statuses, Ctrl-C and --resume.  TAP.
 set -u
-MTBERT=${MTBERT:-src/mtbert}
-MTBERT=$(cd "$(dirname "$MTBERT")" && pwd)/$(basename "$MTBERT") # a test changes folder
-srcdir=${srcdir:-tests}
-demo="$srcdir/../data/demo"
-tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-
-. "$srcdir/tap.sh"
-
-demo_args=(--config tiny --vocab "$demo/vocab.txt" --max-length 32 --lr 1e-4
-    --sst-train "$demo/sst-train.csv" --para-train "$demo/para-train.csv"
-    --sts-train "$demo/sts-train.csv" --sst-dev "$demo/sst-dev.csv"
-    --para-dev "$demo/para-dev.csv" --sts-dev "$demo/sts-dev.csv" --seed 3)
+. "${srcdir:-tests}/demo_env.sh"
+demo_args+=(--seed 3)
 train_demo() { "$MTBERT" train "${demo_args[@]}" "$@"; }
 
 # A short PCGrad run with a metrics file.

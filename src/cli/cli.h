@@ -15,6 +15,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 int cmd_tokenize(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
@@ -56,6 +57,10 @@ int cli_check_save_dir(const char *dir, const char *out_dir, const char *saved_b
 bool cli_parse_int(const char *text, int min, int max, int *out);
 bool cli_parse_long(const char *text, long min, long max, long *out);
 bool cli_parse_double(const char *text, double min, double max, double *out);
+
+/* handler(sig) on SIGINT and SIGTERM (no SA_RESTART: a blocking wait
+ * returns EINTR so the caller can look at what it set). */
+void cli_on_stop_signals(void (*handler)(int));
 
 /* mkdir -p; true when dir exists afterwards. */
 bool cli_mkdir_p(const char *dir, int mode);

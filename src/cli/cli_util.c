@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -174,4 +175,14 @@ const char *cli_saved_kind(const char *dir)
     return mtb_path_join(marker, sizeof marker, dir, "trainer.json") && stat(marker, &st) == 0
                ? "run"
                : "model";
+}
+
+void cli_on_stop_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }

@@ -122,12 +122,7 @@ int cmd_train(int argc, char **argv)
         setvbuf(metrics, NULL, _IOLBF, 0); /* readable live, e.g. with tail -f */
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_on_stop_signals(on_signal);
 
     const bool tty = isatty(STDERR_FILENO) && !rc.quiet;
     mtb_trainer *tr = st.trainer;

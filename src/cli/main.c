@@ -21,9 +21,10 @@ typedef struct command {
 static const command commands[] = {
     {"tokenize", cmd_tokenize, "print the WordPiece ids of texts"},
     {"encode", cmd_encode, "print sentence encodings from a BERT checkpoint"},
-    {"train", cmd_train, "fine-tune on SST, Quora and STS (sum, PCGrad or one task)"},
+    {"train", cmd_train, "fine-tune on SST, Quora and STS (a multitask method or one task)"},
     {"eval", cmd_eval, "accuracy and correlation of a trained model on dev files"},
     {"predict", cmd_predict, "write the course's prediction files for test splits"},
+    {"experiment", cmd_experiment, "train a grid of runs (the seed's tables) and tabulate them"},
     {"bench", cmd_bench, "time training steps on a synthetic workload"},
     {"repl", cmd_repl, "score typed sentences and pairs with a trained model"},
     {"score", cmd_score, "sentiment of a text, or paraphrase and similarity of two"},

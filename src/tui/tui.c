@@ -376,9 +376,7 @@ int tui_run(const tui_options *opt)
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_winch;
     sigaction(SIGWINCH, &sa, NULL);
-    sa.sa_handler = on_quit;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    cli_on_stop_signals(on_quit);
 
     tui_input_init(&app);
     tui_output(&app, "Type a sentence for its sentiment, 'first || second' for all three "

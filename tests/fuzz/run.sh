@@ -35,8 +35,8 @@ libs="$(pkg-config --libs openblas jansson libutf8proc 2>/dev/null || echo -lope
 
 # The library once, instrumented for coverage; then one binary per target.
 objs=()
-for src in "$top"/src/lib/*.c "$top/src/cli/prompt.c"; do
-    obj="$build/lib/$(basename "$src" .c).o"
+for src in "$top"/src/lib/*.c "$top"/src/lib/methods/*.c "$top/src/cli/prompt.c"; do
+    obj="$build/lib/$(basename "$(dirname "$src")")-$(basename "$src" .c).o"
     if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ]; then
         $CC $cflags $san -fsanitize=fuzzer-no-link -c "$src" -o "$obj" || exit 1
     fi
