@@ -850,6 +850,58 @@ static void test_heat_row(void **state)
     tui_canvas_free(&c);
 }
 
+/* The heat map's shades by |cosine|, its signed (colourless) glyphs, its
+ * columns as stretches of steps averaged, blanks where a row has no point,
+ * and the legend. */
+static void test_heat_map(void **state)
+{
+    (void)state;
+    assert_string_equal(tui_heat_glyph(0.05, TUI_GLYPHS_BRAILLE, false), "·");
+    assert_string_equal(tui_heat_glyph(-0.2, TUI_GLYPHS_BRAILLE, false), "░");
+    assert_string_equal(tui_heat_glyph(0.5, TUI_GLYPHS_BLOCK, false), "▒");
+    assert_string_equal(tui_heat_glyph(-0.7, TUI_GLYPHS_BRAILLE, false), "▓");
+    assert_string_equal(tui_heat_glyph(0.9, TUI_GLYPHS_BRAILLE, false), "█");
+    assert_string_equal(tui_heat_glyph(NAN, TUI_GLYPHS_BRAILLE, false), " ");
+    assert_string_equal(tui_heat_glyph(-0.7, TUI_GLYPHS_BRAILLE, true), "=");
+    assert_string_equal(tui_heat_glyph(0.3, TUI_GLYPHS_ASCII, false), "+");
+    assert_string_equal(tui_heat_glyph(-0.3, TUI_GLYPHS_ASCII, false), "-");
+    assert_string_equal(tui_heat_glyph(0.05, TUI_GLYPHS_ASCII, false), ".");
+
+    /* rows over steps 1..8 in 4 columns of 2 steps each */
+    tui_series a, b;
+    assert_int_equal(tui_series_init(&a, 16), 0);
+    assert_int_equal(tui_series_init(&b, 16), 0);
+    const double ya[8] = {0.9, 0.9, -0.9, -0.5, 0.0, 0.1, 0.4, 0.2};
+    for (int i = 0; i < 8; i++)
+        tui_series_push(&a, i + 1, ya[i]);
+    tui_series_push(&b, 1, -0.2); /* b has points only at steps 1 and 8 */
+    tui_series_push(&b, 8, 0.95);
+    const tui_series *rows[2] = {&a, &b};
+    tui_canvas c;
+    assert_int_equal(tui_canvas_init(&c, 6, 3), 0);
+    tui_heat_map(&c, 1, 0, 4, rows, 2, 1.0, 8.0, TUI_GLYPHS_BRAILLE, false, 5, 6);
+    /* a: means 0.9, -0.7, 0.05, 0.3 ; b: -0.2, none, none, 0.95 */
+    assert_row(&c, 0, " █▓·▒ ");
+    assert_row(&c, 1, " ░  █ ");
+    assert_int_equal(color_at(&c, 1, 0), 5);
+    assert_int_equal(color_at(&c, 2, 0), 6);
+    assert_int_equal(color_at(&c, 1, 1), 6);
+    tui_heat_map(&c, 1, 2, 4, rows, 1, 1.0, 8.0, TUI_GLYPHS_BRAILLE, true, 5, 6);
+    assert_row(&c, 2, " #=.+ ");
+    tui_canvas_free(&c);
+
+    assert_int_equal(tui_canvas_init(&c, 20, 2), 0);
+    assert_int_equal(tui_heat_legend(&c, 0, 0, TUI_GLYPHS_BRAILLE, false, 5, 6, 4), 15);
+    assert_row(&c, 0, "-1 █▓▒░·░▒▓█ +1     ");
+    assert_int_equal(color_at(&c, 3, 0), 6);
+    assert_int_equal(color_at(&c, 11, 0), 5);
+    assert_int_equal(tui_heat_legend(&c, 0, 1, TUI_GLYPHS_ASCII, false, 5, 6, 4), 11);
+    assert_row(&c, 1, "-1 =-.+# +1         ");
+    tui_canvas_free(&c);
+    tui_series_free(&a);
+    tui_series_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -876,6 +928,7 @@ int main(void)
         cmocka_unit_test(test_far_points_clipped),
         cmocka_unit_test(test_bars),
         cmocka_unit_test(test_heat_row),
+        cmocka_unit_test(test_heat_map),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

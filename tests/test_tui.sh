@@ -88,6 +88,19 @@ check_screen ":mode mgda switches the run to MGDA (the log says so)" "mode set t
 t send-keys -t "$session" ":mode gradvac" Enter
 check_screen ":mode gradvac: a method with a state switches too" "mode set to gradvac"
 
+# F11: the conflict pane's views; F12: the layers pane's heat maps over time.
+t send-keys -t "$session" F11
+check_screen "F11: each task's weight in the update, for the method trained" "Task weights in the update, gradvac"
+t send-keys -t "$session" F11
+check_screen "F11 again: how much the update serves each task" "Served: cos\\(update, task gradient\\)"
+t send-keys -t "$session" F11
+check_screen "F11 a third time: back to the pairs' cosines" "Gradient conflict: cosine per task pair"
+t send-keys -t "$session" F12
+check_screen "F12: the first pair's heat map over time, with its key" "sst-para, steps 1-[0-9]+ +-1 █▓▒░·░▒▓█ \\+1"
+check_screen "... its rows the parameter groups, and the pair's conflict rate" "cos < 0 in [0-9]+% of [0-9]+ steps"
+t send-keys -t "$session" F12 F12 F12
+check_screen "F12 past the last pair: the latest step again" "by group:"
+
 # :save DIR never replaces another saved model or run; a new folder, and
 # the same folder again, are fine.
 mkdir -p "$tmp/other" && cp "$srcdir/fixtures/tiny-bert/"* "$tmp/other/"

@@ -83,6 +83,49 @@ static void test_conflicts_count_projections_per_pair(void **state)
     tui_data_free(&d);
 }
 
+/* Each conflict record feeds the weights, served and per-group heat-map
+ * series and the pair's conflict count; a group without any gradient gets
+ * no heat-map point (not a 0, which would read as orthogonal). */
+static void test_conflicts_feed_weights_and_heat_map(void **state)
+{
+    (void)state;
+    tui_data d;
+    assert_int_equal(tui_data_init(&d, "mgda"), 0);
+    mtb_event ev = {.type = MTB_EV_CONFLICT, .step = 5};
+    mtb_conflict_stats *cs = &ev.u.conflict;
+    cs->n_tasks = 2;
+    cs->task[0] = MTB_TASK_SST;
+    cs->task[1] = MTB_TASK_STS;
+    cs->n_pairs = 1;
+    cs->pair[0][1] = 1;
+    cs->n_groups = 3;
+    cs->cos[0] = -0.5;
+    cs->group_cos[0][0] = -0.75;
+    cs->group_cos[0][1] = 0.25;
+    cs->group_zero[2] = true; /* e.g. the pooler under mean pooling */
+    cs->weight[0] = 0.3;
+    cs->weight[1] = 0.7;
+    cs->served[0] = 0.1;
+    cs->served[1] = 0.9;
+    tui_data_apply(&d, &ev);
+    const int p = tui_data_pair_index(&d, MTB_TASK_SST, MTB_TASK_STS);
+    double x, y;
+    assert_true(tui_series_last(&d.weight[MTB_TASK_STS], &x, &y) && x == 5.0 && y == 0.7);
+    assert_true(tui_series_last(&d.served[MTB_TASK_SST], &x, &y) && y == 0.1);
+    assert_int_equal(tui_series_len(&d.weight[MTB_TASK_PARA]), 0);
+    assert_true(tui_series_last(&d.group_cos[p][0], &x, &y) && y == -0.75);
+    assert_true(tui_series_last(&d.group_cos[p][1], &x, &y) && y == 0.25);
+    assert_int_equal(tui_series_len(&d.group_cos[p][2]), 0);
+    assert_int_equal(d.n_groups, 3);
+    assert_int_equal(d.conflicts[p], 1);
+    ev.step = 6;
+    cs->cos[0] = 0.2;
+    tui_data_apply(&d, &ev);
+    assert_int_equal(d.conflicts[p], 1);
+    assert_int_equal(d.conflict_steps, 2);
+    tui_data_free(&d);
+}
+
 static void test_evaluations_keep_last_and_best(void **state)
 {
     (void)state;
@@ -143,6 +186,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_steps_fill_the_loss_curves),
         cmocka_unit_test(test_conflicts_count_projections_per_pair),
+        cmocka_unit_test(test_conflicts_feed_weights_and_heat_map),
         cmocka_unit_test(test_evaluations_keep_last_and_best),
         cmocka_unit_test(test_states_and_log_ring),
     };

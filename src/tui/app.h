@@ -32,6 +32,8 @@ typedef struct tui_scoring {
     mtb_trainer *trainer;
 } tui_scoring;
 
+enum { TUI_CONFLICT_COSINE, TUI_CONFLICT_WEIGHTS, TUI_CONFLICT_SERVED, TUI_CONFLICT_VIEWS };
+
 typedef struct tui_app {
     tui_options opt;
     tui_data data;
@@ -41,6 +43,8 @@ typedef struct tui_app {
     tui_glyphs glyphs;
     double smoothing;     /* EMA alpha applied to training curves; 1 = raw */
     int zoomed;           /* -1 or a tui_pane */
+    int conflict_view;    /* F11: TUI_CONFLICT_COSINE, _WEIGHTS, _SERVED */
+    int layers_view;      /* F12: 0 the latest step, 1 + p pair p's heat map over time */
     bool help_open;
     bool quit_requested, quitting;
     bool dirty;

@@ -12,6 +12,8 @@ static const char *const key_help[] = {
     "  F7                   curve smoothing: off, light, strong",
     "  F8                   glyphs: braille, block, ASCII",
     "  F9                   pause / resume training",
+    "  F11                  conflict pane: cosine per pair, task weights, served tasks",
+    "  F12                  layers pane: latest step, then each pair's heat map over time",
     "  F10, Ctrl-C, :quit   save the run and quit (also Ctrl-D on an empty line)",
     "  PgUp PgDn            scroll the log",
     "  Up Down, Tab         prompt history, complete :commands",

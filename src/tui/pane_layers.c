@@ -1,25 +1,76 @@
-/* Layers pane: where in the encoder the tasks disagree.  A heat row per
- * task pair (one cell per parameter group: embeddings, each layer, pooler),
- * bars for the most conflicting pair, then projection counts and norms. */
+/* Layers pane: where in the encoder the tasks disagree.  Its first view
+ * (F12 cycles) is the latest step: a heat row per task pair (one cell per
+ * parameter group: embeddings, each layer, pooler), bars for the most
+ * conflicting pair, then projection counts and norms.  The others are one
+ * task pair's heat map over time: a row per group, a column per stretch
+ * of steps, shade = |cosine| and colour = its sign. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "app.h"
 
-static short heat_color(double v, void *ctx)
-{
-    (void)ctx;
-    return (short)(isnan(v) ? TUI_C_LABEL : v < 0 ? TUI_C_NEGATIVE : TUI_C_POSITIVE);
-}
-
-static void group_label(int g, int n_groups, char *buf, size_t cap)
+/* "embed", "layer 0" (or "L0" in short), ..., "pooler" */
+static void group_label(int g, int n_groups, bool short_form, char *buf, size_t cap)
 {
     if (g == 0)
         snprintf(buf, cap, "embed");
     else if (g == n_groups - 1)
         snprintf(buf, cap, "pooler");
     else
-        snprintf(buf, cap, "layer %d", g - 1);
+        snprintf(buf, cap, short_form ? "L%d" : "layer %d", g - 1);
+}
+
+/* Pair index (into tui_data's pairs) of heat-map view v >= 1: the v-th pair
+ * with data, or -1. */
+static int view_pair(const tui_data *d, int v)
+{
+    for (int p = 0; p < MTB_MAX_PAIRS; p++)
+        if (tui_series_len(&d->cos[p]) > 0 && --v == 0)
+            return p;
+    return -1;
+}
+
+static void draw_heat_view(tui_app *app, int pair, int w, int h)
+{
+    const tui_data *d = &app->data;
+    static const char *names[MTB_MAX_PAIRS] = {"sst-para", "sst-sts", "para-sts"};
+    double x_lo = NAN, x_hi = NAN, y;
+    tui_series_get(&d->cos[pair], 0, &x_lo, &y);
+    tui_series_last(&d->cos[pair], &x_hi, &y);
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s, steps %.0f-%.0f", names[pair], x_lo, x_hi);
+    tui_canvas_text(&app->canvas, 0, 0, buf, (short)(TUI_C_PAIR_SST_PARA + pair));
+    const bool signed_glyphs = !app->color;
+    const int legend_w = tui_utf8_columns(buf) + 2 + 15 <= w ? 15 : 0;
+    if (legend_w)
+        tui_heat_legend(&app->canvas, w - 15, 0, app->glyphs, signed_glyphs, TUI_C_POSITIVE,
+                        TUI_C_NEGATIVE, TUI_C_LABEL);
+    const int label_w = 7, cols = w - label_w;
+    const int rows = d->n_groups < h - 2 ? d->n_groups : h - 2;
+    if (cols > 0 && rows > 0) {
+        const tui_series *row_series[MTB_MAX_GROUPS];
+        for (int g = 0; g < rows; g++) {
+            group_label(g, d->n_groups, true, buf, sizeof buf);
+            tui_canvas_text(&app->canvas, 0, 1 + g, buf, TUI_C_LABEL);
+            row_series[g] = &d->group_cos[pair][g];
+        }
+        tui_heat_map(&app->canvas, label_w, 1, cols, row_series, rows, x_lo, x_hi, app->glyphs,
+                     signed_glyphs, TUI_C_POSITIVE, TUI_C_NEGATIVE);
+    }
+    if (h >= 2) {
+        const long steps = d->conflict_steps;
+        snprintf(buf, sizeof buf, "cos < 0 in %ld%% of %ld steps%s  F12: next",
+                 steps ? 100 * d->conflicts[pair] / steps : 0, steps,
+                 rows < d->n_groups ? "; more groups: zoom F4" : "");
+        tui_canvas_text(&app->canvas, 0, h - 1, buf, TUI_C_LABEL);
+    }
+}
+
+static short heat_color(double v, void *ctx)
+{
+    (void)ctx;
+    return (short)(isnan(v) ? TUI_C_LABEL : v < 0 ? TUI_C_NEGATIVE : TUI_C_POSITIVE);
 }
 
 void pane_layers_draw(tui_app *app, const tui_rect *r)
@@ -38,6 +89,12 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
         tui_blit(app, &app->canvas, r->x + 1, r->y + 1, w, h);
         return;
     }
+    const int pair = app->layers_view > 0 ? view_pair(d, app->layers_view) : -1;
+    if (pair >= 0) {
+        draw_heat_view(app, pair, w, h);
+        tui_blit(app, &app->canvas, r->x + 1, r->y + 1, w, h);
+        return;
+    }
     const mtb_conflict_stats *cs = &d->last_conflict;
     int y = 0;
     char buf[256];
@@ -50,7 +107,7 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
         const int k = tui_data_pair_index(d, cs->task[cs->pair[p][0]], cs->task[cs->pair[p][1]]);
         tui_canvas_text(&app->canvas, 0, y, buf, (short)(TUI_C_PAIR_SST_PARA + (k < 0 ? 0 : k)));
         for (int g = 0; g < cs->n_groups; g++)
-            vals[g] = cs->group_cos[p][g];
+            vals[g] = cs->group_zero[g] ? NAN : cs->group_cos[p][g]; /* no gradient: n/a */
         int cells = cs->n_groups < w - 10 ? cs->n_groups : w - 10;
         if (cells > 0)
             tui_heat_row(&app->canvas, 10, y, vals, cells, app->glyphs, heat_color, NULL);
@@ -67,8 +124,9 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
     }
     const int footer_rows = 2;
     for (int g = 0; g < cs->n_groups && y < h - footer_rows; g++, y++) {
-        group_label(g, cs->n_groups, buf, sizeof buf);
-        tui_bar_draw(&app->canvas, 0, y, w, buf, cs->group_cos[worst][g], TUI_C_POSITIVE,
+        group_label(g, cs->n_groups, false, buf, sizeof buf);
+        tui_bar_draw(&app->canvas, 0, y, w, buf,
+                     cs->group_zero[g] ? NAN : cs->group_cos[worst][g], TUI_C_POSITIVE,
                      TUI_C_NEGATIVE, app->glyphs);
     }
     /* projections and norms */

@@ -810,3 +810,67 @@ void tui_heat_row(tui_canvas *c, int x0, int y0, const double *values, int n, tu
         tui_canvas_put(c, x0 + i, y0, ch, color_for ? color_for(v, ctx) : 0);
     }
 }
+
+const char *tui_heat_glyph(double v, tui_glyphs g, bool signed_glyphs)
+{
+    if (isnan(v))
+        return " ";
+    const double a = fabs(v);
+    if (signed_glyphs || g == TUI_GLYPHS_ASCII)
+        return a < 0.1 ? "." : a < 0.5 ? (v > 0 ? "+" : "-") : (v > 0 ? "#" : "=");
+    return a < 0.1 ? "\u00b7" : a < 0.3 ? "\u2591" : a < 0.6 ? "\u2592" : a < 0.85 ? "\u2593"
+                                                                            : "\u2588";
+}
+
+void tui_heat_map(tui_canvas *c, int x0, int y0, int n_cols, const tui_series *const *rows,
+                  int n_rows, double x_lo, double x_hi, tui_glyphs g, bool signed_glyphs,
+                  short pos_color, short neg_color)
+{
+    if (!c || n_cols <= 0 || !(x_hi >= x_lo))
+        return;
+    const double span = x_hi > x_lo ? x_hi - x_lo : 1.0;
+    double *sum = calloc((size_t)n_cols, sizeof *sum);
+    int *cnt = calloc((size_t)n_cols, sizeof *cnt);
+    for (int r = 0; sum && cnt && r < n_rows; r++) {
+        memset(sum, 0, (size_t)n_cols * sizeof *sum);
+        memset(cnt, 0, (size_t)n_cols * sizeof *cnt);
+        const int len = tui_series_len(rows[r]);
+        for (int i = 0; i < len; i++) {
+            double x, y;
+            tui_series_get(rows[r], i, &x, &y);
+            int col = (int)((x - x_lo) / span * n_cols);
+            col = col < 0 ? 0 : col >= n_cols ? n_cols - 1 : col;
+            sum[col] += y;
+            cnt[col]++;
+        }
+        for (int col = 0; col < n_cols; col++) {
+            const double v = cnt[col] ? sum[col] / cnt[col] : NAN;
+            tui_canvas_put(c, x0 + col, y0 + r, tui_heat_glyph(v, g, signed_glyphs),
+                           isnan(v) ? 0 : v < 0 ? neg_color : pos_color);
+        }
+    }
+    free(sum);
+    free(cnt);
+}
+
+int tui_heat_legend(tui_canvas *c, int x0, int y0, tui_glyphs g, bool signed_glyphs,
+                    short pos_color, short neg_color, short label_color)
+{
+    static const double levels[] = {-0.9, -0.7, -0.4, -0.2, 0.0, 0.2, 0.4, 0.7, 0.9};
+    const bool sg = signed_glyphs || g == TUI_GLYPHS_ASCII;
+    int x = x0;
+    tui_canvas_text(c, x, y0, "-1 ", label_color);
+    x += 3;
+    const char *last = NULL;
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
+        const char *glyph = tui_heat_glyph(levels[i], g, signed_glyphs);
+        /* signed mode has fewer shades: each once */
+        if (sg && last && strcmp(glyph, last) == 0)
+            continue;
+        tui_canvas_put(c, x++, y0, glyph, levels[i] < 0 ? neg_color : levels[i] > 0 ? pos_color
+                                                                                      : label_color);
+        last = glyph;
+    }
+    tui_canvas_text(c, x, y0, " +1", label_color);
+    return x + 3 - x0;
+}

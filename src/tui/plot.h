@@ -96,4 +96,25 @@ void tui_bar_draw(tui_canvas *c, int x0, int y0, int w, const char *label, doubl
 void tui_heat_row(tui_canvas *c, int x0, int y0, const double *values, int n, tui_glyphs g,
                   short (*color_for)(double v, void *ctx), void *ctx);
 
+/* A cosine's heat-map cell: the shade gives |v| (below 0.1 '·', then '░'
+ * to 0.3, '▒' to 0.6, '▓' to 0.85, '█'), the caller's colour its sign.
+ * Signed mode (ASCII glyphs, or no colour to show the sign) uses '.'
+ * below 0.1, then '+' / '-' to 0.5 and '#' / '=' beyond, by sign.  NaN
+ * (no gradient, no data) is a blank. */
+const char *tui_heat_glyph(double v, tui_glyphs g, bool signed_glyphs);
+
+/* A heat map of n_rows series over time: n_cols columns from (x0, y0), one
+ * row per series; column i covers x in [x_lo + i (x_hi - x_lo) / n_cols,
+ * the next column's start) and shows the mean of the row's points there
+ * (blank where there are none), as tui_heat_glyph, in pos_color or
+ * neg_color by sign. */
+void tui_heat_map(tui_canvas *c, int x0, int y0, int n_cols, const tui_series *const *rows,
+                  int n_rows, double x_lo, double x_hi, tui_glyphs g, bool signed_glyphs,
+                  short pos_color, short neg_color);
+
+/* The heat map's key at (x0, y0): "-1 █▓▒░·░▒▓█ +1" (signed mode:
+ * "-1 =-.+# +1"), the negative half in neg_color; returns its width. */
+int tui_heat_legend(tui_canvas *c, int x0, int y0, tui_glyphs g, bool signed_glyphs,
+                    short pos_color, short neg_color, short label_color);
+
 #endif

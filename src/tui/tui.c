@@ -260,6 +260,24 @@ static void handle_key(tui_app *app, int kind, wint_t ch)
         app->quit_requested = true;
         return;
     }
+    if (is_key && ch == KEY_F(11)) {
+        static const char *const names[TUI_CONFLICT_VIEWS] = {"cosine per task pair",
+                                                              "task weights", "served tasks"};
+        app->conflict_view = (app->conflict_view + 1) % TUI_CONFLICT_VIEWS;
+        tui_output(app, "conflict pane: %s", names[app->conflict_view]);
+        app->dirty = true;
+        return;
+    }
+    if (is_key && ch == KEY_F(12)) {
+        int pairs = 0;
+        for (int p = 0; p < MTB_MAX_PAIRS; p++)
+            pairs += tui_series_len(&app->data.cos[p]) > 0;
+        app->layers_view = pairs ? (app->layers_view + 1) % (pairs + 1) : 0;
+        tui_output(app, "layers pane: %s", app->layers_view ? "one pair's heat map over time"
+                                                            : "the latest step");
+        app->dirty = true;
+        return;
+    }
     if (is_key && (ch == KEY_PPAGE || ch == KEY_NPAGE)) {
         int step = app->layout.pane[TUI_PANE_LOG].h > 4 ? app->layout.pane[TUI_PANE_LOG].h - 3 : 5;
         app->log_scroll += ch == KEY_PPAGE ? step : -step;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #define CURVE_POINTS 2048
+#define HEAT_POINTS 512 /* per pair and group: 3 x 14 of them */
 
 int tui_data_init(tui_data *d, const char *mode)
 {
@@ -15,12 +16,16 @@ int tui_data_init(tui_data *d, const char *mode)
     for (int t = 0; t < MTB_N_TASKS; t++) {
         bad |= tui_series_init(&d->loss[t], CURVE_POINTS);
         bad |= tui_series_init(&d->val_loss[t], 512);
+        bad |= tui_series_init(&d->weight[t], CURVE_POINTS);
+        bad |= tui_series_init(&d->served[t], CURVE_POINTS);
         d->last_loss[t] = NAN;
     }
     /* Pairs in the order the statistics list them for all three tasks. */
     static const int pairs[MTB_MAX_PAIRS][2] = {{0, 1}, {0, 2}, {1, 2}};
     for (int p = 0; p < MTB_MAX_PAIRS; p++) {
         bad |= tui_series_init(&d->cos[p], CURVE_POINTS);
+        for (int g = 0; g < MTB_MAX_GROUPS; g++)
+            bad |= tui_series_init(&d->group_cos[p][g], HEAT_POINTS);
         d->pair_task[p][0] = pairs[p][0];
         d->pair_task[p][1] = pairs[p][1];
     }
@@ -38,9 +43,14 @@ void tui_data_free(tui_data *d)
     for (int t = 0; t < MTB_N_TASKS; t++) {
         tui_series_free(&d->loss[t]);
         tui_series_free(&d->val_loss[t]);
+        tui_series_free(&d->weight[t]);
+        tui_series_free(&d->served[t]);
     }
-    for (int p = 0; p < MTB_MAX_PAIRS; p++)
+    for (int p = 0; p < MTB_MAX_PAIRS; p++) {
         tui_series_free(&d->cos[p]);
+        for (int g = 0; g < MTB_MAX_GROUPS; g++)
+            tui_series_free(&d->group_cos[p][g]);
+    }
 }
 
 void tui_data_log(tui_data *d, const char *fmt, ...)
@@ -78,11 +88,24 @@ static void apply_conflict(tui_data *d, const mtb_event *ev)
     d->has_conflict = true;
     d->last_conflict = *cs;
     d->conflict_steps++;
+    d->n_groups = cs->n_groups;
+    const double x = (double)ev->step;
     for (int p = 0; p < cs->n_pairs; p++) {
         int a = cs->task[cs->pair[p][0]], b = cs->task[cs->pair[p][1]];
         int k = tui_data_pair_index(d, a, b);
-        if (k >= 0)
-            tui_series_push(&d->cos[k], (double)ev->step, cs->cos[p]);
+        if (k < 0)
+            continue;
+        tui_series_push(&d->cos[k], x, cs->cos[p]);
+        d->conflicts[k] += cs->cos[p] < 0.0;
+        /* a group no task has a gradient in has no cosine: its cell stays
+         * empty rather than showing 0 ("orthogonal") */
+        for (int g = 0; g < cs->n_groups; g++)
+            if (!cs->group_zero[g])
+                tui_series_push(&d->group_cos[k][g], x, cs->group_cos[p][g]);
+    }
+    for (int i = 0; i < cs->n_tasks; i++) {
+        tui_series_push(&d->weight[cs->task[i]], x, cs->weight[i]);
+        tui_series_push(&d->served[cs->task[i]], x, cs->served[i]);
     }
     for (int i = 0; i < cs->n_tasks; i++)
         for (int j = 0; j < cs->n_tasks; j++)

@@ -18,6 +18,13 @@ typedef struct tui_data {
     tui_series loss[MTB_N_TASKS];     /* training loss per step */
     tui_series val_loss[MTB_N_TASKS]; /* validation loss at each evaluation */
     tui_series cos[MTB_MAX_PAIRS];    /* cosine of each task pair */
+    tui_series weight[MTB_N_TASKS];   /* each task's weight in the merged update */
+    tui_series served[MTB_N_TASKS];   /* cosine of the merged update and each task's gradient */
+    /* cosine per pair and parameter group over time (the heat map); NaN
+     * where the group had no gradient */
+    tui_series group_cos[MTB_MAX_PAIRS][MTB_MAX_GROUPS];
+    int n_groups;                     /* groups the statistics reported */
+    long conflicts[MTB_MAX_PAIRS];    /* steps in which the pair's cosine was negative */
     /* latest conflict statistics */
     bool has_conflict;
     mtb_conflict_stats last_conflict;
