@@ -93,7 +93,7 @@ static void assert_sets_every_slot(const char *path)
     char line[512];
     while (fgets(line, sizeof line, f)) {
         char key[64];
-        if (line[0] == '#' || sscanf(line, " %63[a-z-] =", key) != 1)
+        if (line[0] == '#' || sscanf(line, " %63[a-z0-9-] =", key) != 1)
             continue;
         int s = tui_slot_parse(key);
         if (s >= 0)
@@ -124,12 +124,15 @@ static void test_default_matches_file(void **state)
     assert_string_equal(builtin.name, "Dark");
     assert_sets_every_slot(path);
 
-    /* The task and pair colours are what the charts are read by: all six
-     * must differ. */
+    /* The task, pair and compared-run colours are what the charts are read
+     * by: all ten must differ. */
     static const tui_slot curves[] = {TUI_C_SST,           TUI_C_PARA,          TUI_C_STS,
-                                      TUI_C_PAIR_SST_PARA, TUI_C_PAIR_SST_STS, TUI_C_PAIR_PARA_STS};
-    for (size_t i = 0; i < 6; i++)
-        for (size_t j = i + 1; j < 6; j++)
+                                      TUI_C_PAIR_SST_PARA, TUI_C_PAIR_SST_STS, TUI_C_PAIR_PARA_STS,
+                                      TUI_C_COMPARE_1,     TUI_C_COMPARE_2,    TUI_C_COMPARE_3,
+                                      TUI_C_COMPARE_4};
+    const size_t n_curves = sizeof curves / sizeof curves[0];
+    for (size_t i = 0; i < n_curves; i++)
+        for (size_t j = i + 1; j < n_curves; j++)
             assert_int_not_equal(builtin.slot[curves[i]].fg, builtin.slot[curves[j]].fg);
 }
 
@@ -187,7 +190,8 @@ static void test_slot_names(void **state)
         "default",      "title",        "border",        "axis",     "label",
         "sst",          "para",         "sts",           "pair-sst-para", "pair-sst-sts",
         "pair-para-sts", "positive",    "negative",      "warning",  "error",
-        "footer",       "key",          "prompt",        "highlight",
+        "footer",       "key",          "prompt",        "highlight", "compare-1",
+        "compare-2",    "compare-3",    "compare-4",
     };
     for (int i = 0; i < TUI_N_SLOTS; i++) {
         assert_string_equal(tui_slot_name((tui_slot)i), want[i]);

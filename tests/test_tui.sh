@@ -174,4 +174,25 @@ if [ -s "$tmp/state/mtbert/history" ] && grep -q "cook rice" "$tmp/state/mtbert/
 else
     not_ok "prompt history is kept in the XDG state folder" "$(ls -R "$tmp/state" 2>&1)"
 fi
+
+# --resume redraws the run's curves from its metrics file; --compare
+# overlays saved runs' curves, one task at a time (Ctrl-O).
+demo="$(cd "$srcdir/../data/demo" && pwd)"
+args=(--config tiny --vocab "$demo/vocab.txt" --max-length 32 --lr 2e-4 --seed 5
+    --sst-train "$demo/sst-train.csv" --para-train "$demo/para-train.csv"
+    --sts-train "$demo/sts-train.csv" --sst-dev "$demo/sst-dev.csv" --quiet)
+"$MTBERT" train "${args[@]}" --mode sum --max-steps 40 --out "$tmp/r1" --metrics "$tmp/r1.jsonl" 2>/dev/null
+"$MTBERT" train "${args[@]}" --mode pcgrad --max-steps 40 --out "$tmp/r2" --metrics "$tmp/r2.jsonl" 2>/dev/null
+t send-keys -t "$session" "clear; $MTBERT tui --resume $tmp/r1 --max-steps 100000 --compare $tmp/r2 2>$tmp/tui2.err; echo EXIT2=\$?" Enter
+check_screen "--resume: the log says the run's history was redrawn from its metrics file" "redrew steps 1-40 from"
+check_screen "--compare: the loss pane shows one task of this run and the saved one" "Loss sst: this run and 1 saved \\(Ctrl-O: task\\)"
+check_screen "... the saved run named in the legend" "■ this run ■ r2"
+t send-keys -t "$session" C-o
+check_screen "Ctrl-O: the next task" "Loss para: this run and 1 saved"
+t send-keys -t "$session" C-o C-o
+check_screen "... and after the last task, the usual view" "Loss: training \\(line\\), validation"
+t send-keys -t "$session" ":quit" Enter
+check_screen "the resumed workbench quits with status 0" "EXIT2=0" 60
+t send-keys -t "$session" "clear; $MTBERT tui --compare $tmp/nothing-here 2>&1 | tail -1" Enter
+check_screen "--compare of a folder that is not there: named" "$tmp/nothing-here: no such run folder or metrics file"
 echo "1..$n"

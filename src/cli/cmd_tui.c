@@ -12,7 +12,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: mtbert tui [--theme NAME|FILE] [--glyphs braille|block|ascii]\n"
-            "                  [--smoothing A] [TRAIN OPTIONS]\n"
+            "                  [--smoothing A] [--compare RUN]... [TRAIN OPTIONS]\n"
             "\n"
             "Opens the workbench: live loss curves per task, gradient-conflict curves and\n"
             "per-layer cosines, metrics, a log, and a prompt that scores sentences while the\n"
@@ -24,20 +24,53 @@ static void usage(FILE *out)
             "      --glyphs MODE        braille (default on UTF-8), block or ascii\n"
             "      --smoothing A        EMA weight of new points in the curves, (0, 1];\n"
             "                           1 = raw (default 0.3)\n"
+            "      --compare RUN        overlay a saved run's curves on the loss pane, one\n"
+            "                           task at a time (Ctrl-O: next task, off); RUN is a\n"
+            "                           run folder or its metrics file; up to 4\n"
+            "With --resume, the run's curves are redrawn from its metrics file.\n"
             "\n");
     run_config_print_options(out);
     fprintf(out, "  -h, --help               show this help\n");
 }
 
-/* Takes --theme, --glyphs and --smoothing out of argv (in place). */
+/* The metrics files of the --compare runs, and their names in the legend
+ * (a run folder's name; for RUN/metrics.jsonl, RUN's). */
+static char compare_paths[TUI_MAX_COMPARE][4200];
+static char compare_names[TUI_MAX_COMPARE][64];
+
+static int add_compare(tui_options *o, const char *run)
+{
+    if (o->n_compare >= TUI_MAX_COMPARE)
+        return cli_usage_error("tui", "at most %d --compare runs", TUI_MAX_COMPARE);
+    const int i = o->n_compare;
+    mtb_error err = {0};
+    if (metrics_path_of_run(run, compare_paths[i], sizeof compare_paths[i], &err))
+        return cli_report(&err);
+    char name[4200];
+    snprintf(name, sizeof name, "%s", run);
+    size_t len = strlen(name);
+    while (len > 1 && name[len - 1] == '/')
+        name[--len] = '\0';
+    if (len > 14 && strcmp(name + len - 14, "/metrics.jsonl") == 0)
+        name[len -= 14] = '\0';
+    const char *base = strrchr(name, '/');
+    snprintf(compare_names[i], sizeof compare_names[i], "%s", base && base[1] ? base + 1 : name);
+    o->compare[i] = compare_paths[i];
+    o->compare_name[i] = compare_names[i];
+    o->n_compare++;
+    return -1;
+}
+
+/* Takes --theme, --glyphs, --smoothing and --compare out of argv (in
+ * place). */
 static int take_tui_options(int *argc, char **argv, tui_options *o)
 {
     int out = 1;
     for (int i = 1; i < *argc; i++) {
-        const char *names[] = {"--theme", "--glyphs", "--smoothing"};
+        const char *names[] = {"--theme", "--glyphs", "--smoothing", "--compare"};
         int which = -1;
         const char *value = NULL;
-        for (int k = 0; k < 3; k++) {
+        for (int k = 0; k < 4; k++) {
             size_t n = strlen(names[k]);
             if (strcmp(argv[i], names[k]) == 0) {
                 which = k;
@@ -55,6 +88,10 @@ static int take_tui_options(int *argc, char **argv, tui_options *o)
         }
         if (which == 0) {
             o->theme = value;
+        } else if (which == 3) {
+            int st = add_compare(o, value);
+            if (st >= 0)
+                return st;
         } else if (which == 1) {
             if (strcmp(value, "braille") && strcmp(value, "block") && strcmp(value, "ascii"))
                 return cli_usage_error("tui", "--glyphs must be braille, block or ascii");
@@ -119,6 +156,11 @@ int cmd_tui(int argc, char **argv)
     topt.mode_name = rc.mode ? rc.mode : "pcgrad";
     topt.out_dir = rc.out_dir;
     topt.max_len = rc.max_len;
+    if (rc.resume_dir && rc.metrics_path) {
+        /* read before this run appends to it */
+        topt.history = rc.metrics_path;
+        topt.history_until = mtb_trainer_step_count(st.trainer);
+    }
     status = tui_run(&topt);
     if (topt.metrics && fclose(topt.metrics) != 0 && status == CLI_OK) {
         fprintf(stderr, "mtbert: %s: write error\n", rc.metrics_path);

@@ -70,7 +70,8 @@ static void write_conflict(FILE *f, const mtb_event *ev)
         json_object_set_new(cos, key, real_or_null(cs->cos[p]));
         json_t *g = json_array();
         for (int k = 0; k < cs->n_groups; k++)
-            json_array_append_new(g, real_or_null(cs->group_cos[p][k]));
+            /* a group no task has a gradient in has no cosine */
+            json_array_append_new(g, real_or_null(cs->group_zero[k] ? NAN : cs->group_cos[p][k]));
         json_object_set_new(group, key, g);
     }
     json_object_set_new(c, "norm", norm);

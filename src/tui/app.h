@@ -45,6 +45,10 @@ typedef struct tui_app {
     int zoomed;           /* -1 or a tui_pane */
     int conflict_view;    /* F11: TUI_CONFLICT_COSINE, _WEIGHTS, _SERVED */
     int layers_view;      /* F12: 0 the latest step, 1 + p pair p's heat map over time */
+    /* saved runs overlaid on the loss pane (--compare), one task at a time */
+    tui_data compare[TUI_MAX_COMPARE];
+    int n_compare;
+    int compare_task;     /* Ctrl-O: -1 off, else the task whose curves are compared */
     bool help_open;
     bool quit_requested, quitting;
     bool dirty;

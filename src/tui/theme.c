@@ -34,6 +34,10 @@ static const char *const slot_names[TUI_N_SLOTS] = {
     [TUI_C_KEY] = "key",
     [TUI_C_PROMPT] = "prompt",
     [TUI_C_HIGHLIGHT] = "highlight",
+    [TUI_C_COMPARE_1] = "compare-1",
+    [TUI_C_COMPARE_2] = "compare-2",
+    [TUI_C_COMPARE_3] = "compare-3",
+    [TUI_C_COMPARE_4] = "compare-4",
 };
 
 /* Index = colour number, so the basic and bright names come out in the
@@ -129,6 +133,10 @@ static const tui_theme builtin_default = {
         [TUI_C_KEY] = ST(0, 6, TUI_A_BOLD),
         [TUI_C_PROMPT] = ST(10, D, TUI_A_BOLD),
         [TUI_C_HIGHLIGHT] = ST(0, 3, 0),
+        [TUI_C_COMPARE_1] = ST(208, D, 0),
+        [TUI_C_COMPARE_2] = ST(177, D, 0),
+        [TUI_C_COMPARE_3] = ST(250, D, 0),
+        [TUI_C_COMPARE_4] = ST(67, D, 0),
     },
 };
 
@@ -156,6 +164,10 @@ static const tui_theme builtin_mono = {
         [TUI_C_KEY] = ST(D, D, TUI_A_REVERSE),
         [TUI_C_PROMPT] = ST(D, D, TUI_A_BOLD),
         [TUI_C_HIGHLIGHT] = ST(D, D, TUI_A_REVERSE),
+        [TUI_C_COMPARE_1] = ST(D, D, TUI_A_UNDERLINE),
+        [TUI_C_COMPARE_2] = ST(D, D, TUI_A_BOLD | TUI_A_UNDERLINE),
+        [TUI_C_COMPARE_3] = ST(D, D, TUI_A_DIM | TUI_A_UNDERLINE),
+        [TUI_C_COMPARE_4] = ST(D, D, TUI_A_REVERSE | TUI_A_DIM),
     },
 };
 

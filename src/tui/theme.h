@@ -67,6 +67,10 @@ typedef enum {
     TUI_C_KEY,
     TUI_C_PROMPT,
     TUI_C_HIGHLIGHT,
+    TUI_C_COMPARE_1, /* saved runs overlaid with --compare, one colour each */
+    TUI_C_COMPARE_2,
+    TUI_C_COMPARE_3,
+    TUI_C_COMPARE_4,
     TUI_N_SLOTS
 } tui_slot;
 

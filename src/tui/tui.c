@@ -260,6 +260,20 @@ static void handle_key(tui_app *app, int kind, wint_t ch)
         app->quit_requested = true;
         return;
     }
+    if (!is_key && ch == 15) { /* Ctrl-O: the task whose curves the saved runs show */
+        if (app->n_compare == 0) {
+            tui_output(app, "no saved runs to compare: mtbert tui --compare RUN ...");
+        } else {
+            int t = app->compare_task;
+            do
+                t = t + 1 > MTB_TASK_STS ? -1 : t + 1;
+            while (t >= 0 && !app->data.active[t] && tui_series_len(&app->data.loss[t]) == 0);
+            app->compare_task = t;
+            tui_output(app, "compare: %s", t < 0 ? "off" : mtb_task_name((mtb_task)t));
+        }
+        app->dirty = true;
+        return;
+    }
     if (is_key && ch == KEY_F(11)) {
         static const char *const names[TUI_CONFLICT_VIEWS] = {"cosine per task pair",
                                                               "task weights", "served tasks"};
@@ -331,6 +345,43 @@ int tui_check_options(const tui_options *opt, mtb_error *err)
     return resolve_look(opt, &theme, &cfg, err);
 }
 
+static void free_data(tui_app *app)
+{
+    tui_data_free(&app->data);
+    for (int i = 0; i < app->n_compare; i++)
+        tui_data_free(&app->compare[i]);
+    app->n_compare = 0;
+}
+
+static void apply_to_data(const mtb_event *ev, void *ctx)
+{
+    tui_data_apply(ctx, ev);
+}
+
+/* The run's past (on --resume) and the saved runs to compare with, read
+ * from their metrics files before the screen opens. */
+static int load_histories(tui_app *app, const tui_options *opt, mtb_error *err)
+{
+    if (opt->history && opt->history_until > 0) {
+        int rc = metrics_replay(opt->history, opt->history_until, apply_to_data, &app->data, err);
+        if (rc)
+            return rc;
+        tui_data_log(&app->data, "redrew steps 1-%ld from %s", app->data.step, opt->history);
+    }
+    for (int i = 0; i < opt->n_compare && i < TUI_MAX_COMPARE; i++) {
+        if (tui_data_init(&app->compare[i], opt->compare_name[i]))
+            return mtb_error_set(err, MTB_EFAIL, "out of memory");
+        app->n_compare = i + 1;
+        int rc = metrics_replay(opt->compare[i], -1, apply_to_data, &app->compare[i], err);
+        if (rc)
+            return rc;
+        tui_data_log(&app->data, "comparing with %s: %ld steps (Ctrl-O: task)",
+                     opt->compare_name[i], app->compare[i].step);
+    }
+    app->compare_task = app->n_compare > 0 ? MTB_TASK_SST : -1;
+    return MTB_OK;
+}
+
 static int setup(tui_app *app, const tui_options *opt, mtb_error *err)
 {
     memset(app, 0, sizeof *app);
@@ -338,6 +389,9 @@ static int setup(tui_app *app, const tui_options *opt, mtb_error *err)
     app->zoomed = -1;
     if (tui_data_init(&app->data, opt->mode_name))
         return mtb_error_set(err, MTB_EFAIL, "out of memory");
+    int loaded = load_histories(app, opt, err);
+    if (loaded)
+        return loaded;
 
     tui_user_config cfg;
     int rc = resolve_look(opt, &app->theme, &cfg, err);
@@ -366,12 +420,12 @@ int tui_run(const tui_options *opt)
     int status = setup(&app, opt, &err);
     if (status) {
         fprintf(stderr, "mtbert: %s\n", err.msg);
-        tui_data_free(&app.data);
+        free_data(&app);
         return status == MTB_EINPUT ? 2 : 1;
     }
     if (tui_scoring_start(&app, &err)) {
         fprintf(stderr, "mtbert: %s\n", err.msg);
-        tui_data_free(&app.data);
+        free_data(&app);
         return 1;
     }
 
@@ -450,7 +504,7 @@ int tui_run(const tui_options *opt)
     endwin();
     tui_scoring_stop(&app);
     status = mtb_trainer_join(opt->trainer) ? 1 : 0;
-    tui_data_free(&app.data);
+    free_data(&app);
     tui_canvas_free(&app.canvas);
     return status;
 }

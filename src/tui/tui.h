@@ -8,6 +8,8 @@
 #include "mtbert/multitask.h"
 #include "mtbert/trainer.h"
 
+#define TUI_MAX_COMPARE 4
+
 typedef struct tui_options {
     mtb_trainer *trainer;
     mtb_multitask *model;
@@ -18,6 +20,11 @@ typedef struct tui_options {
     double smoothing;        /* EMA alpha for training curves; < 0: config, then 0.1 */
     int max_len;             /* tokens per sentence when scoring */
     FILE *metrics;           /* JSON lines of every event, as train --metrics; may be NULL */
+    const char *history;     /* a metrics file to redraw the run's past from (--resume); NULL */
+    long history_until;      /* its last step to take: the checkpoint's */
+    const char *compare[TUI_MAX_COMPARE];      /* saved runs' metrics files to overlay */
+    const char *compare_name[TUI_MAX_COMPARE]; /* and their names in the legend */
+    int n_compare;
 } tui_options;
 
 /* Checks the theme and configuration options before a run is set up, so
