@@ -179,6 +179,67 @@ static void check_final(parity_run *r, const char *mode)
     assert_true(worst < 1e-5);
 }
 
+/* The pair losses (MNRL on paraphrase and similarity, CoSENT) through the
+ * whole model: a joint multitask step's per-task encoder gradients equal
+ * each task's own single-task step (dropout off), both add the terms to
+ * the seed's losses, and the seed's numbers come back with them off. */
+static void test_pair_losses_joint_equals_single(void **state)
+{
+    (void)state;
+    parity_run r;
+    parity_setup(&r, MTB_MODE_SUM, MTB_POOL_MEAN);
+    parity_load_step(&r, 0);
+    for (int i = 0; i < PB; i++) /* at least two duplicates and two close pairs */
+        r.tb[MTB_TASK_PARA].labels[i] = i % 2 == 0 ? 1.0f : 0.0f;
+    r.tb[MTB_TASK_STS].labels[0] = 4.5f;
+    r.tb[MTB_TASK_STS].labels[2] = 5.0f;
+    mtb_error err = {0};
+    const mtb_config *cfg = &r.mt.bert.cfg;
+    const size_t n = r.mt.bert.n_params;
+    mtb_joint_ws jw;
+    mtb_task_ws ws;
+    if (mtb_joint_ws_init(&jw, cfg, PB, 40, &err) || mtb_task_ws_init(&ws, cfg, PB, 40, true, &err))
+        fail_msg("%s", err.msg);
+    float *grads[3];
+    for (int t = 0; t < 3; t++)
+        assert_non_null(grads[t] = calloc(n, sizeof(float)));
+    const mtb_task_batch *tbs[3] = {&r.tb[0], &r.tb[1], &r.tb[2]};
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 3);
+    float seed_single[3], joint[3], single[3];
+    for (int t = 0; t < 3; t++)
+        seed_single[t] = mtb_multitask_step(&r.mt, &ws, tbs[t], false, false, &rng);
+
+    r.mt.losses.mnrl_para = true;
+    r.mt.losses.mnrl_sts = true;
+    r.mt.losses.sts = MTB_STS_LOSS_COSENT;
+    mtb_heads_zero_grad(&r.mt.heads);
+    mtb_multitask_joint_step(&r.mt, &jw, tbs, 3, grads, false, &rng, joint);
+    for (int t = 0; t < 3; t++) {
+        memset(r.mt.bert.grads, 0, n * sizeof(float));
+        single[t] = mtb_multitask_step(&r.mt, &ws, tbs[t], false, true, &rng);
+        double gmax = 0.0, diff = 0.0;
+        for (size_t k = 0; k < n; k++) {
+            gmax = fmax(gmax, fabs(grads[t][k]));
+            diff = fmax(diff, fabs((double)grads[t][k] - r.mt.bert.grads[k]));
+        }
+        printf("# %s: loss %.6f joint, %.6f alone (seed's %.6f); encoder gradients within "
+               "%.2g of their largest %.3g\n", mtb_task_name((mtb_task)t), joint[t], single[t],
+               seed_single[t], diff / gmax, gmax);
+        assert_true(fabs(joint[t] - single[t]) <= 1e-5 * fabs(single[t]));
+        assert_true(diff <= 1e-4 * gmax);
+    }
+    /* MNRL adds a positive term to the paraphrase loss; CoSENT replaces MSE */
+    assert_true(joint[MTB_TASK_PARA] > seed_single[MTB_TASK_PARA] + 0.1f);
+    assert_true(joint[MTB_TASK_STS] != seed_single[MTB_TASK_STS]);
+    assert_true(joint[MTB_TASK_SST] == seed_single[MTB_TASK_SST]);
+    for (int t = 0; t < 3; t++)
+        free(grads[t]);
+    mtb_joint_ws_free(&jw);
+    mtb_task_ws_free(&ws);
+    parity_teardown(&r);
+}
+
 static void test_parity_sum(void **state)
 {
     (void)state;
@@ -499,7 +560,7 @@ static void test_methods_resume_exactly(void **state)
     (void)state;
     if (!have_demo())
         skip();
-    static const char *const methods[] = {"gradvac", "uw", "dwa", "famo", "cagrad"};
+    static const char *const methods[] = {"gradvac", "uw", "dwa", "famo", "cagrad", "pcgrad"};
     mtb_merge_params custom;
     mtb_merge_params_defaults(&custom);
     custom.cagrad_c = 0.7;
@@ -524,6 +585,13 @@ static void test_methods_resume_exactly(void **state)
         demo_setup(&full, mode, N_STEPS, NULL);
         demo_setup(&first, mode, N_STEPS, NULL);
         demo_merge = NULL;
+        /* PCGrad's run carries the pair losses (MNRL and CoSENT) instead */
+        const bool pair_losses = strcmp(methods[mi], "pcgrad") == 0;
+        mtb_pair_losses losses;
+        mtb_pair_losses_defaults(&losses);
+        losses.mnrl_para = losses.mnrl_sts = pair_losses;
+        losses.sts = pair_losses ? MTB_STS_LOSS_COSENT : MTB_STS_LOSS_MSE;
+        full.mt.losses = first.mt.losses = losses;
         float want[N_STEPS][3], l[3];
         mtb_conflict_stats cs;
         double w_full[N_STEPS][3];
@@ -550,6 +618,7 @@ static void test_methods_resume_exactly(void **state)
         memcpy(second.mt.bert.params, loaded.bert.params, loaded.bert.n_params * sizeof(float));
         memcpy(second.mt.heads.params, loaded.heads.params, loaded.heads.n_params * sizeof(float));
         mtb_multitask_free(&loaded);
+        second.mt.losses = losses; /* the front end's run record brings them back */
         bool weights_moved = false;
         for (int s = CUT; s < N_STEPS; s++) {
             assert_int_equal(mtb_trainer_step(second.tr, NULL, l, &cs), 0);
@@ -838,6 +907,7 @@ int main(void)
         cmocka_unit_test(test_reproducible),
         cmocka_unit_test(test_resume_equals_uninterrupted),
         cmocka_unit_test(test_methods_resume_exactly),
+        cmocka_unit_test(test_pair_losses_joint_equals_single),
         cmocka_unit_test(test_divergence_guard),
         cmocka_unit_test(test_trainer_thread),
         cmocka_unit_test(test_defaults_learn_on_shared_data),

@@ -252,6 +252,28 @@ train_demo --mode famo --famo-lr 0.1 --max-steps 4 --out "$tmp/famo" --resume "$
 check "... and a different value is refused" \
     sh -c "test $? -eq 2 && grep -q -- '--famo-lr 0.1 would change the run, which was saved with --famo-lr 0.5' '$tmp/err'"
 
+# The pair losses: CoSENT for similarity, MNRL beside the paraphrase and similarity heads.
+train_demo --sts-loss cosent --mnrl para,sts --max-steps 3 --out "$tmp/pl" --metrics "$tmp/pl.jsonl" >"$tmp/out" 2>"$tmp/err"
+check "--sts-loss cosent --mnrl para,sts trains" test $? -eq 0
+check "... the run record keeps them" \
+    sh -c "grep -q '\"sts\": *\"cosent\"' '$tmp/pl/trainer.json' && grep -q '\"mnrl\": *\"para,sts\"' '$tmp/pl/trainer.json' && grep -q '\"cosent_scale\": *20' '$tmp/pl/trainer.json'"
+train_demo --max-steps 3 --out "$tmp/pl0" --metrics "$tmp/pl0.jsonl" >"$tmp/out" 2>"$tmp/err"
+first_para() { grep '"task":"para"' "$1" | head -1 | sed 's/.*"loss":\([0-9.e-]*\).*/\1/'; }
+check "... and MNRL raises the paraphrase loss above the head's alone ($(first_para "$tmp/pl0.jsonl") -> $(first_para "$tmp/pl.jsonl"))" \
+    awk -v a="$(first_para "$tmp/pl0.jsonl")" -v b="$(first_para "$tmp/pl.jsonl")" 'BEGIN { exit !(b > a + 0.1) }'
+train_demo --max-steps 4 --out "$tmp/pl" --resume "$tmp/pl" >"$tmp/out" 2>"$tmp/err"
+check "resuming without them keeps them" \
+    sh -c "test $? -eq 0 && grep -q '\"mnrl\": *\"para,sts\"' '$tmp/pl/trainer.json'"
+train_demo --mnrl para --max-steps 5 --out "$tmp/pl" --resume "$tmp/pl" >"$tmp/out" 2>"$tmp/err"
+check "... and another --mnrl is refused, naming both" \
+    sh -c "test $? -eq 2 && grep -q -- '--mnrl para would change the run, which was saved with --mnrl para,sts' '$tmp/err'"
+train_demo --mnrl quora --max-steps 1 >"$tmp/out" 2>"$tmp/err"
+check "a bad --mnrl is explained" \
+    sh -c "test $? -eq 2 && grep -q -- \"--mnrl must be para, sts, para,sts or none, not 'quora'\" '$tmp/err'"
+train_demo --sts-loss mae --max-steps 1 >"$tmp/out" 2>"$tmp/err"
+check "a bad --sts-loss is explained" \
+    sh -c "test $? -eq 2 && grep -q -- \"--sts-loss must be mse or cosent, not 'mae'\" '$tmp/err'"
+
 # bench: the fixed last line.
 "$MTBERT" bench --config tiny --batch 2 --seq 8 --steps 1 --warmup 0 >"$tmp/out" 2>/dev/null
 check "bench exits 0" test $? -eq 0

@@ -14,6 +14,7 @@
 #include "mtbert/data.h"
 #include "mtbert/heads.h"
 #include "mtbert/model_dir.h"
+#include "mtbert/pair_losses.h"
 #include "mtbert/sentence.h"
 #include "mtbert/tokenizer.h"
 
@@ -23,6 +24,7 @@ typedef struct mtb_multitask {
     mtb_vocab *vocab;
     mtb_pooling pooling; /* cls or mean (pooler also works) */
     float head_dropout;  /* dropout before the sentiment and paraphrase heads */
+    mtb_pair_losses losses; /* training losses of the pair tasks (defaults: the seed's) */
 } mtb_multitask;
 
 /* A fresh model: encoder and heads initialised from rng. */
@@ -57,10 +59,11 @@ typedef struct mtb_task_ws {
     int max_B, max_T;
     mtb_bert_acts acts_a, acts_b;
     mtb_head_ws head;
-    float *enc_a, *enc_b;   /* (B, H) */
-    float *denc_a, *denc_b; /* (B, H) */
-    float *dhidden;         /* (B, T, H) */
-    float *dpooled;         /* (B, H) */
+    float *enc_a, *enc_b;   /* (B, H); enc_b (2B, H): MNRL's separate questions */
+    float *denc_a, *denc_b; /* the same */
+    float *dhidden;         /* (2B, T, H) */
+    float *dpooled;         /* (2B, H) */
+    mtb_batch split;        /* (2B, T) a paraphrase batch's questions, a's then b's */
 } mtb_task_ws;
 
 /* max_T bounds every sequence (pairs included). */
@@ -69,7 +72,9 @@ int mtb_task_ws_init(mtb_task_ws *ws, const mtb_config *cfg, int max_B, int max_
 void mtb_task_ws_free(mtb_task_ws *ws);
 
 /* Forward (and, with backward, backward) of one task batch.  dropout turns
- * the encoder's and the head's dropout on.  Returns the mean loss. */
+ * the encoder's and the head's dropout on.  Returns the mean loss: with
+ * backward, the training loss mt->losses asks for (the head's, CoSENT's,
+ * plus MNRL's); without, the seed heads' own (validation). */
 float mtb_multitask_step(mtb_multitask *mt, mtb_task_ws *ws, const mtb_task_batch *tb,
                          bool dropout, bool backward, mtb_rng *rng);
 
@@ -81,11 +86,13 @@ typedef struct mtb_joint_ws {
     mtb_bert_acts acts;
     mtb_head_ws head;
     mtb_batch batch;        /* the step's sequences, task after task: (max_seqs, max_T) */
+    mtb_batch split;        /* (2 max_B, max_T) scratch: a paraphrase batch's questions */
     float *enc, *denc;      /* (max_seqs, H) sentence encodings and their gradients */
     float *dhidden;         /* (max_seqs * max_T, H) */
     float *dpooled;         /* (max_seqs, H) */
     int first[MTB_N_TASKS]; /* where each batch's sequences start in batch (last step) */
-    int count[MTB_N_TASKS]; /* and how many (an STS batch has 2B: its a's, then its b's) */
+    int count[MTB_N_TASKS]; /* and how many (an STS batch has 2B: its a's, then its b's; a
+                               paraphrase batch with MNRL 3B: its pairs, a's, b's) */
 } mtb_joint_ws;
 
 /* max_B sequences per task batch, each at most max_T tokens. */

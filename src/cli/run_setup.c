@@ -23,6 +23,7 @@ enum {
     OPT_STS_TRAIN, OPT_SST_DEV, OPT_PARA_DEV, OPT_STS_DEV, OPT_DATA_DIR, OPT_OUT, OPT_METRICS,
     OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_SCHEDULE, OPT_WARMUP, OPT_ON_NAN, OPT_FORCE, OPT_HELP,
     OPT_CAGRAD_C, OPT_GRADVAC_BETA, OPT_UW_LR, OPT_DWA_TEMPERATURE, OPT_FAMO_LR, OPT_FAMO_DECAY,
+    OPT_STS_LOSS, OPT_MNRL, OPT_MNRL_SCALE, OPT_COSENT_SCALE,
     OPT_COUNT /* one past the last */
 };
 
@@ -106,6 +107,10 @@ static const struct option run_options[] = {
     {"dwa-temperature", required_argument, NULL, OPT_DWA_TEMPERATURE},
     {"famo-lr", required_argument, NULL, OPT_FAMO_LR},
     {"famo-decay", required_argument, NULL, OPT_FAMO_DECAY},
+    {"sts-loss", required_argument, NULL, OPT_STS_LOSS},
+    {"mnrl", required_argument, NULL, OPT_MNRL},
+    {"mnrl-scale", required_argument, NULL, OPT_MNRL_SCALE},
+    {"cosent-scale", required_argument, NULL, OPT_COSENT_SCALE},
     {NULL, 0, NULL, 0},
 };
 
@@ -177,7 +182,15 @@ void run_config_print_options(FILE *out)
             "                           learning rate at each step)\n"
             "      --dwa-temperature T  DWA's softmax temperature (2)\n"
             "      --famo-lr LR         FAMO's rate for its task logits (0.025)\n"
-            "      --famo-decay G       FAMO's weight decay on its logits (0.001)\n");
+            "      --famo-decay G       FAMO's weight decay on its logits (0.001)\n"
+            "Pair losses:\n"
+            "      --sts-loss mse|cosent  similarity: the seed's MSE on 5 relu(cos) (default)\n"
+            "                           or CoSENT (ranks the pairs' cosines by their scores)\n"
+            "      --mnrl para|sts|para,sts  add the multiple negatives ranking loss\n"
+            "                           (in-batch negatives): paraphrase over the duplicate\n"
+            "                           questions encoded apart, similarity over the pairs\n"
+            "                           scored >= 4\n"
+            "      --mnrl-scale S, --cosent-scale S  their cosine scales (20)\n");
 }
 
 void run_config_defaults(run_config *rc)
@@ -191,6 +204,7 @@ void run_config_defaults(run_config *rc)
     rc->epochs = -1; /* unset: 1, or unlimited when --max-steps is given */
     rc->seed = 11711;
     mtb_merge_params_defaults(&rc->merge);
+    mtb_pair_losses_defaults(&rc->losses);
 }
 
 static void set_str(char **dst, const char *src)
@@ -262,6 +276,31 @@ static void set_path(json_t *o, const char *key, const char *path)
         json_object_set_new(o, key, json_path(path));
 }
 
+/* --mnrl's value: "none", "para", "sts" or "para,sts". */
+static const char *mnrl_text(const mtb_pair_losses *l, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s", l->mnrl_para && l->mnrl_sts ? "para,sts"
+                             : l->mnrl_para              ? "para"
+                             : l->mnrl_sts               ? "sts"
+                                                         : "none");
+    return buf;
+}
+
+static bool parse_mnrl(const char *text, mtb_pair_losses *l)
+{
+    if (strcmp(text, "none") == 0)
+        l->mnrl_para = l->mnrl_sts = false;
+    else if (strcmp(text, "para") == 0)
+        l->mnrl_para = true, l->mnrl_sts = false;
+    else if (strcmp(text, "sts") == 0)
+        l->mnrl_para = false, l->mnrl_sts = true;
+    else if (strcmp(text, "para,sts") == 0 || strcmp(text, "sts,para") == 0)
+        l->mnrl_para = l->mnrl_sts = true;
+    else
+        return false;
+    return true;
+}
+
 static char *run_record(const run_config *rc)
 {
     json_t *o = json_object();
@@ -305,6 +344,13 @@ static char *run_record(const run_config *rc)
         json_object_set_new(mp, method_options[i].key,
                             json_real(method_param_value(&rc->merge, &method_options[i])));
     json_object_set_new(o, "method_params", mp);
+    char mnrl[32];
+    json_object_set_new(o, "losses",
+                        json_pack("{s:s, s:s, s:f, s:f}", "sts",
+                                  rc->losses.sts == MTB_STS_LOSS_COSENT ? "cosent" : "mse",
+                                  "mnrl", mnrl_text(&rc->losses, mnrl, sizeof mnrl), "mnrl_scale",
+                                  (double)rc->losses.mnrl_scale, "cosent_scale",
+                                  (double)rc->losses.cosent_scale));
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
     return text;
@@ -442,6 +488,23 @@ static int apply_record(run_config *rc, const char *text, const char *dir)
         if (sub.bad)
             r.bad = r.bad ? r.bad : sub.bad;
     }
+    /* Runs recorded before the pair losses existed trained with the seed's. */
+    json_t *lj = json_object_get(r.o, "losses");
+    if (lj) {
+        const char *sts = json_string_value(json_object_get(lj, "sts"));
+        const char *mnrl = json_string_value(json_object_get(lj, "mnrl"));
+        record_reader sub = {lj, dir, NULL};
+        double ms = rc->losses.mnrl_scale, cs = rc->losses.cosent_scale;
+        rec_num(&sub, "mnrl_scale", 1e-3, 1e3, &ms);
+        rec_num(&sub, "cosent_scale", 1e-3, 1e3, &cs);
+        rc->losses.mnrl_scale = (float)ms;
+        rc->losses.cosent_scale = (float)cs;
+        if (!sts || (strcmp(sts, "mse") && strcmp(sts, "cosent")) || !mnrl ||
+            !parse_mnrl(mnrl, &rc->losses) || sub.bad)
+            r.bad = r.bad ? r.bad : "losses";
+        else
+            rc->losses.sts = strcmp(sts, "cosent") == 0 ? MTB_STS_LOSS_COSENT : MTB_STS_LOSS_MSE;
+    }
     mtb_mode mode;
     mtb_task task;
     mtb_schedule_kind kind;
@@ -565,6 +628,12 @@ static void render_option(const run_config *rc, int opt, char *buf, size_t cap)
     case OPT_FAMO_LR: case OPT_FAMO_DECAY:
         snprintf(buf, cap, "%.9g", method_param_value(&rc->merge, method_option_for(opt)));
         break;
+    case OPT_STS_LOSS:
+        snprintf(buf, cap, "%s", rc->losses.sts == MTB_STS_LOSS_COSENT ? "cosent" : "mse");
+        break;
+    case OPT_MNRL: mnrl_text(&rc->losses, buf, cap); break;
+    case OPT_MNRL_SCALE: snprintf(buf, cap, "%.9g", (double)rc->losses.mnrl_scale); break;
+    case OPT_COSENT_SCALE: snprintf(buf, cap, "%.9g", (double)rc->losses.cosent_scale); break;
     default: snprintf(buf, cap, "?"); break;
     }
 }
@@ -728,6 +797,26 @@ static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char *
             *method_param(&rc->merge, mo) = dv;
             break;
         }
+        case OPT_STS_LOSS:
+            if (strcmp(optarg, "mse") && strcmp(optarg, "cosent"))
+                return cli_usage_error(command, "--sts-loss must be mse or cosent, not '%s'",
+                                       optarg);
+            rc->losses.sts = strcmp(optarg, "cosent") == 0 ? MTB_STS_LOSS_COSENT
+                                                           : MTB_STS_LOSS_MSE;
+            break;
+        case OPT_MNRL:
+            if (!parse_mnrl(optarg, &rc->losses))
+                return cli_usage_error(command, "--mnrl must be para, sts, para,sts or none, not "
+                                       "'%s'", optarg);
+            break;
+        case OPT_MNRL_SCALE:
+        case OPT_COSENT_SCALE:
+            if (!cli_parse_double(optarg, 1e-3, 1e3, &dv))
+                return cli_usage_error(command, "--%s must be a number in [0.001, 1000], not '%s'",
+                                       option_name(c), optarg);
+            *(c == OPT_MNRL_SCALE ? &rc->losses.mnrl_scale : &rc->losses.cosent_scale) =
+                (float)dv;
+            break;
         case 'h':
         case OPT_HELP: usage(stdout); return CLI_OK;
         default: return cli_bad_option(command, argv[optind - 1]);
@@ -1036,6 +1125,7 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
     if (status)
         return status;
     st->model_loaded = true;
+    st->model.losses = rc->losses;
 
     mtb_train_options *o = &st->options;
     mtb_train_options_defaults(o);

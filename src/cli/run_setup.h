@@ -35,6 +35,7 @@ typedef struct run_config {
     char *warmup;        /* steps ("100") or a fraction ("0.1"); NULL: RUN_DEFAULT_WARMUP */
     double dropout, lr, weight_decay, val_split; /* lr 0: unset */
     mtb_merge_params merge; /* the methods' parameters */
+    mtb_pair_losses losses; /* --sts-loss, --mnrl, their scales */
     int batch, task_batch[MTB_N_TASKS]; /* task_batch 0: use batch */
     int max_len, epochs, threads;
     long max_steps, eval_every;

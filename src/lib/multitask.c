@@ -32,6 +32,7 @@ int mtb_multitask_init_random(mtb_multitask *mt, const mtb_config *cfg, mtb_voca
     mt->vocab = vocab;
     mt->pooling = pooling;
     mt->head_dropout = head_dropout;
+    mtb_pair_losses_defaults(&mt->losses);
     return MTB_OK;
 }
 
@@ -113,6 +114,7 @@ int mtb_multitask_load(mtb_multitask *mt, const char *dir, mtb_pooling pooling,
         return rc;
     mt->pooling = pooling;
     mt->head_dropout = head_dropout;
+    mtb_pair_losses_defaults(&mt->losses);
     if (mtb_heads_init(&mt->heads, mt->bert.cfg.hidden_size)) {
         mtb_multitask_free(mt);
         return mtb_error_set(err, MTB_EFAIL, "out of memory");
@@ -198,19 +200,22 @@ int mtb_task_ws_init(mtb_task_ws *ws, const mtb_config *cfg, int max_B, int max_
     ws->max_T = max_T;
     const size_t H = (size_t)cfg->hidden_size, B = (size_t)max_B;
     int rc = mtb_bert_acts_init(&ws->acts_a, cfg, max_B, max_T, for_training, err);
-    if (!rc)
-        rc = mtb_bert_acts_init(&ws->acts_b, cfg, max_B, max_T, for_training, err);
+    if (!rc) /* 2B: MNRL encodes a paraphrase batch's questions apart */
+        rc = mtb_bert_acts_init(&ws->acts_b, cfg, 2 * max_B, max_T, for_training, err);
     if (!rc && mtb_head_ws_init(&ws->head, max_B, cfg->hidden_size))
         rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
     if (!rc) {
         ws->enc_a = calloc(B * H, sizeof(float));
-        ws->enc_b = calloc(B * H, sizeof(float));
+        ws->enc_b = calloc(2 * B * H, sizeof(float));
         ws->denc_a = calloc(B * H, sizeof(float));
-        ws->denc_b = calloc(B * H, sizeof(float));
-        ws->dhidden = calloc(B * (size_t)max_T * H, sizeof(float));
-        ws->dpooled = calloc(B * H, sizeof(float));
+        ws->denc_b = calloc(2 * B * H, sizeof(float));
+        ws->dhidden = calloc(2 * B * (size_t)max_T * H, sizeof(float));
+        ws->dpooled = calloc(2 * B * H, sizeof(float));
+        ws->split.ids = calloc(2 * B * (size_t)max_T, sizeof(int));
+        ws->split.types = calloc(2 * B * (size_t)max_T, sizeof(int));
+        ws->split.lengths = calloc(2 * B, sizeof(int));
         if (!ws->enc_a || !ws->enc_b || !ws->denc_a || !ws->denc_b || !ws->dhidden ||
-            !ws->dpooled)
+            !ws->dpooled || !ws->split.ids || !ws->split.types || !ws->split.lengths)
             rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
     }
     if (rc)
@@ -229,7 +234,71 @@ void mtb_task_ws_free(mtb_task_ws *ws)
     free(ws->denc_b);
     free(ws->dhidden);
     free(ws->dpooled);
+    free(ws->split.ids);
+    free(ws->split.types);
+    free(ws->split.lengths);
     memset(ws, 0, sizeof *ws);
+}
+
+/* The two questions of each paraphrase pair as sentences of their own, cut
+ * from the pair's tokens [CLS] a [SEP] b [SEP]: row i of out is [CLS] a
+ * [SEP], row B + i is [CLS] b [SEP], all of token type 0. */
+static void split_pairs(const mtb_batch *pair, mtb_batch *out)
+{
+    const int B = pair->B, T = pair->T;
+    out->B = 2 * B;
+    out->T = T;
+    memset(out->types, 0, sizeof(int) * (size_t)(2 * B) * (size_t)T);
+    for (int i = 0; i < B; i++) {
+        const int *ids = pair->ids + (size_t)i * T, *types = pair->types + (size_t)i * T;
+        const int len = pair->lengths[i];
+        int b_from = 1;
+        while (b_from < len && types[b_from] == 0)
+            b_from++;
+        int *a = out->ids + (size_t)i * T, *b = out->ids + (size_t)(B + i) * T;
+        memset(a, 0, sizeof(int) * (size_t)T);
+        memset(b, 0, sizeof(int) * (size_t)T);
+        memcpy(a, ids, sizeof(int) * (size_t)b_from);
+        out->lengths[i] = b_from;
+        b[0] = ids[0]; /* [CLS] */
+        memcpy(b + 1, ids + b_from, sizeof(int) * (size_t)(len - b_from));
+        out->lengths[B + i] = 1 + len - b_from;
+    }
+}
+
+/* MNRL over a paraphrase batch's duplicates: anchors the a's of positive
+ * pairs, candidates every b (enc: its a's, then its b's). */
+static float para_mnrl(const mtb_multitask *mt, const float *enc, float *denc,
+                       const float *labels, int B, int H)
+{
+    unsigned char positive[4096];
+    for (int i = 0; i < B && i < 4096; i++)
+        positive[i] = labels[i] > 0.5f;
+    return mtb_mnrl(enc, enc + (size_t)B * H, positive, B, H, mt->losses.mnrl_scale, denc,
+                    denc + (size_t)B * H);
+}
+
+/* The similarity task's training loss on encodings u, v with gradients
+ * added into du, dv: the seed's MSE (through the head) or CoSENT, plus
+ * MNRL over the pairs scored MTB_MNRL_STS_POSITIVE or more. */
+static float sts_train_loss(const mtb_multitask *mt, mtb_head_ws *head, const float *u,
+                            const float *v, float *du, float *dv, const float *labels, int B,
+                            int H)
+{
+    float loss;
+    if (mt->losses.sts == MTB_STS_LOSS_COSENT) {
+        loss = mtb_cosent(u, v, labels, B, H, mt->losses.cosent_scale, du, dv);
+    } else {
+        loss = mtb_similarity_forward(head, u, v, labels, B, H);
+        mtb_similarity_backward(du, dv, head, u, v, labels, H);
+    }
+    if (mt->losses.mnrl_sts) {
+        unsigned char positive[4096];
+        for (int i = 0; i < B && i < 4096; i++)
+            positive[i] = labels[i] >= MTB_MNRL_STS_POSITIVE;
+        loss += mtb_mnrl(u, v, positive, B, H, mt->losses.mnrl_scale, du, dv);
+    }
+    return loss;
 }
 
 /* Pushes d(encoding) back through pooling and the encoder. */
@@ -272,6 +341,17 @@ float mtb_multitask_step(mtb_multitask *mt, mtb_task_ws *ws, const mtb_task_batc
             memset(ws->denc_a, 0, BH * sizeof(float));
             MTB_PROFILED(MTB_PROF_HEADS, mtb_paraphrase_backward(&mt->heads, ws->denc_a, &ws->head,
                                                                  tb->labels));
+            if (mt->losses.mnrl_para) {
+                /* the questions apart, through the encoder again */
+                split_pairs(&tb->a, &ws->split);
+                mtb_bert_forward(&mt->bert, &ws->acts_b, &ws->split, dropout, rng);
+                MTB_PROFILED(MTB_PROF_HEADS, {
+                    mtb_sentence_encode(&ws->acts_b, H, mt->pooling, ws->enc_b);
+                    memset(ws->denc_b, 0, 2 * BH * sizeof(float));
+                    loss += para_mnrl(mt, ws->enc_b, ws->denc_b, tb->labels, B, H);
+                });
+                encoder_backward(mt, ws, &ws->acts_b, ws->denc_b);
+            }
             encoder_backward(mt, ws, &ws->acts_a, ws->denc_a);
         }
         break;
@@ -279,14 +359,15 @@ float mtb_multitask_step(mtb_multitask *mt, mtb_task_ws *ws, const mtb_task_batc
     default:
         mtb_bert_forward(&mt->bert, &ws->acts_b, &tb->b, dropout, rng);
         MTB_PROFILED(MTB_PROF_HEADS, mtb_sentence_encode(&ws->acts_b, H, mt->pooling, ws->enc_b));
-        MTB_PROFILED(MTB_PROF_HEADS, loss = mtb_similarity_forward(&ws->head, ws->enc_a, ws->enc_b,
-                                                                   tb->labels, B, H));
-        if (backward) {
+        if (!backward) {
+            MTB_PROFILED(MTB_PROF_HEADS, loss = mtb_similarity_forward(&ws->head, ws->enc_a,
+                                                                       ws->enc_b, tb->labels, B, H));
+        } else {
             memset(ws->denc_a, 0, BH * sizeof(float));
             memset(ws->denc_b, 0, BH * sizeof(float));
             MTB_PROFILED(MTB_PROF_HEADS,
-                         mtb_similarity_backward(ws->denc_a, ws->denc_b, &ws->head, ws->enc_a,
-                                                 ws->enc_b, tb->labels, H));
+                         loss = sts_train_loss(mt, &ws->head, ws->enc_a, ws->enc_b, ws->denc_a,
+                                               ws->denc_b, tb->labels, B, H));
             encoder_backward(mt, ws, &ws->acts_b, ws->denc_b);
             encoder_backward(mt, ws, &ws->acts_a, ws->denc_a);
         }
@@ -299,8 +380,9 @@ int mtb_joint_ws_init(mtb_joint_ws *ws, const mtb_config *cfg, int max_B, int ma
                       mtb_error *err)
 {
     memset(ws, 0, sizeof *ws);
-    /* SST and paraphrase: B sequences each; similarity: 2B */
-    const int S = 4 * max_B;
+    /* SST: B sequences; paraphrase: B, and with MNRL its 2B questions;
+     * similarity: 2B */
+    const int S = 6 * max_B;
     const size_t H = (size_t)cfg->hidden_size, ST = (size_t)S * (size_t)max_T;
     ws->max_seqs = S;
     ws->max_T = max_T;
@@ -311,12 +393,16 @@ int mtb_joint_ws_init(mtb_joint_ws *ws, const mtb_config *cfg, int max_B, int ma
         ws->batch.ids = calloc(ST, sizeof(int));
         ws->batch.types = calloc(ST, sizeof(int));
         ws->batch.lengths = calloc((size_t)S, sizeof(int));
+        ws->split.ids = calloc(2 * (size_t)max_B * (size_t)max_T, sizeof(int));
+        ws->split.types = calloc(2 * (size_t)max_B * (size_t)max_T, sizeof(int));
+        ws->split.lengths = calloc(2 * (size_t)max_B, sizeof(int));
         ws->enc = calloc((size_t)S * H, sizeof(float));
         ws->denc = calloc((size_t)S * H, sizeof(float));
         ws->dhidden = calloc(ST * H, sizeof(float));
         ws->dpooled = calloc((size_t)S * H, sizeof(float));
         if (!ws->batch.ids || !ws->batch.types || !ws->batch.lengths || !ws->enc ||
-            !ws->denc || !ws->dhidden || !ws->dpooled)
+            !ws->denc || !ws->dhidden || !ws->dpooled || !ws->split.ids || !ws->split.types ||
+            !ws->split.lengths)
             rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
     }
     if (rc)
@@ -331,6 +417,9 @@ void mtb_joint_ws_free(mtb_joint_ws *ws)
     free(ws->batch.ids);
     free(ws->batch.types);
     free(ws->batch.lengths);
+    free(ws->split.ids);
+    free(ws->split.types);
+    free(ws->split.lengths);
     free(ws->enc);
     free(ws->denc);
     free(ws->dhidden);
@@ -369,6 +458,10 @@ void mtb_multitask_joint_step(mtb_multitask *mt, mtb_joint_ws *ws,
         append_rows(ws, &tbs[k]->a);
         if (tbs[k]->task == MTB_TASK_STS)
             append_rows(ws, &tbs[k]->b);
+        if (tbs[k]->task == MTB_TASK_PARA && mt->losses.mnrl_para) {
+            split_pairs(&tbs[k]->a, &ws->split);
+            append_rows(ws, &ws->split);
+        }
         ws->count[k] = all->B - ws->first[k];
     }
 
@@ -393,16 +486,16 @@ void mtb_multitask_joint_step(mtb_multitask *mt, mtb_joint_ws *ws,
                 losses[k] = mtb_paraphrase_forward(&ws->head, &mt->heads, enc, tb->labels, B, p,
                                                    rng);
                 mtb_paraphrase_backward(&mt->heads, denc, &ws->head, tb->labels);
+                if (mt->losses.mnrl_para)
+                    losses[k] += para_mnrl(mt, enc + (size_t)B * H, denc + (size_t)B * H,
+                                           tb->labels, B, H);
             });
             break;
         case MTB_TASK_STS:
         default:
-            MTB_PROFILED(MTB_PROF_HEADS, {
-                losses[k] = mtb_similarity_forward(&ws->head, enc, enc + (size_t)B * H,
-                                                   tb->labels, B, H);
-                mtb_similarity_backward(denc, denc + (size_t)B * H, &ws->head, enc,
-                                        enc + (size_t)B * H, tb->labels, H);
-            });
+            MTB_PROFILED(MTB_PROF_HEADS,
+                         losses[k] = sts_train_loss(mt, &ws->head, enc, enc + (size_t)B * H, denc,
+                                                    denc + (size_t)B * H, tb->labels, B, H));
             break;
         }
     }
