@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -18,39 +20,6 @@
 #include "mtbert/config.h"
 #include "mtbert/safetensors.h"
 
-static char g_dir[256];
-
-static void tmp_path(char *buf, size_t cap, const char *name)
-{
-    snprintf(buf, cap, "%s/%s", g_dir, name);
-}
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    const char *base = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/mtb_ckpt_XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-    (void)state;
-    DIR *d = opendir(g_dir);
-    if (d) {
-        struct dirent *de;
-        char p[512];
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            snprintf(p, sizeof p, "%s/%s", g_dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(g_dir);
-    return 0;
-}
 
 static void fixture_path(char *buf, size_t cap, const char *rel)
 {
@@ -64,25 +33,10 @@ static bool file_exists(const char *path)
     return stat(path, &sb) == 0;
 }
 
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-}
-
 static void assert_msg_has(const mtb_error *err, const char *needle)
 {
     if (!strstr(err->msg, needle))
         fail_msg("message does not mention \"%s\": %s", needle, err->msg);
-}
-
-static uint32_t bits_of(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
 }
 
 static float float_of(uint32_t u)
@@ -95,7 +49,7 @@ static float float_of(uint32_t u)
 /* float32 -> binary16, round to nearest, ties to even. */
 static uint16_t f32_to_f16_rne(float f)
 {
-    uint32_t x = bits_of(f);
+    uint32_t x = tu_bits_of(f);
     uint16_t sign = (uint16_t)((x >> 16) & 0x8000);
     uint32_t ax = x & 0x7fffffff;
     if (ax > 0x7f800000)
@@ -125,7 +79,7 @@ static uint16_t f32_to_f16_rne(float f)
 /* float32 -> bfloat16, round to nearest, ties to even. */
 static uint16_t f32_to_bf16_rne(float f)
 {
-    uint32_t x = bits_of(f);
+    uint32_t x = tu_bits_of(f);
     if ((x & 0x7fffffff) > 0x7f800000)
         return (uint16_t)((x >> 16) | 0x40);
     x += 0x7fff + ((x >> 16) & 1);
@@ -250,7 +204,7 @@ static void test_save_load_roundtrip(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "model.safetensors");
+    tu_temp_path(path, sizeof path, "model.safetensors");
     mtb_bert a, b;
     init_model(&a);
     init_model(&b);
@@ -278,7 +232,7 @@ static void test_saved_file_layout(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "layout.safetensors");
+    tu_temp_path(path, sizeof path, "layout.safetensors");
     mtb_bert m;
     init_model(&m);
     fill_pattern(&m, 3);
@@ -329,7 +283,7 @@ static void test_load_prefixed_legacy_extras(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "hf.safetensors");
+    tu_temp_path(path, sizeof path, "hf.safetensors");
     mtb_bert a, b;
     init_model(&a);
     init_model(&b);
@@ -373,7 +327,7 @@ static void test_load_missing_tensor(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "missing.safetensors");
+    tu_temp_path(path, sizeof path, "missing.safetensors");
     mtb_bert a, b;
     init_model(&a);
     init_model(&b);
@@ -400,7 +354,7 @@ static void test_load_missing_tensor(void **state)
 
     /* a file that does not exist */
     char nopath[512];
-    tmp_path(nopath, sizeof nopath, "nope.safetensors");
+    tu_temp_path(nopath, sizeof nopath, "nope.safetensors");
     assert_int_equal(mtb_checkpoint_load_weights(&b, nopath, &err), MTB_EINPUT);
     assert_msg_has(&err, nopath);
     free(before);
@@ -412,7 +366,7 @@ static void test_load_wrong_shape(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "shape.safetensors");
+    tu_temp_path(path, sizeof path, "shape.safetensors");
     mtb_bert a, b;
     init_model(&a);
     init_model(&b);
@@ -444,7 +398,7 @@ static void test_load_non_float_dtype(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "dtype.safetensors");
+    tu_temp_path(path, sizeof path, "dtype.safetensors");
     mtb_bert a, b;
     init_model(&a);
     init_model(&b);
@@ -466,8 +420,8 @@ static void test_load_corrupt_file(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "corrupt.safetensors");
-    write_text(path, "not a safetensors file at all");
+    tu_temp_path(path, sizeof path, "corrupt.safetensors");
+    tu_write_text(path, "not a safetensors file at all");
     mtb_bert b;
     init_model(&b);
     mtb_error err = {0};
@@ -481,7 +435,7 @@ static void test_load_half_precision(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "half.safetensors");
+    tu_temp_path(path, sizeof path, "half.safetensors");
     mtb_bert a, b;
     init_model(&a);
     init_model(&b);
@@ -512,7 +466,7 @@ static void test_load_half_precision(void **state)
             fail_msg("%s", err.msg);
         for (size_t i = 0; i < a.n_params; i++) {
             float want = dt == MTB_ST_F16 ? mtb_st_f16_to_f32(h[i]) : mtb_st_bf16_to_f32(h[i]);
-            assert_int_equal(bits_of(b.params[i]), bits_of(want));
+            assert_int_equal(tu_bits_of(b.params[i]), tu_bits_of(want));
         }
     }
     free(h);
@@ -633,7 +587,7 @@ static void check_reduced_fixture(const char *rel, bool bf16)
             float want = bf16 ? mtb_st_bf16_to_f32(f32_to_bf16_rne(r))
                               : mtb_st_f16_to_f32(f32_to_f16_rne(r));
             float got = m.params[pi->offset + j];
-            if (bits_of(got) != bits_of(want))
+            if (tu_bits_of(got) != tu_bits_of(want))
                 fail_msg("%s: %s[%zu]: got %a, expected %a (f32 %a)", rel, pi->name, j,
                          (double)got, (double)want, (double)r);
         }
@@ -740,8 +694,8 @@ static void test_config_load_valid(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "config.json");
-    write_text(path, valid_config_json);
+    tu_temp_path(path, sizeof path, "config.json");
+    tu_write_text(path, valid_config_json);
     mtb_config c;
     mtb_error err = {0};
     int rc = mtb_config_load_json(&c, path, &err);
@@ -761,7 +715,7 @@ static void test_config_load_valid(void **state)
     assert_true(c.initializer_range == 0.05f);
 
     /* optional keys absent: bert-base values */
-    write_text(path, "{\"vocab_size\": 100, \"hidden_size\": 8, \"num_hidden_layers\": 1,"
+    tu_write_text(path, "{\"vocab_size\": 100, \"hidden_size\": 8, \"num_hidden_layers\": 1,"
                      " \"num_attention_heads\": 2, \"intermediate_size\": 16,"
                      " \"max_position_embeddings\": 10, \"type_vocab_size\": 2}");
     assert_int_equal(mtb_config_load_json(&c, path, &err), MTB_OK);
@@ -776,7 +730,7 @@ static void test_config_load_valid(void **state)
 static void expect_config_error(const char *line_key, const char *repl, const char *needle)
 {
     char path[512];
-    tmp_path(path, sizeof path, "bad_config.json");
+    tu_temp_path(path, sizeof path, "bad_config.json");
     char text[4096] = "";
     const char *p = valid_config_json;
     while (*p) {
@@ -792,7 +746,7 @@ static void expect_config_error(const char *line_key, const char *repl, const ch
         }
         p += len;
     }
-    write_text(path, text);
+    tu_write_text(path, text);
     mtb_config c;
     mtb_config_default(&c);
     c.hidden_size = 12345;
@@ -850,28 +804,28 @@ static void test_config_syntax_error(void **state)
 {
     (void)state;
     char path[512], want[600];
-    tmp_path(path, sizeof path, "syntax.json");
-    write_text(path, "{\n  \"vocab_size\": 100,\n  \"hidden_size\": 8,,\n}\n");
+    tu_temp_path(path, sizeof path, "syntax.json");
+    tu_write_text(path, "{\n  \"vocab_size\": 100,\n  \"hidden_size\": 8,,\n}\n");
     mtb_config c;
     mtb_error err = {0};
     assert_int_equal(mtb_config_load_json(&c, path, &err), MTB_EINPUT);
     snprintf(want, sizeof want, "%s:3:", path);
     assert_msg_has(&err, want);
 
-    write_text(path, "[1, 2]");
+    tu_write_text(path, "[1, 2]");
     assert_int_equal(mtb_config_load_json(&c, path, &err), MTB_EINPUT);
     assert_msg_has(&err, path);
     assert_msg_has(&err, "object");
 
-    write_text(path, "{\"vocab_size\": 1, \"vocab_size\": 2}");
+    tu_write_text(path, "{\"vocab_size\": 1, \"vocab_size\": 2}");
     assert_int_equal(mtb_config_load_json(&c, path, &err), MTB_EINPUT);
     assert_msg_has(&err, path);
 
-    write_text(path, "");
+    tu_write_text(path, "");
     assert_int_equal(mtb_config_load_json(&c, path, &err), MTB_EINPUT);
     assert_msg_has(&err, path);
 
-    tmp_path(path, sizeof path, "no-such-config.json");
+    tu_temp_path(path, sizeof path, "no-such-config.json");
     assert_int_equal(mtb_config_load_json(&c, path, &err), MTB_EINPUT);
     assert_msg_has(&err, path);
 }
@@ -880,7 +834,7 @@ static void test_config_roundtrip(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "saved_config.json");
+    tu_temp_path(path, sizeof path, "saved_config.json");
     mtb_config a, b;
     mtb_error err = {0};
 
@@ -924,7 +878,7 @@ static void test_config_roundtrip(void **state)
 
     /* an invalid config is not written */
     a.num_heads = 3;
-    tmp_path(path, sizeof path, "invalid_config.json");
+    tu_temp_path(path, sizeof path, "invalid_config.json");
     assert_int_equal(mtb_config_save_json(&a, path, &err), MTB_EINPUT);
     assert_false(file_exists(path));
 }
@@ -952,5 +906,5 @@ int main(void)
         cmocka_unit_test(test_config_syntax_error),
         cmocka_unit_test(test_config_roundtrip),
     };
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    return cmocka_run_group_tests(tests, tu_temp_dir_setup, tu_temp_dir_teardown);
 }

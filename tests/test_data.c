@@ -6,13 +6,15 @@
  * malformed input, and the seeded train/validation split.
  *
  * The real course files are loaded too when the shared data folder exists
- * ($MTBERT_SHARED_DATA, else "$srcdir/../../shared/data", $srcdir defaulting
+ * ($MTBERT_SHARED_DATA, else "$tu_srcdir/../../shared/data", $tu_srcdir defaulting
  * to "tests"); those tests are skipped, with a note on stderr, otherwise. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "test_util.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -33,21 +35,6 @@ static char g_dir[256];
 #define MAX_FILES 128
 static char *g_files[MAX_FILES];
 static int g_nfiles;
-
-static const char *srcdir(void)
-{
-    const char *s = getenv("srcdir");
-    return s && *s ? s : "tests";
-}
-
-static void shared_path(char *buf, size_t size, const char *file)
-{
-    const char *env = getenv("MTBERT_SHARED_DATA");
-    if (env && *env)
-        snprintf(buf, size, "%s/%s", env, file);
-    else
-        snprintf(buf, size, "%s/../../shared/data/%s", srcdir(), file);
-}
 
 /* Writes len bytes (so NULs can be included) to g_dir/name; returns the path
  * (owned by the helper, removed at teardown). */
@@ -756,7 +743,7 @@ static void test_split_edges(void **state)
 static bool shared_available(void)
 {
     char path[1024];
-    shared_path(path, sizeof path, "ids-sst-train.csv");
+    tu_shared_path(path, sizeof path, "ids-sst-train.csv");
     struct stat st;
     if (stat(path, &st) == 0)
         return true;
@@ -775,7 +762,7 @@ static double now_s(void)
 static double load_shared(mtb_dataset *ds, const char *file, bool want_labels)
 {
     char path[1024];
-    shared_path(path, sizeof path, file);
+    tu_shared_path(path, sizeof path, file);
     mtb_error err = {0};
     double t0 = now_s();
     int rc = mtb_dataset_load(ds, path, want_labels, &err);

@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "mtbert/bert.h"
 #include "mtbert/checkpoint.h"
 #include "mtbert/config.h"
@@ -28,16 +30,6 @@ typedef struct fixture {
     mtb_batch batch;
     int ids[64], types[64], lengths[8];
 } fixture;
-
-static char *fixture_path(const char *rel)
-{
-    const char *srcdir = getenv("srcdir");
-    static char buf[4][1024];
-    static int next;
-    char *out = buf[next++ % 4];
-    snprintf(out, sizeof buf[0], "%s/fixtures/%s", srcdir ? srcdir : "tests", rel);
-    return out;
-}
 
 static float *read_f32(const mtb_safetensors *st, const char *name, size_t expect_numel)
 {
@@ -71,11 +63,11 @@ static int setup(void **state)
     fixture *f = calloc(1, sizeof *f);
     mtb_error err = {0};
     mtb_config cfg;
-    if (mtb_config_load_json(&cfg, fixture_path("tiny-bert/config.json"), &err) ||
+    if (mtb_config_load_json(&cfg, tu_fixture("tiny-bert/config.json"), &err) ||
         mtb_bert_init(&f->model, &cfg, &err) ||
-        mtb_checkpoint_load_weights(&f->model, fixture_path("tiny-bert/model.safetensors"),
+        mtb_checkpoint_load_weights(&f->model, tu_fixture("tiny-bert/model.safetensors"),
                                     &err) ||
-        mtb_st_open(&f->expected, fixture_path("tiny-bert-expected.safetensors"), &err)) {
+        mtb_st_open(&f->expected, tu_fixture("tiny-bert-expected.safetensors"), &err)) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
     }
@@ -374,7 +366,7 @@ static void test_model_dir_round_trip(void **state)
     mtb_error err = {0};
     mtb_bert m, back;
     mtb_vocab *vocab, *vocab_back;
-    assert_int_equal(mtb_model_dir_load(fixture_path("tiny-bert"), &m, &vocab, &err), 0);
+    assert_int_equal(mtb_model_dir_load(tu_fixture("tiny-bert"), &m, &vocab, &err), 0);
 
     char dir[] = "/tmp/mtbert-test-XXXXXX";
     assert_non_null(mkdtemp(dir));

@@ -36,6 +36,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,19 +154,6 @@ static const double TINY_DV[2 * H4] = {0.40208132911304556, -0.26805419791536711
                                        26598.633043028392,  6649.6582607570999};
 
 /* ---------------------------------------------------------------- helpers */
-
-static float *alloc_floats(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof *p);
-    assert_non_null(p);
-    return p;
-}
-
-static void fill_uniform(float *x, size_t n, float lo, float hi, mtb_rng *rng)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = lo + (hi - lo) * mtb_rng_uniform(rng);
-}
 
 static void assert_close_vec(const char *what, const float *got, const double *want, size_t n,
                              double atol, double rtol)
@@ -464,8 +453,8 @@ static void sentiment_grad_check(float p)
     mtb_heads_init_random(&h, &r);
     for (size_t i = 0; i < h.n_params; i++)
         h.params[i] *= 3.0f; /* logits of order 1, so the softmax is not flat */
-    float *u = alloc_floats(B * H), *du = alloc_floats(B * H);
-    fill_uniform(u, B * H, -1.5f, 1.5f, &r);
+    float *u = tu_alloc_floats(B * H), *du = tu_alloc_floats(B * H);
+    tu_fill_uniform(u, B * H, -1.5f, 1.5f, &r);
     const int labels[B] = {0, 3, 4, 1, 2};
     mtb_head_ws ws;
     assert_int_equal(mtb_head_ws_init(&ws, B, H), 0);
@@ -487,7 +476,7 @@ static void sentiment_grad_check(float p)
     check_grad(name, h.sst_b, h.g_sst_b, 5, FD_STEP, sst_fd_loss, &c);
 
     /* Accumulation: a second backward adds the same again. */
-    float *du2 = alloc_floats(B * H), *g1 = alloc_floats(h.n_params);
+    float *du2 = tu_alloc_floats(B * H), *g1 = tu_alloc_floats(h.n_params);
     sst_fd_loss(&c);
     mtb_heads_zero_grad(&h);
     mtb_sentiment_backward(&h, du2, &ws, labels);
@@ -571,8 +560,8 @@ static void paraphrase_grad_check(float p)
     mtb_heads_init_random(&h, &r);
     for (size_t i = 0; i < h.n_params; i++)
         h.params[i] *= 3.0f;
-    float *u = alloc_floats(B * H), *du = alloc_floats(B * H);
-    fill_uniform(u, B * H, -1.5f, 1.5f, &r);
+    float *u = tu_alloc_floats(B * H), *du = tu_alloc_floats(B * H);
+    tu_fill_uniform(u, B * H, -1.5f, 1.5f, &r);
     const float labels[B] = {1, 0, 0, 1, 1, 0};
     mtb_head_ws ws;
     assert_int_equal(mtb_head_ws_init(&ws, B, H), 0);
@@ -590,7 +579,7 @@ static void paraphrase_grad_check(float p)
     snprintf(name, sizeof name, "para db p=%.1f", p);
     check_grad(name, h.para_b, h.g_para_b, 1, FD_STEP, para_fd_loss, &c);
 
-    float *du2 = alloc_floats(B * H), *g1 = alloc_floats(h.n_params);
+    float *du2 = tu_alloc_floats(B * H), *g1 = tu_alloc_floats(h.n_params);
     para_fd_loss(&c);
     mtb_heads_zero_grad(&h);
     mtb_paraphrase_backward(&h, du2, &ws, labels);
@@ -731,11 +720,11 @@ static void test_similarity_grad(void **state)
     enum { B = 6, H = 5 };
     mtb_rng r;
     mtb_rng_seed(&r, 3);
-    float *u = alloc_floats(B * H), *v = alloc_floats(B * H);
-    float *du = alloc_floats(B * H), *dv = alloc_floats(B * H);
+    float *u = tu_alloc_floats(B * H), *v = tu_alloc_floats(B * H);
+    float *du = tu_alloc_floats(B * H), *dv = tu_alloc_floats(B * H);
     /* v = u + noise keeps most cosines positive; row 5 is made negative. */
-    fill_uniform(u, B * H, -1.0f, 1.0f, &r);
-    fill_uniform(v, B * H, -0.6f, 0.6f, &r);
+    tu_fill_uniform(u, B * H, -1.0f, 1.0f, &r);
+    tu_fill_uniform(v, B * H, -0.6f, 0.6f, &r);
     for (int i = 0; i < B * H; i++)
         v[i] += i < (B - 1) * H ? u[i] : -u[i];
     const float labels[B] = {0.5f, 4.5f, 2.0f, 3.0f, 1.0f, 2.5f};

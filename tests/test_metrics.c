@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "metrics.h"
 
 typedef struct collected {
     mtb_event ev[16];

@@ -22,6 +22,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -40,19 +42,6 @@
 #define FD_RTOL 5e-3
 
 /* ------------------------------------------------------------------ helpers */
-
-static float *alloc_floats(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof *p);
-    assert_non_null(p);
-    return p;
-}
-
-static void fill_uniform(float *x, size_t n, float lo, float hi, mtb_rng *rng)
-{
-    for (size_t i = 0; i < n; i++)
-        x[i] = lo + (hi - lo) * mtb_rng_uniform(rng);
-}
 
 static void fill_normal(float *x, size_t n, float mean, float sd, mtb_rng *rng)
 {
@@ -276,15 +265,15 @@ static void linear_setup(linear_ctx *c, int n, int in_dim, int out_dim, uint64_t
     c->n = n;
     c->in_dim = in_dim;
     c->out_dim = out_dim;
-    c->in = alloc_floats((size_t)n * in_dim);
-    c->w = alloc_floats((size_t)out_dim * in_dim);
-    c->b = alloc_floats((size_t)out_dim);
-    c->out = alloc_floats((size_t)n * out_dim);
-    c->lw = alloc_floats((size_t)n * out_dim);
-    fill_uniform(c->in, (size_t)n * in_dim, -1, 1, &r);
-    fill_uniform(c->w, (size_t)out_dim * in_dim, -1, 1, &r);
-    fill_uniform(c->b, (size_t)out_dim, -1, 1, &r);
-    fill_uniform(c->lw, (size_t)n * out_dim, -1, 1, &r);
+    c->in = tu_alloc_floats((size_t)n * in_dim);
+    c->w = tu_alloc_floats((size_t)out_dim * in_dim);
+    c->b = tu_alloc_floats((size_t)out_dim);
+    c->out = tu_alloc_floats((size_t)n * out_dim);
+    c->lw = tu_alloc_floats((size_t)n * out_dim);
+    tu_fill_uniform(c->in, (size_t)n * in_dim, -1, 1, &r);
+    tu_fill_uniform(c->w, (size_t)out_dim * in_dim, -1, 1, &r);
+    tu_fill_uniform(c->b, (size_t)out_dim, -1, 1, &r);
+    tu_fill_uniform(c->lw, (size_t)n * out_dim, -1, 1, &r);
 }
 
 static void linear_teardown(linear_ctx *c)
@@ -327,9 +316,9 @@ static void test_linear_grad(void **state)
     (void)state;
     linear_ctx c;
     linear_setup(&c, 4, 6, 5, 12);
-    float *din = alloc_floats((size_t)c.n * c.in_dim);
-    float *dw = alloc_floats((size_t)c.out_dim * c.in_dim);
-    float *db = alloc_floats((size_t)c.out_dim);
+    float *din = tu_alloc_floats((size_t)c.n * c.in_dim);
+    float *dw = tu_alloc_floats((size_t)c.out_dim * c.in_dim);
+    float *db = tu_alloc_floats((size_t)c.out_dim);
     linear_loss(&c);
     mtb_linear_backward(din, dw, db, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
     check_grad("linear.in", c.in, din, (size_t)c.n * c.in_dim, linear_loss, &c);
@@ -347,8 +336,8 @@ static void test_linear_backward_accumulates(void **state)
     linear_ctx c;
     linear_setup(&c, 9, 10, 11, 13);
     const size_t ni = (size_t)c.n * c.in_dim, nw = (size_t)c.out_dim * c.in_dim;
-    float *din1 = alloc_floats(ni), *dw1 = alloc_floats(nw), *db1 = alloc_floats(c.out_dim);
-    float *din2 = alloc_floats(ni), *dw2 = alloc_floats(nw), *db2 = alloc_floats(c.out_dim);
+    float *din1 = tu_alloc_floats(ni), *dw1 = tu_alloc_floats(nw), *db1 = tu_alloc_floats(c.out_dim);
+    float *din2 = tu_alloc_floats(ni), *dw2 = tu_alloc_floats(nw), *db2 = tu_alloc_floats(c.out_dim);
     mtb_linear_backward(din1, dw1, db1, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
     for (int rep = 0; rep < 2; rep++)
         mtb_linear_backward(din2, dw2, db2, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
@@ -357,7 +346,7 @@ static void test_linear_backward_accumulates(void **state)
     assert_doubled(db1, db2, c.out_dim, 1e-6);
 
     /* NULL outputs are skipped and do not change the others. */
-    float *din3 = alloc_floats(ni), *dw3 = alloc_floats(nw), *db3 = alloc_floats(c.out_dim);
+    float *din3 = tu_alloc_floats(ni), *dw3 = tu_alloc_floats(nw), *db3 = tu_alloc_floats(c.out_dim);
     mtb_linear_backward(din3, NULL, NULL, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
     mtb_linear_backward(NULL, dw3, NULL, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
     mtb_linear_backward(NULL, NULL, db3, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
@@ -401,20 +390,20 @@ static void ln_setup(ln_ctx *c, int n, int dim, float eps, uint64_t seed)
     c->dim = dim;
     c->eps = eps;
     const size_t nd = (size_t)n * dim;
-    c->in = alloc_floats(nd);
-    c->gamma = alloc_floats(dim);
-    c->beta = alloc_floats(dim);
-    c->out = alloc_floats(nd);
-    c->mean = alloc_floats(n);
-    c->rstd = alloc_floats(n);
-    c->lw = alloc_floats(nd);
+    c->in = tu_alloc_floats(nd);
+    c->gamma = tu_alloc_floats(dim);
+    c->beta = tu_alloc_floats(dim);
+    c->out = tu_alloc_floats(nd);
+    c->mean = tu_alloc_floats(n);
+    c->rstd = tu_alloc_floats(n);
+    c->lw = tu_alloc_floats(nd);
     /* Rows with different offsets and spreads, so mean and variance both matter. */
     for (int i = 0; i < n; i++)
         fill_normal(c->in + (size_t)i * dim, dim, (float)(i % 3) * 2.0f - 2.0f,
                     0.5f + 0.5f * (float)(i % 4), &r);
     fill_normal(c->gamma, dim, 1.0f, 0.3f, &r);
     fill_normal(c->beta, dim, 0.0f, 0.5f, &r);
-    fill_uniform(c->lw, nd, -1, 1, &r);
+    tu_fill_uniform(c->lw, nd, -1, 1, &r);
 }
 
 static void ln_teardown(ln_ctx *c)
@@ -498,7 +487,7 @@ static void test_layernorm_grad(void **state)
     /* dim 19: two 8-wide blocks plus a scalar tail. */
     ln_setup(&c, 4, 19, 1e-5f, 23);
     const size_t nd = (size_t)c.n * c.dim;
-    float *din = alloc_floats(nd), *dg = alloc_floats(c.dim), *dbt = alloc_floats(c.dim);
+    float *din = tu_alloc_floats(nd), *dg = tu_alloc_floats(c.dim), *dbt = tu_alloc_floats(c.dim);
     ln_loss(&c);
     mtb_layernorm_backward(din, dg, dbt, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
     check_grad("layernorm.in", c.in, din, nd, ln_loss, &c);
@@ -516,8 +505,8 @@ static void test_layernorm_backward_accumulates(void **state)
     ln_ctx c;
     ln_setup(&c, 5, 40, 1e-12f, 24);
     const size_t nd = (size_t)c.n * c.dim;
-    float *din1 = alloc_floats(nd), *dg1 = alloc_floats(c.dim), *db1 = alloc_floats(c.dim);
-    float *din2 = alloc_floats(nd), *dg2 = alloc_floats(c.dim), *db2 = alloc_floats(c.dim);
+    float *din1 = tu_alloc_floats(nd), *dg1 = tu_alloc_floats(c.dim), *db1 = tu_alloc_floats(c.dim);
+    float *din2 = tu_alloc_floats(nd), *dg2 = tu_alloc_floats(c.dim), *db2 = tu_alloc_floats(c.dim);
     ln_loss(&c);
     mtb_layernorm_backward(din1, dg1, db1, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
     for (int rep = 0; rep < 2; rep++)
@@ -526,7 +515,7 @@ static void test_layernorm_backward_accumulates(void **state)
     assert_doubled(dg1, dg2, c.dim, 1e-6);
     assert_doubled(db1, db2, c.dim, 1e-6);
 
-    float *din3 = alloc_floats(nd), *dg3 = alloc_floats(c.dim);
+    float *din3 = tu_alloc_floats(nd), *dg3 = tu_alloc_floats(c.dim);
     mtb_layernorm_backward(din3, NULL, NULL, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
     mtb_layernorm_backward(NULL, dg3, NULL, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
     assert_memory_equal(din1, din3, nd * sizeof(float));
@@ -576,7 +565,7 @@ static void test_gelu_grid_and_vector_widths(void **state)
 {
     (void)state;
     const size_t n = 200001;
-    float *x = alloc_floats(n), *y = alloc_floats(n), *d = alloc_floats(n), *ones = alloc_floats(n);
+    float *x = tu_alloc_floats(n), *y = tu_alloc_floats(n), *d = tu_alloc_floats(n), *ones = tu_alloc_floats(n);
     for (size_t i = 0; i < n; i++) {
         x[i] = -10.0f + 20.0f * (float)i / (float)(n - 1);
         ones[i] = 1.0f;
@@ -659,12 +648,12 @@ static void act_setup(act_ctx *c, int kind, size_t n, uint64_t seed)
     c->n = n;
     c->p = 0.3f;
     c->seed = seed + 1000;
-    c->in = alloc_floats(n);
-    c->out = alloc_floats(n);
-    c->scale = alloc_floats(n);
-    c->lw = alloc_floats(n);
-    fill_uniform(c->in, n, -4, 4, &r);
-    fill_uniform(c->lw, n, -1, 1, &r);
+    c->in = tu_alloc_floats(n);
+    c->out = tu_alloc_floats(n);
+    c->scale = tu_alloc_floats(n);
+    c->lw = tu_alloc_floats(n);
+    tu_fill_uniform(c->in, n, -4, 4, &r);
+    tu_fill_uniform(c->lw, n, -1, 1, &r);
 }
 
 static void act_teardown(act_ctx *c)
@@ -693,12 +682,12 @@ static void test_activation_grads(void **state)
     for (int kind = 0; kind < 3; kind++) {
         act_ctx c;
         act_setup(&c, kind, 64, 30 + kind);
-        float *din = alloc_floats(c.n);
+        float *din = tu_alloc_floats(c.n);
         act_backward(&c, din);
         check_grad(names[kind], c.in, din, c.n, act_loss, &c);
 
         /* Backward accumulates: exactly twice after a second call. */
-        float *din2 = alloc_floats(c.n);
+        float *din2 = tu_alloc_floats(c.n);
         act_backward(&c, din2);
         act_backward(&c, din2);
         assert_doubled(din, din2, c.n, 0.0);
@@ -729,7 +718,7 @@ static void test_dropout_p0_is_identity(void **state)
     memset(c.out, 0, c.n * sizeof(float));
     mtb_dropout_forward(c.out, NULL, c.in, c.n, 0.0f, &r);
     assert_memory_equal(c.out, c.in, c.n * sizeof(float));
-    float *din = alloc_floats(c.n);
+    float *din = tu_alloc_floats(c.n);
     mtb_dropout_backward(din, c.lw, NULL, c.n);
     assert_memory_equal(din, c.lw, c.n * sizeof(float));
     free(din);
@@ -758,7 +747,7 @@ static void test_dropout_half(void **state)
     assert_int_equal(kept, 4969);
 
     /* Same seed, same mask; a different seed, a different one. */
-    float *scale2 = alloc_floats(n), *out2 = alloc_floats(n);
+    float *scale2 = tu_alloc_floats(n), *out2 = tu_alloc_floats(n);
     mtb_rng_seed(&r, 1234);
     mtb_dropout_forward(out2, scale2, c.in, n, 0.5f, &r);
     assert_memory_equal(scale2, c.scale, n * sizeof(float));
@@ -767,7 +756,7 @@ static void test_dropout_half(void **state)
     assert_memory_not_equal(scale2, c.scale, n * sizeof(float));
 
     /* Backward replays the mask. */
-    float *din = alloc_floats(n);
+    float *din = tu_alloc_floats(n);
     mtb_dropout_backward(din, c.lw, c.scale, n);
     for (size_t i = 0; i < n; i++)
         assert_true(din[i] == c.lw[i] * c.scale[i]);
@@ -821,8 +810,8 @@ static void test_dropout_residual_chunks(void **state)
     (void)state;
     const size_t n = 3 * MTB_DROPOUT_CHUNK + 123;
     const float p = 0.1f, scale = 1.0f / (1.0f - p);
-    float *in = alloc_floats(n), *res = alloc_floats(n), *out1 = alloc_floats(n);
-    float *out2 = alloc_floats(n), *din = alloc_floats(n), *dout = alloc_floats(n);
+    float *in = tu_alloc_floats(n), *res = tu_alloc_floats(n), *out1 = tu_alloc_floats(n);
+    float *out2 = tu_alloc_floats(n), *din = tu_alloc_floats(n), *dout = tu_alloc_floats(n);
     uint8_t *keep1 = malloc(n), *keep2 = malloc(n);
     assert_non_null(keep1);
     assert_non_null(keep2);
@@ -830,7 +819,7 @@ static void test_dropout_residual_chunks(void **state)
     mtb_rng_seed(&r, 5);
     fill_normal(in, n, 0, 1, &r);
     fill_normal(res, n, 0, 1, &r);
-    fill_uniform(dout, n, -1, 1, &r);
+    tu_fill_uniform(dout, n, -1, 1, &r);
     mtb_set_threads(1);
     mtb_dropout_residual_forward(out1, keep1, in, res, n, p, 77);
     mtb_set_threads(2);
@@ -895,7 +884,7 @@ static void emb_setup(emb_ctx *c, int exact)
         c->positions[tok] = tok % ET;
     mtb_rng r;
     mtb_rng_seed(&r, 50);
-    fill_uniform(c->lw, EB * ET * EH, -1, 1, &r);
+    tu_fill_uniform(c->lw, EB * ET * EH, -1, 1, &r);
     if (!exact) {
         fill_normal(c->wte, EV * EH, 0, 1, &r);
         fill_normal(c->wpe, EP * EH, 0, 1, &r);
@@ -1007,19 +996,19 @@ static void att_setup(att_ctx *c, int B, int H, int NH, const int *lengths, floa
     for (int b = 0; b < B; b++)
         squares += (size_t)lengths[b] * lengths[b];
     assert_true(c->na == squares * (size_t)NH);
-    c->q = alloc_floats(nx);
-    c->k = alloc_floats(nx);
-    c->v = alloc_floats(nx);
-    c->out = alloc_floats(nx);
-    c->lw = alloc_floats(nx);
-    c->att = alloc_floats(c->na);
+    c->q = tu_alloc_floats(nx);
+    c->k = tu_alloc_floats(nx);
+    c->v = tu_alloc_floats(nx);
+    c->out = tu_alloc_floats(nx);
+    c->lw = tu_alloc_floats(nx);
+    c->att = tu_alloc_floats(c->na);
     c->att_keep = calloc(c->na, 1);
     assert_non_null(c->att_keep);
-    c->work = alloc_floats(c->na);
+    c->work = tu_alloc_floats(c->na);
     fill_normal(c->q, nx, 0, 1, &r);
     fill_normal(c->k, nx, 0, 1, &r);
     fill_normal(c->v, nx, 0, 1, &r);
-    fill_uniform(c->lw, nx, -1, 1, &r);
+    tu_fill_uniform(c->lw, nx, -1, 1, &r);
 }
 
 static void att_teardown(att_ctx *c)
@@ -1036,7 +1025,7 @@ static void att_teardown(att_ctx *c)
 
 static void att_backward(att_ctx *c, float *dq, float *dk, float *dv)
 {
-    float *scratch = alloc_floats(c->na);
+    float *scratch = tu_alloc_floats(c->na);
     att_loss(c);
     mtb_attention_backward(dq, dk, dv, scratch, c->lw, c->att, c->p > 0 ? c->att_keep : NULL,
                            c->p, c->q, c->k, c->v, c->off, c->B, c->H, c->NH);
@@ -1113,7 +1102,7 @@ static void test_attention_forward(void **state)
     /* A non-NULL mask with p = 0 is filled with ones (all kept), and the
      * result is unchanged. */
     const size_t nx = (size_t)c.N * c.H;
-    float *out0 = alloc_floats(nx);
+    float *out0 = tu_alloc_floats(nx);
     memcpy(out0, c.out, nx * sizeof(float));
     mtb_attention_forward(c.out, c.att, c.att_keep, c.work, c.q, c.k, c.v, c.off, c.B, c.H, c.NH,
                           0.0f, 1);
@@ -1166,8 +1155,8 @@ static void test_attention_dropout_streams(void **state)
     const float p = 0.2f;
     att_setup(&c, 2, 8, 2, lengths, p, 62);
     att_loss(&c);
-    float *ones = alloc_floats(130 * 130), *tmp = alloc_floats(130 * 130);
-    float *ref = alloc_floats(c.na);
+    float *ones = tu_alloc_floats(130 * 130), *tmp = tu_alloc_floats(130 * 130);
+    float *ref = tu_alloc_floats(c.na);
     uint8_t *ref_keep = calloc(c.na, 1);
     assert_non_null(ref_keep);
     for (size_t i = 0; i < 130 * 130; i++)
@@ -1196,7 +1185,7 @@ static void attention_grad_case(float p, uint64_t seed, const char *tag)
     att_ctx c;
     att_setup(&c, 2, 8, 2, att_lengths, p, seed);
     const size_t nx = (size_t)c.N * c.H;
-    float *dq = alloc_floats(nx), *dk = alloc_floats(nx), *dv = alloc_floats(nx);
+    float *dq = tu_alloc_floats(nx), *dk = tu_alloc_floats(nx), *dv = tu_alloc_floats(nx);
     att_backward(&c, dq, dk, dv);
 
     char name[64];
@@ -1230,8 +1219,8 @@ static void test_attention_backward_accumulates(void **state)
     att_ctx c;
     att_setup(&c, 2, 8, 2, att_lengths, 0.2f, 72);
     const size_t nx = (size_t)c.N * c.H;
-    float *dq1 = alloc_floats(nx), *dk1 = alloc_floats(nx), *dv1 = alloc_floats(nx);
-    float *dq2 = alloc_floats(nx), *dk2 = alloc_floats(nx), *dv2 = alloc_floats(nx);
+    float *dq1 = tu_alloc_floats(nx), *dk1 = tu_alloc_floats(nx), *dv1 = tu_alloc_floats(nx);
+    float *dq2 = tu_alloc_floats(nx), *dk2 = tu_alloc_floats(nx), *dv2 = tu_alloc_floats(nx);
     att_backward(&c, dq1, dk1, dv1);
     att_backward(&c, dq2, dk2, dv2);
     att_backward(&c, dq2, dk2, dv2);
@@ -1240,7 +1229,7 @@ static void test_attention_backward_accumulates(void **state)
     assert_doubled(dv1, dv2, nx, 1e-6);
 
     /* Each gradient alone equals its part of the full call. */
-    float *dq3 = alloc_floats(nx), *dk3 = alloc_floats(nx), *dv3 = alloc_floats(nx);
+    float *dq3 = tu_alloc_floats(nx), *dk3 = tu_alloc_floats(nx), *dv3 = tu_alloc_floats(nx);
     att_backward(&c, dq3, NULL, NULL);
     att_backward(&c, NULL, dk3, NULL);
     att_backward(&c, NULL, NULL, dv3);

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +23,6 @@
 #define TOL 1e-12 /* for hand-derived stats, computed in double */
 
 /* ------------------------------------------------------------------ helpers */
-
-static float *alloc_floats(size_t n)
-{
-    float *p = calloc(n ? n : 1, sizeof *p);
-    assert_non_null(p);
-    return p;
-}
 
 static void assert_close(double got, double want, double tol)
 {
@@ -561,8 +556,8 @@ static void test_large_random(void **state)
     for (int t = 0; t < T; t++) {
         gd[t] = malloc(n * sizeof *gd[t]);
         assert_non_null(gd[t]);
-        gf[t] = alloc_floats(n);
-        copy[t] = alloc_floats(n);
+        gf[t] = tu_alloc_floats(n);
+        copy[t] = tu_alloc_floats(n);
     }
     for (size_t k = 0; k < n; k++) {
         double c = uniform(&seed), r1 = uniform(&seed), r2 = uniform(&seed),
@@ -578,7 +573,7 @@ static void test_large_random(void **state)
         memcpy(copy[t], gf[t], n * sizeof(float));
     }
 
-    float *out = alloc_floats(n), *out2 = alloc_floats(n);
+    float *out = tu_alloc_floats(n), *out2 = tu_alloc_floats(n);
     const float *cg[3] = {gf[0], gf[1], gf[2]};
     mtb_conflict_stats st, st2;
     mtb_pcgrad(out, cg, ids, T, n, order, true, groups, 5, &st);
@@ -660,7 +655,7 @@ static void test_weights_and_sparse_rows(void **state)
     float *g[3];
     uint64_t seed = 99;
     for (int t = 0; t < T; t++)
-        g[t] = alloc_floats(n);
+        g[t] = tu_alloc_floats(n);
     for (size_t k = 0; k < n; k++) {
         bool in_table = k < table, live = !in_table;
         for (int i = 0; in_table && i < n_listed; i++)
@@ -698,7 +693,7 @@ static void test_weights_and_sparse_rows(void **state)
             assert_close(sparse.group_cos[pr][k], dense.group_cos[pr][k], 1e-12);
     }
 
-    float *out = alloc_floats(n), *combined = alloc_floats(n);
+    float *out = tu_alloc_floats(n), *combined = tu_alloc_floats(n);
     mtb_pcgrad(out, cg, ids, T, n, order, true, groups, 2, NULL);
     mtb_grads_combine(combined, cg, &p_dense, n);
     assert_memory_equal(out, combined, n * sizeof(float));

@@ -1,7 +1,6 @@
 /* The sentence prompt (src/cli/prompt.c) and the scorer (mtb_score): what a
  * typed line means, the exact result text, and scores from the tiny fixture
  * encoder with seeded random heads. */
-#include <ftw.h>
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -15,7 +14,10 @@
 
 #include <cmocka.h>
 
-#include "../src/cli/prompt.h"
+#include "test_util.h"
+
+#include "../src/front/front.h"
+#include "../src/front/prompt.h"
 #include "mtbert/multitask.h"
 #include "mtbert/reproducibility.h"
 #include "mtbert/score.h"
@@ -516,21 +518,13 @@ static void test_scorers_on_threads(void **state)
     }
 }
 
-/* ---- cli_load_trained_model ---- */
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+/* ---- fe_load_trained_model ---- */
 
 static void test_load_trained_model(void **state)
 {
     mtb_multitask loaded;
     mtb_error err = {0};
-    assert_int_equal(cli_load_trained_model(fixture_model(), &loaded, &err), MTB_EINPUT);
+    assert_int_equal(fe_load_trained_model(fixture_model(), &loaded, &err), MTB_EINPUT);
     assert_non_null(strstr(err.msg, "no heads.safetensors"));
     assert_non_null(strstr(err.msg, fixture_model()));
 
@@ -543,7 +537,7 @@ static void test_load_trained_model(void **state)
     if (mtb_multitask_save(mt, model, NULL, NULL, &err))
         fail_msg("save: %s", err.msg);
     memset(&err, 0, sizeof err);
-    if (cli_load_trained_model(model, &loaded, &err))
+    if (fe_load_trained_model(model, &loaded, &err))
         fail_msg("load: %s", err.msg);
     mtb_scorer *s1 = new_scorer(mt, 32), *s2 = new_scorer(&loaded, 32);
     mtb_score_result r1 = score(s1, "what do you like?", "i love it");
@@ -552,7 +546,7 @@ static void test_load_trained_model(void **state)
     mtb_scorer_destroy(s1);
     mtb_scorer_destroy(s2);
     mtb_multitask_free(&loaded);
-    nftw(dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
+    tu_remove_tree(dir);
 }
 
 int main(void)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,46 +18,6 @@
 
 #include "mtbert/safetensors.h"
 
-static char g_dir[256];
-
-static void tmp_path(char *buf, size_t cap, const char *name)
-{
-    snprintf(buf, cap, "%s/%s", g_dir, name);
-}
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    const char *base = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/mtb_st_XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int teardown_dir(void **state)
-{
-    (void)state;
-    DIR *d = opendir(g_dir);
-    if (d) {
-        struct dirent *de;
-        char p[512];
-        while ((de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            snprintf(p, sizeof p, "%s/%s", g_dir, de->d_name);
-            unlink(p);
-        }
-        closedir(d);
-    }
-    rmdir(g_dir);
-    return 0;
-}
-
-static uint32_t bits_of(float f)
-{
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
 
 static void write_bytes(const char *path, const void *bytes, size_t n)
 {
@@ -128,7 +90,7 @@ static void test_roundtrip(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "rt.safetensors");
+    tu_temp_path(path, sizeof path, "rt.safetensors");
     float a[6] = {1.0f, -2.5f, 3.14159274f, 0.0f, -0.0f, 1e-40f};
     float b[3] = {INFINITY, -INFINITY, 65504.0f};
     float c = 42.0f;
@@ -223,7 +185,7 @@ static void test_no_metadata_and_no_tensors(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "empty_list.safetensors");
+    tu_temp_path(path, sizeof path, "empty_list.safetensors");
     mtb_error err = {0};
     assert_int_equal(mtb_st_write(path, NULL, 0, NULL, 0, &err), MTB_OK);
     mtb_safetensors *st = NULL;
@@ -266,7 +228,7 @@ static void test_f16_conversion(void **state)
     uint16_t raw[sizeof cases / sizeof cases[0]];
     for (size_t i = 0; i < n; i++) {
         raw[i] = cases[i].h;
-        uint32_t got = bits_of(mtb_st_f16_to_f32(cases[i].h));
+        uint32_t got = tu_bits_of(mtb_st_f16_to_f32(cases[i].h));
         if (got != cases[i].f)
             fail_msg("f16 0x%04x -> 0x%08x, expected 0x%08x", cases[i].h, got, cases[i].f);
     }
@@ -282,13 +244,13 @@ static void test_f16_conversion(void **state)
         if (e == 0x1f)
             continue;
         float want = e == 0 ? s * ldexpf((float)m, -24) : s * ldexpf((float)(1024 + m), (int)e - 25);
-        if (bits_of(mtb_st_f16_to_f32((uint16_t)h)) != bits_of(want))
+        if (tu_bits_of(mtb_st_f16_to_f32((uint16_t)h)) != tu_bits_of(want))
             fail_msg("f16 0x%04x", h);
     }
 
     /* through a file */
     char path[512];
-    tmp_path(path, sizeof path, "f16.safetensors");
+    tu_temp_path(path, sizeof path, "f16.safetensors");
     mtb_st_entry e = {.name = "h", .dtype = MTB_ST_F16, .ndim = 1, .shape = {(int64_t)n}, .data = raw};
     mtb_error err = {0};
     assert_int_equal(mtb_st_write(path, &e, 1, NULL, 0, &err), MTB_OK);
@@ -300,7 +262,7 @@ static void test_f16_conversion(void **state)
     float out[sizeof cases / sizeof cases[0]];
     assert_int_equal(mtb_st_read_f32(st, 0, out, n, &err), MTB_OK);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(bits_of(out[i]), cases[i].f);
+        assert_int_equal(tu_bits_of(out[i]), cases[i].f);
     mtb_st_close(st);
 }
 
@@ -326,14 +288,14 @@ static void test_bf16_conversion(void **state)
     uint16_t raw[sizeof cases / sizeof cases[0]];
     for (size_t i = 0; i < n; i++) {
         raw[i] = cases[i].b;
-        assert_int_equal(bits_of(mtb_st_bf16_to_f32(cases[i].b)), cases[i].f);
+        assert_int_equal(tu_bits_of(mtb_st_bf16_to_f32(cases[i].b)), cases[i].f);
     }
     assert_true(mtb_st_bf16_to_f32(0x0001) == ldexpf(1.0f, -133));
     assert_true(mtb_st_bf16_to_f32(0x3F80) == 1.0f);
     assert_true(isnan(mtb_st_bf16_to_f32(0x7FC0)));
 
     char path[512];
-    tmp_path(path, sizeof path, "bf16.safetensors");
+    tu_temp_path(path, sizeof path, "bf16.safetensors");
     mtb_st_entry e = {.name = "b", .dtype = MTB_ST_BF16, .ndim = 2, .shape = {2, (int64_t)n / 2},
                       .data = raw};
     mtb_error err = {0};
@@ -343,7 +305,7 @@ static void test_bf16_conversion(void **state)
     float out[sizeof cases / sizeof cases[0]];
     assert_int_equal(mtb_st_read_f32(st, 0, out, n, &err), MTB_OK);
     for (size_t i = 0; i < n; i++)
-        assert_int_equal(bits_of(out[i]), cases[i].f);
+        assert_int_equal(tu_bits_of(out[i]), cases[i].f);
     mtb_st_close(st);
 }
 
@@ -351,7 +313,7 @@ static void test_f64_and_integer_dtypes(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "mixed.safetensors");
+    tu_temp_path(path, sizeof path, "mixed.safetensors");
     double d[3] = {1.5, -2.5, 0.1};
     int64_t ids[4] = {0, 1, 2, 3};
     uint8_t mask[3] = {1, 0, 1};
@@ -400,7 +362,7 @@ static void test_header_padding(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "pad.safetensors");
+    tu_temp_path(path, sizeof path, "pad.safetensors");
     float v[3] = {1, 2, 3};
     for (int len = 1; len <= 17; len++) {
         char name[32];
@@ -437,7 +399,7 @@ static void test_writer_atomic(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "atomic.safetensors");
+    tu_temp_path(path, sizeof path, "atomic.safetensors");
     float a[2] = {1, 2}, b[4] = {5, 6, 7, 8};
     mtb_st_entry e1 = {.name = "a", .ndim = 1, .shape = {2}, .data = a};
     mtb_st_entry e2 = {.name = "b", .ndim = 2, .shape = {2, 2}, .data = b};
@@ -457,7 +419,7 @@ static void test_writer_atomic(void **state)
 
     /* unwritable destination: MTB_EFAIL, old file untouched */
     char bad[600];
-    snprintf(bad, sizeof bad, "%s/no/such/dir/x.safetensors", g_dir);
+    snprintf(bad, sizeof bad, "%s/no/such/dir/x.safetensors", tu_dir());
     assert_int_equal(mtb_st_write(bad, &e1, 1, NULL, 0, &err), MTB_EFAIL);
     assert_non_null(strstr(err.msg, bad));
 }
@@ -466,7 +428,7 @@ static void test_writer_rejects_bad_entries(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "reject.safetensors");
+    tu_temp_path(path, sizeof path, "reject.safetensors");
     float a[2] = {1, 2};
     mtb_error err = {0};
 
@@ -503,7 +465,7 @@ static void test_bad_empty_file(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "empty.safetensors");
+    tu_temp_path(path, sizeof path, "empty.safetensors");
     write_bytes(path, "", 0);
     expect_bad(path, "too short", NULL);
 }
@@ -512,7 +474,7 @@ static void test_bad_truncated(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "short.safetensors");
+    tu_temp_path(path, sizeof path, "short.safetensors");
     write_bytes(path, "\x10\0\0\0\0", 5);
     expect_bad(path, "too short", NULL);
 }
@@ -521,7 +483,7 @@ static void test_bad_header_length(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "hlen.safetensors");
+    tu_temp_path(path, sizeof path, "hlen.safetensors");
     write_st_hlen(path, 1000, "{}", 4);
     expect_bad(path, "header length 1000", NULL);
     /* a length whose high bits are set must not wrap around */
@@ -533,7 +495,7 @@ static void test_bad_json(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "json.safetensors");
+    tu_temp_path(path, sizeof path, "json.safetensors");
     write_st_raw(path, "{\"w\": {\"dtype\": \"F32\", ", 0);
     expect_bad(path, "JSON", NULL);
     write_st_raw(path, "{\"w\": 1} trailing", 0);
@@ -549,7 +511,7 @@ static void test_bad_not_object(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "array.safetensors");
+    tu_temp_path(path, sizeof path, "array.safetensors");
     write_st_raw(path, "[1, 2, 3]", 0);
     expect_bad(path, "not a JSON object", NULL);
     write_st_raw(path, "\"str\"", 0);
@@ -560,7 +522,7 @@ static void test_bad_entry_not_object(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "entry.safetensors");
+    tu_temp_path(path, sizeof path, "entry.safetensors");
     write_st_raw(path, "{\"wte\": [1, 2]}", 0);
     expect_bad(path, "'wte'", "not a JSON object");
 }
@@ -569,7 +531,7 @@ static void test_bad_missing_keys(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "missing.safetensors");
+    tu_temp_path(path, sizeof path, "missing.safetensors");
     write_st_raw(path, "{\"emb.weight\": {\"dtype\": \"F32\", \"shape\": [2]}}", 8);
     expect_bad(path, "'emb.weight'", "data_offsets");
     write_st_raw(path, "{\"emb.weight\": {\"shape\": [2], \"data_offsets\": [0, 8]}}", 8);
@@ -582,7 +544,7 @@ static void test_bad_wrong_types(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "types.safetensors");
+    tu_temp_path(path, sizeof path, "types.safetensors");
     write_st_raw(path, "{\"t\": {\"dtype\": 3, \"shape\": [2], \"data_offsets\": [0, 8]}}", 8);
     expect_bad(path, "'t'", "dtype");
     write_st_raw(path, "{\"t\": {\"dtype\": \"F32\", \"shape\": 2, \"data_offsets\": [0, 8]}}", 8);
@@ -607,7 +569,7 @@ static void test_bad_offsets_out_of_range(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "range.safetensors");
+    tu_temp_path(path, sizeof path, "range.safetensors");
     write_st_raw(path, "{\"pooler.dense.bias\": {\"dtype\": \"F32\", \"shape\": [2], "
                        "\"data_offsets\": [0, 8]}}",
                  4);
@@ -622,7 +584,7 @@ static void test_bad_begin_after_end(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "order.safetensors");
+    tu_temp_path(path, sizeof path, "order.safetensors");
     write_st_raw(path, "{\"q\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 0]}}",
                  16);
     expect_bad(path, "'q'", "begin after end");
@@ -632,7 +594,7 @@ static void test_bad_overlap(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "overlap.safetensors");
+    tu_temp_path(path, sizeof path, "overlap.safetensors");
     write_st_raw(path,
                  "{\"k\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [4, 12]},"
                  " \"j\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}}",
@@ -657,7 +619,7 @@ static void test_gaps_and_empty_tensors_ok(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "gaps.safetensors");
+    tu_temp_path(path, sizeof path, "gaps.safetensors");
     /* adjacent, a zero-size tensor between, and unused bytes at the end */
     write_st_raw(path,
                  "{\"a\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},"
@@ -679,7 +641,7 @@ static void test_bad_size_mismatch(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "size.safetensors");
+    tu_temp_path(path, sizeof path, "size.safetensors");
     write_st_raw(path, "{\"v\": {\"dtype\": \"F32\", \"shape\": [3], \"data_offsets\": [0, 8]}}",
                  8);
     expect_bad(path, "'v'", "[3]");
@@ -692,7 +654,7 @@ static void test_bad_unknown_dtype(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "dtype.safetensors");
+    tu_temp_path(path, sizeof path, "dtype.safetensors");
     write_st_raw(path, "{\"odd\": {\"dtype\": \"Q7\", \"shape\": [2], \"data_offsets\": [0, 2]}}",
                  2);
     expect_bad(path, "'odd'", "Q7");
@@ -702,7 +664,7 @@ static void test_bad_duplicate_name(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "dup.safetensors");
+    tu_temp_path(path, sizeof path, "dup.safetensors");
     write_st_raw(path,
                  "{\"twice\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [0, 4]},\n"
                  " \"twice\": {\"dtype\": \"F32\", \"shape\": [1], \"data_offsets\": [4, 8]}}",
@@ -714,7 +676,7 @@ static void test_bad_negative_dim(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "neg.safetensors");
+    tu_temp_path(path, sizeof path, "neg.safetensors");
     write_st_raw(path, "{\"neg\": {\"dtype\": \"F32\", \"shape\": [-2], \"data_offsets\": [0, 8]}}",
                  8);
     expect_bad(path, "'neg'", "negative");
@@ -724,7 +686,7 @@ static void test_bad_shape_overflow(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "huge.safetensors");
+    tu_temp_path(path, sizeof path, "huge.safetensors");
     write_st_raw(path,
                  "{\"huge\": {\"dtype\": \"F32\", \"shape\": [4611686018427387904, "
                  "4611686018427387904], \"data_offsets\": [0, 0]}}",
@@ -742,7 +704,7 @@ static void test_bad_metadata(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "meta.safetensors");
+    tu_temp_path(path, sizeof path, "meta.safetensors");
     write_st_raw(path, "{\"__metadata__\": {\"format\": 1}}", 0);
     expect_bad(path, "__metadata__", "format");
     write_st_raw(path, "{\"__metadata__\": [\"pt\"]}", 0);
@@ -753,9 +715,9 @@ static void test_bad_not_found(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "does-not-exist.safetensors");
+    tu_temp_path(path, sizeof path, "does-not-exist.safetensors");
     expect_bad(path, "cannot open", NULL);
-    expect_bad(g_dir, "not a regular file", NULL);
+    expect_bad(tu_dir(), "not a regular file", NULL);
 }
 
 /* Every truncation and many single-byte corruptions of a valid file must
@@ -764,8 +726,8 @@ static void test_corruption_never_crashes(void **state)
 {
     (void)state;
     char path[512], bad[512];
-    tmp_path(path, sizeof path, "good.safetensors");
-    tmp_path(bad, sizeof bad, "corrupt.safetensors");
+    tu_temp_path(path, sizeof path, "good.safetensors");
+    tu_temp_path(bad, sizeof bad, "corrupt.safetensors");
     float a[4] = {1, 2, 3, 4};
     uint16_t h[2] = {0x3C00, 0x7C00};
     mtb_st_entry e[] = {{.name = "a", .ndim = 2, .shape = {2, 2}, .data = a},
@@ -846,5 +808,5 @@ int main(void)
         cmocka_unit_test(test_bad_not_found),
         cmocka_unit_test(test_corruption_never_crashes),
     };
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    return cmocka_run_group_tests(tests, tu_temp_dir_setup, tu_temp_dir_teardown);
 }

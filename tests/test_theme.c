@@ -12,7 +12,8 @@
 
 #include <cmocka.h>
 
-#include <ftw.h>
+#include "test_util.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,43 +23,6 @@
 
 #include "theme.h"
 
-static char g_dir[256];
-
-static int setup_dir(void **state)
-{
-    (void)state;
-    const char *base = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/mtb_theme_XXXXXX", base && *base ? base : "/tmp");
-    return mkdtemp(g_dir) ? 0 : -1;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static int teardown_dir(void **state)
-{
-    (void)state;
-    nftw(g_dir, remove_entry, 8, FTW_DEPTH | FTW_PHYS);
-    return 0;
-}
-
-static void tmp_path(char *buf, size_t cap, const char *name)
-{
-    snprintf(buf, cap, "%s/%s", g_dir, name);
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
-}
 
 static void shipped_theme(char *buf, size_t cap, const char *file)
 {
@@ -212,8 +176,8 @@ static void test_syntax(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "syntax.theme");
-    write_text(path, "# leading comment\n"
+    tu_temp_path(path, sizeof path, "syntax.theme");
+    tu_write_text(path, "# leading comment\n"
                      "\n"
                      "   \t\n"
                      "name =   Solar  flare  \n"
@@ -264,11 +228,11 @@ static void test_every_colour_word(void **state)
         "bright-white",
     };
     char path[512];
-    tmp_path(path, sizeof path, "colours.theme");
+    tu_temp_path(path, sizeof path, "colours.theme");
     for (int c = 0; c < 16; c++) {
         char text[128];
         snprintf(text, sizeof text, "title = %s on %d\n", names[c], 255 - c);
-        write_text(path, text);
+        tu_write_text(path, text);
         tui_theme t;
         mtb_error err = {0};
         if (tui_theme_load_file(&t, path, &err))
@@ -281,15 +245,15 @@ static void test_name_from_file(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "ocean.theme");
-    write_text(path, "title = blue\n");
+    tu_temp_path(path, sizeof path, "ocean.theme");
+    tu_write_text(path, "title = blue\n");
     tui_theme t;
     mtb_error err = {0};
     assert_int_equal(tui_theme_load_file(&t, path, &err), 0);
     assert_string_equal(t.name, "ocean");
 
-    tmp_path(path, sizeof path, "plain");
-    write_text(path, "");
+    tu_temp_path(path, sizeof path, "plain");
+    tu_write_text(path, "");
     assert_int_equal(tui_theme_load_file(&t, path, &err), 0);
     assert_string_equal(t.name, "plain");
     tui_theme def;
@@ -329,9 +293,9 @@ static void test_errors(void **state)
          "1: theme name longer than 63 bytes"},
     };
     char path[512];
-    tmp_path(path, sizeof path, "bad.theme");
+    tu_temp_path(path, sizeof path, "bad.theme");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        write_text(path, cases[i].text);
+        tu_write_text(path, cases[i].text);
         tui_theme t, before;
         tui_theme_monochrome(&t);
         before = t;
@@ -347,7 +311,7 @@ static void test_errors(void **state)
     }
 
     /* The longest name that fits is accepted. */
-    write_text(path, "name = 012345678901234567890123456789012345678901234567890123456789012\n");
+    tu_write_text(path, "name = 012345678901234567890123456789012345678901234567890123456789012\n");
     tui_theme t;
     mtb_error err = {0};
     assert_int_equal(tui_theme_load_file(&t, path, &err), 0);
@@ -358,7 +322,7 @@ static void test_missing_file(void **state)
 {
     (void)state;
     char path[512], want[1024];
-    tmp_path(path, sizeof path, "nope.theme");
+    tu_temp_path(path, sizeof path, "nope.theme");
     tui_theme t;
     mtb_error err = {0};
     assert_int_equal(tui_theme_load_file(&t, path, &err), MTB_EINPUT);
@@ -368,11 +332,11 @@ static void test_missing_file(void **state)
     assert_int_equal(tui_theme_load_file(&t, path, NULL), MTB_EINPUT);
 
     /* A folder opens but cannot be read: still the user's mistake. */
-    assert_int_equal(tui_theme_load_file(&t, g_dir, &err), MTB_EINPUT);
-    snprintf(want, sizeof want, "%s: cannot read: Is a directory", g_dir);
+    assert_int_equal(tui_theme_load_file(&t, tu_dir(), &err), MTB_EINPUT);
+    snprintf(want, sizeof want, "%s: cannot read: Is a directory", tu_dir());
     assert_string_equal(err.msg, want);
     tui_user_config c;
-    assert_int_equal(tui_config_load(&c, g_dir, &err), MTB_EINPUT);
+    assert_int_equal(tui_config_load(&c, tu_dir(), &err), MTB_EINPUT);
     assert_string_equal(err.msg, want);
 }
 
@@ -380,7 +344,7 @@ static void test_missing_file(void **state)
 
 static void make_dir(char *buf, size_t cap, const char *name)
 {
-    tmp_path(buf, cap, name);
+    tu_temp_path(buf, cap, name);
     if (mkdir(buf, 0700) != 0)
         fail_msg("mkdir %s failed", buf);
 }
@@ -392,13 +356,13 @@ static void test_resolve(void **state)
     make_dir(a, sizeof a, "user");
     make_dir(b, sizeof b, "installed");
     snprintf(p, sizeof p, "%s/ocean.theme", b);
-    write_text(p, "name = Ocean (installed)\ntitle = blue\n");
+    tu_write_text(p, "name = Ocean (installed)\ntitle = blue\n");
     snprintf(p, sizeof p, "%s/forest.theme", b);
-    write_text(p, "name = Forest (installed)\n");
+    tu_write_text(p, "name = Forest (installed)\n");
     snprintf(p, sizeof p, "%s/forest.theme", a);
-    write_text(p, "name = Forest (user)\ntitle = green\n");
+    tu_write_text(p, "name = Forest (user)\ntitle = green\n");
     snprintf(p, sizeof p, "%s/broken.theme", a);
-    write_text(p, "title = green\ntitle = greem\n");
+    tu_write_text(p, "title = green\ntitle = greem\n");
 
     const char *dirs[] = {NULL, a, "", b};
     tui_theme t;
@@ -462,7 +426,7 @@ static void test_resolve_builtin_fallback(void **state)
 
     /* A file of that name, where there is one, still wins. */
     snprintf(p, sizeof p, "%s/mono.theme", a);
-    write_text(p, "name = My mono\n");
+    tu_write_text(p, "name = My mono\n");
     assert_int_equal(tui_theme_resolve(&t, "mono", dirs, 1, &err), 0);
     assert_string_equal(t.name, "My mono");
 
@@ -616,8 +580,8 @@ static void test_config_all_keys(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "config");
-    write_text(path, "# mtbert\n"
+    tu_temp_path(path, sizeof path, "config");
+    tu_write_text(path, "# mtbert\n"
                      "theme = ~/my themes/x.theme   # spaces inside are kept\n"
                      "\n"
                      "glyphs = Block\n"
@@ -630,13 +594,13 @@ static void test_config_all_keys(void **state)
     assert_string_equal(c.glyphs, "block");
     assert_true(c.smoothing == 0.25);
 
-    write_text(path, "smoothing = 1\nglyphs = ascii\nglyphs = braille\n");
+    tu_write_text(path, "smoothing = 1\nglyphs = ascii\nglyphs = braille\n");
     assert_int_equal(tui_config_load(&c, path, &err), 0);
     assert_string_equal(c.theme, "");
     assert_string_equal(c.glyphs, "braille");
     assert_true(c.smoothing == 1.0);
 
-    write_text(path, "");
+    tu_write_text(path, "");
     assert_int_equal(tui_config_load(&c, path, &err), 0);
     assert_config_unset(&c);
 }
@@ -645,7 +609,7 @@ static void test_config_missing_file(void **state)
 {
     (void)state;
     char path[512];
-    tmp_path(path, sizeof path, "no-such-config");
+    tu_temp_path(path, sizeof path, "no-such-config");
     tui_user_config c;
     memset(&c, 'x', sizeof c);
     mtb_error err = {0};
@@ -677,9 +641,9 @@ static void test_config_errors(void **state)
         {NULL, "1: theme longer than 255 bytes"},
     };
     char path[512];
-    tmp_path(path, sizeof path, "config");
+    tu_temp_path(path, sizeof path, "config");
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        write_text(path, cases[i].text ? cases[i].text : long_theme);
+        tu_write_text(path, cases[i].text ? cases[i].text : long_theme);
         tui_user_config c;
         mtb_error err = {0};
         int rc = tui_config_load(&c, path, &err);
@@ -693,7 +657,7 @@ static void test_config_errors(void **state)
 
     /* 255 bytes fit. */
     memcpy(long_theme + 8 + 255, "\n", 2);
-    write_text(path, long_theme);
+    tu_write_text(path, long_theme);
     tui_user_config c;
     mtb_error err = {0};
     assert_int_equal(tui_config_load(&c, path, &err), 0);
@@ -798,5 +762,5 @@ int main(void)
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_xdg_paths),
     };
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    return cmocka_run_group_tests(tests, tu_temp_dir_setup, tu_temp_dir_teardown);
 }

@@ -2,7 +2,7 @@
  *
  * Data: the bert-base-uncased vocab and the 63,729-line reference output of
  * BERT's original tokenizer live in the shared data directory, found as
- * $MTBERT_SHARED_DATA or else "$srcdir/../../shared/data" ($srcdir defaults
+ * $MTBERT_SHARED_DATA or else "$tu_srcdir/../../shared/data" ($tu_srcdir defaults
  * to "tests", so running from the project root works).  Tests that need
  * them are skipped, with a note on stderr, when they are absent; the tiny
  * self-made vocab and the error cases always run. */
@@ -16,6 +16,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,21 +30,6 @@
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
-
-static const char *srcdir(void)
-{
-    const char *s = getenv("srcdir");
-    return s && *s ? s : "tests";
-}
-
-static void shared_path(char *buf, size_t size, const char *file)
-{
-    const char *env = getenv("MTBERT_SHARED_DATA");
-    if (env && *env)
-        snprintf(buf, size, "%s/%s", env, file);
-    else
-        snprintf(buf, size, "%s/../../shared/data/%s", srcdir(), file);
-}
 
 /* Whole file, NUL-terminated; NULL if it cannot be read. */
 static char *slurp(const char *path, size_t *len)
@@ -188,8 +175,8 @@ static int load_reference(void)
 static int group_setup(void **state)
 {
     (void)state;
-    shared_path(g_vocab_path, sizeof g_vocab_path, "bert-base-uncased-vocab.txt");
-    shared_path(g_ref_path, sizeof g_ref_path, "tokenizer-reference.tsv");
+    tu_shared_path(g_vocab_path, sizeof g_vocab_path, "bert-base-uncased-vocab.txt");
+    tu_shared_path(g_ref_path, sizeof g_ref_path, "tokenizer-reference.tsv");
     mtb_error err = {0};
     FILE *f = fopen(g_vocab_path, "rb");
     if (!f)
@@ -355,7 +342,7 @@ static void test_cases(void **state)
     (void)state;
     need_vocab();
     char path[4096];
-    snprintf(path, sizeof path, "%s/tokenizer-cases.tsv", srcdir());
+    snprintf(path, sizeof path, "%s/tokenizer-cases.tsv", tu_srcdir());
     size_t len;
     char *buf = slurp(path, &len);
     if (!buf)

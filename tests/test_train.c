@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "mtbert/batcher.h"
 #include "mtbert/model_dir.h"
 #include "mtbert/multitask.h"
@@ -25,12 +27,6 @@
 
 #define STEPS 20
 #define PB 4 /* parity batch size */
-
-static const char *srcdir(void)
-{
-    const char *s = getenv("srcdir");
-    return s ? s : "tests";
-}
 
 static char *path_in(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static char *path_in(const char *fmt, ...)
@@ -104,8 +100,8 @@ static void parity_setup(parity_run *r, mtb_mode mode, mtb_pooling pooling)
     bool has_heads;
     mtb_rng_seed(&rng, 1);
     memset(r, 0, sizeof *r);
-    if (mtb_st_open(&r->st, path_in("%s/fixtures/train-parity.safetensors", srcdir()), &err) ||
-        mtb_multitask_load(&r->mt, path_in("%s/fixtures/tiny-bert", srcdir()), pooling, 0.0f,
+    if (mtb_st_open(&r->st, path_in("%s/fixtures/train-parity.safetensors", tu_srcdir()), &err) ||
+        mtb_multitask_load(&r->mt, path_in("%s/fixtures/tiny-bert", tu_srcdir()), pooling, 0.0f,
                            &rng, &has_heads, &err))
         fail_msg("%s", err.msg);
     const int H = r->mt.heads.H;
@@ -321,7 +317,7 @@ typedef struct demo_run {
 
 static const char *demo_file(const char *name)
 {
-    return path_in("%s/../data/demo/%s", srcdir(), name);
+    return path_in("%s/../data/demo/%s", tu_srcdir(), name);
 }
 
 /* sched NULL: the library's default (constant, no warmup). */
@@ -830,7 +826,7 @@ static void test_defaults_learn_on_shared_data(void **state)
     (void)state;
     const char *shared = getenv("MTBERT_SHARED_DATA");
     if (!shared)
-        shared = path_in("%s/../../shared/data", srcdir());
+        shared = path_in("%s/../../shared/data", tu_srcdir());
     struct stat st;
     if (stat(path_in("%s/ids-sst-train.csv", shared), &st) != 0) {
         fprintf(stderr, "shared data not found at %s: skipping\n", shared);

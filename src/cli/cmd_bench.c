@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,7 @@ static int bench_fail(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
     va_end(ap);
-    return CLI_FAIL;
+    return FE_FAIL;
 }
 
 /* One line per sequence: STEP TASK ROLE LABEL TYPE1_FROM ID..., ROLE a or b
@@ -181,14 +182,14 @@ static int time_pair_score(mtb_multitask *mt, int *status)
     mtb_error err = {0};
     mtb_scorer *sc;
     if (mtb_scorer_create(&sc, mt, 128, &err))
-        return *status = cli_report(&err);
+        return *status = fe_report(&err);
     double ms[21];
     mtb_score_result r;
     for (int i = 0; i < 21; i++) {
         double t0 = seconds();
         if (mtb_score(sc, a, b, &r, &err)) {
             mtb_scorer_destroy(sc);
-            return *status = cli_report(&err);
+            return *status = fe_report(&err);
         }
         ms[i] = (seconds() - t0) * 1e3;
     }
@@ -196,7 +197,7 @@ static int time_pair_score(mtb_multitask *mt, int *status)
     qsort(ms, 21, sizeof *ms, compare_doubles);
     printf("pair score %.1f ms (median of 21: sentiment of both, paraphrase, similarity)\n",
            ms[10]);
-    return CLI_OK;
+    return FE_OK;
 }
 
 typedef struct bench_options {
@@ -218,7 +219,7 @@ static int setup_course(const bench_options *bo, run_config *rc, run_state *st)
     if (bo->vocab)
         snprintf(vocab, sizeof vocab, "%s", bo->vocab);
     else if (!mtb_path_join(vocab, sizeof vocab, bo->data_dir, "bert-base-uncased-vocab.txt"))
-        return cli_usage_error("bench", "--data: path too long");
+        return fe_usage_error("bench", "--data: path too long");
     rc->vocab_path = strdup(vocab);
     char mode[32];
     mtb_mode_name(bo->mode_given ? bo->mode : MTB_MODE_SUM, bo->single, mode, sizeof mode);
@@ -245,9 +246,9 @@ static int setup_synthetic(const bench_options *bo, const mtb_config *cfg, synth
     mtb_rng rng;
     mtb_rng_seed(&rng, 1);
     if (mtb_bert_init(&sy->mt.bert, cfg, &err))
-        return cli_report(&err);
+        return fe_report(&err);
     if (mtb_heads_init(&sy->mt.heads, cfg->hidden_size))
-        return CLI_FAIL;
+        return FE_FAIL;
     mtb_bert_init_random(&sy->mt.bert, &rng);
     mtb_heads_init_random(&sy->mt.heads, &rng);
     sy->mt.pooling = MTB_POOL_CLS;
@@ -262,12 +263,12 @@ static int setup_synthetic(const bench_options *bo, const mtb_config *cfg, synth
     for (int t = 0; t < MTB_N_TASKS; t++)
         opt.batch[t] = bo->B;
     if (mtb_trainer_create(&sy->tr, &sy->mt, &opt, NULL, NULL, &err))
-        return cli_report(&err);
+        return fe_report(&err);
     const int B = bo->B, T = bo->T;
     for (int t = 0; t < MTB_N_TASKS; t++) {
         mtb_task_batch *tb = &sy->tb[t];
         if (mtb_task_batch_alloc(tb, (mtb_task)t, B, 2 * T))
-            return CLI_FAIL;
+            return FE_FAIL;
         random_batch(&tb->a, B, t == MTB_TASK_PARA ? 2 * T : T, cfg->vocab_size,
                      t == MTB_TASK_PARA, &rng);
         if (t == MTB_TASK_STS)
@@ -277,7 +278,7 @@ static int setup_synthetic(const bench_options *bo, const mtb_config *cfg, synth
             tb->labels[i] = t == MTB_TASK_PARA ? (float)(i & 1) : 5.0f * mtb_rng_uniform(&rng);
         }
     }
-    return CLI_OK;
+    return FE_OK;
 }
 
 static void free_synthetic(synthetic *sy)
@@ -289,7 +290,39 @@ static void free_synthetic(synthetic *sy)
     mtb_heads_free(&sy->mt.heads);
 }
 
-int cmd_bench(int argc, char **argv)
+/* The options that take a number: where it goes, its range, what a bad
+ * one is told. */
+typedef struct bench_number {
+    int id;
+    size_t offset; /* an int in bench_options */
+    int lo, hi;
+    const char *bad;
+} bench_number;
+
+static const bench_number bench_numbers[] = {
+    {'b', offsetof(bench_options, B), 1, 4096, "--batch must be an integer in 1..4096"},
+    {'s', offsetof(bench_options, T), 4, 256,
+     "--seq must be an integer in 4..256 (pairs use 2T of the model's 512 positions)"},
+    {'j', offsetof(bench_options, threads), 1, 1024, "--threads must be an integer in 1..1024"},
+    {'n', offsetof(bench_options, steps), 1, 100000, "--steps must be a positive integer"},
+    {'w', offsetof(bench_options, warmup), 0, 100000, "--warmup must be a non-negative integer"},
+};
+
+/* And those that take a string, kept as given. */
+typedef struct bench_text {
+    int id;
+    size_t offset; /* a const char * in bench_options */
+} bench_text;
+
+static const bench_text bench_texts[] = {
+    {'c', offsetof(bench_options, config_name)},
+    {'d', offsetof(bench_options, data_dir)},
+    {'v', offsetof(bench_options, vocab)},
+    {'D', offsetof(bench_options, dump)},
+};
+
+/* argv into bo; -1 to go on, else the exit status. */
+static int parse_bench_options(int argc, char **argv, bench_options *bo)
 {
     static const struct option options[] = {
         {"config", required_argument, NULL, 'c'}, {"batch", required_argument, NULL, 'b'},
@@ -300,61 +333,95 @@ int cmd_bench(int argc, char **argv)
         {"dump-batches", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    /* mini: a default that fits any machine in seconds */
-    bench_options bo = {.config_name = "mini", .B = 8, .T = 64, .steps = 5, .warmup = 1,
-                        .mode = MTB_MODE_PCGRAD, .single = MTB_TASK_SST};
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        bool known = false;
+        for (size_t k = 0; k < sizeof bench_numbers / sizeof *bench_numbers; k++)
+            if (bench_numbers[k].id == c) {
+                const bench_number *n = &bench_numbers[k];
+                if (!fe_parse_int(optarg, n->lo, n->hi, (int *)((char *)bo + n->offset)))
+                    return fe_usage_error("bench", "%s", n->bad);
+                known = true;
+            }
+        for (size_t k = 0; k < sizeof bench_texts / sizeof *bench_texts; k++)
+            if (bench_texts[k].id == c) {
+                *(const char **)((char *)bo + bench_texts[k].offset) = optarg;
+                known = true;
+            }
+        if (known)
+            continue;
         switch (c) {
-        case 'c': bo.config_name = optarg; break;
-        case 'p': bo.profile = true; break;
-        case 'd': bo.data_dir = optarg; break;
-        case 'v': bo.vocab = optarg; break;
-        case 'D': bo.dump = optarg; break;
-        case 'b':
-            if (!cli_parse_int(optarg, 1, 4096, &bo.B))
-                return cli_usage_error("bench", "--batch must be an integer in 1..4096");
-            break;
-        case 's':
-            if (!cli_parse_int(optarg, 4, 256, &bo.T))
-                return cli_usage_error("bench", "--seq must be an integer in 4..256 (pairs use 2T "
-                                       "of the model's 512 positions)");
-            break;
+        case 'p': bo->profile = true; break;
         case 'm':
-            if (mtb_mode_parse(optarg, &bo.mode, &bo.single))
-                return cli_usage_error("bench", "--mode must be sum, pcgrad, mgda or single:TASK");
-            bo.mode_given = true;
+            if (mtb_mode_parse(optarg, &bo->mode, &bo->single))
+                return fe_usage_error("bench", "--mode must be sum, pcgrad, mgda or single:TASK");
+            bo->mode_given = true;
             break;
-        case 'j':
-            if (!cli_parse_int(optarg, 1, 1024, &bo.threads))
-                return cli_usage_error("bench", "--threads must be an integer in 1..1024");
-            break;
-        case 'n':
-            if (!cli_parse_int(optarg, 1, 100000, &bo.steps))
-                return cli_usage_error("bench", "--steps must be a positive integer");
-            break;
-        case 'w':
-            if (!cli_parse_int(optarg, 0, 100000, &bo.warmup))
-                return cli_usage_error("bench", "--warmup must be a non-negative integer");
-            break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: return cli_bad_option("bench", argv[optind - 1]);
+        case 'h': usage(stdout); return FE_OK;
+        default: return fe_bad_option("bench", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return cli_bad_option("bench", argv[optind]);
-    if ((bo.vocab || bo.dump) && !bo.data_dir)
-        return cli_usage_error("bench", "--vocab and --dump-batches need --data DIR");
+        return fe_bad_option("bench", argv[optind]);
+    if ((bo->vocab || bo->dump) && !bo->data_dir)
+        return fe_usage_error("bench", "--vocab and --dump-batches need --data DIR");
+    return -1;
+}
+
+/* What the timed steps measured. */
+typedef struct bench_tally {
+    long real, padded; /* tokens the steps held, and padded to each batch's longest */
+    double elapsed;    /* seconds in the timed steps */
+} bench_tally;
+
+/* The warmup steps, then the timed ones with the profile on; each step's
+ * batches into dump (may be NULL).  0, or the exit status of a failure. */
+static int run_steps(mtb_trainer *tr, const mtb_task_batch *const *batches,
+                     const bench_options *bo, FILE *dump, bench_tally *tally)
+{
+    float loss[MTB_N_TASKS];
+    long step = 0;
+    for (int i = 0; i < bo->warmup + bo->steps; i++, step++) {
+        const bool timed = i >= bo->warmup;
+        if (i == bo->warmup)
+            mtb_profile_enable(bo->profile);
+        double t0 = seconds();
+        int rcode = mtb_trainer_step(tr, batches, loss, NULL);
+        if (timed)
+            tally->elapsed += seconds() - t0;
+        if (rcode)
+            return bench_fail("step %ld failed: %s", step + 1, mtb_trainer_divergence(tr));
+        if (timed)
+            count_tokens(tr, &tally->real, &tally->padded);
+        for (int t = 0; dump && t < MTB_N_TASKS; t++)
+            if (mtb_trainer_last_batch(tr, (mtb_task)t))
+                dump_batch(dump, step, mtb_trainer_last_batch(tr, (mtb_task)t));
+        if (timed)
+            fprintf(stderr, "\rstep %d/%d", i - bo->warmup + 1, bo->steps);
+    }
+    fputc('\n', stderr);
+    mtb_profile_enable(false);
+    return FE_OK;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    /* mini: a default that fits any machine in seconds */
+    bench_options bo = {.config_name = "mini", .B = 8, .T = 64, .steps = 5, .warmup = 1,
+                        .mode = MTB_MODE_PCGRAD, .single = MTB_TASK_SST};
+    int status = parse_bench_options(argc, argv, &bo);
+    if (status >= 0)
+        return status;
     mtb_config cfg;
     if (mtb_config_named(bo.config_name, 30522, &cfg))
-        return cli_usage_error("bench", "--config must be tiny, mini, small, medium or base");
+        return fe_usage_error("bench", "--config must be tiny, mini, small, medium or base");
 
     run_config rc;
     run_state st;
     synthetic sy;
     bool course = bo.data_dir != NULL;
-    int status = CLI_OK;
+    status = FE_OK;
     FILE *dump = NULL;
     memset(&rc, 0, sizeof rc);
     memset(&st, 0, sizeof st);
@@ -402,38 +469,11 @@ int cmd_bench(int argc, char **argv)
     else
         printf("batch %d x %d tokens\n", bo.B, bo.T);
 
-    float loss[MTB_N_TASKS];
-    long step = 0;
-    for (int i = 0; i < bo.warmup; i++, step++) {
-        if (mtb_trainer_step(tr, batches, loss, NULL)) {
-            status = bench_fail("step %ld failed: %s", step + 1,
-                                mtb_trainer_divergence(tr));
-            goto done;
-        }
-        for (int t = 0; dump && t < MTB_N_TASKS; t++)
-            if (mtb_trainer_last_batch(tr, (mtb_task)t))
-                dump_batch(dump, step, mtb_trainer_last_batch(tr, (mtb_task)t));
-    }
-    mtb_profile_enable(bo.profile);
-    long real = 0, padded = 0;
-    double elapsed = 0;
-    for (int i = 0; i < bo.steps; i++, step++) {
-        double t0 = seconds();
-        int rcode = mtb_trainer_step(tr, batches, loss, NULL);
-        elapsed += seconds() - t0;
-        if (rcode) {
-            status = bench_fail("step %ld failed: %s", step + 1,
-                                mtb_trainer_divergence(tr));
-            goto done;
-        }
-        count_tokens(tr, &real, &padded);
-        for (int t = 0; dump && t < MTB_N_TASKS; t++)
-            if (mtb_trainer_last_batch(tr, (mtb_task)t))
-                dump_batch(dump, step, mtb_trainer_last_batch(tr, (mtb_task)t));
-        fprintf(stderr, "\rstep %d/%d", i + 1, bo.steps);
-    }
-    fputc('\n', stderr);
-    mtb_profile_enable(false);
+    bench_tally tally = {0};
+    if ((status = run_steps(tr, batches, &bo, dump, &tally)))
+        goto done;
+    long real = tally.real, padded = tally.padded;
+    const double elapsed = tally.elapsed;
     if (!course) {
         for (int t = 0; t < MTB_N_TASKS; t++)
             if (mode == MTB_MODE_SINGLE ? t == (int)bo.single : true)
@@ -457,7 +497,7 @@ int cmd_bench(int argc, char **argv)
         print_profile(mtb_profile_get(), bo.steps, dt);
     printf("tokens/s=%.0f ms/step=%.1f\n", tokens / dt, dt * 1e3);
 done:
-    if (dump && fclose(dump) != 0 && status == CLI_OK)
+    if (dump && fclose(dump) != 0 && status == FE_OK)
         status = bench_fail("%s: %s", bo.dump, strerror(errno));
     if (course) {
         run_teardown(&st);

@@ -46,7 +46,7 @@ typedef struct encode_job {
 static int flush_batch(encode_job *job)
 {
     if (job->n == 0)
-        return CLI_OK;
+        return FE_OK;
     const int H = job->model->cfg.hidden_size;
     int T = 0;
     for (int b = 0; b < job->n; b++)
@@ -74,7 +74,7 @@ static int flush_batch(encode_job *job)
         putchar('\n');
     }
     job->n = 0;
-    return CLI_OK;
+    return FE_OK;
 }
 
 int cmd_encode(int argc, char **argv)
@@ -97,47 +97,47 @@ int cmd_encode(int argc, char **argv)
         case 'p':
             pooling = mtb_pooling_parse(optarg);
             if (pooling < 0)
-                return cli_usage_error("encode", "--pooling must be cls, mean or pooler, not '%s'",
+                return fe_usage_error("encode", "--pooling must be cls, mean or pooler, not '%s'",
                                        optarg);
             break;
         case 'b':
-            if (!cli_parse_int(optarg, 1, 4096, &batch_cap))
-                return cli_usage_error("encode", "--batch must be an integer in 1..4096, not '%s'",
+            if (!fe_parse_int(optarg, 1, 4096, &batch_cap))
+                return fe_usage_error("encode", "--batch must be an integer in 1..4096, not '%s'",
                                        optarg);
             break;
         case 'l':
-            if (!cli_parse_int(optarg, 2, 1 << 20, &max_len))
-                return cli_usage_error("encode", "--max-length must be an integer >= 2, not '%s'",
+            if (!fe_parse_int(optarg, 2, 1 << 20, &max_len))
+                return fe_usage_error("encode", "--max-length must be an integer >= 2, not '%s'",
                                        optarg);
             break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: return cli_bad_option("encode", argv[optind - 1]);
+        case 'h': usage(stdout); return FE_OK;
+        default: return fe_bad_option("encode", argv[optind - 1]);
         }
     }
     if (!model_dir)
-        return cli_usage_error("encode", "--model DIR is required");
+        return fe_usage_error("encode", "--model DIR is required");
 
     mtb_error err = {0};
     mtb_bert model;
     mtb_vocab *vocab = NULL;
     if (mtb_model_dir_load(model_dir, &model, &vocab, &err))
-        return cli_report(&err);
+        return fe_report(&err);
     if (max_len == 0 || max_len > model.cfg.max_position)
         max_len = model.cfg.max_position;
 
     encode_job job = {.model = &model, .vocab = vocab, .pooling = (mtb_pooling)pooling,
                       .batch_cap = batch_cap, .max_len = max_len};
     mtb_tokens_init(&job.work);
-    int status = CLI_OK;
+    int status = FE_OK;
     job.ids = malloc(sizeof(int) * (size_t)batch_cap * max_len);
     job.types = malloc(sizeof(int) * (size_t)batch_cap * max_len);
     job.lengths = malloc(sizeof(int) * (size_t)batch_cap);
     job.enc = malloc(sizeof(float) * (size_t)batch_cap * model.cfg.hidden_size);
     if (!job.ids || !job.types || !job.lengths || !job.enc) {
         mtb_error_set(&err, MTB_EFAIL, "out of memory");
-        status = cli_report(&err);
+        status = fe_report(&err);
     } else if (mtb_bert_acts_init(&job.acts, &model.cfg, batch_cap, max_len, false, &err)) {
-        status = cli_report(&err);
+        status = fe_report(&err);
     } else {
         cli_texts texts;
         cli_texts_init(&texts, argv + optind, argc - optind);
@@ -148,21 +148,21 @@ int cmd_encode(int argc, char **argv)
             if (mtb_encode_single(vocab, text, strlen(text), (size_t)max_len, &job.work,
                                   job.ids + (size_t)b * max_len,
                                   job.types + (size_t)b * max_len, &len, &err)) {
-                status = cli_report(&err);
+                status = fe_report(&err);
                 break;
             }
             job.lengths[b] = (int)len;
             if (++job.n == batch_cap)
                 flush_batch(&job);
         }
-        if (status == CLI_OK)
+        if (status == FE_OK)
             flush_batch(&job);
         cli_texts_free(&texts);
         mtb_bert_acts_free(&job.acts);
     }
-    if (fflush(stdout) != 0 && status == CLI_OK) {
+    if (fflush(stdout) != 0 && status == FE_OK) {
         perror("mtbert: standard output");
-        status = CLI_FAIL;
+        status = FE_FAIL;
     }
     free(job.ids);
     free(job.types);

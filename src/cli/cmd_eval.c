@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "cli.h"
-#include "prompt.h"
+#include "../front/prompt.h"
 #include "mtbert/batcher.h"
 #include "mtbert/evaluate.h"
 #include "mtbert/metrics.h"
@@ -110,36 +110,36 @@ static int parse_infer(infer_args *a, int argc, char **argv, const char *command
             out_dir_given = true;
             break;
         case O_BATCH:
-            if (!cli_parse_int(optarg, 1, 4096, &a->batch))
-                return cli_usage_error(command, "--batch must be an integer in 1..4096");
+            if (!fe_parse_int(optarg, 1, 4096, &a->batch))
+                return fe_usage_error(command, "--batch must be an integer in 1..4096");
             break;
         case O_MAX_LEN:
-            if (!cli_parse_int(optarg, 4, 4096, &a->max_len))
-                return cli_usage_error(command, "--max-length must be an integer in 4..4096");
+            if (!fe_parse_int(optarg, 4, 4096, &a->max_len))
+                return fe_usage_error(command, "--max-length must be an integer in 4..4096");
             break;
         case O_THREADS:
-            if (!cli_parse_int(optarg, 1, 1024, &a->threads))
-                return cli_usage_error(command, "--threads must be an integer in 1..1024");
+            if (!fe_parse_int(optarg, 1, 1024, &a->threads))
+                return fe_usage_error(command, "--threads must be an integer in 1..1024");
             break;
         case O_JSON: a->json = true; break;
         case 'h':
-        case O_HELP: usage(stdout); return CLI_OK;
-        default: return cli_bad_option(command, argv[optind - 1]);
+        case O_HELP: usage(stdout); return FE_OK;
+        default: return fe_bad_option(command, argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
+        return fe_usage_error(command, "unexpected argument '%s'", argv[optind]);
     if (!a->model_dir)
-        return cli_usage_error(command, "--model DIR is required");
+        return fe_usage_error(command, "--model DIR is required");
     const bool predicting = strcmp(command, "predict") == 0;
     if (!predicting && (a->files[0][1] || a->files[1][1] || a->files[2][1] || out_dir_given))
-        return cli_usage_error(command, "test files and --out-dir are for 'mtbert predict'");
+        return fe_usage_error(command, "test files and --out-dir are for 'mtbert predict'");
     if (predicting && a->json)
-        return cli_usage_error(command, "--json is for 'mtbert eval'");
+        return fe_usage_error(command, "--json is for 'mtbert eval'");
     if (a->data_dir) {
         struct stat st;
         if (stat(a->data_dir, &st) != 0 || !S_ISDIR(st.st_mode))
-            return cli_usage_error(command, "--data-dir %s: not a folder", a->data_dir);
+            return fe_usage_error(command, "--data-dir %s: not a folder", a->data_dir);
     }
     return -1;
 }
@@ -200,36 +200,36 @@ int cmd_eval(int argc, char **argv)
     for (int t = 0; t < MTB_N_TASKS; t++)
         any |= a.files[t][0] != NULL;
     if (!any)
-        return cli_usage_error("eval", "nothing to evaluate: give --sst-dev, --para-dev or "
+        return fe_usage_error("eval", "nothing to evaluate: give --sst-dev, --para-dev or "
                                "--sts-dev (or --data-dir)");
     run_set_threads(a.threads);
 
     mtb_error err = {0};
     mtb_multitask mt;
-    if (cli_load_trained_model(a.model_dir, &mt, &err))
-        return cli_report(&err);
+    if (fe_load_trained_model(a.model_dir, &mt, &err))
+        return fe_report(&err);
     mtb_dataset ds[MTB_N_TASKS];
     mtb_encoded enc[MTB_N_TASKS];
     const mtb_encoded *dev[MTB_N_TASKS] = {NULL, NULL, NULL};
     memset(ds, 0, sizeof ds);
     memset(enc, 0, sizeof enc);
-    status = CLI_OK;
-    for (int t = 0; t < MTB_N_TASKS && status == CLI_OK; t++) {
+    status = FE_OK;
+    for (int t = 0; t < MTB_N_TASKS && status == FE_OK; t++) {
         if (!a.files[t][0])
             continue;
         if (encode_file(&mt, (mtb_task)t, a.files[t][0], true, a.max_len, &ds[t], &enc[t], &err))
-            status = cli_report(&err);
+            status = fe_report(&err);
         dev[t] = &enc[t];
-        if (status == CLI_OK && ds[t].n == 0)
+        if (status == FE_OK && ds[t].n == 0)
             fprintf(stderr, "mtbert: warning: %s: no examples\n", a.files[t][0]);
-        if (status == CLI_OK && ds[t].dropped)
+        if (status == FE_OK && ds[t].dropped)
             fprintf(stderr, "mtbert: warning: %s: dropped %zu rows with an empty label\n",
                     a.files[t][0], ds[t].dropped);
     }
     mtb_eval_result r;
-    if (status == CLI_OK && mtb_evaluate(&mt, dev, a.batch, &r, &err))
-        status = cli_report(&err);
-    if (status == CLI_OK) {
+    if (status == FE_OK && mtb_evaluate(&mt, dev, a.batch, &r, &err))
+        status = fe_report(&err);
+    if (status == FE_OK) {
         if (r.has[MTB_TASK_SST])
             printf("sst  accuracy    %.4f  (%ld examples, loss %.4f)\n", r.sst_acc,
                    r.n[MTB_TASK_SST], r.loss[MTB_TASK_SST]);
@@ -299,13 +299,13 @@ int cmd_predict(int argc, char **argv)
     for (int t = 0; t < MTB_N_TASKS; t++)
         any |= a.files[t][0] || a.files[t][1];
     if (!any)
-        return cli_usage_error("predict", "nothing to predict: give --sst-test, --para-test, "
+        return fe_usage_error("predict", "nothing to predict: give --sst-test, --para-test, "
                                "--sts-test (or dev files, or --data-dir)");
     run_set_threads(a.threads);
     mtb_error err = {0};
     mtb_multitask mt;
-    if (cli_load_trained_model(a.model_dir, &mt, &err))
-        return cli_report(&err);
+    if (fe_load_trained_model(a.model_dir, &mt, &err))
+        return fe_report(&err);
     mkdir(a.out_dir, 0755);
     for (int t = 0; t < MTB_N_TASKS && status < 0; t++) {
         for (int split = 0; split < 2 && status < 0; split++) {
@@ -327,7 +327,7 @@ int cmd_predict(int argc, char **argv)
                 write_predictions(out, (mtb_task)t, &ds, pred, &err)) {
                 if (!err.msg[0])
                     mtb_error_set(&err, MTB_EFAIL, "out of memory");
-                status = cli_report(&err);
+                status = fe_report(&err);
             } else {
                 fprintf(stderr, "wrote %s (%zu predictions)\n", out, ds.n);
             }
@@ -337,5 +337,5 @@ int cmd_predict(int argc, char **argv)
         }
     }
     mtb_multitask_free(&mt);
-    return status < 0 ? CLI_OK : status;
+    return status < 0 ? FE_OK : status;
 }

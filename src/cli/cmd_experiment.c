@@ -238,7 +238,7 @@ static int save_result(const char *out, const run_spec *spec, const run_result *
     mtb_error err = {0};
     int rc = mtb_json_save_file(o, path, JSON_INDENT(2), &err);
     json_decref(o);
-    return rc ? cli_report(&err) : CLI_OK;
+    return rc ? fe_report(&err) : FE_OK;
 }
 
 static bool load_result(const char *out, const run_spec *spec, run_result *r)
@@ -308,7 +308,7 @@ static void cell_text(const stat_cell *c, char *buf, size_t cap, bool is_time)
         return;
     }
     if (is_time) {
-        cli_format_duration(c->mean, buf, cap);
+        fe_format_duration(c->mean, buf, cap);
         return;
     }
     if (c->n > 1)
@@ -343,7 +343,7 @@ static int write_tables(const char *out, const run_spec *runs, const run_result 
             fclose(csv);
         if (rcsv)
             fclose(rcsv);
-        return CLI_FAIL;
+        return FE_FAIL;
     }
     static const char *const header =
         "| mode | pooling | seeds | SST acc | Quora acc | STS r | mean | time |\n"
@@ -405,9 +405,9 @@ static int write_tables(const char *out, const run_spec *runs, const run_result 
     const bool bad = ferror(md) || ferror(csv) || ferror(rcsv);
     if ((fclose(md) | fclose(csv) | fclose(rcsv)) != 0 || bad) {
         fprintf(stderr, "mtbert experiment: write error in %s\n", out);
-        return CLI_FAIL;
+        return FE_FAIL;
     }
-    return CLI_OK;
+    return FE_OK;
 }
 
 /* ------------------------------------------------------------- running */
@@ -431,13 +431,13 @@ static int run_child(const char *exe, char **pass, int n_pass, const char *out,
     run_path(dir, sizeof dir, out, r, NULL);
     run_path(ckpt, sizeof ckpt, out, r, "checkpoint");
     run_path(metrics, sizeof metrics, out, r, "metrics.jsonl");
-    if (!cli_mkdir_p(dir, 0755)) { /* train writes the metrics before its first save */
+    if (!fe_mkdir_p(dir, 0755)) { /* train writes the metrics before its first save */
         fprintf(stderr, "mtbert experiment: cannot create %s: %s\n", dir, strerror(errno));
-        return CLI_FAIL;
+        return FE_FAIL;
     }
     char **argv = calloc((size_t)n_pass + 20, sizeof *argv);
     if (!argv)
-        return CLI_FAIL;
+        return FE_FAIL;
     int a = 0;
     argv[a++] = "mtbert";
     argv[a++] = "train";
@@ -465,12 +465,12 @@ static int run_child(const char *exe, char **pass, int n_pass, const char *out,
     if (pid < 0) {
         free(argv);
         fprintf(stderr, "mtbert experiment: cannot start a run: %s\n", strerror(errno));
-        return CLI_FAIL;
+        return FE_FAIL;
     }
     if (pid == 0) {
         execv(exe, argv);
         fprintf(stderr, "mtbert experiment: cannot run %s: %s\n", exe, strerror(errno));
-        _exit(CLI_FAIL);
+        _exit(FE_FAIL);
     }
     child_pid = pid;
     int status = 0;
@@ -480,7 +480,7 @@ static int run_child(const char *exe, char **pass, int n_pass, const char *out,
     free(argv);
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
-    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : CLI_FAIL;
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : FE_FAIL;
 }
 
 /* The experiment's record: the grid's options and the pass-through ones.
@@ -507,12 +507,12 @@ static int check_record(const char *out, char **argv, int argc)
         }
         json_decref(old);
         json_decref(args);
-        return same ? -1 : CLI_USAGE;
+        return same ? -1 : FE_USAGE;
     }
     json_t *o = json_pack("{s:i, s:o}", "mtbert_experiment_format", 1, "args", args);
     int rc = mtb_json_save_file(o, path, JSON_INDENT(2), &err);
     json_decref(o);
-    return rc ? cli_report(&err) : -1;
+    return rc ? fe_report(&err) : -1;
 }
 
 static bool is_option(const char *arg, const char *name, const char **value, int *argi,
@@ -536,9 +536,9 @@ int cmd_experiment(int argc, char **argv)
     grid g = {0};
     const char *out = NULL;
     char **pass = calloc((size_t)argc + 1, sizeof *pass);
-    int n_pass = 0, status = CLI_OK;
+    int n_pass = 0, status = FE_OK;
     if (!pass)
-        return CLI_FAIL;
+        return FE_FAIL;
     static const char *const reserved[] = {"--mode", "--pooling", "--seed", "--out",
                                            "--metrics", "--resume"};
     for (int i = 1; i < argc; i++) {
@@ -555,7 +555,7 @@ int cmd_experiment(int argc, char **argv)
                 mtb_task task;
                 if (mtb_mode_parse(g.modes[m], &mode, &task)) {
                     char names[256];
-                    status = cli_usage_error("experiment", "--methods: '%s' is not a mode (%s, "
+                    status = fe_usage_error("experiment", "--methods: '%s' is not a mode (%s, "
                                              "single:TASK)", g.modes[m],
                                              mtb_merge_names(names, sizeof names));
                     goto done;
@@ -565,7 +565,7 @@ int cmd_experiment(int argc, char **argv)
             ok = v && split_list(v, g.poolings, &g.n_poolings, "poolings");
             for (int p = 0; ok && p < g.n_poolings; p++)
                 if (strcmp(g.poolings[p], "cls") && strcmp(g.poolings[p], "mean")) {
-                    status = cli_usage_error("experiment", "--poolings takes cls and mean, not "
+                    status = fe_usage_error("experiment", "--poolings takes cls and mean, not "
                                              "'%s'", g.poolings[p]);
                     goto done;
                 }
@@ -573,8 +573,8 @@ int cmd_experiment(int argc, char **argv)
             ok = v && split_list(v, g.seeds, &g.n_seeds, "seeds");
             for (int s = 0; ok && s < g.n_seeds; s++) {
                 long l;
-                if (!cli_parse_long(g.seeds[s], 0, 1L << 62, &l)) {
-                    status = cli_usage_error("experiment", "--seeds takes non-negative integers, "
+                if (!fe_parse_long(g.seeds[s], 0, 1L << 62, &l)) {
+                    status = fe_usage_error("experiment", "--seeds takes non-negative integers, "
                                              "not '%s'", g.seeds[s]);
                     goto done;
                 }
@@ -586,7 +586,7 @@ int cmd_experiment(int argc, char **argv)
             for (size_t r = 0; r < sizeof reserved / sizeof reserved[0]; r++) {
                 const size_t len = strlen(reserved[r]);
                 if (strncmp(arg, reserved[r], len) == 0 && (arg[len] == '\0' || arg[len] == '=')) {
-                    status = cli_usage_error("experiment", "%s is set by the experiment for each "
+                    status = fe_usage_error("experiment", "%s is set by the experiment for each "
                                              "run (use --methods, --poolings, --seeds, --out)",
                                              reserved[r]);
                     goto done;
@@ -595,7 +595,7 @@ int cmd_experiment(int argc, char **argv)
             pass[n_pass++] = argv[i];
         }
         if (!ok) {
-            status = cli_usage_error("experiment", "%s needs a value", arg);
+            status = fe_usage_error("experiment", "%s needs a value", arg);
             goto done;
         }
     }
@@ -605,7 +605,7 @@ int cmd_experiment(int argc, char **argv)
     if (g.n_seeds == 0)
         g.seeds[g.n_seeds++] = strdup("11711");
     if (g.seed_tables && g.n_poolings != 1) {
-        status = cli_usage_error("experiment", "--poolings needs --methods (the seed's tables "
+        status = fe_usage_error("experiment", "--poolings needs --methods (the seed's tables "
                                  "fix their poolings)");
         goto done;
     }
@@ -614,7 +614,7 @@ int cmd_experiment(int argc, char **argv)
         has_val |= strstr(pass[i], "-dev") || strstr(pass[i], "--val-split") ||
                    strstr(pass[i], "--data-dir");
     if (!has_val) {
-        status = cli_usage_error("experiment", "the table needs validation data: give "
+        status = fe_usage_error("experiment", "the table needs validation data: give "
                                  "--sst-dev/--para-dev/--sts-dev, --data-dir with dev files, or "
                                  "--val-split F");
         goto done;
@@ -632,21 +632,21 @@ int cmd_experiment(int argc, char **argv)
         snprintf(default_out, sizeof default_out, "experiments/%s", stamp);
         out = default_out;
     }
-    if (!cli_mkdir_p(out, 0755)) {
+    if (!fe_mkdir_p(out, 0755)) {
         fprintf(stderr, "mtbert experiment: cannot create %s: %s\n", out, strerror(errno));
-        status = CLI_FAIL;
+        status = FE_FAIL;
         goto done;
     }
     if ((status = check_record(out, argv + 1, argc - 1)) >= 0)
         goto done;
-    status = CLI_OK;
+    status = FE_OK;
     const char *exe = self_path();
     if (!exe) {
         fprintf(stderr, "mtbert experiment: cannot find the mtbert executable (/proc/self/exe)\n");
-        status = CLI_FAIL;
+        status = FE_FAIL;
         goto done;
     }
-    cli_on_stop_signals(on_signal);
+    fe_on_stop_signals(on_signal);
 
     fprintf(stderr, "mtbert experiment: %d runs in %s\n", n_runs, out);
     for (int i = 0; i < n_runs && !got_signal; i++) {
@@ -669,26 +669,26 @@ int cmd_experiment(int argc, char **argv)
         if (rc != 0) {
             fprintf(stderr, "mtbert experiment: run %s failed (exit status %d); its folder is "
                     "%s/%s\n", runs[i].name, rc, out, runs[i].name);
-            status = rc == CLI_USAGE ? CLI_USAGE : CLI_FAIL;
+            status = rc == FE_USAGE ? FE_USAGE : FE_FAIL;
             break;
         }
         if (!collect(out, &runs[i], &res[i])) {
             fprintf(stderr, "mtbert experiment: run %s evaluated nothing: no validation data "
                     "(give dev files or --val-split)\n", runs[i].name);
-            status = CLI_USAGE;
+            status = FE_USAGE;
             break;
         }
-        if ((status = save_result(out, &runs[i], &res[i])) != CLI_OK)
+        if ((status = save_result(out, &runs[i], &res[i])) != FE_OK)
             break;
-        if ((status = write_tables(out, runs, res, n_runs, NULL)) != CLI_OK)
+        if ((status = write_tables(out, runs, res, n_runs, NULL)) != FE_OK)
             break;
     }
     int finished = 0;
     for (int i = 0; i < n_runs; i++)
         finished += res[i].done;
     if (finished > 0) {
-        const int st = write_tables(out, runs, res, n_runs, status == CLI_OK ? stdout : NULL);
-        if (status == CLI_OK)
+        const int st = write_tables(out, runs, res, n_runs, status == FE_OK ? stdout : NULL);
+        if (status == FE_OK)
             status = st;
     }
     if (finished > 0)

@@ -21,8 +21,8 @@
 
 #include "cli.h"
 #include "mtbert/score.h"
-#include "prompt.h"
-#include "prompt_readline.h"
+#include "../front/prompt.h"
+#include "../front/prompt_readline.h"
 #include "run_setup.h"
 
 
@@ -92,7 +92,7 @@ static int handle_line(repl *r, const char *line)
     case PROMPT_PAIR: {
         const char *b = cmd.kind == PROMPT_PAIR ? cmd.b : NULL;
         if (mtb_score(r->scorer, cmd.a, b, &res, &err))
-            return cli_report(&err);
+            return fe_report(&err);
         prompt_format_result(&res, cmd.a, b, r->out, sizeof r->out);
         fputs(r->out, stdout);
         break;
@@ -101,7 +101,7 @@ static int handle_line(repl *r, const char *line)
         fputs(prompt_help_text(), stdout);
         break;
     case PROMPT_QUIT:
-        return CLI_OK;
+        return FE_OK;
     case PROMPT_PAUSE:
     case PROMPT_RESUME:
     case PROMPT_SAVE:
@@ -131,7 +131,7 @@ static int run_piped(repl *r)
         status = handle_line(r, line);
     }
     free(line);
-    return status < 0 ? CLI_OK : status;
+    return status < 0 ? FE_OK : status;
 }
 
 /* ---- the terminal prompt ---- */
@@ -161,7 +161,7 @@ static int run_interactive(repl *r)
         fputc('\n', ui); /* Ctrl-D leaves the cursor after the prompt */
     if (keep)
         prompt_history_close(hist);
-    return status < 0 ? CLI_OK : status;
+    return status < 0 ? FE_OK : status;
 }
 
 int cmd_repl(int argc, char **argv)
@@ -174,33 +174,33 @@ int cmd_repl(int argc, char **argv)
         case 'm':
         case O_MODEL: model_dir = optarg; break;
         case O_MAX_LEN:
-            if (!cli_parse_int(optarg, 4, 4096, &max_len))
-                return cli_usage_error("repl", "--max-length must be an integer in 4..4096");
+            if (!fe_parse_int(optarg, 4, 4096, &max_len))
+                return fe_usage_error("repl", "--max-length must be an integer in 4..4096");
             break;
         case O_THREADS:
-            if (!cli_parse_int(optarg, 1, 1024, &threads))
-                return cli_usage_error("repl", "--threads must be an integer in 1..1024");
+            if (!fe_parse_int(optarg, 1, 1024, &threads))
+                return fe_usage_error("repl", "--threads must be an integer in 1..1024");
             break;
         case 'h':
-        case O_HELP: repl_usage(stdout); return CLI_OK;
-        default: return cli_bad_option("repl", argv[optind - 1]);
+        case O_HELP: repl_usage(stdout); return FE_OK;
+        default: return fe_bad_option("repl", argv[optind - 1]);
         }
     }
     if (optind < argc)
-        return cli_usage_error("repl", "unexpected argument '%s' (type sentences at the "
+        return fe_usage_error("repl", "unexpected argument '%s' (type sentences at the "
                                "prompt, or use mtbert score)", argv[optind]);
     if (!model_dir)
-        return cli_usage_error("repl", "--model DIR is required");
+        return fe_usage_error("repl", "--model DIR is required");
     run_set_threads(threads);
 
     mtb_error err = {0};
     mtb_multitask mt;
-    if (cli_load_trained_model(model_dir, &mt, &err))
-        return cli_report(&err);
+    if (fe_load_trained_model(model_dir, &mt, &err))
+        return fe_report(&err);
     repl r = {.interactive = isatty(STDIN_FILENO) != 0};
     int status;
     if (mtb_scorer_create(&r.scorer, &mt, max_len, &err))
-        status = cli_report(&err);
+        status = fe_report(&err);
     else
         status = r.interactive ? run_interactive(&r) : run_piped(&r);
     mtb_scorer_destroy(r.scorer);

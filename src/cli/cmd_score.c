@@ -7,7 +7,7 @@
 
 #include "cli.h"
 #include "mtbert/score.h"
-#include "prompt.h"
+#include "../front/prompt.h"
 #include "run_setup.h"
 
 enum { O_MODEL = 3100, O_JSON, O_MAX_LEN, O_THREADS, O_HELP };
@@ -95,43 +95,43 @@ int cmd_score(int argc, char **argv)
         case O_MODEL: model_dir = optarg; break;
         case O_JSON: json = true; break;
         case O_MAX_LEN:
-            if (!cli_parse_int(optarg, 4, 4096, &max_len))
-                return cli_usage_error("score", "--max-length must be an integer in 4..4096");
+            if (!fe_parse_int(optarg, 4, 4096, &max_len))
+                return fe_usage_error("score", "--max-length must be an integer in 4..4096");
             break;
         case O_THREADS:
-            if (!cli_parse_int(optarg, 1, 1024, &threads))
-                return cli_usage_error("score", "--threads must be an integer in 1..1024");
+            if (!fe_parse_int(optarg, 1, 1024, &threads))
+                return fe_usage_error("score", "--threads must be an integer in 1..1024");
             break;
         case 'h':
-        case O_HELP: score_usage(stdout); return CLI_OK;
-        default: return cli_bad_option("score", argv[optind - 1]);
+        case O_HELP: score_usage(stdout); return FE_OK;
+        default: return fe_bad_option("score", argv[optind - 1]);
         }
     }
     if (!model_dir)
-        return cli_usage_error("score", "--model DIR is required");
+        return fe_usage_error("score", "--model DIR is required");
     int n_texts = argc - optind;
     if (n_texts < 1)
-        return cli_usage_error("score", "nothing to score: give TEXT, or TEXT TEXT2 for a pair");
+        return fe_usage_error("score", "nothing to score: give TEXT, or TEXT TEXT2 for a pair");
     if (n_texts > 2)
-        return cli_usage_error("score", "unexpected argument '%s': give one text, or two for "
+        return fe_usage_error("score", "unexpected argument '%s': give one text, or two for "
                                "a pair", argv[optind + 2]);
     const char *a = argv[optind], *b = n_texts == 2 ? argv[optind + 1] : NULL;
     for (int i = 0; i < n_texts; i++)
         if (strlen(argv[optind + i]) > PROMPT_TEXT_MAX)
-            return cli_usage_error("score", "%s is too long (at most %d bytes)",
+            return fe_usage_error("score", "%s is too long (at most %d bytes)",
                                    n_texts == 1 ? "the text" : "a sentence of the pair",
                                    PROMPT_TEXT_MAX);
     run_set_threads(threads);
 
     mtb_error err = {0};
     mtb_multitask mt;
-    if (cli_load_trained_model(model_dir, &mt, &err))
-        return cli_report(&err);
+    if (fe_load_trained_model(model_dir, &mt, &err))
+        return fe_report(&err);
     mtb_scorer *s = NULL;
     mtb_score_result r;
-    int status = CLI_OK;
+    int status = FE_OK;
     if (mtb_scorer_create(&s, &mt, max_len, &err) || mtb_score(s, a, b, &r, &err)) {
-        status = cli_report(&err);
+        status = fe_report(&err);
     } else if (json) {
         print_json(&r);
     } else {

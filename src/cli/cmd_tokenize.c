@@ -32,36 +32,36 @@ int cmd_tokenize(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "v:h", options, NULL)) != -1) {
         switch (c) {
         case 'v': vocab_path = optarg; break;
-        case 'h': usage(stdout); return CLI_OK;
-        default: return cli_bad_option("tokenize", argv[optind - 1]);
+        case 'h': usage(stdout); return FE_OK;
+        default: return fe_bad_option("tokenize", argv[optind - 1]);
         }
     }
     if (!vocab_path)
-        return cli_usage_error("tokenize", "--vocab FILE is required");
+        return fe_usage_error("tokenize", "--vocab FILE is required");
 
     mtb_error err = {0};
     mtb_vocab *vocab = NULL;
     if (mtb_vocab_load(vocab_path, &vocab, &err))
-        return cli_report(&err);
+        return fe_report(&err);
 
     mtb_tokens tokens;
     mtb_tokens_init(&tokens);
     cli_texts texts;
     cli_texts_init(&texts, argv + optind, argc - optind);
-    int status = CLI_OK;
+    int status = FE_OK;
     const char *text;
     while ((text = cli_texts_next(&texts)) != NULL) {
         if (mtb_tokenize(vocab, text, strlen(text), &tokens, &err)) {
-            status = cli_report(&err);
+            status = fe_report(&err);
             break;
         }
         for (size_t i = 0; i < tokens.len; i++)
             printf(i ? " %d" : "%d", (int)tokens.ids[i]);
         putchar('\n');
     }
-    if (fflush(stdout) != 0 && status == CLI_OK) {
+    if (fflush(stdout) != 0 && status == FE_OK) {
         perror("mtbert: standard output");
-        status = CLI_FAIL;
+        status = FE_FAIL;
     }
     cli_texts_free(&texts);
     mtb_tokens_free(&tokens);

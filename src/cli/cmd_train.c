@@ -56,7 +56,7 @@ static void show_progress(const mtb_event *ev, bool tty)
 {
     char eta[32], losses[128];
     double rate = ev->u.step.steps_per_sec;
-    cli_format_duration(rate > 0 ? (double)(ev->total_steps - ev->step) / rate : NAN, eta,
+    fe_format_duration(rate > 0 ? (double)(ev->total_steps - ev->step) / rate : NAN, eta,
                         sizeof eta);
     losses_text(ev, losses, sizeof losses);
     if (tty) {
@@ -95,6 +95,104 @@ static void print_eval(const mtb_event *ev, bool tty)
     fputc('\n', stderr);
 }
 
+/* What the event loop shows and writes. */
+typedef struct train_view {
+    bool tty, quiet;
+    bool progress_shown; /* a progress line is on the terminal, to be cleared */
+    double last_draw;
+    long log_every;      /* without a terminal: a progress line every this many steps */
+    FILE *metrics;
+} train_view;
+
+/* "\r\033[K" when a progress line must be cleared before a message. */
+static const char *clear_line(const train_view *v)
+{
+    return v->tty && v->progress_shown ? "\r\033[K" : "";
+}
+
+static void on_step(train_view *v, const mtb_event *ev)
+{
+    if (v->metrics)
+        metrics_write(v->metrics, ev);
+    if (!v->quiet &&
+        ((v->tty && (ev->elapsed - v->last_draw >= 0.1 || ev->step == ev->total_steps)) ||
+         (!v->tty && (ev->step % v->log_every == 0 || ev->step == ev->total_steps)))) {
+        show_progress(ev, v->tty);
+        v->last_draw = ev->elapsed;
+        v->progress_shown = v->tty;
+    }
+}
+
+static void on_conflict(train_view *v, const mtb_event *ev)
+{
+    if (v->metrics)
+        metrics_write(v->metrics, ev);
+}
+
+static void on_eval(train_view *v, const mtb_event *ev)
+{
+    if (v->metrics)
+        metrics_write(v->metrics, ev);
+    print_eval(ev, v->tty && v->progress_shown);
+}
+
+static void on_log(train_view *v, const mtb_event *ev)
+{
+    if (!v->quiet)
+        fprintf(stderr, "%s%s\n", clear_line(v), ev->u.log.text);
+}
+
+static void on_state(train_view *v, const mtb_event *ev)
+{
+    if (ev->u.state.state == MTB_STATE_SAVED)
+        fprintf(stderr, "%ssaved %s at step %ld\n", clear_line(v), ev->u.state.detail, ev->step);
+}
+
+/* Each event's handler; MTB_EV_DONE ends the loop instead. */
+static void (*const on_event[])(train_view *, const mtb_event *) = {
+    [MTB_EV_STEP] = on_step,   [MTB_EV_CONFLICT] = on_conflict, [MTB_EV_EVAL] = on_eval,
+    [MTB_EV_LOG] = on_log,     [MTB_EV_STATE] = on_state,
+};
+
+/* Runs the trainer to its DONE event; a signal stops it with a save.
+ * Returns the exit status (128 + the signal after a signalled stop). */
+static int train_loop(mtb_trainer *tr, train_view *v, const char *out_dir)
+{
+    bool stop_sent = false;
+    int signal_seen = 0, status = FE_OK;
+    v->log_every = mtb_trainer_total_steps(tr) / 50;
+    if (v->log_every < 1)
+        v->log_every = 1;
+    v->last_draw = -1;
+    mtb_event ev;
+    for (;;) {
+        if (got_signal && !stop_sent) {
+            signal_seen = got_signal;
+            stop_sent = true;
+            mtb_trainer_stop(tr, true);
+            fprintf(stderr, "%s%s: stopping; saving a checkpoint to %s\n", v->tty ? "\r\033[K" : "",
+                    signal_seen == SIGINT ? "interrupted" : "terminated", out_dir);
+        }
+        if (!mtb_event_queue_pop(mtb_trainer_events(tr), &ev, 200))
+            continue;
+        if (ev.type == MTB_EV_DONE) {
+            status = ev.u.done.status ? FE_FAIL : FE_OK;
+            if (ev.u.done.status)
+                fprintf(stderr, "%smtbert: training %s\n", clear_line(v), ev.u.done.message);
+            break;
+        }
+        if ((size_t)ev.type < sizeof on_event / sizeof *on_event && on_event[ev.type])
+            on_event[ev.type](v, &ev);
+    }
+    if (mtb_trainer_join(tr) && status == FE_OK)
+        status = FE_FAIL;
+    if (v->tty && v->progress_shown)
+        fputc('\n', stderr);
+    if (signal_seen && status == FE_OK) /* 130/143 promise a saved checkpoint */
+        status = 128 + signal_seen;
+    return status;
+}
+
 int cmd_train(int argc, char **argv)
 {
     run_config rc;
@@ -110,95 +208,25 @@ int cmd_train(int argc, char **argv)
         return status;
     }
     mtb_error err = {0};
-    FILE *metrics = NULL;
+    train_view v = {.tty = isatty(STDERR_FILENO) && !rc.quiet, .quiet = rc.quiet};
     if (rc.metrics_path) {
-        metrics = fopen(rc.metrics_path, rc.resume_dir ? "a" : "w");
-        if (!metrics) {
+        v.metrics = fopen(rc.metrics_path, rc.resume_dir ? "a" : "w");
+        if (!v.metrics) {
             fprintf(stderr, "mtbert: %s: cannot open for writing\n", rc.metrics_path);
             run_teardown(&st);
             run_config_free(&rc);
-            return CLI_FAIL;
+            return FE_FAIL;
         }
-        setvbuf(metrics, NULL, _IOLBF, 0); /* readable live, e.g. with tail -f */
+        setvbuf(v.metrics, NULL, _IOLBF, 0); /* readable live, e.g. with tail -f */
     }
-
-    cli_on_stop_signals(on_signal);
-
-    const bool tty = isatty(STDERR_FILENO) && !rc.quiet;
-    mtb_trainer *tr = st.trainer;
-    if (mtb_trainer_start(tr, &err)) {
-        status = cli_report(&err);
-        goto done;
-    }
-    bool stop_sent = false, progress_shown = false;
-    int signal_seen = 0;
-    long log_every = mtb_trainer_total_steps(tr) / 50;
-    if (log_every < 1)
-        log_every = 1;
-    double last_draw = -1;
-    mtb_event ev;
-    for (;;) {
-        if (got_signal && !stop_sent) {
-            signal_seen = got_signal;
-            stop_sent = true;
-            mtb_trainer_stop(tr, true);
-            fprintf(stderr, "%s%s: stopping; saving a checkpoint to %s\n", tty ? "\r\033[K" : "",
-                    signal_seen == SIGINT ? "interrupted" : "terminated", rc.out_dir);
-        }
-        if (!mtb_event_queue_pop(mtb_trainer_events(tr), &ev, 200))
-            continue;
-        if (ev.type == MTB_EV_DONE) {
-            status = ev.u.done.status ? CLI_FAIL : CLI_OK;
-            if (ev.u.done.status)
-                fprintf(stderr, "%smtbert: training %s\n", tty && progress_shown ? "\r\033[K" : "",
-                        ev.u.done.message);
-            break;
-        }
-        switch (ev.type) {
-        case MTB_EV_STEP:
-            if (metrics)
-                metrics_write(metrics, &ev);
-            if (!rc.quiet &&
-                ((tty && (ev.elapsed - last_draw >= 0.1 || ev.step == ev.total_steps)) ||
-                 (!tty && (ev.step % log_every == 0 || ev.step == ev.total_steps)))) {
-                show_progress(&ev, tty);
-                last_draw = ev.elapsed;
-                progress_shown = tty;
-            }
-            break;
-        case MTB_EV_CONFLICT:
-            if (metrics)
-                metrics_write(metrics, &ev);
-            break;
-        case MTB_EV_EVAL:
-            if (metrics)
-                metrics_write(metrics, &ev);
-            print_eval(&ev, tty && progress_shown);
-            break;
-        case MTB_EV_LOG:
-            if (!rc.quiet)
-                fprintf(stderr, "%s%s\n", tty && progress_shown ? "\r\033[K" : "",
-                        ev.u.log.text);
-            break;
-        case MTB_EV_STATE:
-            if (ev.u.state.state == MTB_STATE_SAVED)
-                fprintf(stderr, "%ssaved %s at step %ld\n", tty && progress_shown ? "\r\033[K" : "",
-                        ev.u.state.detail, ev.step);
-            break;
-        default:
-            break;
-        }
-    }
-    if (mtb_trainer_join(tr) && status == CLI_OK)
-        status = CLI_FAIL;
-    if (tty && progress_shown)
-        fputc('\n', stderr);
-    if (signal_seen && status == CLI_OK) /* 130/143 promise a saved checkpoint */
-        status = 128 + signal_seen;
-done:
-    if (metrics && fclose(metrics) != 0) {
+    fe_on_stop_signals(on_signal);
+    if (mtb_trainer_start(st.trainer, &err))
+        status = fe_report(&err);
+    else
+        status = train_loop(st.trainer, &v, rc.out_dir);
+    if (v.metrics && fclose(v.metrics) != 0) {
         fprintf(stderr, "mtbert: %s: write error\n", rc.metrics_path);
-        status = CLI_FAIL;
+        status = FE_FAIL;
     }
     run_teardown(&st);
     run_config_free(&rc);

@@ -41,11 +41,11 @@ static char compare_names[TUI_MAX_COMPARE][64];
 static int add_compare(tui_options *o, const char *run)
 {
     if (o->n_compare >= TUI_MAX_COMPARE)
-        return cli_usage_error("tui", "at most %d --compare runs", TUI_MAX_COMPARE);
+        return fe_usage_error("tui", "at most %d --compare runs", TUI_MAX_COMPARE);
     const int i = o->n_compare;
     mtb_error err = {0};
     if (metrics_path_of_run(run, compare_paths[i], sizeof compare_paths[i], &err))
-        return cli_report(&err);
+        return fe_report(&err);
     char name[4200];
     snprintf(name, sizeof name, "%s", run);
     size_t len = strlen(name);
@@ -75,7 +75,7 @@ static int take_tui_options(int *argc, char **argv, tui_options *o)
             if (strcmp(argv[i], names[k]) == 0) {
                 which = k;
                 if (i + 1 >= *argc)
-                    return cli_usage_error("tui", "%s needs a value", names[k]);
+                    return fe_usage_error("tui", "%s needs a value", names[k]);
                 value = argv[++i];
             } else if (strncmp(argv[i], names[k], n) == 0 && argv[i][n] == '=') {
                 which = k;
@@ -94,13 +94,13 @@ static int take_tui_options(int *argc, char **argv, tui_options *o)
                 return st;
         } else if (which == 1) {
             if (strcmp(value, "braille") && strcmp(value, "block") && strcmp(value, "ascii"))
-                return cli_usage_error("tui", "--glyphs must be braille, block or ascii");
+                return fe_usage_error("tui", "--glyphs must be braille, block or ascii");
             o->glyphs = value;
         } else {
             char *end;
             double v = strtod(value, &end);
             if (*end || !(v > 0 && v <= 1))
-                return cli_usage_error("tui", "--smoothing must be a number in (0, 1]");
+                return fe_usage_error("tui", "--smoothing must be a number in (0, 1]");
             o->smoothing = v;
         }
     }
@@ -125,16 +125,16 @@ int cmd_tui(int argc, char **argv)
     mtb_error err = {0};
     if (tui_check_options(&topt, &err)) {
         run_config_free(&rc);
-        return cli_report(&err);
+        return fe_report(&err);
     }
     if (rc.quiet) {
         run_config_free(&rc);
-        return cli_usage_error("tui", "--quiet is for 'mtbert train': the workbench shows progress");
+        return fe_usage_error("tui", "--quiet is for 'mtbert train': the workbench shows progress");
     }
     if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
         fprintf(stderr, "mtbert tui: needs a terminal; use 'mtbert train' for headless runs\n");
         run_config_free(&rc);
-        return CLI_USAGE;
+        return FE_USAGE;
     }
     run_state st;
     if ((status = run_prepare(&rc, &st, stderr)) >= 0) {
@@ -147,7 +147,7 @@ int cmd_tui(int argc, char **argv)
             fprintf(stderr, "mtbert: %s: cannot open for writing\n", rc.metrics_path);
             run_teardown(&st);
             run_config_free(&rc);
-            return CLI_FAIL;
+            return FE_FAIL;
         }
         setvbuf(topt.metrics, NULL, _IOLBF, 0);
     }
@@ -162,9 +162,9 @@ int cmd_tui(int argc, char **argv)
         topt.history_until = mtb_trainer_step_count(st.trainer);
     }
     status = tui_run(&topt);
-    if (topt.metrics && fclose(topt.metrics) != 0 && status == CLI_OK) {
+    if (topt.metrics && fclose(topt.metrics) != 0 && status == FE_OK) {
         fprintf(stderr, "mtbert: %s: write error\n", rc.metrics_path);
-        status = CLI_FAIL;
+        status = FE_FAIL;
     }
     run_teardown(&st);
     run_config_free(&rc);

@@ -59,7 +59,7 @@ static int run_demo(void)
         fprintf(stderr, "mtbert: the demo data (data/demo) was not found; set MTBERT_DATA_DIR "
                         "or run a command:\n\n");
         usage(stderr);
-        return CLI_USAGE;
+        return FE_USAGE;
     }
     char files[8][4200];
     static const char *names[] = {"sst-train.csv", "para-train.csv", "sts-train.csv",
@@ -115,16 +115,16 @@ int main(int argc, char **argv)
     const char *name = argv[1];
     if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0 || strcmp(name, "help") == 0) {
         usage(stdout);
-        return CLI_OK;
+        return FE_OK;
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
         printf("mtbert %s\n", MTBERT_VERSION);
-        return CLI_OK;
+        return FE_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         if (strcmp(name, commands[i].name) == 0)
             return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "mtbert: unknown command '%s'\n", name);
     usage(stderr);
-    return CLI_USAGE;
+    return FE_USAGE;
 }

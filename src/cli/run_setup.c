@@ -27,92 +27,169 @@ enum {
     OPT_COUNT /* one past the last */
 };
 
-/* The merge methods' parameters: option, key in the run record, field,
- * bounds. */
+
+/* ----------------------------------------------------------- the options
+ *
+ * One row per option: how its value is read into run_config, what a bad
+ * value is told, whether a resumed run may change it.  Rows are in OPT_
+ * order (checked at startup), so table[id - OPT_MODE] is id's row. */
+
+typedef enum {
+    K_STR,    /* a string, char * at offset */
+    K_CHOICE, /* one of choices[], char * at offset */
+    K_DOUBLE, /* a number in [lo, hi], double at offset */
+    K_FLOAT,  /* the same into a float */
+    K_INT,    /* an integer in [lo, hi], int at offset */
+    K_LONG,   /* the same into a long */
+    K_U64,    /* the same into a uint64_t */
+    K_FILES,  /* appended to the file list of task `task` (train or dev) */
+    K_FLAG,   /* no value: bool at offset set */
+    K_CUSTOM, /* parse() reads it */
+    K_HELP,
+} opt_kind;
+
+typedef struct run_opt {
+    const char *name;
+    opt_kind kind;
+    size_t offset;               /* in run_config */
+    double lo, hi;
+    const char *bad;             /* "--lr must be a number in (0, 10]"; NULL: made from the bounds */
+    const char *const *choices;  /* K_CHOICE, NULL-terminated */
+    bool may_change;             /* on --resume: how long, where, how fast, not what */
+    int task;                    /* K_FILES and the per-task batches */
+    bool dev;                    /* K_FILES: a dev file */
+    bool (*parse)(run_config *rc, const char *arg); /* K_CUSTOM */
+} run_opt;
+
+static bool parse_mode(run_config *rc, const char *arg);
+static bool parse_schedule(run_config *rc, const char *arg);
+static bool parse_warmup_opt(run_config *rc, const char *arg);
+static bool parse_on_nan(run_config *rc, const char *arg);
+static bool parse_sts_loss(run_config *rc, const char *arg);
+static bool parse_mnrl_opt(run_config *rc, const char *arg);
+
+static const char *const config_names[] = {"tiny", "mini", "small", "medium", "base", NULL};
+static const char *const pooling_names[] = {"cls", "mean", NULL};
+
+#define AT(field) offsetof(run_config, field)
+#define MERGE(field) (AT(merge) + offsetof(mtb_merge_params, field))
+
+static const run_opt table[OPT_COUNT - OPT_MODE] = {
+    [OPT_MODE - OPT_MODE] = {"mode", K_CUSTOM, .parse = parse_mode},
+    [OPT_MODEL - OPT_MODE] = {"model", K_STR, AT(model_dir)},
+    [OPT_CONFIG - OPT_MODE] = {"config", K_CHOICE, AT(config_name),
+                               .bad = "--config must be tiny, mini, small, medium or base",
+                               .choices = config_names},
+    [OPT_VOCAB - OPT_MODE] = {"vocab", K_STR, AT(vocab_path)},
+    [OPT_POOLING - OPT_MODE] = {"pooling", K_CHOICE, AT(pooling),
+                                .bad = "--pooling must be cls or mean", .choices = pooling_names},
+    [OPT_DROPOUT - OPT_MODE] = {"dropout", K_DOUBLE, AT(dropout), 0.0, 0.99,
+                                "--dropout must be a number in [0, 0.99]"},
+    [OPT_LR - OPT_MODE] = {"lr", K_DOUBLE, AT(lr), 1e-12, 10.0,
+                           "--lr must be a number in (0, 10]"},
+    [OPT_WD - OPT_MODE] = {"weight-decay", K_DOUBLE, AT(weight_decay), 0.0, 1.0,
+                           "--weight-decay must be in [0, 1]"},
+    [OPT_BATCH - OPT_MODE] = {"batch", K_INT, AT(batch), 1, 4096,
+                              "batch sizes must be integers in 1..4096"},
+    [OPT_SST_BATCH - OPT_MODE] = {"sst-batch", K_INT, AT(task_batch[0]), 1, 4096,
+                                  "batch sizes must be integers in 1..4096", .task = 0},
+    [OPT_PARA_BATCH - OPT_MODE] = {"para-batch", K_INT, AT(task_batch[1]), 1, 4096,
+                                   "batch sizes must be integers in 1..4096", .task = 1},
+    [OPT_STS_BATCH - OPT_MODE] = {"sts-batch", K_INT, AT(task_batch[2]), 1, 4096,
+                                  "batch sizes must be integers in 1..4096", .task = 2},
+    [OPT_MAX_LEN - OPT_MODE] = {"max-length", K_INT, AT(max_len), 4, 4096,
+                                "--max-length must be an integer in 4..4096"},
+    [OPT_EPOCHS - OPT_MODE] = {"epochs", K_INT, AT(epochs), 1, 100000,
+                               "--epochs must be a positive integer", .may_change = true},
+    /* 0 used to mean "no limit" without saying so */
+    [OPT_MAX_STEPS - OPT_MODE] = {"max-steps", K_LONG, AT(max_steps), 1, 1099511627776.0,
+                                  "--max-steps must be a positive integer", .may_change = true},
+    [OPT_SEED - OPT_MODE] = {"seed", K_U64, AT(seed), 0, 4611686018427387904.0,
+                             "--seed must be a non-negative integer"},
+    [OPT_EVAL_EVERY - OPT_MODE] = {"eval-every", K_LONG, AT(eval_every), 0, 1099511627776.0,
+                                   "--eval-every must be a non-negative integer",
+                                   .may_change = true},
+    [OPT_VAL_SPLIT - OPT_MODE] = {"val-split", K_DOUBLE, AT(val_split), 0.0, 0.9,
+                                  "--val-split must be a fraction in [0, 0.9]"},
+    [OPT_SST_TRAIN - OPT_MODE] = {"sst-train", K_FILES, .task = 0},
+    [OPT_PARA_TRAIN - OPT_MODE] = {"para-train", K_FILES, .task = 1},
+    [OPT_STS_TRAIN - OPT_MODE] = {"sts-train", K_FILES, .task = 2},
+    [OPT_SST_DEV - OPT_MODE] = {"sst-dev", K_FILES, .task = 0, .dev = true},
+    [OPT_PARA_DEV - OPT_MODE] = {"para-dev", K_FILES, .task = 1, .dev = true},
+    [OPT_STS_DEV - OPT_MODE] = {"sts-dev", K_FILES, .task = 2, .dev = true},
+    [OPT_DATA_DIR - OPT_MODE] = {"data-dir", K_STR, AT(data_dir)},
+    [OPT_OUT - OPT_MODE] = {"out", K_STR, AT(out_dir), .may_change = true},
+    [OPT_METRICS - OPT_MODE] = {"metrics", K_STR, AT(metrics_path), .may_change = true},
+    [OPT_THREADS - OPT_MODE] = {"threads", K_INT, AT(threads), 1, 1024,
+                                "--threads must be an integer in 1..1024", .may_change = true},
+    [OPT_RESUME - OPT_MODE] = {"resume", K_STR, AT(resume_dir), .may_change = true},
+    [OPT_QUIET - OPT_MODE] = {"quiet", K_FLAG, AT(quiet), .may_change = true},
+    [OPT_SCHEDULE - OPT_MODE] = {"schedule", K_CUSTOM, .parse = parse_schedule,
+                                 .bad = "--schedule must be constant, linear or cosine"},
+    [OPT_WARMUP - OPT_MODE] = {"warmup", K_CUSTOM, .parse = parse_warmup_opt,
+                               .bad = "--warmup must be a step count (100) or a fraction of the "
+                                      "run in [0, 1] (0.1)"},
+    [OPT_ON_NAN - OPT_MODE] = {"on-nan", K_CUSTOM, .parse = parse_on_nan,
+                               .bad = "--on-nan must be stop or skip", .may_change = true},
+    [OPT_FORCE - OPT_MODE] = {"force", K_FLAG, AT(force), .may_change = true},
+    [OPT_HELP - OPT_MODE] = {"help", K_HELP, .may_change = true},
+    [OPT_CAGRAD_C - OPT_MODE] = {"cagrad-c", K_DOUBLE, MERGE(cagrad_c), 0.0, 100.0},
+    [OPT_GRADVAC_BETA - OPT_MODE] = {"gradvac-beta", K_DOUBLE, MERGE(gradvac_beta), 0.0, 1.0},
+    [OPT_UW_LR - OPT_MODE] = {"uw-lr", K_DOUBLE, MERGE(uw_lr), 0.0, 10.0},
+    [OPT_DWA_TEMPERATURE - OPT_MODE] = {"dwa-temperature", K_DOUBLE, MERGE(dwa_temperature),
+                                        1e-6, 1e6},
+    [OPT_FAMO_LR - OPT_MODE] = {"famo-lr", K_DOUBLE, MERGE(famo_lr), 0.0, 10.0},
+    [OPT_FAMO_DECAY - OPT_MODE] = {"famo-decay", K_DOUBLE, MERGE(famo_decay), 0.0, 10.0},
+    [OPT_STS_LOSS - OPT_MODE] = {"sts-loss", K_CUSTOM, .parse = parse_sts_loss,
+                                 .bad = "--sts-loss must be mse or cosent"},
+    [OPT_MNRL - OPT_MODE] = {"mnrl", K_CUSTOM, .parse = parse_mnrl_opt,
+                             .bad = "--mnrl must be para, sts, para,sts or none"},
+    [OPT_MNRL_SCALE - OPT_MODE] = {"mnrl-scale", K_FLOAT, AT(losses.mnrl_scale), 1e-3, 1e3},
+    [OPT_COSENT_SCALE - OPT_MODE] = {"cosent-scale", K_FLOAT, AT(losses.cosent_scale), 1e-3,
+                                     1e3},
+};
+
+static const run_opt *opt_row(int id)
+{
+    return id >= OPT_MODE && id < OPT_COUNT ? &table[id - OPT_MODE] : NULL;
+}
+
+/* getopt_long's view of the table, made once. */
+static const struct option *getopt_table(void)
+{
+    static struct option opts[OPT_COUNT - OPT_MODE + 1];
+    if (!opts[0].name)
+        for (int id = OPT_MODE; id < OPT_COUNT; id++)
+            opts[id - OPT_MODE] = (struct option){
+                opt_row(id)->name,
+                opt_row(id)->kind == K_FLAG || opt_row(id)->kind == K_HELP ? no_argument
+                                                                           : required_argument,
+                NULL, id};
+    return opts;
+}
+
+/* The run's merge-method parameters, as the run record names them. */
 typedef struct method_option {
     int opt;
     const char *key;
-    size_t offset; /* in mtb_merge_params */
-    double lo, hi;
 } method_option;
 
 static const method_option method_options[] = {
-    {OPT_CAGRAD_C, "cagrad_c", offsetof(mtb_merge_params, cagrad_c), 0.0, 100.0},
-    {OPT_GRADVAC_BETA, "gradvac_beta", offsetof(mtb_merge_params, gradvac_beta), 0.0, 1.0},
-    {OPT_UW_LR, "uw_lr", offsetof(mtb_merge_params, uw_lr), 0.0, 10.0},
-    {OPT_DWA_TEMPERATURE, "dwa_temperature", offsetof(mtb_merge_params, dwa_temperature), 1e-6,
-     1e6},
-    {OPT_FAMO_LR, "famo_lr", offsetof(mtb_merge_params, famo_lr), 0.0, 10.0},
-    {OPT_FAMO_DECAY, "famo_decay", offsetof(mtb_merge_params, famo_decay), 0.0, 10.0},
+    {OPT_CAGRAD_C, "cagrad_c"}, {OPT_GRADVAC_BETA, "gradvac_beta"},
+    {OPT_UW_LR, "uw_lr"},       {OPT_DWA_TEMPERATURE, "dwa_temperature"},
+    {OPT_FAMO_LR, "famo_lr"},   {OPT_FAMO_DECAY, "famo_decay"},
 };
 #define N_METHOD_OPTIONS (sizeof method_options / sizeof method_options[0])
 
-static const method_option *method_option_for(int opt)
+static double *field_double(run_config *rc, int id)
 {
-    for (size_t i = 0; i < N_METHOD_OPTIONS; i++)
-        if (method_options[i].opt == opt)
-            return &method_options[i];
-    return NULL;
+    return (double *)((char *)rc + opt_row(id)->offset);
 }
 
-static double *method_param(mtb_merge_params *p, const method_option *mo)
+static double field_double_value(const run_config *rc, int id)
 {
-    return (double *)((char *)p + mo->offset);
+    return *(const double *)((const char *)rc + opt_row(id)->offset);
 }
-
-static double method_param_value(const mtb_merge_params *p, const method_option *mo)
-{
-    return *(const double *)((const char *)p + mo->offset);
-}
-
-static const struct option run_options[] = {
-    {"mode", required_argument, NULL, OPT_MODE},
-    {"model", required_argument, NULL, OPT_MODEL},
-    {"config", required_argument, NULL, OPT_CONFIG},
-    {"vocab", required_argument, NULL, OPT_VOCAB},
-    {"pooling", required_argument, NULL, OPT_POOLING},
-    {"dropout", required_argument, NULL, OPT_DROPOUT},
-    {"lr", required_argument, NULL, OPT_LR},
-    {"weight-decay", required_argument, NULL, OPT_WD},
-    {"batch", required_argument, NULL, OPT_BATCH},
-    {"sst-batch", required_argument, NULL, OPT_SST_BATCH},
-    {"para-batch", required_argument, NULL, OPT_PARA_BATCH},
-    {"sts-batch", required_argument, NULL, OPT_STS_BATCH},
-    {"max-length", required_argument, NULL, OPT_MAX_LEN},
-    {"epochs", required_argument, NULL, OPT_EPOCHS},
-    {"max-steps", required_argument, NULL, OPT_MAX_STEPS},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
-    {"val-split", required_argument, NULL, OPT_VAL_SPLIT},
-    {"sst-train", required_argument, NULL, OPT_SST_TRAIN},
-    {"para-train", required_argument, NULL, OPT_PARA_TRAIN},
-    {"sts-train", required_argument, NULL, OPT_STS_TRAIN},
-    {"sst-dev", required_argument, NULL, OPT_SST_DEV},
-    {"para-dev", required_argument, NULL, OPT_PARA_DEV},
-    {"sts-dev", required_argument, NULL, OPT_STS_DEV},
-    {"data-dir", required_argument, NULL, OPT_DATA_DIR},
-    {"out", required_argument, NULL, OPT_OUT},
-    {"metrics", required_argument, NULL, OPT_METRICS},
-    {"threads", required_argument, NULL, OPT_THREADS},
-    {"resume", required_argument, NULL, OPT_RESUME},
-    {"quiet", no_argument, NULL, OPT_QUIET},
-    {"schedule", required_argument, NULL, OPT_SCHEDULE},
-    {"warmup", required_argument, NULL, OPT_WARMUP},
-    {"on-nan", required_argument, NULL, OPT_ON_NAN},
-    {"force", no_argument, NULL, OPT_FORCE},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"cagrad-c", required_argument, NULL, OPT_CAGRAD_C},
-    {"gradvac-beta", required_argument, NULL, OPT_GRADVAC_BETA},
-    {"uw-lr", required_argument, NULL, OPT_UW_LR},
-    {"dwa-temperature", required_argument, NULL, OPT_DWA_TEMPERATURE},
-    {"famo-lr", required_argument, NULL, OPT_FAMO_LR},
-    {"famo-decay", required_argument, NULL, OPT_FAMO_DECAY},
-    {"sts-loss", required_argument, NULL, OPT_STS_LOSS},
-    {"mnrl", required_argument, NULL, OPT_MNRL},
-    {"mnrl-scale", required_argument, NULL, OPT_MNRL_SCALE},
-    {"cosent-scale", required_argument, NULL, OPT_COSENT_SCALE},
-    {NULL, 0, NULL, 0},
-};
 
 void run_config_print_options(FILE *out)
 {
@@ -342,7 +419,7 @@ static char *run_record(const run_config *rc)
     json_t *mp = json_object();
     for (size_t i = 0; i < N_METHOD_OPTIONS; i++)
         json_object_set_new(mp, method_options[i].key,
-                            json_real(method_param_value(&rc->merge, &method_options[i])));
+                            json_real(field_double_value(rc, method_options[i].opt)));
     json_object_set_new(o, "method_params", mp);
     char mnrl[32];
     json_object_set_new(o, "losses",
@@ -434,7 +511,7 @@ static int apply_record(run_config *rc, const char *text, const char *dir)
     if (!json_is_object(r.o)) {
         json_decref(r.o);
         fprintf(stderr, "mtbert: %s/trainer.json: unreadable run record\n", dir);
-        return CLI_USAGE;
+        return FE_USAGE;
     }
     rec_str(&r, "mode", &rc->mode);
     rec_str(&r, "model", &rc->model_dir);
@@ -483,8 +560,8 @@ static int apply_record(run_config *rc, const char *text, const char *dir)
         r.bad = r.bad ? r.bad : "method_params";
     for (size_t i = 0; i < N_METHOD_OPTIONS && json_is_object(mp); i++) {
         record_reader sub = {mp, dir, NULL};
-        rec_num(&sub, method_options[i].key, method_options[i].lo, method_options[i].hi,
-                method_param(&rc->merge, &method_options[i]));
+        const run_opt *o = opt_row(method_options[i].opt);
+        rec_num(&sub, method_options[i].key, o->lo, o->hi, field_double(rc, method_options[i].opt));
         if (sub.bad)
             r.bad = r.bad ? r.bad : sub.bad;
     }
@@ -520,7 +597,7 @@ static int apply_record(run_config *rc, const char *text, const char *dir)
     if (r.bad) {
         fprintf(stderr, "mtbert: %s/trainer.json: the run record's '%s' is not a valid value\n",
                 dir, r.bad);
-        return CLI_USAGE;
+        return FE_USAGE;
     }
     return -1;
 }
@@ -531,10 +608,10 @@ bool run_parse_warmup(const char *text, long *steps, double *fraction)
      * is a fraction of the run. */
     if (text[strspn(text, "0123456789")] == '\0') {
         *fraction = -1.0;
-        return cli_parse_long(text, 0, 1L << 40, steps);
+        return fe_parse_long(text, 0, 1L << 40, steps);
     }
     *steps = 0;
-    return cli_parse_double(text, 0.0, 1.0, fraction);
+    return fe_parse_double(text, 0.0, 1.0, fraction);
 }
 
 /* Options that may differ when a run resumes: how long it goes on, where
@@ -542,14 +619,7 @@ bool run_parse_warmup(const char *text, long *steps, double *fraction)
  * run and must repeat the saved value, if given at all. */
 static bool may_change_on_resume(int opt)
 {
-    switch (opt) {
-    case OPT_MAX_STEPS: case OPT_EPOCHS: case OPT_EVAL_EVERY: case OPT_METRICS:
-    case OPT_THREADS: case OPT_QUIET: case OPT_OUT: case OPT_RESUME: case OPT_HELP:
-    case OPT_ON_NAN: case OPT_FORCE:
-        return true;
-    default:
-        return false;
-    }
+    return opt_row(opt) && opt_row(opt)->may_change;
 }
 
 static void render_files(char *buf, size_t cap, char *const *files, int n)
@@ -580,6 +650,20 @@ static void render_path(char *buf, size_t cap, const char *path, const char *non
  * line with the saved run. */
 static void render_option(const run_config *rc, int opt, char *buf, size_t cap)
 {
+    const run_opt *o = opt_row(opt);
+    const void *field = (const char *)rc + (o ? o->offset : 0);
+    if (o && o->kind == K_DOUBLE) {
+        snprintf(buf, cap, "%.9g", *(const double *)field);
+        return;
+    }
+    if (o && o->kind == K_FLOAT) {
+        snprintf(buf, cap, "%.9g", (double)*(const float *)field);
+        return;
+    }
+    if (o && o->kind == K_INT && (opt < OPT_SST_BATCH || opt > OPT_STS_BATCH)) {
+        snprintf(buf, cap, "%d", *(const int *)field);
+        return;
+    }
     switch (opt) {
     case OPT_MODE: snprintf(buf, cap, "%s", rc->mode ? rc->mode : "pcgrad"); break;
     case OPT_MODEL: render_path(buf, cap, rc->model_dir, "(none: a fresh model)"); break;
@@ -589,10 +673,6 @@ static void render_option(const run_config *rc, int opt, char *buf, size_t cap)
         break;
     case OPT_VOCAB: render_path(buf, cap, rc->vocab_path, "(none)"); break;
     case OPT_POOLING: snprintf(buf, cap, "%s", rc->pooling ? rc->pooling : "cls"); break;
-    case OPT_DROPOUT: snprintf(buf, cap, "%.9g", rc->dropout); break;
-    case OPT_LR: snprintf(buf, cap, "%.9g", rc->lr); break;
-    case OPT_WD: snprintf(buf, cap, "%.9g", rc->weight_decay); break;
-    case OPT_VAL_SPLIT: snprintf(buf, cap, "%.9g", rc->val_split); break;
     case OPT_SCHEDULE:
         snprintf(buf, cap, "%s", rc->schedule ? rc->schedule : RUN_DEFAULT_SCHEDULE);
         break;
@@ -606,7 +686,6 @@ static void render_option(const run_config *rc, int opt, char *buf, size_t cap)
             snprintf(buf, cap, "%ld", steps);
         break;
     }
-    case OPT_BATCH: snprintf(buf, cap, "%d", rc->batch); break;
     case OPT_SST_BATCH: case OPT_PARA_BATCH: case OPT_STS_BATCH: {
         int b = rc->task_batch[opt - OPT_SST_BATCH];
         if (b)
@@ -615,7 +694,6 @@ static void render_option(const run_config *rc, int opt, char *buf, size_t cap)
             snprintf(buf, cap, "(unset: --batch %d)", rc->batch);
         break;
     }
-    case OPT_MAX_LEN: snprintf(buf, cap, "%d", rc->max_len); break;
     case OPT_SEED: snprintf(buf, cap, "%llu", (unsigned long long)rc->seed); break;
     case OPT_SST_TRAIN: case OPT_PARA_TRAIN: case OPT_STS_TRAIN:
         render_files(buf, cap, rc->train[opt - OPT_SST_TRAIN], rc->n_train[opt - OPT_SST_TRAIN]);
@@ -624,21 +702,110 @@ static void render_option(const run_config *rc, int opt, char *buf, size_t cap)
         render_files(buf, cap, rc->dev[opt - OPT_SST_DEV], rc->n_dev[opt - OPT_SST_DEV]);
         break;
     case OPT_DATA_DIR: render_path(buf, cap, rc->data_dir, "(none)"); break;
-    case OPT_CAGRAD_C: case OPT_GRADVAC_BETA: case OPT_UW_LR: case OPT_DWA_TEMPERATURE:
-    case OPT_FAMO_LR: case OPT_FAMO_DECAY:
-        snprintf(buf, cap, "%.9g", method_param_value(&rc->merge, method_option_for(opt)));
-        break;
     case OPT_STS_LOSS:
         snprintf(buf, cap, "%s", rc->losses.sts == MTB_STS_LOSS_COSENT ? "cosent" : "mse");
         break;
     case OPT_MNRL: mnrl_text(&rc->losses, buf, cap); break;
-    case OPT_MNRL_SCALE: snprintf(buf, cap, "%.9g", (double)rc->losses.mnrl_scale); break;
-    case OPT_COSENT_SCALE: snprintf(buf, cap, "%.9g", (double)rc->losses.cosent_scale); break;
     default: snprintf(buf, cap, "?"); break;
     }
 }
 
 static const char *option_name(int opt);
+
+/* Parses argv into rc, noting which options were given. */
+static bool parse_mode(run_config *rc, const char *arg)
+{
+    mtb_mode m;
+    mtb_task t;
+    if (mtb_mode_parse(arg, &m, &t))
+        return false;
+    set_str(&rc->mode, arg);
+    return true;
+}
+
+static bool parse_schedule(run_config *rc, const char *arg)
+{
+    mtb_schedule_kind kind;
+    if (mtb_schedule_parse(arg, &kind))
+        return false;
+    set_str(&rc->schedule, arg);
+    return true;
+}
+
+static bool parse_warmup_opt(run_config *rc, const char *arg)
+{
+    long steps;
+    double fraction;
+    if (!run_parse_warmup(arg, &steps, &fraction))
+        return false;
+    set_str(&rc->warmup, arg);
+    return true;
+}
+
+static bool parse_on_nan(run_config *rc, const char *arg)
+{
+    if (strcmp(arg, "stop") && strcmp(arg, "skip"))
+        return false;
+    rc->skip_nan = strcmp(arg, "skip") == 0;
+    return true;
+}
+
+static bool parse_sts_loss(run_config *rc, const char *arg)
+{
+    if (strcmp(arg, "mse") && strcmp(arg, "cosent"))
+        return false;
+    rc->losses.sts = strcmp(arg, "cosent") == 0 ? MTB_STS_LOSS_COSENT : MTB_STS_LOSS_MSE;
+    return true;
+}
+
+static bool parse_mnrl_opt(run_config *rc, const char *arg)
+{
+    return parse_mnrl(arg, &rc->losses);
+}
+
+/* Reads arg into rc as row o says; false when the value is refused. */
+static bool apply_option(run_config *rc, const run_opt *o, const char *arg)
+{
+    void *field = (char *)rc + o->offset;
+    long lv;
+    double dv;
+    switch (o->kind) {
+    case K_STR: set_str((char **)field, arg); return true;
+    case K_CHOICE:
+        for (const char *const *c = o->choices; *c; c++)
+            if (strcmp(*c, arg) == 0) {
+                set_str((char **)field, arg);
+                return true;
+            }
+        return false;
+    case K_DOUBLE:
+    case K_FLOAT:
+        if (!fe_parse_double(arg, o->lo, o->hi, &dv))
+            return false;
+        if (o->kind == K_DOUBLE)
+            *(double *)field = dv;
+        else
+            *(float *)field = (float)dv;
+        return true;
+    case K_INT:
+    case K_LONG:
+    case K_U64:
+        if (!fe_parse_long(arg, (long)o->lo, (long)o->hi, &lv))
+            return false;
+        if (o->kind == K_INT)
+            *(int *)field = (int)lv;
+        else if (o->kind == K_LONG)
+            *(long *)field = lv;
+        else
+            *(uint64_t *)field = (uint64_t)lv;
+        return true;
+    case K_FLAG: *(bool *)field = true; return true;
+    case K_CUSTOM: return o->parse(rc, arg);
+    case K_FILES:
+    case K_HELP: break;
+    }
+    return false;
+}
 
 /* Parses argv into rc, noting which options were given. */
 static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char **argv,
@@ -647,192 +814,42 @@ static int parse_options(run_config *rc, bool given[OPT_COUNT], int argc, char *
     int c;
     optind = 1;
     int li = 0;
-    while ((c = getopt_long(argc, argv, "h", run_options, &li)) != -1) {
-        long lv;
-        double dv;
-        if (c >= OPT_MODE && c < OPT_COUNT)
-            given[c] = true;
-        switch (c) {
-        case OPT_MODE: {
-            mtb_mode m;
-            mtb_task t;
+    while ((c = getopt_long(argc, argv, "h", getopt_table(), &li)) != -1) {
+        const run_opt *o = opt_row(c);
+        if (c == 'h' || (o && o->kind == K_HELP)) {
+            usage(stdout);
+            return FE_OK;
+        }
+        if (!o)
+            return fe_bad_option(command, argv[optind - 1]);
+        given[c] = true;
+        if (o->kind == K_FILES) {
+            if (!add_file(o->dev ? rc->dev[o->task] : rc->train[o->task],
+                          o->dev ? &rc->n_dev[o->task] : &rc->n_train[o->task], optarg))
+                return fe_usage_error(command, "at most %d files per task", RUN_MAX_FILES);
+            continue;
+        }
+        if (apply_option(rc, o, optarg))
+            continue;
+        if (c == OPT_MODE) {
             char names[256];
-            if (mtb_mode_parse(optarg, &m, &t))
-                return cli_usage_error(command, "--mode must be a method (%s) or single:TASK "
-                                       "(sst, para, sts), not '%s'",
-                                       mtb_merge_names(names, sizeof names), optarg);
-            set_str(&rc->mode, optarg);
-            break;
+            return fe_usage_error(command, "--mode must be a method (%s) or single:TASK (sst, "
+                                  "para, sts), not '%s'", mtb_merge_names(names, sizeof names),
+                                  optarg);
         }
-        case OPT_MODEL: set_str(&rc->model_dir, optarg); break;
-        case OPT_CONFIG:
-            if (strcmp(optarg, "tiny") && strcmp(optarg, "mini") && strcmp(optarg, "small") &&
-                strcmp(optarg, "medium") && strcmp(optarg, "base"))
-                return cli_usage_error(command, "--config must be tiny, mini, small, medium or "
-                                       "base, not '%s'", optarg);
-            set_str(&rc->config_name, optarg);
-            break;
-        case OPT_VOCAB: set_str(&rc->vocab_path, optarg); break;
-        case OPT_POOLING:
-            if (strcmp(optarg, "cls") && strcmp(optarg, "mean"))
-                return cli_usage_error(command, "--pooling must be cls or mean, not '%s'", optarg);
-            set_str(&rc->pooling, optarg);
-            break;
-        case OPT_DROPOUT:
-            if (!cli_parse_double(optarg, 0.0, 0.99, &dv))
-                return cli_usage_error(command, "--dropout must be a number in [0, 0.99], not '%s'",
-                                       optarg);
-            rc->dropout = dv;
-            break;
-        case OPT_LR:
-            if (!cli_parse_double(optarg, 1e-12, 10.0, &dv))
-                return cli_usage_error(command, "--lr must be a number in (0, 10], not '%s'",
-                                       optarg);
-            rc->lr = dv;
-            break;
-        case OPT_WD:
-            if (!cli_parse_double(optarg, 0.0, 1.0, &dv))
-                return cli_usage_error(command, "--weight-decay must be in [0, 1], not '%s'",
-                                       optarg);
-            rc->weight_decay = dv;
-            break;
-        case OPT_SCHEDULE: {
-            mtb_schedule_kind kind;
-            if (mtb_schedule_parse(optarg, &kind))
-                return cli_usage_error(command, "--schedule must be constant, linear or cosine, "
-                                       "not '%s'", optarg);
-            set_str(&rc->schedule, optarg);
-            break;
-        }
-        case OPT_WARMUP:
-            if (!run_parse_warmup(optarg, &lv, &dv))
-                return cli_usage_error(command, "--warmup must be a step count (100) or a "
-                                       "fraction of the run in [0, 1] (0.1), not '%s'", optarg);
-            set_str(&rc->warmup, optarg);
-            break;
-        case OPT_BATCH:
-        case OPT_SST_BATCH:
-        case OPT_PARA_BATCH:
-        case OPT_STS_BATCH:
-            if (!cli_parse_long(optarg, 1, 4096, &lv))
-                return cli_usage_error(command, "batch sizes must be integers in 1..4096, not '%s'",
-                                       optarg);
-            if (c == OPT_BATCH)
-                rc->batch = (int)lv;
-            else
-                rc->task_batch[c - OPT_SST_BATCH] = (int)lv;
-            break;
-        case OPT_MAX_LEN:
-            if (!cli_parse_long(optarg, 4, 4096, &lv))
-                return cli_usage_error(command, "--max-length must be an integer in 4..4096, not "
-                                       "'%s'", optarg);
-            rc->max_len = (int)lv;
-            break;
-        case OPT_EPOCHS:
-            if (!cli_parse_long(optarg, 1, 100000, &lv))
-                return cli_usage_error(command, "--epochs must be a positive integer, not '%s'",
-                                       optarg);
-            rc->epochs = (int)lv;
-            break;
-        case OPT_MAX_STEPS:
-            /* 0 used to mean "no limit" without saying so */
-            if (!cli_parse_long(optarg, 1, 1L << 40, &lv))
-                return cli_usage_error(command, "--max-steps must be a positive integer, not "
-                                       "'%s'", optarg);
-            rc->max_steps = lv;
-            break;
-        case OPT_SEED:
-            if (!cli_parse_long(optarg, 0, 1L << 62, &lv))
-                return cli_usage_error(command, "--seed must be a non-negative integer, not '%s'",
-                                       optarg);
-            rc->seed = (uint64_t)lv;
-            break;
-        case OPT_EVAL_EVERY:
-            if (!cli_parse_long(optarg, 0, 1L << 40, &lv))
-                return cli_usage_error(command, "--eval-every must be a non-negative integer, not "
-                                       "'%s'", optarg);
-            rc->eval_every = lv;
-            break;
-        case OPT_VAL_SPLIT:
-            if (!cli_parse_double(optarg, 0.0, 0.9, &dv))
-                return cli_usage_error(command, "--val-split must be a fraction in [0, 0.9], not "
-                                       "'%s'", optarg);
-            rc->val_split = dv;
-            break;
-        case OPT_SST_TRAIN:
-        case OPT_PARA_TRAIN:
-        case OPT_STS_TRAIN:
-            if (!add_file(rc->train[c - OPT_SST_TRAIN], &rc->n_train[c - OPT_SST_TRAIN], optarg))
-                return cli_usage_error(command, "at most %d files per task", RUN_MAX_FILES);
-            break;
-        case OPT_SST_DEV:
-        case OPT_PARA_DEV:
-        case OPT_STS_DEV:
-            if (!add_file(rc->dev[c - OPT_SST_DEV], &rc->n_dev[c - OPT_SST_DEV], optarg))
-                return cli_usage_error(command, "at most %d files per task", RUN_MAX_FILES);
-            break;
-        case OPT_DATA_DIR: set_str(&rc->data_dir, optarg); break;
-        case OPT_OUT: set_str(&rc->out_dir, optarg); break;
-        case OPT_METRICS: set_str(&rc->metrics_path, optarg); break;
-        case OPT_THREADS:
-            if (!cli_parse_long(optarg, 1, 1024, &lv))
-                return cli_usage_error(command, "--threads must be an integer in 1..1024, not '%s'",
-                                       optarg);
-            rc->threads = (int)lv;
-            break;
-        case OPT_RESUME: set_str(&rc->resume_dir, optarg); break;
-        case OPT_QUIET: rc->quiet = true; break;
-        case OPT_FORCE: rc->force = true; break;
-        case OPT_ON_NAN:
-            if (strcmp(optarg, "stop") && strcmp(optarg, "skip"))
-                return cli_usage_error(command, "--on-nan must be stop or skip, not '%s'", optarg);
-            rc->skip_nan = strcmp(optarg, "skip") == 0;
-            break;
-        case OPT_CAGRAD_C: case OPT_GRADVAC_BETA: case OPT_UW_LR: case OPT_DWA_TEMPERATURE:
-        case OPT_FAMO_LR: case OPT_FAMO_DECAY: {
-            const method_option *mo = method_option_for(c);
-            if (!cli_parse_double(optarg, mo->lo, mo->hi, &dv))
-                return cli_usage_error(command, "--%s must be a number in [%g, %g], not '%s'",
-                                       option_name(c), mo->lo, mo->hi, optarg);
-            *method_param(&rc->merge, mo) = dv;
-            break;
-        }
-        case OPT_STS_LOSS:
-            if (strcmp(optarg, "mse") && strcmp(optarg, "cosent"))
-                return cli_usage_error(command, "--sts-loss must be mse or cosent, not '%s'",
-                                       optarg);
-            rc->losses.sts = strcmp(optarg, "cosent") == 0 ? MTB_STS_LOSS_COSENT
-                                                           : MTB_STS_LOSS_MSE;
-            break;
-        case OPT_MNRL:
-            if (!parse_mnrl(optarg, &rc->losses))
-                return cli_usage_error(command, "--mnrl must be para, sts, para,sts or none, not "
-                                       "'%s'", optarg);
-            break;
-        case OPT_MNRL_SCALE:
-        case OPT_COSENT_SCALE:
-            if (!cli_parse_double(optarg, 1e-3, 1e3, &dv))
-                return cli_usage_error(command, "--%s must be a number in [0.001, 1000], not '%s'",
-                                       option_name(c), optarg);
-            *(c == OPT_MNRL_SCALE ? &rc->losses.mnrl_scale : &rc->losses.cosent_scale) =
-                (float)dv;
-            break;
-        case 'h':
-        case OPT_HELP: usage(stdout); return CLI_OK;
-        default: return cli_bad_option(command, argv[optind - 1]);
-        }
+        if (o->bad)
+            return fe_usage_error(command, "%s, not '%s'", o->bad, optarg);
+        return fe_usage_error(command, "--%s must be a number in [%g, %g], not '%s'", o->name,
+                              o->lo, o->hi, optarg);
     }
     if (optind < argc)
-        return cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
+        return fe_usage_error(command, "unexpected argument '%s'", argv[optind]);
     return -1;
 }
 
 static const char *option_name(int opt)
 {
-    for (const struct option *o = run_options; o->name; o++)
-        if (o->val == opt)
-            return o->name;
-    return "?";
+    return opt_row(opt) ? opt_row(opt)->name : "?";
 }
 
 /* The command line of a resumed run against the saved one: an option that
@@ -849,7 +866,7 @@ static int check_resume_options(const run_config *saved, const run_config *cmd,
         render_option(saved, opt, was, sizeof was);
         render_option(cmd, opt, now, sizeof now);
         if (strcmp(was, now) != 0)
-            return cli_usage_error(command, "--resume %s: --%s %s would change the run, which was "
+            return fe_usage_error(command, "--resume %s: --%s %s would change the run, which was "
                                    "saved with --%s %s; repeat the saved value or leave the "
                                    "option out (a different run needs a new --out)",
                                    saved->resume_dir, option_name(opt), now, option_name(opt),
@@ -878,7 +895,7 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
     char *record = NULL;
     if (mtb_trainer_read_run_json(cmd.resume_dir, &record, &err)) {
         run_config_free(&cmd);
-        return cli_report(&err);
+        return fe_report(&err);
     }
     set_str(&rc->resume_dir, cmd.resume_dir);
     st = record ? apply_record(rc, record, cmd.resume_dir) : -1;
@@ -963,7 +980,7 @@ static void make_parent_dirs(const char *path)
     char *slash = strrchr(buf, '/');
     if (slash && slash != buf) {
         *slash = '\0';
-        cli_mkdir_p(buf, 0755);
+        fe_mkdir_p(buf, 0755);
     }
 }
 
@@ -1032,8 +1049,8 @@ static int protect_outputs(run_config *rc, run_state *st, FILE *log, mtb_error *
     if ((status = mtb_model_dir_check_target(out, err)))
         return mtb_error_prefix(err, "--out");
     struct stat sb;
-    const bool continuing = rc->resume_dir && cli_same_folder(out, rc->resume_dir);
-    const char *kind = cli_saved_kind(out);
+    const bool continuing = rc->resume_dir && fe_same_folder(out, rc->resume_dir);
+    const char *kind = fe_saved_kind(out);
     if (!continuing && !rc->force && kind)
         return mtb_error_set(err, MTB_EINPUT, "--out %s already holds a saved %s; --resume %s "
                              "continues it, --force replaces it",
@@ -1046,33 +1063,10 @@ static int protect_outputs(run_config *rc, run_state *st, FILE *log, mtb_error *
     return MTB_OK;
 }
 
-int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
+/* The run's training and validation sets: every file of every task, and a
+ * seeded --val-split where a task has no dev file. */
+static int load_run_data(const run_config *rc, run_state *st, FILE *log, mtb_error *err)
 {
-    memset(st, 0, sizeof *st);
-    st->lock.fd = -1;
-    /* A resumed run's saved file lists are its data: expanding the folder
-     * again could add a file that appeared since. */
-    if (rc->data_dir && !rc->resume_dir) {
-        int drc = expand_data_dir(rc, log, err);
-        if (drc)
-            return drc;
-    }
-    mtb_mode mode = MTB_MODE_PCGRAD;
-    mtb_task single = MTB_TASK_SST;
-    if (rc->mode)
-        mtb_mode_parse(rc->mode, &mode, &single);
-
-    bool any = false;
-    for (int t = 0; t < MTB_N_TASKS; t++)
-        any |= rc->n_train[t] > 0;
-    if (!any)
-        return mtb_error_set(err, MTB_EINPUT,
-                             "no training data: give --sst-train, --para-train, --sts-train or "
-                             "--data-dir");
-    if (mode == MTB_MODE_SINGLE && rc->n_train[single] == 0)
-        return mtb_error_set(err, MTB_EINPUT, "--mode single:%s needs --%s-train",
-                             mtb_task_name(single), mtb_task_name(single));
-
     int status = MTB_OK;
     for (int t = 0; t < MTB_N_TASKS && !status; t++) {
         mtb_dataset_init(&st->dev[t], (mtb_task)t);
@@ -1091,6 +1085,14 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
     if (status)
         return status;
 
+    return status;
+}
+
+/* The model: a checkpoint or Hugging Face folder (--model, or --resume's),
+ * or a fresh one of --config with --vocab. */
+static int load_run_model(run_config *rc, run_state *st, FILE *log, mtb_error *err)
+{
+    int status;
     mtb_rng init_rng;
     mtb_rng_seed(&init_rng, rc->seed);
     const char *model_dir = rc->resume_dir ? rc->resume_dir : rc->model_dir;
@@ -1126,7 +1128,14 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
         return status;
     st->model_loaded = true;
     st->model.losses = rc->losses;
+    return MTB_OK;
+}
 
+
+/* The trainer's options from the command line, --out's default included. */
+static void fill_train_options(run_config *rc, run_state *st, mtb_mode mode, mtb_task single,
+                               FILE *log)
+{
     mtb_train_options *o = &st->options;
     mtb_train_options_defaults(o);
     o->mode = mode;
@@ -1170,11 +1179,15 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
     }
     snprintf(o->out_dir, sizeof o->out_dir, "%s", rc->out_dir);
     make_parent_dirs(o->out_dir);
-    status = protect_outputs(rc, st, log, err);
-    if (status)
-        return status;
-    o->run_json = run_record(rc);
+}
 
+/* The trainer, restored from --resume's checkpoint, and what truncation
+ * its data took. */
+static int create_trainer(const run_config *rc, run_state *st, FILE *log, mtb_error *err)
+{
+    const mtb_train_options *o = &st->options;
+    const int max_pos = st->model.bert.cfg.max_position;
+    int status;
     const mtb_dataset *train[MTB_N_TASKS], *dev[MTB_N_TASKS];
     for (int t = 0; t < MTB_N_TASKS; t++) {
         train[t] = st->train[t].n ? &st->train[t] : NULL;
@@ -1198,6 +1211,45 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
     return status;
 }
 
+int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
+{
+    memset(st, 0, sizeof *st);
+    st->lock.fd = -1;
+    /* A resumed run's saved file lists are its data: expanding the folder
+     * again could add a file that appeared since. */
+    if (rc->data_dir && !rc->resume_dir) {
+        int drc = expand_data_dir(rc, log, err);
+        if (drc)
+            return drc;
+    }
+    mtb_mode mode = MTB_MODE_PCGRAD;
+    mtb_task single = MTB_TASK_SST;
+    if (rc->mode)
+        mtb_mode_parse(rc->mode, &mode, &single);
+
+    bool any = false;
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        any |= rc->n_train[t] > 0;
+    if (!any)
+        return mtb_error_set(err, MTB_EINPUT,
+                             "no training data: give --sst-train, --para-train, --sts-train or "
+                             "--data-dir");
+    if (mode == MTB_MODE_SINGLE && rc->n_train[single] == 0)
+        return mtb_error_set(err, MTB_EINPUT, "--mode single:%s needs --%s-train",
+                             mtb_task_name(single), mtb_task_name(single));
+    int status = load_run_data(rc, st, log, err);
+    if (!status)
+        status = load_run_model(rc, st, log, err);
+    if (status)
+        return status;
+    fill_train_options(rc, st, mode, single, log);
+    status = protect_outputs(rc, st, log, err);
+    if (status)
+        return status;
+    st->options.run_json = run_record(rc);
+    return create_trainer(rc, st, log, err);
+}
+
 void run_teardown(run_state *st)
 {
     mtb_run_lock_release(&st->lock);
@@ -1219,7 +1271,7 @@ int run_prepare(run_config *rc, run_state *st, FILE *log)
     mtb_error err = {0};
     if (run_setup(rc, st, log, &err)) {
         run_teardown(st);
-        return cli_report(&err);
+        return fe_report(&err);
     }
     return -1;
 }

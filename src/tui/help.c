@@ -2,7 +2,7 @@
 #include <curses.h>
 #include <string.h>
 
-#include "../cli/prompt.h"
+#include "../front/prompt.h"
 #include "app.h"
 
 static const char *const key_help[] = {

@@ -14,8 +14,8 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "../cli/prompt.h"
-#include "../cli/prompt_readline.h"
+#include "../front/prompt.h"
+#include "../front/prompt_readline.h"
 #include "app.h"
 
 static tui_app *current;

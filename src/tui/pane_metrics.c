@@ -2,7 +2,8 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "../cli/cli.h"
+#include "../front/front.h"
+#include "../front/metrics.h"
 #include "app.h"
 
 static void metric(char *buf, size_t cap, double v)
@@ -21,7 +22,7 @@ void pane_metrics_draw(tui_app *app, const tui_rect *r)
     int y = r->y + 1;
     const int bottom = r->y + r->h - 1;
     char line[256], eta[32], a[16], b[16];
-    cli_format_duration(
+    fe_format_duration(
         d->steps_per_sec > 0 ? (double)(d->total_steps - d->step) / d->steps_per_sec : NAN, eta,
         sizeof eta);
     const char *state = d->done ? (d->done_status ? "FAILED" : "finished")

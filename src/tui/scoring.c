@@ -1,7 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../cli/prompt.h"
+#include "../front/prompt.h"
 #include "app.h"
 
 static void *scoring_main(void *arg)

@@ -5,7 +5,6 @@
 #include <locale.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../cli/cli.h"
-#include "../cli/prompt.h"
+#include "../front/front.h"
+#include "../front/metrics.h"
 #include "app.h"
 
 static volatile sig_atomic_t got_winch, got_quit;
@@ -36,113 +35,6 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-void tui_output_text(tui_app *app, const char *text)
-{
-    const char *p = text;
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        if (app->output_len == TUI_OUTPUT_LINES) {
-            memmove(app->output[0], app->output[1], sizeof app->output[0] * (TUI_OUTPUT_LINES - 1));
-            app->output_len--;
-        }
-        if (n >= TUI_OUTPUT_WIDTH)
-            n = TUI_OUTPUT_WIDTH - 1;
-        memcpy(app->output[app->output_len], p, n);
-        app->output[app->output_len][n] = '\0';
-        app->output_len++;
-        p = nl ? nl + 1 : p + strlen(p);
-    }
-    app->dirty = true;
-}
-
-void tui_output(tui_app *app, const char *fmt, ...)
-{
-    char buf[TUI_OUTPUT_WIDTH * 4];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    tui_output_text(app, buf);
-}
-
-static bool training_over(tui_app *app)
-{
-    if (app->data.done || app->quitting) {
-        tui_output(app, "training has ended; the prompt still scores sentences");
-        return true;
-    }
-    return false;
-}
-
-void tui_handle_line(tui_app *app, const char *line)
-{
-    prompt_cmd cmd;
-    prompt_parse(line, &cmd);
-    mtb_trainer *tr = app->opt.trainer;
-    switch (cmd.kind) {
-    case PROMPT_EMPTY: break;
-    case PROMPT_TEXT:
-    case PROMPT_PAIR:
-        if (!tui_scoring_submit(app, cmd.a, cmd.kind == PROMPT_PAIR ? cmd.b : NULL))
-            tui_output(app, "still scoring the previous line; try again in a moment");
-        break;
-    case PROMPT_PAUSE:
-        if (!training_over(app))
-            mtb_trainer_pause(tr);
-        break;
-    case PROMPT_RESUME:
-        if (!training_over(app))
-            mtb_trainer_resume(tr);
-        break;
-    case PROMPT_SAVE:
-        if (training_over(app))
-            break;
-        if (!cmd.a[0] && !app->opt.out_dir) {
-            tui_output(app, "error: no folder to save to: use :save DIR");
-            break;
-        }
-        if (cmd.a[0]) {
-            mtb_error err = {0};
-            if (cli_check_save_dir(cmd.a, app->opt.out_dir, app->saved_to, &err)) {
-                tui_output(app, "error: %s", err.msg);
-                break;
-            }
-            snprintf(app->saved_to, sizeof app->saved_to, "%s", cmd.a);
-        }
-        mtb_trainer_request_save(tr, cmd.a);
-        tui_output(app, "saving to %s after this step", cmd.a[0] ? cmd.a : app->opt.out_dir);
-        break;
-    case PROMPT_EVAL:
-        if (!training_over(app)) {
-            mtb_trainer_request_eval(tr);
-            tui_output(app, "evaluating after this step");
-        }
-        break;
-    case PROMPT_MODE: {
-        mtb_mode mode;
-        mtb_task task;
-        if (training_over(app))
-            break;
-        if (mtb_mode_parse(cmd.a, &mode, &task) || mode == MTB_MODE_SINGLE)
-            tui_output(app, "error: :mode takes a multitask method (:help lists them)");
-        else if (!mtb_trainer_set_mode(tr, mode))
-            tui_output(app, "error: a single-task run cannot switch modes");
-        else
-            snprintf(app->data.mode, sizeof app->data.mode, "%.31s", cmd.a);
-        break;
-    }
-    case PROMPT_LR:
-        if (!training_over(app))
-            mtb_trainer_set_lr(tr, (float)cmd.value);
-        break;
-    case PROMPT_HELP: tui_output_text(app, prompt_help_text()); break;
-    case PROMPT_QUIT: app->quit_requested = true; break;
-    case PROMPT_ERROR: tui_output(app, "error: %s", cmd.error); break;
-    }
-    app->dirty = true;
 }
 
 static void apply_theme(tui_app *app)
@@ -448,7 +340,7 @@ int tui_run(const tui_options *opt)
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_winch;
     sigaction(SIGWINCH, &sa, NULL);
-    cli_on_stop_signals(on_quit);
+    fe_on_stop_signals(on_quit);
 
     tui_input_init(&app);
     tui_output(&app, "Type a sentence for its sentiment, 'first || second' for all three "

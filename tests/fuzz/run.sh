@@ -28,14 +28,14 @@ command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clan
 build=${FUZZ_BUILD:-$top/tests/fuzz/build}
 mkdir -p "$build/lib"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-cflags="-std=c11 -g -O1 -D_GNU_SOURCE -I$top/include -I$top/src/cli \
+cflags="-std=c11 -g -O1 -D_GNU_SOURCE -I$top/include -I$top/src/front -I$top/src/cli \
     $(pkg-config --cflags openblas jansson libutf8proc 2>/dev/null) \
     -DMTBERT_TEST_SRCDIR=\"$top/tests\""
 libs="$(pkg-config --libs openblas jansson libutf8proc 2>/dev/null || echo -lopenblas -ljansson -lutf8proc) -lcsv -lm -lpthread"
 
 # The library once, instrumented for coverage; then one binary per target.
 objs=()
-for src in "$top"/src/lib/*.c "$top"/src/lib/methods/*.c "$top/src/cli/prompt.c"; do
+for src in "$top"/src/lib/*.c "$top"/src/lib/methods/*.c "$top/src/front/prompt.c"; do
     obj="$build/lib/$(basename "$(dirname "$src")")-$(basename "$src" .c).o"
     if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ]; then
         $CC $cflags $san -fsanitize=fuzzer-no-link -c "$src" -o "$obj" || exit 1

@@ -8,7 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "metrics.h"
+#include "front.h"
 #include "mtbert/file.h"
 
 typedef struct replay {

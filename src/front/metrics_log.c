@@ -4,7 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "cli.h"
+#include "metrics.h"
 
 static json_t *real_or_null(double v)
 {

@@ -2,8 +2,8 @@
  * workbench: what a typed line means, the help that explains it, and how a
  * result is shown.  No terminal code here (no readline, no curses), so the
  * unit tests link it on its own. */
-#ifndef MTBERT_CLI_PROMPT_H
-#define MTBERT_CLI_PROMPT_H
+#ifndef MTBERT_FRONT_PROMPT_H
+#define MTBERT_FRONT_PROMPT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -66,10 +66,5 @@ const char *prompt_help_text(void);
  * >= cap.  buf is always NUL-terminated when cap > 0. */
 int prompt_format_result(const mtb_score_result *r, const char *a, const char *b, char *buf,
                          size_t cap);
-
-/* Loads an mtbert checkpoint for scoring: DIR must hold heads.safetensors
- * (MTB_EINPUT "DIR: no heads.safetensors: ..." for a bare encoder, whose
- * heads would be random). */
-int cli_load_trained_model(const char *dir, mtb_multitask *mt, mtb_error *err);
 
 #endif

@@ -1,0 +1,84 @@
+/* What a line typed at the workbench's prompt does: sentences and pairs go
+ * to the scoring thread, :commands to the trainer. */
+#include <stdio.h>
+
+#include "../front/front.h"
+#include "../front/prompt.h"
+#include "app.h"
+
+static bool training_over(tui_app *app)
+{
+    if (app->data.done || app->quitting) {
+        tui_output(app, "training has ended; the prompt still scores sentences");
+        return true;
+    }
+    return false;
+}
+
+void tui_handle_line(tui_app *app, const char *line)
+{
+    prompt_cmd cmd;
+    prompt_parse(line, &cmd);
+    mtb_trainer *tr = app->opt.trainer;
+    switch (cmd.kind) {
+    case PROMPT_EMPTY: break;
+    case PROMPT_TEXT:
+    case PROMPT_PAIR:
+        if (!tui_scoring_submit(app, cmd.a, cmd.kind == PROMPT_PAIR ? cmd.b : NULL))
+            tui_output(app, "still scoring the previous line; try again in a moment");
+        break;
+    case PROMPT_PAUSE:
+        if (!training_over(app))
+            mtb_trainer_pause(tr);
+        break;
+    case PROMPT_RESUME:
+        if (!training_over(app))
+            mtb_trainer_resume(tr);
+        break;
+    case PROMPT_SAVE:
+        if (training_over(app))
+            break;
+        if (!cmd.a[0] && !app->opt.out_dir) {
+            tui_output(app, "error: no folder to save to: use :save DIR");
+            break;
+        }
+        if (cmd.a[0]) {
+            mtb_error err = {0};
+            if (fe_check_save_dir(cmd.a, app->opt.out_dir, app->saved_to, &err)) {
+                tui_output(app, "error: %s", err.msg);
+                break;
+            }
+            snprintf(app->saved_to, sizeof app->saved_to, "%s", cmd.a);
+        }
+        mtb_trainer_request_save(tr, cmd.a);
+        tui_output(app, "saving to %s after this step", cmd.a[0] ? cmd.a : app->opt.out_dir);
+        break;
+    case PROMPT_EVAL:
+        if (!training_over(app)) {
+            mtb_trainer_request_eval(tr);
+            tui_output(app, "evaluating after this step");
+        }
+        break;
+    case PROMPT_MODE: {
+        mtb_mode mode;
+        mtb_task task;
+        if (training_over(app))
+            break;
+        if (mtb_mode_parse(cmd.a, &mode, &task) || mode == MTB_MODE_SINGLE)
+            tui_output(app, "error: :mode takes a multitask method (:help lists them)");
+        else if (!mtb_trainer_set_mode(tr, mode))
+            tui_output(app, "error: a single-task run cannot switch modes");
+        else
+            snprintf(app->data.mode, sizeof app->data.mode, "%.31s", cmd.a);
+        break;
+    }
+    case PROMPT_LR:
+        if (!training_over(app))
+            mtb_trainer_set_lr(tr, (float)cmd.value);
+        break;
+    case PROMPT_HELP: tui_output_text(app, prompt_help_text()); break;
+    case PROMPT_QUIT: app->quit_requested = true; break;
+    case PROMPT_ERROR: tui_output(app, "error: %s", cmd.error); break;
+    }
+    app->dirty = true;
+}
