@@ -55,7 +55,7 @@ static mtb_event step_event(long step, float l0, float l1, float l2)
 static void test_round_trip(void **state)
 {
     (void)state;
-    char *path = temp_path();
+    const char *path = temp_path();
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     mtb_event s1 = step_event(1, 1.5f, 0.75f, 3.25f);
@@ -92,9 +92,28 @@ static void test_round_trip(void **state)
     e2.u.eval.loss[0] = 1.0;
     e2.u.eval.loss[2] = 2.0;
     const mtb_event written[] = {s1, c1, s2, e2};
+    metrics_write_header(f, "0123456789abcdef", "{\"mode\": \"pcgrad\"}", NULL);
     for (int i = 0; i < 4; i++)
         metrics_write(f, &written[i]);
+    metrics_write_resumed(f, 2);
     fclose(f);
+    char id[32];
+    assert_int_equal(metrics_read_run_id(path, id, sizeof id), 1);
+    assert_string_equal(id, "0123456789abcdef");
+    /* the header names the run's configuration, not-evaluated is null, a
+     * group without a gradient is null */
+    f = fopen(path, "r");
+    char line[4096];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(strstr(line, "\"mtbert_metrics\":1,\"run_id\":\"0123456789abcdef\","
+                                 "\"config\":{\"mode\":\"pcgrad\"},\"groups\":[]"));
+    bool saw_eval = false, saw_group_null = false;
+    while (fgets(line, sizeof line, f)) {
+        saw_eval |= strstr(line, "\"eval\":{\"sst_acc\":0.5,\"para_acc\":null,") != NULL;
+        saw_group_null |= strstr(line, ",null]") != NULL;
+    }
+    fclose(f);
+    assert_true(saw_eval && saw_group_null);
 
     collected got = {0};
     mtb_error err = {0};
@@ -135,6 +154,26 @@ static void test_round_trip(void **state)
     assert_int_equal(metrics_replay(path, 1, collect, &upto, &err), 0);
     assert_int_equal(upto.n, 2);
 
+    /* a diverged step's NaN is written as "nan", distinct from null */
+    char keep[64]; /* temp_path's buffer is shared: keep this file's name */
+    snprintf(keep, sizeof keep, "%s", path);
+    path = keep;
+    char nan_path[64];
+    snprintf(nan_path, sizeof nan_path, "%s", temp_path());
+    f = fopen(nan_path, "w");
+    mtb_event sn = step_event(3, NAN, 1.0f, INFINITY);
+    metrics_write(f, &sn);
+    fclose(f);
+    f = fopen(nan_path, "r");
+    char nl[512];
+    assert_non_null(fgets(nl, sizeof nl, f));
+    assert_non_null(strstr(nl, "\"task\":\"sst\",\"loss\":\"nan\""));
+    fclose(f);
+    collected nan_back = {0};
+    assert_int_equal(metrics_replay(nan_path, -1, collect, &nan_back, &err), 0);
+    assert_true(isnan(nan_back.ev[0].u.step.loss[0]) && isinf(nan_back.ev[0].u.step.loss[2]));
+    unlink(nan_path);
+
     /* a partial last line (killed mid-write) ends the file quietly */
     f = fopen(path, "a");
     fputs("{\"step\":3,\"task\":\"ss", f);
@@ -149,7 +188,7 @@ static void test_round_trip(void **state)
     collected bad = {0};
     assert_int_equal(metrics_replay(path, -1, collect, &bad, &err), MTB_EINPUT);
     char want[128];
-    snprintf(want, sizeof want, "%s:8: not a metrics record", path); /* the cut line */
+    snprintf(want, sizeof want, "%s:10: not a metrics record", path); /* the cut line */
     if (!strstr(err.msg, want))
         fail_msg("got '%s', want it to contain '%s'", err.msg, want);
     unlink(path);

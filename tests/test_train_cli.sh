@@ -201,6 +201,30 @@ sed -i 's/"batch": 8/"batch": 0/' "$tmp/edited3/trainer.json"
 check "a batch of 0 in the run record: exit 2, naming the key" \
     sh -c "test $? -eq 2 && grep -q \"edited3/trainer.json: the run record's 'batch' is not a valid value\" '$tmp/err'"
 
+# The metrics file starts with the run's configuration and its groups'
+# names; a resumed run appends to its own file only.
+head -1 "$tmp/m.jsonl" >"$tmp/out"
+check "metrics: the first record holds the run's id, configuration and group names" \
+    grep -qE '^\{"mtbert_metrics":1,"run_id":"[0-9a-f]{16}","config":\{"run_id":"[0-9a-f]{16}","mode":"pcgrad",.*"groups":\["embeddings","layer.0","layer.1","pooler"\]\}$' "$tmp/out"
+# export: the same records as tidy CSV.
+"$MTBERT" export "$tmp/run" --csv >"$tmp/out" 2>"$tmp/err"
+check "export: a run folder's metrics as tidy CSV" \
+    sh -c "test $? -eq 0 && test \"\$(head -1 '$tmp/out')\" = 'step,metric,task,pair,group,value'"
+check "... one loss row per step and task" test "$(grep -c '^[0-9]*,loss,' "$tmp/out")" -eq 18
+check "... per-group cosines named by their group" grep -qE '^1,group_cos,,sst-para,layer\.0,[-0-9.e]+$' "$tmp/out"
+want=$(grep '^{"step":1,"task":"sst"' "$tmp/m.jsonl" | sed 's/.*"loss":\([0-9.e-]*\).*/\1/')
+check "... with the metrics file's values ($want)" grep -qx "1,loss,sst,,,$want" "$tmp/out"
+"$MTBERT" export "$tmp/nothing" >"$tmp/out" 2>"$tmp/err"
+check "export of a folder that is not there: exit 2, named" \
+    sh -c "test $? -eq 2 && grep -q '$tmp/nothing: no such run folder or metrics file' '$tmp/err'"
+train_demo --max-steps 2 --out "$tmp/other" --metrics "$tmp/other.jsonl" >/dev/null 2>&1
+train_demo --max-steps 3 --out "$tmp/other" --metrics "$tmp/m.jsonl" --resume "$tmp/other" >"$tmp/out" 2>"$tmp/err"
+check "a resumed run refuses another run's metrics file, naming both runs" \
+    sh -c "test $? -eq 2 && grep -q -- '--metrics $tmp/m.jsonl holds the records of another run' '$tmp/err'"
+train_demo --max-steps 3 --out "$tmp/other" --resume "$tmp/other" >"$tmp/out" 2>"$tmp/err"
+check "... and appends to its own, marking where it resumed" \
+    sh -c "test $? -eq 0 && grep -q '^{\"resumed\":{\"step\":2}}$' '$tmp/other.jsonl' && test \$(grep -c '\"task\":\"sst\"' '$tmp/other.jsonl') -eq 3"
+
 # A metrics file kept inside the run folder survives the run's saves.
 train_demo --max-steps 2 --out "$tmp/keep" --metrics "$tmp/keep.jsonl" >/dev/null 2>&1
 mv "$tmp/keep.jsonl" "$tmp/keep/metrics.jsonl"

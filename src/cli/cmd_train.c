@@ -209,15 +209,12 @@ int cmd_train(int argc, char **argv)
     }
     mtb_error err = {0};
     train_view v = {.tty = isatty(STDERR_FILENO) && !rc.quiet, .quiet = rc.quiet};
-    if (rc.metrics_path) {
-        v.metrics = fopen(rc.metrics_path, rc.resume_dir ? "a" : "w");
-        if (!v.metrics) {
-            fprintf(stderr, "mtbert: %s: cannot open for writing\n", rc.metrics_path);
-            run_teardown(&st);
-            run_config_free(&rc);
-            return FE_FAIL;
-        }
-        setvbuf(v.metrics, NULL, _IOLBF, 0); /* readable live, e.g. with tail -f */
+    bool failed;
+    v.metrics = run_open_metrics(&rc, &st, &failed);
+    if (failed) {
+        run_teardown(&st);
+        run_config_free(&rc);
+        return FE_FAIL;
     }
     fe_on_stop_signals(on_signal);
     if (mtb_trainer_start(st.trainer, &err))

@@ -141,26 +141,23 @@ int cmd_tui(int argc, char **argv)
         run_config_free(&rc);
         return status;
     }
-    if (rc.metrics_path) {
-        topt.metrics = fopen(rc.metrics_path, rc.resume_dir ? "a" : "w");
-        if (!topt.metrics) {
-            fprintf(stderr, "mtbert: %s: cannot open for writing\n", rc.metrics_path);
-            run_teardown(&st);
-            run_config_free(&rc);
-            return FE_FAIL;
-        }
-        setvbuf(topt.metrics, NULL, _IOLBF, 0);
+    /* the history is read before this run appends to the file */
+    if (rc.resume_dir && rc.metrics_path) {
+        topt.history = rc.metrics_path;
+        topt.history_until = mtb_trainer_step_count(st.trainer);
+    }
+    bool failed;
+    topt.metrics = run_open_metrics(&rc, &st, &failed);
+    if (failed) {
+        run_teardown(&st);
+        run_config_free(&rc);
+        return FE_FAIL;
     }
     topt.trainer = st.trainer;
     topt.model = &st.model;
     topt.mode_name = rc.mode ? rc.mode : "pcgrad";
     topt.out_dir = rc.out_dir;
     topt.max_len = rc.max_len;
-    if (rc.resume_dir && rc.metrics_path) {
-        /* read before this run appends to it */
-        topt.history = rc.metrics_path;
-        topt.history_until = mtb_trainer_step_count(st.trainer);
-    }
     status = tui_run(&topt);
     if (topt.metrics && fclose(topt.metrics) != 0 && status == FE_OK) {
         fprintf(stderr, "mtbert: %s: write error\n", rc.metrics_path);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "../front/metrics.h"
 #include "mtbert/model_dir.h"
 #include "mtbert/parallel.h"
 #include "mtbert/run_lock.h"
@@ -381,6 +382,7 @@ static bool parse_mnrl(const char *text, mtb_pair_losses *l)
 static char *run_record(const run_config *rc)
 {
     json_t *o = json_object();
+    json_object_set_new(o, "run_id", json_string(rc->run_id));
     json_object_set_new(o, "mode", json_string(rc->mode ? rc->mode : "pcgrad"));
     set_path(o, "model", rc->model_dir);
     if (rc->config_name)
@@ -514,6 +516,9 @@ static int apply_record(run_config *rc, const char *text, const char *dir)
         return FE_USAGE;
     }
     rec_str(&r, "mode", &rc->mode);
+    /* Runs recorded before run ids had none: their metrics are not checked. */
+    const char *rid = json_string_value(json_object_get(r.o, "run_id"));
+    snprintf(rc->run_id, sizeof rc->run_id, "%s", rid ? rid : "");
     rec_str(&r, "model", &rc->model_dir);
     rec_str(&r, "config", &rc->config_name);
     rec_str(&r, "vocab", &rc->vocab_path);
@@ -1060,6 +1065,14 @@ static int protect_outputs(run_config *rc, run_state *st, FILE *log, mtb_error *
         return mtb_error_set(err, MTB_EINPUT, "--metrics %s already holds another run's "
                              "records; --force overwrites it, --resume appends to it",
                              rc->metrics_path);
+    /* A resumed run appends only to its own records. */
+    char file_id[64];
+    if (rc->metrics_path && rc->resume_dir && !rc->force && rc->run_id[0] &&
+        metrics_read_run_id(rc->metrics_path, file_id, sizeof file_id) == 1 &&
+        strcmp(file_id, rc->run_id) != 0)
+        return mtb_error_set(err, MTB_EINPUT, "--metrics %s holds the records of another run "
+                             "(run %s; this one is %s); name this run's own file, or --force "
+                             "to append anyway", rc->metrics_path, file_id, rc->run_id);
     return MTB_OK;
 }
 
@@ -1211,6 +1224,21 @@ static int create_trainer(const run_config *rc, run_state *st, FILE *log, mtb_er
     return status;
 }
 
+/* 64 random bits as hex: a run's identity in its record and metrics. */
+static void new_run_id(run_config *rc)
+{
+    uint64_t x = 0;
+    FILE *f = fopen("/dev/urandom", "rb");
+    if (!f || fread(&x, sizeof x, 1, f) != 1) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        x = ((uint64_t)t.tv_sec * 1000000007u) ^ (uint64_t)t.tv_nsec ^ ((uint64_t)getpid() << 40);
+    }
+    if (f)
+        fclose(f);
+    snprintf(rc->run_id, sizeof rc->run_id, "%016llx", (unsigned long long)x);
+}
+
 int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
 {
     memset(st, 0, sizeof *st);
@@ -1242,6 +1270,8 @@ int run_setup(run_config *rc, run_state *st, FILE *log, mtb_error *err)
         status = load_run_model(rc, st, log, err);
     if (status)
         return status;
+    if (!rc->resume_dir || !rc->run_id[0])
+        new_run_id(rc);
     fill_train_options(rc, st, mode, single, log);
     status = protect_outputs(rc, st, log, err);
     if (status)
@@ -1263,6 +1293,25 @@ void run_teardown(run_state *st)
     free(st->options.run_json);
     memset(st, 0, sizeof *st);
     st->lock.fd = -1;
+}
+
+FILE *run_open_metrics(const run_config *rc, const run_state *st, bool *failed)
+{
+    *failed = false;
+    if (!rc->metrics_path)
+        return NULL;
+    FILE *f = fopen(rc->metrics_path, rc->resume_dir ? "a" : "w");
+    if (!f) {
+        fprintf(stderr, "mtbert: %s: cannot open for writing\n", rc->metrics_path);
+        *failed = true;
+        return NULL;
+    }
+    setvbuf(f, NULL, _IOLBF, 0); /* readable live, e.g. with tail -f */
+    if (rc->resume_dir)
+        metrics_write_resumed(f, mtb_trainer_step_count(st->trainer));
+    else
+        metrics_write_header(f, rc->run_id, st->options.run_json, &st->model.bert);
+    return f;
 }
 
 int run_prepare(run_config *rc, run_state *st, FILE *log)

@@ -51,6 +51,7 @@ typedef struct run_config {
     bool quiet;
     bool skip_nan;       /* --on-nan skip */
     bool force;          /* --force: replace an existing run or metrics file */
+    char run_id[24];     /* the run's identity, kept in its record and its metrics file */
 } run_config;
 
 /* What a run needs while it trains; freed by run_teardown. */
@@ -86,6 +87,12 @@ void run_teardown(run_state *st);
 /* run_set_threads and run_setup for a front end: on failure it reports the
  * error, tears st down and returns the exit status; -1 when ready. */
 int run_prepare(run_config *rc, run_state *st, FILE *log);
+
+/* Opens --metrics (NULL without it) for the run run_prepare set up:
+ * written from its header for a new run, appended to (after a "resumed"
+ * record) for a resumed one; line-buffered, so it can be read live.  NULL
+ * with a message on stderr when it cannot be opened (*failed set). */
+FILE *run_open_metrics(const run_config *rc, const run_state *st, bool *failed);
 
 
 /* Sizes the compute pool and OpenBLAS together (0: one per core). */

@@ -6,14 +6,29 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "mtbert/bert.h"
 #include "mtbert/error.h"
 #include "mtbert/events.h"
 
-/* Appends the JSON lines --metrics records for ev (nothing for other events). */
+/* The file's first record: {"mtbert_metrics": 1, "run_id", "config" (the
+ * run record run_json, parsed), "groups" (the parameter groups' names, in
+ * the order of every "group_cos" array)}. */
+void metrics_write_header(FILE *f, const char *run_id, const char *run_json,
+                          const mtb_bert *model);
+/* {"resumed": {"step": N}}: where a resumed run's records continue. */
+void metrics_write_resumed(FILE *f, long step);
+/* The run id in a metrics file's header: 1 and id (cap bytes) when the file
+ * starts with one, 0 when it has none (empty, or older than headers), -1
+ * when it cannot be read. */
+int metrics_read_run_id(const char *path, char *id, size_t cap);
+/* Appends the JSON lines --metrics records for ev (nothing for other events).
+ * Values that are not finite are written "nan", "inf" or "-inf"; null (or
+ * no key) means not measured. */
 void metrics_write(FILE *f, const mtb_event *ev);
 /* Reads a metrics file back as the events that wrote it, in order: step
  * events (a step's per-task records gathered into one), conflict and
- * evaluation events; records past max_step (>= 0) are left out.  A partial
+ * evaluation events; records past max_step (>= 0) are left out, and the
+ * header and resume records give no event.  A partial
  * last line (a run killed mid-write) ends the file; any other bad line is
  * MTB_EINPUT, naming file and line. */
 int metrics_replay(const char *path, long max_step, void (*sink)(const mtb_event *ev, void *ctx),

@@ -1,14 +1,26 @@
-/* The --metrics file: one JSON line per step and task, per conflict
- * measurement and per evaluation.  Shared by train and tui. */
+/* The --metrics file: a first record with the run's configuration, then
+ * one JSON line per step and task, per conflict measurement and per
+ * evaluation.  Shared by train and tui. */
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "metrics.h"
 
+/* A measured value: a number, or "nan", "inf", "-inf" where the value is
+ * not finite (a diverged step), so that it never reads as "not measured",
+ * which is null or a missing key. */
 static json_t *real_or_null(double v)
 {
-    return isfinite(v) ? json_real(v) : json_null();
+    if (isfinite(v))
+        return json_real(v);
+    return json_string(isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+}
+
+static json_t *measured_or_null(bool measured, double v)
+{
+    return measured ? real_or_null(v) : json_null();
 }
 
 static void write_json_line(FILE *f, json_t *o)
@@ -71,7 +83,7 @@ static void write_conflict(FILE *f, const mtb_event *ev)
         json_t *g = json_array();
         for (int k = 0; k < cs->n_groups; k++)
             /* a group no task has a gradient in has no cosine */
-            json_array_append_new(g, real_or_null(cs->group_zero[k] ? NAN : cs->group_cos[p][k]));
+            json_array_append_new(g, measured_or_null(!cs->group_zero[k], cs->group_cos[p][k]));
         json_object_set_new(group, key, g);
     }
     json_object_set_new(c, "norm", norm);
@@ -92,9 +104,9 @@ static void write_eval(FILE *f, const mtb_event *ev)
 {
     const mtb_eval_result *r = &ev->u.eval;
     json_t *e = json_object(), *loss = json_object();
-    json_object_set_new(e, "sst_acc", real_or_null(r->sst_acc));
-    json_object_set_new(e, "para_acc", real_or_null(r->para_acc));
-    json_object_set_new(e, "sts_corr", real_or_null(r->sts_corr));
+    json_object_set_new(e, "sst_acc", measured_or_null(r->has[MTB_TASK_SST], r->sst_acc));
+    json_object_set_new(e, "para_acc", measured_or_null(r->has[MTB_TASK_PARA], r->para_acc));
+    json_object_set_new(e, "sts_corr", measured_or_null(r->has[MTB_TASK_STS], r->sts_corr));
     for (int t = 0; t < MTB_N_TASKS; t++)
         if (r->has[t])
             json_object_set_new(loss, mtb_task_name((mtb_task)t), real_or_null(r->loss[t]));
@@ -103,6 +115,27 @@ static void write_eval(FILE *f, const mtb_event *ev)
     json_object_set_new(o, "step", json_integer(ev->step));
     json_object_set_new(o, "eval", e);
     write_json_line(f, o);
+}
+
+void metrics_write_header(FILE *f, const char *run_id, const char *run_json,
+                          const mtb_bert *model)
+{
+    json_error_t jerr;
+    json_t *config = run_json ? json_loads(run_json, 0, &jerr) : NULL;
+    json_t *groups = json_array();
+    for (int k = 0; model && k < model->n_groups; k++)
+        json_array_append_new(groups, json_string(model->groups[k].name));
+    json_t *o = json_object();
+    json_object_set_new(o, "mtbert_metrics", json_integer(1));
+    json_object_set_new(o, "run_id", json_string(run_id ? run_id : ""));
+    json_object_set_new(o, "config", config ? config : json_null());
+    json_object_set_new(o, "groups", groups);
+    write_json_line(f, o);
+}
+
+void metrics_write_resumed(FILE *f, long step)
+{
+    write_json_line(f, json_pack("{s:{s:I}}", "resumed", "step", (json_int_t)step));
 }
 
 void metrics_write(FILE *f, const mtb_event *ev)

@@ -22,7 +22,10 @@ typedef struct replay {
 
 static double real_of(const json_t *v)
 {
-    return json_is_number(v) ? json_number_value(v) : NAN;
+    if (json_is_number(v))
+        return json_number_value(v);
+    const char *t = json_string_value(v);
+    return t && strcmp(t, "inf") == 0 ? INFINITY : t && strcmp(t, "-inf") == 0 ? -INFINITY : NAN;
 }
 
 static void flush(replay *r)
@@ -141,6 +144,11 @@ int metrics_replay(const char *path, long max_step, void (*sink)(const mtb_event
         json_error_t jerr;
         json_t *o = json_loads(line, 0, &jerr);
         const json_t *step = json_object_get(o, "step");
+        if (json_is_object(o) && !step &&
+            (json_object_get(o, "mtbert_metrics") || json_object_get(o, "resumed"))) {
+            json_decref(o); /* the header, or where a resumed run went on */
+            continue;
+        }
         if (!json_is_object(o) || !json_is_integer(step)) {
             /* a run killed mid-write leaves a partial last line: not an error */
             const bool last = fgetc(f) == EOF;
@@ -198,4 +206,27 @@ int metrics_path_of_run(const char *run, char *out, size_t cap, mtb_error *err)
                            "or give the file", run, run);
     json_decref(tj);
     return rc;
+}
+
+int metrics_read_run_id(const char *path, char *id, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char *line = NULL;
+    size_t lcap = 0;
+    int found = 0;
+    if (getline(&line, &lcap, f) > 0) {
+        json_error_t jerr;
+        json_t *o = json_loads(line, 0, &jerr);
+        const char *rid = json_string_value(json_object_get(o, "run_id"));
+        if (json_object_get(o, "mtbert_metrics") && rid) {
+            snprintf(id, cap, "%s", rid);
+            found = 1;
+        }
+        json_decref(o);
+    }
+    free(line);
+    fclose(f);
+    return found;
 }
