@@ -67,6 +67,36 @@ check "repl: an empty side of a pair is an error" \
     grep -q "line 3: a pair needs a sentence on each side of ||" "$tmp/err"
 check "repl: and scoring goes on after errors" grep -qE "$sentiment_re" "$tmp/out"
 
+# ---- repl --json: one object per input line, errors included
+printf '%s\n' "the film is great" "" "a || b" ":lr 3" "x ||" ":help" ":quit" "never" >"$tmp/in"
+run 0 "$MTBERT" repl --model "$model" --json <"$tmp/in"
+check "repl --json: one line out per line in, up to :quit" test "$(wc -l <"$tmp/out")" -eq 7
+check "repl --json: a sentence's object carries its line number" \
+    grep -qE "^\{\"line\":1,\"sentiment\":$json_sent\}\$" "$tmp/out"
+check "repl --json: an empty line is an object too" test "$(line 2)" = '{"line":2}'
+check "repl --json: a pair" grep -qE '^\{"line":3,"paraphrase":[0-9.]+,"similarity":[0-9.]+,"sentiment":\[' "$tmp/out"
+check "repl --json: errors are objects, in their place" \
+    sh -c "test '$(line 4)' = '{\"line\":4,\"error\":\"no training in this session (use mtbert tui)\"}' && test '$(line 5)' = '{\"line\":5,\"error\":\"a pair needs a sentence on each side of ||\"}'"
+if command -v python3 >/dev/null 2>&1; then
+    check "repl --json: every line parses as JSON" \
+        sh -c "while IFS= read -r l; do printf '%s' \"\$l\" | python3 -c 'import json,sys; json.load(sys.stdin)' || exit 1; done <'$tmp/out'"
+else
+    skip "repl --json: every line parses as JSON" "no python3 to parse with"
+fi
+check "repl: :help offers only what works here (no training commands)" \
+    sh -c "grep -q ':help' '$tmp/out' && ! grep -q ':pause' '$tmp/out'"
+
+# ---- a model that trained one task: its other scores come with a caveat
+"$MTBERT" train --config tiny --vocab "$demo/vocab.txt" --sst-train "$demo/sst-train.csv" \
+    --mode single:sst --max-steps 2 --max-length 32 --out "$tmp/sst-only" --quiet >/dev/null 2>&1
+run 0 "$MTBERT" score --model "$tmp/sst-only" "a fine film" "a good movie"
+check "score: untrained heads are named" \
+    test "$(line 4)" = "note: this model never trained paraphrase and similarity: those scores mean nothing yet"
+run 0 "$MTBERT" score --model "$tmp/sst-only" "a fine film"
+check "score: a sentence needs only the sentiment head: no note" test "$(wc -l <"$tmp/out")" -eq 1
+run 0 "$MTBERT" score --model "$tmp/sst-only" --json "a" "b"
+check "score --json: untrained heads listed" grep -q ',"untrained":\["para","sts"\]}$' "$tmp/out"
+
 run 2 "$MTBERT" repl
 check "repl: missing --model is explained" grep -q -- "--model DIR is required" "$tmp/err"
 run 2 "$MTBERT" repl --model "$srcdir/fixtures/tiny-bert" </dev/null

@@ -61,10 +61,18 @@ check_screen "the footer shows the keys" "F1.*Help.*F10.*Quit"
 
 t send-keys -t "$session" "a warm and funny triumph" Enter
 check_screen "a sentence gets its sentiment" "sentiment: [a-z ]+ \\([0-4]\\)"
+if screen | grep -A1 -- "^> a warm and funny triumph" | grep -qE "^sentiment: "; then
+    ok "the answer sits under the input it answers"
+else
+    not_ok "the answer sits under the input it answers" "$(screen | tail -8)"
+fi
 t send-keys -t "$session" "How do I cook rice? || What is the best way to cook rice?" Enter
 check_screen "a pair gets the paraphrase probability" "paraphrase: 0\\.[0-9]+"
 check_screen "a pair gets the similarity score" "similarity: [0-5]\\.[0-9]+ / 5"
 check_screen "a pair gets both sentiments" "sentiment B:"
+t send-keys -t "$session" ":help" Enter
+check_screen ":help opens the whole help in the overlay" "F12 +layers pane"
+t send-keys -t "$session" q
 # A byte that is not UTF-8 goes into the line like any other (it used to
 # swallow the rest of the input, Enter included).
 t send-keys -t "$session" -H ff
@@ -72,6 +80,7 @@ t send-keys -t "$session" "caf" -H c3 a9 " is good" Enter
 check_screen "a line with an invalid UTF-8 byte is still scored" "^sentiment: [a-z ]+ \\([0-4]\\)"
 
 t send-keys -t "$session" ":pause" Enter
+check_screen ":pause answers at the prompt" "pausing after this step"
 check_screen ":pause shows the paused state" "PAUSED"
 sleep 0.5
 a=$(step_now)
@@ -193,6 +202,16 @@ t send-keys -t "$session" C-o C-o
 check_screen "... and after the last task, the usual view" "Loss: training \\(line\\), validation"
 t send-keys -t "$session" ":quit" Enter
 check_screen "the resumed workbench quits with status 0" "EXIT2=0" 60
+# Without validation data the workbench says so, and :eval answers why it
+# cannot; a single-task model's other scores come with a caveat.
+t send-keys -t "$session" "clear; $MTBERT tui --config tiny --vocab $demo/vocab.txt --sst-train $demo/sst-train.csv --mode single:sst --max-steps 100000 --out $tmp/r3 2>$tmp/tui3.err; echo EXIT3=\$?" Enter
+check_screen "no validation data: said in the metrics pane" "no validation data:"
+t send-keys -t "$session" ":eval" Enter
+check_screen "... and :eval answers why it cannot" "no validation data to evaluate on"
+t send-keys -t "$session" "a fine film || a good movie" Enter
+check_screen "a single-task model's pair scores carry a caveat" "note: this model never trained paraphrase and similarity"
+t send-keys -t "$session" ":quit" Enter
+check_screen "... and it quits with status 0" "EXIT3=0" 60
 t send-keys -t "$session" "clear; $MTBERT tui --compare $tmp/nothing-here 2>&1 | tail -1" Enter
 check_screen "--compare of a folder that is not there: named" "$tmp/nothing-here: no such run folder or metrics file"
 echo "1..$n"

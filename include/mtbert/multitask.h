@@ -25,6 +25,7 @@ typedef struct mtb_multitask {
     mtb_pooling pooling; /* cls or mean (pooler also works) */
     float head_dropout;  /* dropout before the sentiment and paraphrase heads */
     mtb_pair_losses losses; /* training losses of the pair tasks (defaults: the seed's) */
+    bool trained[MTB_N_TASKS]; /* the heads a trainer has trained (saved in mtbert.json) */
 } mtb_multitask;
 
 /* A fresh model: encoder and heads initialised from rng. */
@@ -33,8 +34,10 @@ int mtb_multitask_init_random(mtb_multitask *mt, const mtb_config *cfg, mtb_voca
                               mtb_error *err);
 /* Loads DIR: a Hugging Face BERT folder (heads start random from rng) or an
  * mtbert checkpoint (heads.safetensors and mtbert.json present: heads,
- * pooling and dropout are restored; the pooling/dropout arguments are then
- * only defaults for fields the checkpoint lacks). *has_heads tells which. */
+ * pooling, dropout and which heads were trained are restored; the
+ * pooling/dropout arguments are then only defaults for fields the
+ * checkpoint lacks, and a checkpoint from before "trained" was recorded
+ * counts every head as trained). *has_heads tells which. */
 int mtb_multitask_load(mtb_multitask *mt, const char *dir, mtb_pooling pooling,
                        float head_dropout, mtb_rng *rng, bool *has_heads, mtb_error *err);
 /* Writes DIR: the encoder in Hugging Face layout (config.json, vocab.txt,

@@ -86,6 +86,10 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err);
 int mtb_trainer_read_run_json(const char *dir, char **run_json, mtb_error *err);
 
 long mtb_trainer_step_count(const mtb_trainer *tr);
+/* Whether any task has validation data (evaluations will report). */
+bool mtb_trainer_has_validation(const mtb_trainer *tr);
+/* Evaluations every n steps (0: at the end only); before mtb_trainer_start. */
+void mtb_trainer_set_eval_every(mtb_trainer *tr, long n);
 long mtb_trainer_total_steps(const mtb_trainer *tr);
 /* The learning rate step `step` (1-based) applies: the peak times the
  * schedule's factor. */

@@ -26,10 +26,11 @@
 #include "run_setup.h"
 
 
-enum { O_MODEL = 3000, O_MAX_LEN, O_THREADS, O_HELP };
+enum { O_MODEL = 3000, O_MAX_LEN, O_THREADS, O_JSON, O_HELP };
 
 static const struct option repl_options[] = {
     {"model", required_argument, NULL, O_MODEL},
+    {"json", no_argument, NULL, O_JSON},
     {"max-length", required_argument, NULL, O_MAX_LEN},
     {"threads", required_argument, NULL, O_THREADS},
     {"help", no_argument, NULL, O_HELP},
@@ -39,7 +40,7 @@ static const struct option repl_options[] = {
 static void repl_usage(FILE *out)
 {
     fprintf(out,
-            "Usage: mtbert repl --model DIR [--max-length N] [--threads N]\n"
+            "Usage: mtbert repl --model DIR [--json] [--max-length N] [--threads N]\n"
             "\n"
             "Scores what you type with a trained model: a sentence gets its sentiment,\n"
             "\"first || second\" the paraphrase probability, the similarity (0 to 5) and\n"
@@ -51,6 +52,10 @@ static void repl_usage(FILE *out)
             "prints only results, one block per line.\n"
             "\n"
             "  -m, --model DIR       an mtbert checkpoint (heads included)\n"
+            "      --json            exactly one JSON object per input line, in order, with\n"
+            "                        its line number: the scores (as score --json), or\n"
+            "                        {\"line\":N,\"error\":\"...\"}; an empty line is\n"
+            "                        {\"line\":N}\n"
             "      --max-length N    tokens per sentence (default 128; pairs 2N)\n"
             "      --threads N       compute threads\n"
             "  -h, --help            show this help\n");
@@ -58,7 +63,9 @@ static void repl_usage(FILE *out)
 
 typedef struct repl {
     mtb_scorer *scorer;
+    const bool *trained; /* the model's heads that have trained */
     bool interactive;
+    bool json;           /* --json: one object per line */
     long line_no;
     char out[1024];
 } repl;
@@ -78,11 +85,77 @@ static void line_message(const repl *r, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
+/* A JSON string literal of text (quotes, backslashes and control
+ * characters escaped). */
+static void put_json_string(const char *text)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+/* --json: the line's one object.  kind "error" or "help" with text, or
+ * NULL for {"line":N}. */
+static void json_line(const repl *r, const char *kind, const char *text)
+{
+    printf("{\"line\":%ld", r->line_no);
+    if (kind) {
+        printf(",\"%s\":", kind);
+        put_json_string(text);
+    }
+    fputs("}\n", stdout);
+    fflush(stdout);
+}
+
+/* --json: one line's answer.  Returns -1 to go on, else the exit status. */
+static int handle_line_json(repl *r, const prompt_cmd *cmd)
+{
+    mtb_score_result res;
+    mtb_error err = {0};
+    switch (cmd->kind) {
+    case PROMPT_EMPTY: json_line(r, NULL, NULL); break;
+    case PROMPT_TEXT:
+    case PROMPT_PAIR: {
+        const char *b = cmd->kind == PROMPT_PAIR ? cmd->b : NULL;
+        if (mtb_score(r->scorer, cmd->a, b, &res, &err)) {
+            json_line(r, "error", err.msg);
+            break;
+        }
+        /* the scores' object, with the line number first */
+        char body[2048];
+        prompt_format_json(&res, r->trained, body, sizeof body);
+        printf("{\"line\":%ld,%s", r->line_no, body + 1);
+        fflush(stdout);
+        break;
+    }
+    case PROMPT_HELP: json_line(r, "help", prompt_help_text_scoring()); break;
+    case PROMPT_QUIT: json_line(r, NULL, NULL); return FE_OK;
+    case PROMPT_PAUSE:
+    case PROMPT_RESUME:
+    case PROMPT_SAVE:
+    case PROMPT_EVAL:
+    case PROMPT_MODE:
+    case PROMPT_LR: json_line(r, "error", "no training in this session (use mtbert tui)"); break;
+    case PROMPT_ERROR:
+    default: json_line(r, "error", cmd->error); break;
+    }
+    return -1;
+}
+
 /* Returns -1 to go on, else the exit status. */
 static int handle_line(repl *r, const char *line)
 {
     prompt_cmd cmd;
     prompt_parse(line, &cmd);
+    if (r->json)
+        return handle_line_json(r, &cmd);
     mtb_score_result res;
     mtb_error err = {0};
     switch (cmd.kind) {
@@ -93,12 +166,15 @@ static int handle_line(repl *r, const char *line)
         const char *b = cmd.kind == PROMPT_PAIR ? cmd.b : NULL;
         if (mtb_score(r->scorer, cmd.a, b, &res, &err))
             return fe_report(&err);
-        prompt_format_result(&res, cmd.a, b, r->out, sizeof r->out);
+        prompt_append_untrained(r->trained, b != NULL, r->out,
+                                (size_t)prompt_format_result(&res, cmd.a, b, r->out,
+                                                             sizeof r->out),
+                                sizeof r->out);
         fputs(r->out, stdout);
         break;
     }
     case PROMPT_HELP:
-        fputs(prompt_help_text(), stdout);
+        fputs(prompt_help_text_scoring(), stdout);
         break;
     case PROMPT_QUIT:
         return FE_OK;
@@ -146,6 +222,7 @@ static int run_interactive(repl *r)
     FILE *ui = isatty(STDOUT_FILENO) ? stdout : stderr;
     rl_outstream = ui;
     rl_attempted_completion_function = prompt_complete;
+    prompt_complete_commands(prompt_scoring_command_names()); /* nothing to train here */
     char hist[4096];
     bool keep = prompt_history_open(hist, sizeof hist);
     fprintf(ui, "mtbert repl: type a sentence, or two separated by ||; :help for more\n");
@@ -168,11 +245,13 @@ int cmd_repl(int argc, char **argv)
 {
     const char *model_dir = NULL;
     int max_len = 128, threads = 0, c;
+    bool json = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", repl_options, NULL)) != -1) {
         switch (c) {
         case 'm':
         case O_MODEL: model_dir = optarg; break;
+        case O_JSON: json = true; break;
         case O_MAX_LEN:
             if (!fe_parse_int(optarg, 4, 4096, &max_len))
                 return fe_usage_error("repl", "--max-length must be an integer in 4..4096");
@@ -197,7 +276,7 @@ int cmd_repl(int argc, char **argv)
     mtb_multitask mt;
     if (fe_load_trained_model(model_dir, &mt, &err))
         return fe_report(&err);
-    repl r = {.interactive = isatty(STDIN_FILENO) != 0};
+    repl r = {.interactive = isatty(STDIN_FILENO) != 0, .trained = mt.trained, .json = json};
     int status;
     if (mtb_scorer_create(&r.scorer, &mt, max_len, &err))
         status = fe_report(&err);

@@ -38,51 +38,6 @@ static void score_usage(FILE *out)
             "  -h, --help            show this help\n");
 }
 
-/* JSON has no NaN or infinity; a broken model's output becomes null. */
-static void json_number(double v)
-{
-    if (isfinite(v))
-        printf("%.6f", v);
-    else
-        fputs("null", stdout);
-}
-
-static void json_sentiment(const float *probs, int label)
-{
-    bool finite = true;
-    for (int c = 0; c < MTB_SST_CLASSES; c++)
-        finite = finite && isfinite(probs[c]);
-    if (finite)
-        printf("{\"label\":%d,\"name\":\"%s\",\"probs\":[", label, mtb_sst_label_name(label));
-    else
-        fputs("{\"label\":null,\"name\":null,\"probs\":[", stdout);
-    for (int c = 0; c < MTB_SST_CLASSES; c++) {
-        if (c)
-            fputc(',', stdout);
-        json_number((double)probs[c]);
-    }
-    fputs("]}", stdout);
-}
-
-static void print_json(const mtb_score_result *r)
-{
-    if (!r->pair) {
-        fputs("{\"sentiment\":", stdout);
-        json_sentiment(r->sst[0], r->sst_label[0]);
-    } else {
-        fputs("{\"paraphrase\":", stdout);
-        json_number((double)r->para_prob);
-        fputs(",\"similarity\":", stdout);
-        json_number((double)r->sts_score);
-        fputs(",\"sentiment\":[", stdout);
-        json_sentiment(r->sst[0], r->sst_label[0]);
-        fputc(',', stdout);
-        json_sentiment(r->sst[1], r->sst_label[1]);
-        fputc(']', stdout);
-    }
-    fputs("}\n", stdout);
-}
-
 int cmd_score(int argc, char **argv)
 {
     const char *model_dir = NULL;
@@ -133,10 +88,14 @@ int cmd_score(int argc, char **argv)
     if (mtb_scorer_create(&s, &mt, max_len, &err) || mtb_score(s, a, b, &r, &err)) {
         status = fe_report(&err);
     } else if (json) {
-        print_json(&r);
+        char out[2048];
+        prompt_format_json(&r, mt.trained, out, sizeof out);
+        fputs(out, stdout);
     } else {
         char out[1024];
-        prompt_format_result(&r, a, b, out, sizeof out);
+        prompt_append_untrained(mt.trained, b != NULL, out,
+                                (size_t)prompt_format_result(&r, a, b, out, sizeof out),
+                                sizeof out);
         fputs(out, stdout);
     }
     mtb_scorer_destroy(s);

@@ -27,7 +27,9 @@ static void usage(FILE *out)
             "      --compare RUN        overlay a saved run's curves on the loss pane, one\n"
             "                           task at a time (Ctrl-O: next task, off); RUN is a\n"
             "                           run folder or its metrics file; up to 4\n"
-            "With --resume, the run's curves are redrawn from its metrics file.\n"
+            "With --resume, the run's curves are redrawn from its metrics file.  With\n"
+            "validation data and no --eval-every, it evaluates every twentieth of the run\n"
+            "(at least 10 steps apart).\n"
             "\n");
     run_config_print_options(out);
     fprintf(out, "  -h, --help               show this help\n");
@@ -152,6 +154,12 @@ int cmd_tui(int argc, char **argv)
         run_teardown(&st);
         run_config_free(&rc);
         return FE_FAIL;
+    }
+    /* A live view wants dev points along the way, not only at the end:
+     * about twenty evaluations a run unless --eval-every says otherwise. */
+    if (rc.eval_every == 0 && mtb_trainer_has_validation(st.trainer)) {
+        long every = mtb_trainer_total_steps(st.trainer) / 20;
+        mtb_trainer_set_eval_every(st.trainer, every > 10 ? every : 10);
     }
     topt.trainer = st.trainer;
     topt.model = &st.model;

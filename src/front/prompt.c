@@ -71,6 +71,23 @@ static const command_def command_defs[] = {
     {":q", PROMPT_QUIT, ARG_NONE},
 };
 
+const char *prompt_help_text_scoring(void)
+{
+    return "Type a sentence to see its sentiment, or two sentences separated by || to see\n"
+           "whether they are paraphrases (probability) and how similar they are (0 to 5):\n"
+           "  the movie was wonderful\n"
+           "  a man is playing a guitar || someone plays the guitar\n"
+           "Commands:\n"
+           "  :help             show this help\n"
+           "  :quit, :q         leave (Ctrl-D too)\n";
+}
+
+const char *const *prompt_scoring_command_names(void)
+{
+    static const char *const names[] = {":help", ":quit", NULL};
+    return names;
+}
+
 const char *const *prompt_command_names(void)
 {
     static const char *const names[] = {":pause", ":resume", ":save", ":eval", ":mode",
@@ -255,5 +272,82 @@ int prompt_format_result(const mtb_score_result *r, const char *a, const char *b
         append_sentiment(buf, cap, &len, "sentiment A", r->sst[0], r->sst_label[0]);
         append_sentiment(buf, cap, &len, "sentiment B", r->sst[1], r->sst_label[1]);
     }
+    return (int)len;
+}
+
+int prompt_append_untrained(const bool trained[MTB_N_TASKS], bool pair, char *buf, size_t len,
+                            size_t cap)
+{
+    static const char *const head[MTB_N_TASKS] = {"sentiment", "paraphrase", "similarity"};
+    const char *names[MTB_N_TASKS];
+    int n = 0;
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        if (!trained[t] && (pair || t == MTB_TASK_SST))
+            names[n++] = head[t];
+    if (n == 0)
+        return (int)len;
+    append(buf, cap, &len, "note: this model never trained %s%s%s%s%s: %s nothing yet\n",
+           names[0], n == 3 ? ", " : n == 2 ? " and " : "", n >= 2 ? names[1] : "",
+           n == 3 ? " and " : "", n == 3 ? names[2] : "",
+           n > 1 ? "those scores mean" : "that score means");
+    return (int)len;
+}
+
+/* JSON has no NaN or infinity; a broken model's output becomes null. */
+static void append_json_number(char *buf, size_t cap, size_t *len, double v)
+{
+    if (isfinite(v))
+        append(buf, cap, len, "%.6f", v);
+    else
+        append(buf, cap, len, "null");
+}
+
+static void append_json_sentiment(char *buf, size_t cap, size_t *len, const float *probs,
+                                  int label)
+{
+    bool finite = true;
+    for (int c = 0; c < MTB_SST_CLASSES; c++)
+        finite = finite && isfinite(probs[c]);
+    if (finite)
+        append(buf, cap, len, "{\"label\":%d,\"name\":\"%s\",\"probs\":[", label,
+               mtb_sst_label_name(label));
+    else
+        append(buf, cap, len, "{\"label\":null,\"name\":null,\"probs\":[");
+    for (int c = 0; c < MTB_SST_CLASSES; c++) {
+        if (c)
+            append(buf, cap, len, ",");
+        append_json_number(buf, cap, len, (double)probs[c]);
+    }
+    append(buf, cap, len, "]}");
+}
+
+int prompt_format_json(const mtb_score_result *r, const bool trained[MTB_N_TASKS], char *buf,
+                       size_t cap)
+{
+    size_t len = 0;
+    if (cap > 0)
+        buf[0] = '\0';
+    if (!r->pair) {
+        append(buf, cap, &len, "{\"sentiment\":");
+        append_json_sentiment(buf, cap, &len, r->sst[0], r->sst_label[0]);
+    } else {
+        append(buf, cap, &len, "{\"paraphrase\":");
+        append_json_number(buf, cap, &len, (double)r->para_prob);
+        append(buf, cap, &len, ",\"similarity\":");
+        append_json_number(buf, cap, &len, (double)r->sts_score);
+        append(buf, cap, &len, ",\"sentiment\":[");
+        append_json_sentiment(buf, cap, &len, r->sst[0], r->sst_label[0]);
+        append(buf, cap, &len, ",");
+        append_json_sentiment(buf, cap, &len, r->sst[1], r->sst_label[1]);
+        append(buf, cap, &len, "]");
+    }
+    bool any = false;
+    for (int t = 0; trained && t < MTB_N_TASKS; t++)
+        if (!trained[t] && (r->pair || t == MTB_TASK_SST)) {
+            append(buf, cap, &len, "%s\"%s\"", any ? "," : ",\"untrained\":[",
+                   mtb_task_name((mtb_task)t));
+            any = true;
+        }
+    append(buf, cap, &len, "%s}\n", any ? "]" : "");
     return (int)len;
 }

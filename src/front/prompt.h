@@ -52,6 +52,10 @@ const char *const *prompt_command_names(void);
 /* Several lines, each ending in '\n', explaining sentences, pairs and every
  * command. */
 const char *prompt_help_text(void);
+/* The same for a prompt that only scores (repl): sentences, pairs, :help
+ * and :quit; and the command names Tab completes there. */
+const char *prompt_help_text_scoring(void);
+const char *const *prompt_scoring_command_names(void);
 
 /* Writes r as text: for a sentence one line
  *   sentiment: positive (3)   v.neg 0.02  neg 0.05  neu 0.10  pos 0.60  v.pos 0.23
@@ -66,5 +70,22 @@ const char *prompt_help_text(void);
  * >= cap.  buf is always NUL-terminated when cap > 0. */
 int prompt_format_result(const mtb_score_result *r, const char *a, const char *b, char *buf,
                          size_t cap);
+
+/* A last line for a result whose scores include heads that never trained
+ * (trained[t] false), e.g. after `train --mode single:sst`:
+ *   note: the paraphrase and similarity heads never trained: their scores are noise
+ * appended to buf (of len used bytes, cap in all); nothing when every head
+ * the result shows was trained.  Returns the new length, like snprintf. */
+int prompt_append_untrained(const bool trained[MTB_N_TASKS], bool pair, char *buf, size_t len,
+                            size_t cap);
+
+/* r as one JSON line:
+ *   {"sentiment":{"label":3,"name":"positive","probs":[...]}}
+ *   {"paraphrase":0.734,"similarity":3.21,"sentiment":[{...},{...}]}
+ * with "untrained":["para","sts"] naming the tasks among them whose heads
+ * never trained (trained may be NULL: all trained); non-finite numbers
+ * are null.  Returns the length, like snprintf. */
+int prompt_format_json(const mtb_score_result *r, const bool trained[MTB_N_TASKS], char *buf,
+                       size_t cap);
 
 #endif

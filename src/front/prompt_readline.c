@@ -54,6 +54,13 @@ static char *completion_generator(const char *text, int state)
     return NULL;
 }
 
+static const char *const *command_words;
+
+void prompt_complete_commands(const char *const *names)
+{
+    command_words = names;
+}
+
 char **prompt_complete(const char *text, int start, int end)
 {
     static const char *modes[32];
@@ -70,8 +77,8 @@ char **prompt_complete(const char *text, int start, int end)
     /* Sentences are not completed at all (no file names). */
     rl_attempted_completion_over = 1;
     if (start == first && text[0] == ':')
-        completion_words = prompt_command_names();
-    else if (strncmp(line, ":mode ", 6) == 0)
+        completion_words = command_words ? command_words : prompt_command_names();
+    else if (strncmp(line, ":mode ", 6) == 0 && !command_words)
         completion_words = modes;
     else
         return NULL;

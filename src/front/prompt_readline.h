@@ -22,5 +22,8 @@ void prompt_history_close(const char *path);
 /* rl_attempted_completion_function: command names after a leading ':',
  * the modes after ":mode ", file names after ":save ", nothing in text. */
 char **prompt_complete(const char *text, int start, int end);
+/* The command names prompt_complete offers (default: every command, as
+ * prompt_command_names). */
+void prompt_complete_commands(const char *const *names);
 
 #endif

@@ -85,6 +85,18 @@ static int load_settings(mtb_multitask *mt, const char *path, mtb_error *err)
     int rc = MTB_OK;
     json_t *pool = json_object_get(root, "pooling");
     json_t *drop = json_object_get(root, "head_dropout");
+    json_t *trained = json_object_get(root, "trained");
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        mt->trained[t] = !trained; /* older checkpoints: every head trained */
+    for (size_t i = 0; json_is_array(trained) && i < json_array_size(trained); i++) {
+        const int t = mtb_task_parse(json_string_value(json_array_get(trained, i)));
+        if (t < 0) {
+            json_decref(root);
+            return mtb_error_set(err, MTB_EINPUT, "%s: 'trained' must list sst, para and sts",
+                                 path);
+        }
+        mt->trained[t] = true;
+    }
     if (pool) {
         int p = json_is_string(pool) ? mtb_pooling_parse(json_string_value(pool)) : -1;
         if (p < 0)
@@ -162,9 +174,13 @@ static int write_heads_and_settings(const char *tmp, void *ctx_, mtb_error *err)
     if (rc)
         return rc;
 
-    json_t *root = json_pack("{s:i, s:s, s:f}", "mtbert_format", 1, "pooling",
+    json_t *trained = json_array();
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        if (ctx->mt->trained[t])
+            json_array_append_new(trained, json_string(mtb_task_name((mtb_task)t)));
+    json_t *root = json_pack("{s:i, s:s, s:f, s:o}", "mtbert_format", 1, "pooling",
                              mtb_pooling_name(ctx->mt->pooling), "head_dropout",
-                             (double)ctx->mt->head_dropout);
+                             (double)ctx->mt->head_dropout, "trained", trained);
     mtb_path_join(path, sizeof path, tmp, "mtbert.json");
     rc = mtb_json_save_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS, err);
     json_decref(root);

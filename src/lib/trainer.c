@@ -306,6 +306,10 @@ void mtb_trainer_destroy(mtb_trainer *tr)
 }
 
 long mtb_trainer_step_count(const mtb_trainer *tr) { return tr->step; }
+
+static bool any_dev(const mtb_trainer *tr);
+bool mtb_trainer_has_validation(const mtb_trainer *tr) { return any_dev(tr); }
+void mtb_trainer_set_eval_every(mtb_trainer *tr, long n) { tr->opt.eval_every = n > 0 ? n : 0; }
 long mtb_trainer_total_steps(const mtb_trainer *tr) { return tr->total_steps; }
 const mtb_schedule *mtb_trainer_schedule(const mtb_trainer *tr) { return &tr->opt.schedule; }
 
@@ -616,6 +620,8 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
         return MTB_OK;
     }
     const long update = tr->updates + 1; /* AdamW's own count: skipped steps are not updates */
+    for (int k = 0; k < n_active; k++)
+        mt->trained[ids[k]] = true;
     mtb_adamw_hparams hp = tr->opt.adamw;
     hp.lr = step_lr;
     tr->merge_state = next_state;

@@ -30,6 +30,7 @@ typedef struct tui_scoring {
     char result[2048];
     mtb_scorer *scorer;
     mtb_trainer *trainer;
+    const bool *trained;  /* (MTB_N_TASKS) the model's heads that have trained */
 } tui_scoring;
 
 enum { TUI_CONFLICT_COSINE, TUI_CONFLICT_WEIGHTS, TUI_CONFLICT_SERVED, TUI_CONFLICT_VIEWS };
@@ -50,6 +51,7 @@ typedef struct tui_app {
     int n_compare;
     int compare_task;     /* Ctrl-O: -1 off, else the task whose curves are compared */
     bool help_open;
+    bool has_validation;  /* the run has dev data: evaluations will come */
     bool quit_requested, quitting;
     bool dirty;
     int log_scroll;       /* lines scrolled back from the newest */

@@ -20,6 +20,9 @@ void tui_handle_line(tui_app *app, const char *line)
     prompt_cmd cmd;
     prompt_parse(line, &cmd);
     mtb_trainer *tr = app->opt.trainer;
+    /* the input above its answer, so the output area reads as a history */
+    if (cmd.kind != PROMPT_EMPTY)
+        tui_output(app, "> %.*s", TUI_OUTPUT_WIDTH - 8, line);
     switch (cmd.kind) {
     case PROMPT_EMPTY: break;
     case PROMPT_TEXT:
@@ -28,12 +31,16 @@ void tui_handle_line(tui_app *app, const char *line)
             tui_output(app, "still scoring the previous line; try again in a moment");
         break;
     case PROMPT_PAUSE:
-        if (!training_over(app))
+        if (!training_over(app)) {
             mtb_trainer_pause(tr);
+            tui_output(app, app->data.paused ? "already paused" : "pausing after this step");
+        }
         break;
     case PROMPT_RESUME:
-        if (!training_over(app))
+        if (!training_over(app)) {
             mtb_trainer_resume(tr);
+            tui_output(app, app->data.paused ? "resuming" : "not paused");
+        }
         break;
     case PROMPT_SAVE:
         if (training_over(app))
@@ -54,10 +61,15 @@ void tui_handle_line(tui_app *app, const char *line)
         tui_output(app, "saving to %s after this step", cmd.a[0] ? cmd.a : app->opt.out_dir);
         break;
     case PROMPT_EVAL:
-        if (!training_over(app)) {
-            mtb_trainer_request_eval(tr);
-            tui_output(app, "evaluating after this step");
+        if (training_over(app))
+            break;
+        if (!app->has_validation) {
+            tui_output(app, "no validation data to evaluate on: give --sst-dev, --para-dev, "
+                            "--sts-dev or --val-split F");
+            break;
         }
+        mtb_trainer_request_eval(tr);
+        tui_output(app, "evaluating after this step");
         break;
     case PROMPT_MODE: {
         mtb_mode mode;
@@ -68,15 +80,24 @@ void tui_handle_line(tui_app *app, const char *line)
             tui_output(app, "error: :mode takes a multitask method (:help lists them)");
         else if (!mtb_trainer_set_mode(tr, mode))
             tui_output(app, "error: a single-task run cannot switch modes");
-        else
+        else {
             snprintf(app->data.mode, sizeof app->data.mode, "%.31s", cmd.a);
+            tui_output(app, "switching to %s after this step", cmd.a);
+        }
         break;
     }
     case PROMPT_LR:
-        if (!training_over(app))
+        if (!training_over(app)) {
             mtb_trainer_set_lr(tr, (float)cmd.value);
+            tui_output(app, "peak learning rate %g from the next step", cmd.value);
+        }
         break;
-    case PROMPT_HELP: tui_output_text(app, prompt_help_text()); break;
+    case PROMPT_HELP:
+        /* the whole help, in the overlay F1 opens; the 3-line output area
+         * would show only its end */
+        app->help_open = true;
+        tui_output(app, "help is open: any key closes it (F1 opens it again)");
+        break;
     case PROMPT_QUIT: app->quit_requested = true; break;
     case PROMPT_ERROR: tui_output(app, "error: %s", cmd.error); break;
     }

@@ -51,14 +51,20 @@ void pane_metrics_draw(tui_app *app, const tui_rect *r)
         tui_put(app, y++, x, w, TUI_C_DEFAULT, line);
     if (y < bottom)
         y++;
-    if (y < bottom)
+    if (!app->has_validation) {
+        /* said where the numbers would be, not left as a column of dashes */
+        if (y < bottom)
+            tui_put(app, y++, x, w, TUI_C_WARNING, "no validation data:");
+        if (y < bottom)
+            tui_put(app, y++, x, w, TUI_C_LABEL, "give --*-dev or --val-split");
+    } else if (y < bottom)
         tui_put(app, y++, x, w, TUI_C_LABEL, "dev       last  best");
     static const char *names[MTB_N_TASKS] = {"sst acc ", "para acc", "sts corr"};
     const double last[MTB_N_TASKS] = {d->last_eval.sst_acc, d->last_eval.para_acc,
                                       d->last_eval.sts_corr};
     const double best[MTB_N_TASKS] = {d->best_eval.sst_acc, d->best_eval.para_acc,
                                       d->best_eval.sts_corr};
-    for (int t = 0; t < MTB_N_TASKS && y < bottom; t++) {
+    for (int t = 0; app->has_validation && t < MTB_N_TASKS && y < bottom; t++) {
         metric(a, sizeof a, last[t]);
         metric(b, sizeof b, best[t]);
         if (isnan(best[t]))

@@ -35,7 +35,10 @@ static void *scoring_main(void *arg)
         if (rc)
             snprintf(text, sizeof text, "error: %s", err.msg);
         else
-            prompt_format_result(&r, a, pair ? b : NULL, text, sizeof text);
+            prompt_append_untrained(s->trained, pair,
+                                    text, (size_t)prompt_format_result(&r, a, pair ? b : NULL,
+                                                                       text, sizeof text),
+                                    sizeof text);
 
         pthread_mutex_lock(&s->lock);
         memcpy(s->result, text, sizeof text);
@@ -51,6 +54,7 @@ int tui_scoring_start(tui_app *app, mtb_error *err)
     tui_scoring *s = &app->scoring;
     memset(s, 0, sizeof *s);
     s->trainer = app->opt.trainer;
+    s->trained = app->opt.model->trained; /* live: the trainer marks the heads it trains */
     int rc = mtb_scorer_create(&s->scorer, app->opt.model, app->opt.max_len, err);
     if (rc)
         return rc;

@@ -281,6 +281,7 @@ static int setup(tui_app *app, const tui_options *opt, mtb_error *err)
     app->zoomed = -1;
     if (tui_data_init(&app->data, opt->mode_name))
         return mtb_error_set(err, MTB_EFAIL, "out of memory");
+    app->has_validation = mtb_trainer_has_validation(opt->trainer);
     int loaded = load_histories(app, opt, err);
     if (loaded)
         return loaded;
@@ -345,6 +346,11 @@ int tui_run(const tui_options *opt)
     tui_input_init(&app);
     tui_output(&app, "Type a sentence for its sentiment, 'first || second' for all three "
                      "scores, :help for commands.");
+    if (!app.has_validation) {
+        tui_output(&app, "no validation data: the dev metrics stay empty (give --sst-dev, "
+                         "--para-dev, --sts-dev or --val-split F)");
+        tui_data_log(&app.data, "no validation data: nothing will be evaluated");
+    }
     if (mtb_trainer_start(opt->trainer, &err)) {
         tui_data_log(&app.data, "cannot start training: %s", err.msg);
         app.data.done = true; /* no DONE event will come */
