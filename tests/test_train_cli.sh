@@ -298,6 +298,23 @@ train_demo --sts-loss mae --max-steps 1 >"$tmp/out" 2>"$tmp/err"
 check "a bad --sts-loss is explained" \
     sh -c "test $? -eq 2 && grep -q -- \"--sts-loss must be mse or cosent, not 'mae'\" '$tmp/err'"
 
+# --save-best: the best evaluation's model beside --out.
+train_demo --max-steps 20 --eval-every 5 --out "$tmp/sb" --save-best >"$tmp/out" 2>"$tmp/err"
+check "--save-best trains and says when it keeps a model" \
+    sh -c "test $? -eq 0 && grep -q 'best so far (dev score 0\.[0-9]*): saved to $tmp/sb-best' '$tmp/err'"
+check "... a model folder (no optimizer state) in OUT-best" \
+    test -f "$tmp/sb-best/model.safetensors" -a -f "$tmp/sb-best/heads.safetensors" -a ! -f "$tmp/sb-best/optimizer.safetensors"
+best=$(grep -o 'best so far (dev score [0-9.]*' "$tmp/err" | tail -1 | grep -o '[0-9.]*$')
+"$MTBERT" eval --model "$tmp/sb-best" --sst-dev "$demo/sst-dev.csv" --para-dev "$demo/para-dev.csv" \
+    --sts-dev "$demo/sts-dev.csv" --json >"$tmp/out" 2>"$tmp/err"
+got=$(tail -1 "$tmp/out" | sed 's/.*"sst_acc":\([0-9.]*\),"para_acc":\([0-9.]*\),"sts_corr":\([-0-9.]*\).*/\1 \2 \3/')
+check "... whose dev score is the best one logged ($best)" \
+    awk -v b="$best" -v g="$got" 'BEGIN { split(g, m, " "); s = (m[1] + m[2] + (m[3] + 1) / 2) / 3; d = s - b; exit !(d < 1e-4 && d > -1e-4) }'
+mkdir -p "$tmp/busy-best" && echo x >"$tmp/busy-best/file"
+train_demo --max-steps 2 --out "$tmp/busy" --save-best >"$tmp/out" 2>"$tmp/err"
+check "--save-best refuses an OUT-best that is not a model folder" \
+    sh -c "test $? -eq 2 && grep -q -- '--save-best: $tmp/busy-best exists and is not a model folder' '$tmp/err'"
+
 # bench: the fixed last line.
 "$MTBERT" bench --config tiny --batch 2 --seq 8 --steps 1 --warmup 0 >"$tmp/out" 2>/dev/null
 check "bench exits 0" test $? -eq 0

@@ -59,6 +59,7 @@ typedef struct mtb_train_options {
     mtb_merge_params merge;     /* the merge methods' parameters */
     mtb_schedule schedule;      /* its total_steps is set by the trainer: the run's total */
     char out_dir[4096];         /* saved to at the end and on stop; "" for nowhere */
+    char best_dir[4096];        /* the model at its best evaluation so far; "" for none */
     char *run_json;             /* front end's own record, kept in trainer.json (owned) */
 } mtb_train_options;
 
@@ -120,6 +121,10 @@ const mtb_task_batch *mtb_trainer_last_batch(const mtb_trainer *tr, mtb_task t);
 const char *mtb_trainer_divergence(const mtb_trainer *tr);
 long mtb_trainer_skipped_steps(const mtb_trainer *tr);
 int mtb_trainer_evaluate(mtb_trainer *tr, mtb_eval_result *res, mtb_error *err);
+/* The score --save-best keeps the best of: the mean over the evaluated
+ * tasks of SST accuracy, Quora accuracy and (STS r + 1) / 2, the course's
+ * overall score; NAN when nothing was evaluated. */
+double mtb_eval_score(const mtb_eval_result *r);
 /* Writes a checkpoint (model, heads, optimizer and data-order state). */
 int mtb_trainer_save(mtb_trainer *tr, const char *dir, mtb_error *err);
 

@@ -24,7 +24,7 @@ enum {
     OPT_STS_TRAIN, OPT_SST_DEV, OPT_PARA_DEV, OPT_STS_DEV, OPT_DATA_DIR, OPT_OUT, OPT_METRICS,
     OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_SCHEDULE, OPT_WARMUP, OPT_ON_NAN, OPT_FORCE, OPT_HELP,
     OPT_CAGRAD_C, OPT_GRADVAC_BETA, OPT_UW_LR, OPT_DWA_TEMPERATURE, OPT_FAMO_LR, OPT_FAMO_DECAY,
-    OPT_STS_LOSS, OPT_MNRL, OPT_MNRL_SCALE, OPT_COSENT_SCALE,
+    OPT_STS_LOSS, OPT_MNRL, OPT_MNRL_SCALE, OPT_COSENT_SCALE, OPT_SAVE_BEST,
     OPT_COUNT /* one past the last */
 };
 
@@ -148,6 +148,7 @@ static const run_opt table[OPT_COUNT - OPT_MODE] = {
     [OPT_MNRL_SCALE - OPT_MODE] = {"mnrl-scale", K_FLOAT, AT(losses.mnrl_scale), 1e-3, 1e3},
     [OPT_COSENT_SCALE - OPT_MODE] = {"cosent-scale", K_FLOAT, AT(losses.cosent_scale), 1e-3,
                                      1e3},
+    [OPT_SAVE_BEST - OPT_MODE] = {"save-best", K_FLAG, AT(save_best), .may_change = true},
 };
 
 static const run_opt *opt_row(int id)
@@ -244,6 +245,8 @@ void run_config_print_options(FILE *out)
             "                           (appended to, and remembered, by --resume)\n"
             "      --force              replace the run or metrics file --out and --metrics\n"
             "                           name (refused otherwise)\n"
+            "      --save-best          keep the model of the best evaluation so far (the\n"
+            "                           course's mean score) in OUT-best, beside --out\n"
             "      --resume DIR         continue the run saved in DIR; options that define\n"
             "                           the run may be repeated with their saved values\n"
             "      --quiet              no progress display\n");
@@ -1041,6 +1044,14 @@ static void resolve_defaults(run_config *rc, bool fresh, FILE *log)
  * second process, what killed saves left behind is cleaned up (and said),
  * and an existing run or metrics file is replaced only with --force (a
  * resumed run continues its own folder and appends to its metrics). */
+static bool run_has_validation(const run_state *st)
+{
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        if (st->dev[t].n > 0)
+            return true;
+    return false;
+}
+
 static int protect_outputs(run_config *rc, run_state *st, FILE *log, mtb_error *err)
 {
     const char *out = rc->out_dir;
@@ -1065,6 +1076,19 @@ static int protect_outputs(run_config *rc, run_state *st, FILE *log, mtb_error *
         return mtb_error_set(err, MTB_EINPUT, "--metrics %s already holds another run's "
                              "records; --force overwrites it, --resume appends to it",
                              rc->metrics_path);
+    /* --save-best writes OUT-best: a new folder, or a model saved there */
+    const char *best = st->options.best_dir;
+    if (best[0]) {
+        const char *bk = fe_saved_kind(best);
+        if ((status = mtb_model_dir_check_target(best, err)))
+            return mtb_error_prefix(err, "--save-best");
+        if (bk && strcmp(bk, "run") == 0 && !rc->force)
+            return mtb_error_set(err, MTB_EINPUT, "--save-best: %s holds a saved run, not a "
+                                 "best model; --force replaces it", best);
+        if (!run_has_validation(st) && log)
+            fprintf(log, "mtbert: warning: --save-best needs validation data (dev files or "
+                    "--val-split); without it nothing is saved there\n");
+    }
     /* A resumed run appends only to its own records. */
     char file_id[64];
     if (rc->metrics_path && rc->resume_dir && !rc->force && rc->run_id[0] &&
@@ -1191,6 +1215,8 @@ static void fill_train_options(run_config *rc, run_state *st, mtb_mode mode, mtb
         }
     }
     snprintf(o->out_dir, sizeof o->out_dir, "%s", rc->out_dir);
+    if (rc->save_best)
+        snprintf(o->best_dir, sizeof o->best_dir, "%s-best", rc->out_dir);
     make_parent_dirs(o->out_dir);
 }
 

@@ -51,6 +51,7 @@ typedef struct run_config {
     bool quiet;
     bool skip_nan;       /* --on-nan skip */
     bool force;          /* --force: replace an existing run or metrics file */
+    bool save_best;      /* --save-best: the best evaluation's model in OUT-best */
     char run_id[24];     /* the run's identity, kept in its record and its metrics file */
 } run_config;
 

@@ -46,6 +46,8 @@ struct mtb_trainer {
     mtb_rng rng;              /* dropout */
     mtb_rng order_rng;        /* PCGrad task order */
     mtb_merge_state merge_state; /* the mode's method's memory (GradVac, UW, DWA, FAMO) */
+    double best_score;        /* the best evaluation's mtb_eval_score (NAN: none yet) */
+    long best_step;
 
     /* thread and requests, guarded by lock */
     pthread_t thread;
@@ -158,6 +160,7 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
     tr->opt.run_json = opt->run_json ? strdup(opt->run_json) : NULL;
     tr->new_lr = NAN;
     tr->new_mode = -1;
+    tr->best_score = NAN;
     const char *inject = getenv("MTBERT_INJECT_NAN");
     char task_name[16];
     if (inject && sscanf(inject, "%ld:%15s", &tr->inject_nan_step, task_name) == 2 &&
@@ -819,6 +822,9 @@ static int write_state(const char *tmp, void *ctx, mtb_error *err)
                                       (json_int_t)tr->opt.schedule.total_steps));
     if (root)
         json_object_set_new(root, "method", method_to_json(tr));
+    if (root && !isnan(tr->best_score))
+        json_object_set_new(root, "best", json_pack("{s:f, s:I}", "score", tr->best_score, "step",
+                                                    (json_int_t)tr->best_step));
     if (root && tr->opt.run_json) {
         json_error_t jerr;
         json_t *run = json_loads(tr->opt.run_json, 0, &jerr);
@@ -1031,6 +1037,13 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err)
             tr->opt.mode = mode;
         tr->opt.merge = merge_params;
         tr->merge_state = merge_state;
+        /* --save-best goes on comparing with the best before the stop */
+        json_t *best = json_object_get(root, "best");
+        json_t *bs = json_object_get(best, "score"), *bst = json_object_get(best, "step");
+        if (json_is_number(bs) && isfinite(json_number_value(bs)) && json_is_integer(bst)) {
+            tr->best_score = json_number_value(bs);
+            tr->best_step = (long)json_integer_value(bst);
+        }
         sched.total_steps = tr->total_steps;
         tr->opt.schedule = sched;
         if (saved_total != tr->total_steps && sched.kind != MTB_SCHEDULE_CONSTANT)
@@ -1073,14 +1086,50 @@ static void publish_state(mtb_trainer *tr, mtb_train_state state, const char *de
     publish(tr, &ev);
 }
 
+double mtb_eval_score(const mtb_eval_result *r)
+{
+    const double v[MTB_N_TASKS] = {r->sst_acc, r->para_acc, (r->sts_corr + 1.0) / 2.0};
+    double s = 0.0;
+    int n = 0;
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        if (r->has[t] && isfinite(v[t])) {
+            s += v[t];
+            n++;
+        }
+    return n ? s / n : NAN;
+}
+
+/* --save-best: the model (no optimizer state) into best_dir when this
+ * evaluation beats every earlier one. */
+static void keep_if_best(mtb_trainer *tr, const mtb_eval_result *r)
+{
+    const double score = mtb_eval_score(r);
+    if (!tr->opt.best_dir[0] || !isfinite(score) ||
+        (!isnan(tr->best_score) && !(score > tr->best_score)))
+        return;
+    mtb_error err = {0};
+    pthread_rwlock_rdlock(&tr->weights);
+    int rc = mtb_multitask_save(tr->mt, tr->opt.best_dir, NULL, NULL, &err);
+    pthread_rwlock_unlock(&tr->weights);
+    if (rc) {
+        publish_log(tr, "saving the best model to %s failed: %s", tr->opt.best_dir, err.msg);
+        return;
+    }
+    tr->best_score = score;
+    tr->best_step = tr->step;
+    publish_log(tr, "best so far (dev score %.4f): saved to %s", score, tr->opt.best_dir);
+}
+
 static void run_eval(mtb_trainer *tr)
 {
     mtb_event ev = {.type = MTB_EV_EVAL};
     mtb_error err = {0};
-    if (mtb_trainer_evaluate(tr, &ev.u.eval, &err))
+    if (mtb_trainer_evaluate(tr, &ev.u.eval, &err)) {
         publish_log(tr, "evaluation failed: %s", err.msg);
-    else
-        publish(tr, &ev);
+        return;
+    }
+    publish(tr, &ev);
+    keep_if_best(tr, &ev.u.eval);
 }
 
 /* A failed save is logged; the final save's failure also fails the run. */
