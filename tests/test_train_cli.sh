@@ -217,6 +217,22 @@ check "... with the metrics file's values ($want)" grep -qx "1,loss,sst,,,$want"
 "$MTBERT" export "$tmp/nothing" >"$tmp/out" 2>"$tmp/err"
 check "export of a folder that is not there: exit 2, named" \
     sh -c "test $? -eq 2 && grep -q '$tmp/nothing: no such run folder or metrics file' '$tmp/err'"
+# plot: figures of runs, SVG or PNG.
+"$MTBERT" plot "$tmp/run" "$tmp/m.jsonl" --out "$tmp/fig.png" >"$tmp/out" 2>"$tmp/err"
+check "plot: a PNG of two runs" \
+    sh -c "test $? -eq 0 && grep -q 'wrote $tmp/fig.png' '$tmp/err' && test \"\$(head -c 8 '$tmp/fig.png' | od -An -tx1 | tr -d ' ')\" = 89504e470d0a1a0a"
+check "... 960 x 1020 pixels, its three panels" \
+    test "$(od -An -tu1 -j16 -N8 "$tmp/fig.png" | tr -s ' ' | sed 's/^ //')" = "0 0 3 192 0 0 3 252"
+check "... and not blank (a PNG of curves compresses to more than 20 kB)" \
+    test "$(wc -c <"$tmp/fig.png")" -gt 20000
+"$MTBERT" plot "$tmp/run" --out "$tmp/fig.svg" >"$tmp/out" 2>"$tmp/err"
+check "plot: an SVG" sh -c "test $? -eq 0 && head -2 '$tmp/fig.svg' | grep -q '<svg .*width=\"960pt\" height=\"1020pt\"'"
+"$MTBERT" plot "$tmp/run" --out "$tmp/fig.jpg" >"$tmp/out" 2>"$tmp/err"
+check "plot: another format is refused" \
+    sh -c "test $? -eq 2 && grep -q -- \"--out must end in .svg or .png, not '$tmp/fig.jpg'\" '$tmp/err'"
+"$MTBERT" plot "$tmp/none" --out "$tmp/x.png" >"$tmp/out" 2>"$tmp/err"
+check "plot: a run that is not there is named" \
+    sh -c "test $? -eq 2 && grep -q '$tmp/none: no such run folder or metrics file' '$tmp/err' && test ! -e '$tmp/x.png'"
 train_demo --max-steps 2 --out "$tmp/other" --metrics "$tmp/other.jsonl" >/dev/null 2>&1
 train_demo --max-steps 3 --out "$tmp/other" --metrics "$tmp/m.jsonl" --resume "$tmp/other" >"$tmp/out" 2>"$tmp/err"
 check "a resumed run refuses another run's metrics file, naming both runs" \

@@ -48,15 +48,7 @@ static int add_compare(tui_options *o, const char *run)
     mtb_error err = {0};
     if (metrics_path_of_run(run, compare_paths[i], sizeof compare_paths[i], &err))
         return fe_report(&err);
-    char name[4200];
-    snprintf(name, sizeof name, "%s", run);
-    size_t len = strlen(name);
-    while (len > 1 && name[len - 1] == '/')
-        name[--len] = '\0';
-    if (len > 14 && strcmp(name + len - 14, "/metrics.jsonl") == 0)
-        name[len -= 14] = '\0';
-    const char *base = strrchr(name, '/');
-    snprintf(compare_names[i], sizeof compare_names[i], "%s", base && base[1] ? base + 1 : name);
+    metrics_run_name(run, compare_names[i], sizeof compare_names[i]);
     o->compare[i] = compare_paths[i];
     o->compare_name[i] = compare_names[i];
     o->n_compare++;

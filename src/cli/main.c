@@ -23,6 +23,7 @@ static const command commands[] = {
     {"encode", cmd_encode, "print sentence encodings from a BERT checkpoint"},
     {"train", cmd_train, "fine-tune on SST, Quora and STS (a multitask method or one task)"},
     {"export", cmd_export, "a run's metrics as tidy CSV"},
+    {"plot", cmd_plot, "figures of runs' losses, dev metrics and conflicts (SVG, PNG)"},
     {"eval", cmd_eval, "accuracy and correlation of a trained model on dev files"},
     {"predict", cmd_predict, "write the course's prediction files for test splits"},
     {"experiment", cmd_experiment, "train a grid of runs (the seed's tables) and tabulate them"},

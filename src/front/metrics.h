@@ -36,5 +36,7 @@ int metrics_replay(const char *path, long max_step, void (*sink)(const mtb_event
 /* The metrics file of a run: RUN itself when it is a file, RUN/metrics.jsonl
  * (an experiment's run), or the --metrics file RUN/trainer.json names. */
 int metrics_path_of_run(const char *run, char *out, size_t cap, mtb_error *err);
+/* A run's name in a legend: its folder's (for RUN/metrics.jsonl, RUN's). */
+void metrics_run_name(const char *run, char *buf, size_t cap);
 
 #endif

@@ -230,3 +230,16 @@ int metrics_read_run_id(const char *path, char *id, size_t cap)
     fclose(f);
     return found;
 }
+
+void metrics_run_name(const char *run, char *buf, size_t cap)
+{
+    char name[4200];
+    snprintf(name, sizeof name, "%s", run);
+    size_t len = strlen(name);
+    while (len > 1 && name[len - 1] == '/')
+        name[--len] = '\0';
+    if (len > 14 && strcmp(name + len - 14, "/metrics.jsonl") == 0)
+        name[len -= 14] = '\0';
+    const char *base = strrchr(name, '/');
+    snprintf(buf, cap, "%s", base && base[1] ? base + 1 : name);
+}
