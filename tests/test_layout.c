@@ -222,9 +222,19 @@ static void test_too_small_message(void **state)
     (void)state;
     char buf[128];
     tui_too_small_message(50, 15, buf, sizeof buf);
-    assert_string_equal(buf, "Terminal too small: 50x15, need at least 60x18");
+    assert_string_equal(buf, "Terminal too small: 50x15, need at least 60x18 (F10 quits)");
+    /* readable at 40 columns: whole words on each line */
+    char lines[8][TUI_WRAP_COLS];
+    tui_too_small_message(40, 10, buf, sizeof buf);
+    assert_int_equal(tui_wrap_words(buf, 40, lines, 8), 2);
+    assert_string_equal(lines[0], "Terminal too small: 40x10, need at least");
+    assert_string_equal(lines[1], "60x18 (F10 quits)");
+    assert_int_equal(tui_wrap_words("abcdefghij klm", 4, lines, 8), 4);
+    assert_string_equal(lines[0], "abcd"); /* a word longer than a line is cut */
+    assert_string_equal(lines[3], "klm");
+    assert_int_equal(tui_wrap_words("one two three", 20, lines, 1), 1);
     tui_too_small_message(100, 10, buf, sizeof buf);
-    assert_string_equal(buf, "Terminal too small: 100x10, need at least 60x18");
+    assert_string_equal(buf, "Terminal too small: 100x10, need at least 60x18 (F10 quits)");
 
     char tiny[9];
     memset(tiny, 'X', sizeof tiny);

@@ -141,6 +141,17 @@ else
 fi
 t resize-window -t "$session" -x 50 -y 15
 check_screen "a too-small terminal gets a clear message" "Terminal too small"
+t resize-window -t "$session" -x 40 -y 10
+check_screen "... readable whole at 40x10" "^ *60x18 \\(F10 quits\\) *$"
+t send-keys -t "$session" F1
+t resize-window -t "$session" -x 120 -y 40
+sleep 0.5
+if screen | grep -q "^.*Keys" && screen | grep -q "F1, ? (empty line)"; then
+    not_ok "F1 on a too-small terminal opens no invisible help" "$(screen | head -5)"
+    t send-keys -t "$session" q
+else
+    ok "F1 on a too-small terminal opens no invisible help"
+fi
 t resize-window -t "$session" -x 120 -y 40
 check_screen "growing again restores the panes" "Gradient conflict"
 
@@ -204,8 +215,14 @@ t send-keys -t "$session" ":quit" Enter
 check_screen "the resumed workbench quits with status 0" "EXIT2=0" 60
 # Without validation data the workbench says so, and :eval answers why it
 # cannot; a single-task model's other scores come with a caveat.
-t send-keys -t "$session" "clear; $MTBERT tui --config tiny --vocab $demo/vocab.txt --sst-train $demo/sst-train.csv --mode single:sst --max-steps 100000 --out $tmp/r3 2>$tmp/tui3.err; echo EXIT3=\$?" Enter
+t send-keys -t "$session" "clear; NO_COLOR=1 $MTBERT tui --config tiny --vocab $demo/vocab.txt --sst-train $demo/sst-train.csv --sts-train $demo/sts-train.csv --mode single:sst --max-steps 100000 --out $tmp/r3 2>$tmp/tui3.err; echo EXIT3=\$?" Enter
 check_screen "no validation data: said in the metrics pane" "no validation data:"
+check_screen "NO_COLOR: the curves get ASCII marks, keyed in the legend" "\\* sst"
+t send-keys -t "$session" F1
+check_screen "the help explains the panes' abbreviations" "sst<para 46% +share of steps"
+t send-keys -t "$session" NPage
+check_screen "a help taller than the screen scrolls to its end" ":quit, :q +leave"
+t send-keys -t "$session" q
 t send-keys -t "$session" ":eval" Enter
 check_screen "... and :eval answers why it cannot" "no validation data to evaluate on"
 t send-keys -t "$session" "a fine film || a good movie" Enter

@@ -42,6 +42,7 @@ typedef struct tui_app {
     tui_theme theme;
     bool color;
     tui_glyphs glyphs;
+    bool glyphs_chosen;   /* by --glyphs or the config file (else by locale and colour) */
     double smoothing;     /* EMA alpha applied to training curves; 1 = raw */
     int zoomed;           /* -1 or a tui_pane */
     int conflict_view;    /* F11: TUI_CONFLICT_COSINE, _WEIGHTS, _SERVED */
@@ -51,6 +52,7 @@ typedef struct tui_app {
     int n_compare;
     int compare_task;     /* Ctrl-O: -1 off, else the task whose curves are compared */
     bool help_open;
+    int help_scroll;      /* the help's first line shown */
     bool has_validation;  /* the run has dev data: evaluations will come */
     bool quit_requested, quitting;
     bool dirty;
@@ -85,6 +87,7 @@ void pane_log_draw(tui_app *app, const tui_rect *r);
 void pane_prompt_draw(tui_app *app, const tui_rect *r); /* leaves the cursor on the input */
 void pane_footer_draw(tui_app *app, const tui_rect *r);
 void help_draw(tui_app *app);
+int help_line_count(void);
 
 /* input.c: GNU readline in callback mode, fed keys by the main loop */
 void tui_input_init(tui_app *app);

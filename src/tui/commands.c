@@ -96,6 +96,7 @@ void tui_handle_line(tui_app *app, const char *line)
         /* the whole help, in the overlay F1 opens; the 3-line output area
          * would show only its end */
         app->help_open = true;
+        app->help_scroll = 0;
         tui_output(app, "help is open: any key closes it (F1 opens it again)");
         break;
     case PROMPT_QUIT: app->quit_requested = true; break;

@@ -1,5 +1,7 @@
 /* The help window (F1 or ?): keys and prompt syntax. */
 #include <curses.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../front/prompt.h"
@@ -17,35 +19,77 @@ static const char *const key_help[] = {
     "  F10, Ctrl-C, :quit   save the run and quit (also Ctrl-D on an empty line)",
     "  PgUp PgDn            scroll the log",
     "  Up Down, Tab         prompt history, complete :commands",
+    "  Ctrl-O               with --compare: the task the saved runs are compared on",
+    "",
+    "Reading the panes",
+    "  sst dev (points)     validation loss at each evaluation",
+    "  dev last best @N     the last evaluation, the best so far and its step",
+    "  heat rows, map       one cell per parameter group (embed, layer 0.., pooler):",
+    "                       shade = |cosine| (. ░ ▒ ▓ █), colour = its sign; blank or",
+    "                       n/a: no task has a gradient there (the pooler, mean pooling)",
+    "  sst<para 46%         share of steps in which SST's gradient was projected",
+    "                       against paraphrase's (PCGrad, GradVac)",
+    "  |grad|               each task's gradient norm over the whole encoder",
+    "  served               cosine of the merged update and a task's gradient",
+    "  weights              each task's weight in the update (1 under sum)",
     "",
 };
 
+/* Line i of the whole help: the keys and panes, then the prompt's help. */
+static bool help_line(int i, char *buf, size_t cap, bool *title)
+{
+    const int n_keys = (int)(sizeof key_help / sizeof *key_help);
+    *title = false;
+    if (i < n_keys) {
+        snprintf(buf, cap, "%s", key_help[i]);
+        *title = key_help[i][0] && key_help[i][0] != ' ';
+        return true;
+    }
+    const char *p = prompt_help_text();
+    for (int k = n_keys; *p; k++) {
+        const char *nl = strchr(p, '\n');
+        const size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (k == i) {
+            snprintf(buf, cap, "%.*s", (int)n, p);
+            return true;
+        }
+        p = nl ? nl + 1 : p + n;
+    }
+    return false;
+}
+
+int help_line_count(void)
+{
+    char buf[256];
+    bool title;
+    int n = 0;
+    while (help_line(n, buf, sizeof buf, &title))
+        n++;
+    return n;
+}
+
 void help_draw(tui_app *app)
 {
-    const char *cmd_help = prompt_help_text();
-    /* Count lines: the keys, then the prompt's own help text. */
-    int lines = (int)(sizeof key_help / sizeof *key_help) + 1;
-    for (const char *p = cmd_help; *p; p++)
-        lines += *p == '\n';
+    const int lines = help_line_count();
     int w = COLS - 4 < 90 ? COLS - 4 : 90, h = LINES - 2 < lines + 2 ? LINES - 2 : lines + 2;
+    const int rows = h - 2;
+    /* taller than the screen: it scrolls (Up/Down, PgUp/PgDn), the title says so */
+    if (app->help_scroll > lines - rows)
+        app->help_scroll = lines - rows > 0 ? lines - rows : 0;
+    if (app->help_scroll < 0)
+        app->help_scroll = 0;
     tui_rect r = {(COLS - w) / 2, (LINES - h) / 2, w, h};
     attrset(A_NORMAL);
     for (int y = r.y; y < r.y + r.h; y++)
         mvhline(y, r.x, ' ', r.w);
-    tui_draw_box(app, &r, "Help", false);
-    int y = r.y + 1;
-    for (size_t i = 0; i < sizeof key_help / sizeof *key_help && y < r.y + r.h - 1; i++, y++)
-        tui_put(app, y, r.x + 2, r.w - 4, i == 0 ? TUI_C_TITLE : TUI_C_DEFAULT, key_help[i]);
+    char title[64];
+    snprintf(title, sizeof title, "%s", rows < lines ? "Help (Up/Down/PgUp/PgDn scroll, any other "
+                                                       "key closes)"
+                                                     : "Help");
+    tui_draw_box(app, &r, title, false);
     char line[256];
-    const char *p = cmd_help;
-    while (*p && y < r.y + r.h - 1) {
-        const char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        if (n >= sizeof line)
-            n = sizeof line - 1;
-        memcpy(line, p, n);
-        line[n] = '\0';
-        tui_put(app, y++, r.x + 2, r.w - 4, TUI_C_DEFAULT, line);
-        p = nl ? nl + 1 : p + n;
-    }
+    bool is_title;
+    for (int k = 0; k < rows && help_line(app->help_scroll + k, line, sizeof line, &is_title);
+         k++)
+        tui_put(app, r.y + 1 + k, r.x + 2, r.w - 4, is_title ? TUI_C_TITLE : TUI_C_DEFAULT, line);
 }

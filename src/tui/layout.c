@@ -85,6 +85,39 @@ void tui_too_small_message(int cols, int rows, char *buf, size_t cap)
 {
     if (!buf || cap == 0)
         return;
-    snprintf(buf, cap, "Terminal too small: %dx%d, need at least %dx%d", cols, rows,
+    snprintf(buf, cap, "Terminal too small: %dx%d, need at least %dx%d (F10 quits)", cols, rows,
              TUI_MIN_COLS, TUI_MIN_ROWS);
+}
+
+int tui_wrap_words(const char *text, int width, char lines[][TUI_WRAP_COLS], int max_lines)
+{
+    if (width < 1)
+        width = 1;
+    if (width > TUI_WRAP_COLS - 1)
+        width = TUI_WRAP_COLS - 1;
+    int n = 0;
+    const char *p = text;
+    while (*p && n < max_lines) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        /* the longest run of whole words that fits; a word longer than the
+         * width is cut */
+        int take = 0, last_space = -1;
+        while (p[take] && take < width) {
+            if (p[take] == ' ')
+                last_space = take;
+            take++;
+        }
+        if (p[take] && p[take] != ' ' && last_space > 0)
+            take = last_space;
+        memcpy(lines[n], p, (size_t)take);
+        lines[n][take] = '\0';
+        while (take > 0 && lines[n][take - 1] == ' ')
+            lines[n][--take] = '\0';
+        n++;
+        p += take;
+    }
+    return n;
 }

@@ -83,7 +83,14 @@ void tui_layout_compute(tui_layout *l, int cols, int rows, int zoomed);
 /* Title shown in the pane's border; "" for the footer and out-of-range ids. */
 const char *tui_pane_name(tui_pane p);
 
-/* "Terminal too small: 50x15, need at least 60x18", truncated to cap. */
+/* "Terminal too small: 50x15, need at least 60x18 (F10 quits)", truncated
+ * to cap. */
 void tui_too_small_message(int cols, int rows, char *buf, size_t cap);
+
+/* text in lines of at most width columns (ASCII), broken between words
+ * (a word longer than a line is cut); returns the lines used, at most
+ * max_lines. */
+#define TUI_WRAP_COLS 256
+int tui_wrap_words(const char *text, int width, char lines[][TUI_WRAP_COLS], int max_lines);
 
 #endif

@@ -43,6 +43,10 @@ static void apply_theme(tui_app *app)
     app->color = has_colors() && !(no_color && *no_color);
     if (!app->color) {
         tui_theme_monochrome(&app->theme);
+        /* braille curves of one colour cannot be told apart: ASCII gives
+         * each series its own mark, unless the user chose the glyphs */
+        if (!app->glyphs_chosen)
+            app->glyphs = TUI_GLYPHS_ASCII;
         return;
     }
     start_color();
@@ -60,10 +64,16 @@ static void draw(tui_app *app)
     erase();
     tui_layout_compute(&app->layout, COLS, LINES, app->zoomed);
     if (app->layout.too_small) {
-        char msg[128];
+        /* the whole message, wrapped and centred, even at 40x10 */
+        char msg[128], lines[8][TUI_WRAP_COLS];
         tui_too_small_message(COLS, LINES, msg, sizeof msg);
-        int len = (int)strlen(msg);
-        tui_put(app, LINES / 2, len < COLS ? (COLS - len) / 2 : 0, COLS, TUI_C_WARNING, msg);
+        const int n = tui_wrap_words(msg, COLS, lines, 8);
+        for (int i = 0; i < n; i++) {
+            const int len = (int)strlen(lines[i]);
+            tui_put(app, (LINES - n) / 2 + i, len < COLS ? (COLS - len) / 2 : 0, COLS,
+                    TUI_C_WARNING, lines[i]);
+        }
+        app->help_open = false; /* an overlay there would be invisible and eat a key */
         refresh();
         return;
     }
@@ -113,12 +123,18 @@ static void handle_key(tui_app *app, int kind, wint_t ch)
         return;
     }
     if (app->help_open) {
-        app->help_open = false;
+        const int page = LINES > 6 ? LINES - 6 : 1;
+        if (is_key && (ch == KEY_DOWN || ch == KEY_UP || ch == KEY_NPAGE || ch == KEY_PPAGE))
+            app->help_scroll += ch == KEY_DOWN ? 1 : ch == KEY_UP ? -1 : ch == KEY_NPAGE ? page
+                                                                                      : -page;
+        else
+            app->help_open = false;
         app->dirty = true;
         return;
     }
     if ((is_key && ch == KEY_F(1)) || (!is_key && ch == '?' && tui_input_line_empty())) {
-        app->help_open = true;
+        app->help_open = !app->layout.too_small; /* no room: the keys stay live */
+        app->help_scroll = 0;
         app->dirty = true;
         return;
     }
@@ -291,6 +307,7 @@ static int setup(tui_app *app, const tui_options *opt, mtb_error *err)
     if (rc)
         return rc;
     app->glyphs = default_glyphs(opt->glyphs ? opt->glyphs : cfg.glyphs[0] ? cfg.glyphs : NULL);
+    app->glyphs_chosen = opt->glyphs || cfg.glyphs[0];
     app->smoothing = opt->smoothing >= 0 ? opt->smoothing : cfg.smoothing >= 0 ? cfg.smoothing : 0.3;
     if (app->smoothing <= 0 || app->smoothing > 1)
         app->smoothing = 1.0;
