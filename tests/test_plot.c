@@ -605,6 +605,34 @@ static void test_legend_fit(void **state)
     tui_series_free(&s);
 }
 
+/* Too narrow for every entry: the point series (validation markers, in
+ * their line's colour) leave the legend first, so every line keeps its
+ * key ("■ sst ■ sts", not "■ sst ■ sst dev"). */
+static void test_legend_drops_points_first(void **state)
+{
+    (void)state;
+    const double xs[] = {0, 1}, ys[] = {0, 1};
+    tui_series s = make_series(8, xs, ys, 2);
+    tui_plot_series ps[4] = {
+        {.s = &s, .color = 5, .label = "sst"},
+        {.s = &s, .color = 5, .markers = true, .label = "sst dev"},
+        {.s = &s, .color = 7, .label = "sts"},
+        {.s = &s, .color = 7, .markers = true, .label = "sts dev"},
+    };
+    tui_plot_opts o = tui_plot_defaults();
+    tui_canvas c;
+    assert_int_equal(tui_canvas_init(&c, 20, 6), 0);
+    tui_plot_draw(&c, 0, 0, 20, 6, ps, 4, &o);
+    assert_row(&c, 0, "         ■ sst ■ sts");
+    tui_canvas_free(&c);
+    /* with room, all four */
+    assert_int_equal(tui_canvas_init(&c, 34, 6), 0);
+    tui_plot_draw(&c, 0, 0, 34, 6, ps, 4, &o);
+    assert_row(&c, 0, "   ■ sst ■ sst dev ■ sts ■ sts dev");
+    tui_canvas_free(&c);
+    tui_series_free(&s);
+}
+
 static void test_zero_line_and_markers(void **state)
 {
     (void)state;
@@ -929,6 +957,7 @@ int main(void)
         cmocka_unit_test(test_bars),
         cmocka_unit_test(test_heat_row),
         cmocka_unit_test(test_heat_map),
+        cmocka_unit_test(test_legend_drops_points_first),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -134,11 +134,16 @@ fi
 
 t resize-window -t "$session" -x 80 -y 24
 sleep 0.5
-if wait_for "Loss: training" && [ "$(screen | LC_ALL=C.UTF-8 wc -L)" -le 80 ]; then
+if wait_for "Loss " && [ "$(screen | LC_ALL=C.UTF-8 wc -L)" -le 80 ]; then
     ok "resizing to 80x24 redraws the layout"
 else
     not_ok "resizing to 80x24 redraws the layout" "$(screen | head -30)"
 fi
+check_screen "80x24: the dev metrics are all there, whole" "│ sts corr  [-0-9.]+ [-0-9.]+( @[0-9]+)? *│"
+check_screen "80x24: the loss legend keeps every task" "■ sst ■ para ■ sts"
+check_screen "80x24: pane titles fit, cut to their names" "┌─ Gradient conflict ─"
+t send-keys -t "$session" "a very fine and wonderful film || a good movie" Enter
+check_screen "80x24: a pair's sentiments keep their last probability" "^sentiment B: .* v\\.pos [01]\\.[0-9]{2}$"
 t resize-window -t "$session" -x 50 -y 15
 check_screen "a too-small terminal gets a clear message" "Terminal too small"
 t resize-window -t "$session" -x 40 -y 10

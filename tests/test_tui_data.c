@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "../src/tui/metrics_text.h"
+#include "../src/tui/theme.h"
 #include "../src/tui/tui_data.h"
 
 static mtb_event step_event(long step, float sst, float para, float sts)
@@ -126,6 +128,59 @@ static void test_conflicts_feed_weights_and_heat_map(void **state)
     tui_data_free(&d);
 }
 
+/* The Metrics pane's exact text at the sizes it gets at 80x24 (27 x 5),
+ * 120x40 (27 x 12) and 200x60 (27 x 20): every figure whole, the dev
+ * metrics kept when rows are short. */
+static void test_metrics_text_at_each_size(void **state)
+{
+    (void)state;
+    tui_data d;
+    assert_int_equal(tui_data_init(&d, "pcgrad"), 0);
+    d.step = 748;
+    d.total_steps = 2500;
+    d.epoch = 17.1;
+    d.steps_per_sec = 75.0;
+    d.lr = 0.000146f;
+    d.has_eval = true;
+    d.last_eval = (mtb_eval_result){.sst_acc = 0.83, .para_acc = 0.52, .sts_corr = 0.782};
+    d.best_eval = (mtb_eval_result){.sst_acc = 0.85, .para_acc = 0.62, .sts_corr = 0.789};
+    d.best_step[0] = 600;
+    d.best_step[1] = 300;
+    d.best_step[2] = 650;
+    for (int t = 0; t < 3; t++)
+        d.active[t] = true;
+    d.last_loss[0] = 0.0084f;
+    d.last_loss[1] = 0.1407f;
+    d.last_loss[2] = 0.1780f;
+    tui_text_line l[TUI_METRICS_MAX_LINES];
+    static const char *const at80[] = {"step 748/2500  training", "dev       last  best",
+                                       "sst acc   0.830 0.850 @600", "para acc  0.520 0.620 @300",
+                                       "sts corr  0.782 0.789 @650"};
+    assert_int_equal(tui_metrics_text(&d, true, 27, 5, l), 5);
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(l[i].text, at80[i]);
+    static const char *const at120[] = {
+        "step 748/2500  training", "ep 17.10 75.0/s ETA 23s", "mode pcgrad  lr 0.000146", "",
+        "dev       last  best", "sst acc   0.830 0.850 @600", "para acc  0.520 0.620 @300",
+        "sts corr  0.782 0.789 @650", "", "loss sst  0.0084", "loss para 0.1407",
+        "loss sts  0.1780"};
+    assert_int_equal(tui_metrics_text(&d, true, 27, 12, l), 12);
+    for (int i = 0; i < 12; i++)
+        assert_string_equal(l[i].text, at120[i]);
+    /* 200x60: the same twelve lines, with rows to spare */
+    assert_int_equal(tui_metrics_text(&d, true, 27, 20, l), 12);
+    assert_int_equal(l[1].slot, TUI_C_DEFAULT);
+    assert_int_equal(l[7].slot, TUI_C_STS);
+    /* wider: the full wording of the speed line */
+    assert_int_equal(tui_metrics_text(&d, true, 40, 20, l), 12);
+    assert_string_equal(l[1].text, "epoch 17.10  75.00 steps/s  ETA 23s");
+    /* no validation data: said, not a column of dashes */
+    assert_int_equal(tui_metrics_text(&d, false, 27, 5, l), 5);
+    assert_string_equal(l[3].text, "no validation data:");
+    assert_string_equal(l[4].text, "give --*-dev or --val-split");
+    tui_data_free(&d);
+}
+
 static void test_evaluations_keep_last_and_best(void **state)
 {
     (void)state;
@@ -187,6 +242,7 @@ int main(void)
         cmocka_unit_test(test_steps_fill_the_loss_curves),
         cmocka_unit_test(test_conflicts_count_projections_per_pair),
         cmocka_unit_test(test_conflicts_feed_weights_and_heat_map),
+        cmocka_unit_test(test_metrics_text_at_each_size),
         cmocka_unit_test(test_evaluations_keep_last_and_best),
         cmocka_unit_test(test_states_and_log_ring),
     };

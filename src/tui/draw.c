@@ -68,6 +68,7 @@ void tui_draw_box(const tui_app *app, const tui_rect *r, const char *title, bool
     if (title && r->w > 6) {
         char t[256];
         snprintf(t, sizeof t, " %s%s ", title, zoomed ? " [zoomed]" : "");
+        tui_fit_title(t, r->w - 4);
         tui_put(app, r->y, r->x + 2, r->w - 4, TUI_C_TITLE, t);
     }
 }

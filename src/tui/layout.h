@@ -91,6 +91,13 @@ void tui_too_small_message(int cols, int rows, char *buf, size_t cap);
  * (a word longer than a line is cut); returns the lines used, at most
  * max_lines. */
 #define TUI_WRAP_COLS 256
+/* A pane title (" Name: details ") cut to width columns: first to " Name ",
+ * then to whole words.  title has room for TUI_WRAP_COLS bytes. */
+void tui_fit_title(char *title, int width);
+/* Runs of spaces in s down to one space each (in place). */
+void tui_squeeze_spaces(char *s);
+/* Columns of UTF-8 text (code points). */
+int tui_text_columns(const char *s);
 int tui_wrap_words(const char *text, int width, char lines[][TUI_WRAP_COLS], int max_lines);
 
 #endif

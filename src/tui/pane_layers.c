@@ -114,15 +114,40 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
         if (cs->cos[p] < cs->cos[worst])
             worst = p;
     }
-    /* bars for the most conflicting pair */
-    if (y < h) {
+    /* the projection rates, in whole entries: wrapped when the pane has the
+     * rows, else as many as one line holds */
+    char proj[256];
+    int pn = 0;
+    proj[0] = '\0';
+    for (int i = 0; i < cs->n_tasks; i++)
+        for (int j = 0; j < cs->n_tasks; j++) {
+            if (i == j)
+                continue;
+            int ti = cs->task[i], tj = cs->task[j];
+            long c = d->projected[ti][tj];
+            pn += snprintf(proj + pn, sizeof proj - (size_t)pn, "%s<%s %ld%%  ",
+                           mtb_task_name((mtb_task)ti), mtb_task_name((mtb_task)tj),
+                           d->conflict_steps ? 100 * c / d->conflict_steps : 0);
+            if (pn >= (int)sizeof proj)
+                pn = (int)sizeof proj - 1;
+        }
+    char proj_lines[4][TUI_WRAP_COLS];
+    int n_proj = tui_wrap_words(proj, w, proj_lines, 4);
+    /* rows below the heat rows, above |grad|: the rates first, then the bars
+     * (a gap, their title, one row each) where two or more fit */
+    const int spare = h - 1 - y;
+    if (n_proj > spare)
+        n_proj = spare > 1 ? spare : 1;
+    const int footer_rows = 1 + n_proj;
+    if (y + 3 < h - footer_rows) {
         snprintf(buf, sizeof buf, "%s-%s by group:",
                  mtb_task_name((mtb_task)cs->task[cs->pair[worst][0]]),
                  mtb_task_name((mtb_task)cs->task[cs->pair[worst][1]]));
         tui_canvas_text(&app->canvas, 0, ++y, buf, TUI_C_TITLE);
         y++;
+    } else {
+        y = h; /* no room for bars */
     }
-    const int footer_rows = 2;
     for (int g = 0; g < cs->n_groups && y < h - footer_rows; g++, y++) {
         group_label(g, cs->n_groups, false, buf, sizeof buf);
         tui_bar_draw(&app->canvas, 0, y, w, buf,
@@ -131,22 +156,9 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
     }
     /* projections and norms */
     if (h >= 3) {
-        int n = 0;
-        buf[0] = '\0';
-        for (int i = 0; i < cs->n_tasks; i++)
-            for (int j = 0; j < cs->n_tasks; j++) {
-                if (i == j)
-                    continue;
-                int ti = cs->task[i], tj = cs->task[j];
-                long c = d->projected[ti][tj];
-                n += snprintf(buf + n, sizeof buf - (size_t)n, "%s<%s %ld%%  ",
-                              mtb_task_name((mtb_task)ti), mtb_task_name((mtb_task)tj),
-                              d->conflict_steps ? 100 * c / d->conflict_steps : 0);
-                if (n >= (int)sizeof buf)
-                    n = (int)sizeof buf - 1;
-            }
-        tui_canvas_text(&app->canvas, 0, h - 2, buf, TUI_C_LABEL);
-        n = snprintf(buf, sizeof buf, "|grad|");
+        for (int k = 0; k < n_proj; k++)
+            tui_canvas_text(&app->canvas, 0, h - 1 - n_proj + k, proj_lines[k], TUI_C_LABEL);
+        int n = snprintf(buf, sizeof buf, "|grad|");
         for (int i = 0; i < cs->n_tasks && n < (int)sizeof buf; i++)
             n += snprintf(buf + n, sizeof buf - (size_t)n, "  %s %.3g",
                           mtb_task_name((mtb_task)cs->task[i]), cs->norm[i]);

@@ -1,5 +1,6 @@
 /* Prompt pane: the latest answers above, the readline input line below. */
 #include <curses.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "app.h"
@@ -44,9 +45,16 @@ void pane_prompt_draw(tui_app *app, const tui_rect *r)
     int first = app->output_len - out_rows;
     if (first < 0)
         first = 0;
-    for (int i = first, y = r->y + 1; i < app->output_len && y < input_y; i++, y++)
+    for (int i = first, y = r->y + 1; i < app->output_len && y < input_y; i++, y++) {
+        /* a line wider than the terminal loses its padding before any
+         * number: "v.pos 0.61" stays on screen at 80 columns */
+        char fitted[TUI_OUTPUT_WIDTH];
+        snprintf(fitted, sizeof fitted, "%s", app->output[i]);
+        if (tui_text_columns(fitted) > w)
+            tui_squeeze_spaces(fitted);
         tui_put(app, y, x, w, strncmp(app->output[i], "error", 5) ? TUI_C_DEFAULT : TUI_C_ERROR,
-                app->output[i]);
+                fitted);
+    }
 
     const char *prompt = tui_input_prompt();
     const char *buf = tui_input_buffer();

@@ -515,15 +515,31 @@ static double y_range(const tui_plot_opts *opt, double dlo, double dhi, int max_
     return step;
 }
 
+/* Columns the legend needs for series[0..n), leaving out the point
+ * series (validation markers) when skip_markers. */
+static int legend_width(const tui_plot_series *series, int n, bool skip_markers)
+{
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+        if (!series[i].label || !*series[i].label || (skip_markers && series[i].markers))
+            continue;
+        total += 2 + tui_utf8_columns(series[i].label) + (total > 0);
+    }
+    return total;
+}
+
 static void draw_legend(tui_canvas *c, int x0, int y0, int w, const tui_plot_series *series,
                         int n, const tui_plot_opts *opt)
 {
     bool ascii = opt->glyphs == TUI_GLYPHS_ASCII;
+    /* Too narrow for every entry: the lines keep theirs, the point series
+     * (which share their line's colour) go first. */
+    const bool skip_markers = legend_width(series, n, false) > w;
     int total = 0, last = -1;
     /* Entries in order while they fit; the ones after are left out whole
      * rather than cut mid-word. */
     for (int i = 0; i < n; i++) {
-        if (!series[i].label || !*series[i].label)
+        if (!series[i].label || !*series[i].label || (skip_markers && series[i].markers))
             continue;
         int need = 2 + tui_utf8_columns(series[i].label) + (total > 0);
         if (total + need > w)
@@ -535,7 +551,7 @@ static void draw_legend(tui_canvas *c, int x0, int y0, int w, const tui_plot_ser
     bool first = true;
     for (int i = 0; i <= last; i++) {
         const tui_plot_series *ps = &series[i];
-        if (!ps->label || !*ps->label)
+        if (!ps->label || !*ps->label || (skip_markers && ps->markers))
             continue;
         x += first ? 0 : 1;
         first = false;
