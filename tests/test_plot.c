@@ -633,6 +633,37 @@ static void test_legend_drops_points_first(void **state)
     tui_series_free(&s);
 }
 
+/* A log y axis: values 0.1 .. 10 span two decades, labelled by value
+ * (10^v), and a value of 0 or less has no place on it. */
+static void test_log_axis(void **state)
+{
+    (void)state;
+    const double xs[] = {0, 1, 2, 3}, ys[] = {10, 1, 0.1, 0};
+    tui_series s = make_series(8, xs, ys, 4);
+    tui_plot_series ps = {.s = &s, .color = 5, .label = "sts", .log_y = true};
+    tui_plot_opts o = tui_plot_defaults();
+    o.y_log = true;
+    tui_canvas c;
+    assert_int_equal(tui_canvas_init(&c, 24, 9), 0);
+    tui_plot_draw(&c, 0, 0, 24, 9, &ps, 1, &o);
+    char row[256];
+    bool saw10 = false, saw1 = false, saw01 = false;
+    for (int y = 1; y < 7; y++) {
+        tui_canvas_row_string(&c, y, row, sizeof row);
+        saw10 |= strncmp(row, " 10┤", strlen(" 10┤")) == 0;
+        saw1 |= strncmp(row, "  1┤", strlen("  1┤")) == 0;
+        saw01 |= strncmp(row, "0.1┤", strlen("0.1┤")) == 0;
+    }
+    if (!saw10 || !saw1 || !saw01)
+        for (int y = 0; y < 9; y++) {
+            tui_canvas_row_string(&c, y, row, sizeof row);
+            fprintf(stderr, "[%s]\n", row);
+        }
+    assert_true(saw10 && saw1 && saw01);
+    tui_canvas_free(&c);
+    tui_series_free(&s);
+}
+
 static void test_zero_line_and_markers(void **state)
 {
     (void)state;
@@ -958,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_heat_row),
         cmocka_unit_test(test_heat_map),
         cmocka_unit_test(test_legend_drops_points_first),
+        cmocka_unit_test(test_log_axis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -157,6 +157,18 @@ static void test_mode(void **state)
     expect_error(":mode cagradx", bad);
 }
 
+static void test_scale(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(":scale log"), PROMPT_SCALE);
+    assert_string_equal(parsed.a, "log");
+    assert_int_equal(parse(":scale  relative "), PROMPT_SCALE);
+    assert_string_equal(parsed.a, "relative");
+    assert_int_equal(parse(":scale linear"), PROMPT_SCALE);
+    expect_error(":scale", ":scale needs linear, log or relative");
+    expect_error(":scale cubic", ":scale needs linear, log or relative");
+}
+
 static void test_lr(void **state)
 {
     (void)state;
@@ -203,7 +215,8 @@ static void test_command_names(void **state)
 {
     (void)state;
     const char *const *names = prompt_command_names();
-    const char *want[] = {":pause", ":resume", ":save", ":eval", ":mode", ":lr", ":help", ":quit"};
+    const char *want[] = {":pause", ":resume", ":save",  ":eval", ":mode",
+                          ":lr",    ":scale",  ":help", ":quit"};
     size_t n = 0;
     while (names[n])
         n++;
@@ -561,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_save),
         cmocka_unit_test(test_mode),
         cmocka_unit_test(test_lr),
+        cmocka_unit_test(test_scale),
         cmocka_unit_test(test_command_errors),
         cmocka_unit_test(test_command_names),
         cmocka_unit_test(test_help_text),

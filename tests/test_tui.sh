@@ -97,6 +97,28 @@ check_screen ":mode mgda switches the run to MGDA (the log says so)" "mode set t
 t send-keys -t "$session" ":mode gradvac" Enter
 check_screen ":mode gradvac: a method with a state switches too" "mode set to gradvac"
 
+# :scale: the loss pane's y axis.
+t send-keys -t "$session" ":scale log" Enter
+check_screen ":scale log: the loss pane on a log scale" "Loss \\(log scale\\)"
+t send-keys -t "$session" ":scale relative" Enter
+check_screen ":scale relative: each task over its first step" "Loss over each task's first"
+t send-keys -t "$session" ":scale cubic" Enter
+check_screen "... another scale is explained" "error: :scale needs linear, log or relative"
+t send-keys -t "$session" ":scale linear" Enter
+check_screen "... and linear is the plain view again" "Loss: training \\(line\\)"
+
+# The mouse: a click zooms the pane under it, another goes back (X10
+# mouse reports, as the terminal would send them).
+t send-keys -t "$session" -H 1b 5b 4d 20 26 3a 1b 5b 4d 23 26 3a
+check_screen "a click on the Metrics pane zooms it" "Metrics \\[zoomed\\]"
+t send-keys -t "$session" -H 1b 5b 4d 20 26 3a 1b 5b 4d 23 26 3a
+check_screen "... and another click goes back" "Loss: training"
+# Shift-PgUp: earlier answers in the prompt's output.
+t send-keys -t "$session" S-PPage
+check_screen "Shift-PgUp scrolls the answers back" "Prompt: earlier answers"
+t send-keys -t "$session" S-NPage S-NPage S-NPage S-NPage
+check_screen "... Shift-PgDn forward to the newest" "Prompt: a sentence"
+
 # F11: the conflict pane's views; F12: the layers pane's heat maps over time.
 t send-keys -t "$session" F11
 check_screen "F11: each task's weight in the update, for the method trained" "Task weights in the update, gradvac"

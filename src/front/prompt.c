@@ -67,6 +67,7 @@ static const command_def command_defs[] = {
     {":pause", PROMPT_PAUSE, ARG_NONE},   {":resume", PROMPT_RESUME, ARG_NONE},
     {":save", PROMPT_SAVE, ARG_OPTIONAL}, {":eval", PROMPT_EVAL, ARG_NONE},
     {":mode", PROMPT_MODE, ARG_REQUIRED}, {":lr", PROMPT_LR, ARG_REQUIRED},
+    {":scale", PROMPT_SCALE, ARG_REQUIRED},
     {":help", PROMPT_HELP, ARG_NONE},     {":quit", PROMPT_QUIT, ARG_NONE},
     {":q", PROMPT_QUIT, ARG_NONE},
 };
@@ -90,8 +91,8 @@ const char *const *prompt_scoring_command_names(void)
 
 const char *const *prompt_command_names(void)
 {
-    static const char *const names[] = {":pause", ":resume", ":save", ":eval", ":mode",
-                                        ":lr",    ":help",   ":quit", NULL};
+    static const char *const names[] = {":pause", ":resume", ":save",  ":eval", ":mode",
+                                        ":lr",    ":scale",  ":help",  ":quit", NULL};
     return names;
 }
 
@@ -138,6 +139,14 @@ static void parse_command(const char *begin, const char *end, prompt_cmd *cmd)
         }
         break;
     }
+    case PROMPT_SCALE:
+        if (!span_is(arg, arg_end, "linear") && !span_is(arg, arg_end, "log") &&
+            !span_is(arg, arg_end, "relative")) {
+            set_error(cmd, ":scale needs linear, log or relative");
+            return;
+        }
+        copy_span(cmd->a, sizeof cmd->a, arg, arg_end);
+        break;
     case PROMPT_LR: {
         /* strtod needs a terminated string; a number never needs 64 bytes. */
         char num[64];
@@ -222,6 +231,8 @@ const char *prompt_help_text(void)
            "                    mgda, cagrad, gradvac, imtl, nashmtl, aligned, upgrad,\n"
            "                    uw, dwa, famo (see mtbert train --help)\n"
            "  :lr VALUE         set the peak learning rate, e.g. :lr 2e-5\n"
+           "  :scale KIND       the loss pane's y axis: linear, log, or relative (each\n"
+           "                    task's loss over its first step's)\n"
            "  :help             show this help\n"
            "  :quit, :q         leave (Ctrl-D too)\n";
 }

@@ -22,6 +22,7 @@ typedef enum {
     PROMPT_EVAL,   /* :eval */
     PROMPT_MODE,   /* :mode sum|pcgrad|mgda; a is the mode's name */
     PROMPT_LR,     /* :lr VALUE; value > 0 */
+    PROMPT_SCALE,  /* :scale linear|log|relative (the workbench's loss pane); a is the name */
     PROMPT_HELP,   /* :help */
     PROMPT_QUIT,   /* :quit or :q */
     PROMPT_ERROR,  /* error holds the message */

@@ -63,6 +63,7 @@ void prompt_complete_commands(const char *const *names)
 
 char **prompt_complete(const char *text, int start, int end)
 {
+    static const char *const scales[] = {"linear", "log", "relative", NULL};
     static const char *modes[32];
     if (!modes[0])
         for (int i = 0; i < mtb_merge_count() && i < 31; i++)
@@ -80,6 +81,8 @@ char **prompt_complete(const char *text, int start, int end)
         completion_words = command_words ? command_words : prompt_command_names();
     else if (strncmp(line, ":mode ", 6) == 0 && !command_words)
         completion_words = modes;
+    else if (strncmp(line, ":scale ", 7) == 0 && !command_words)
+        completion_words = scales;
     else
         return NULL;
     return rl_completion_matches(text, completion_generator);

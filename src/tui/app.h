@@ -33,6 +33,7 @@ typedef struct tui_scoring {
     const bool *trained;  /* (MTB_N_TASKS) the model's heads that have trained */
 } tui_scoring;
 
+enum { TUI_SCALE_LINEAR, TUI_SCALE_LOG, TUI_SCALE_RELATIVE };
 enum { TUI_CONFLICT_COSINE, TUI_CONFLICT_WEIGHTS, TUI_CONFLICT_SERVED, TUI_CONFLICT_VIEWS };
 
 typedef struct tui_app {
@@ -51,12 +52,14 @@ typedef struct tui_app {
     tui_data compare[TUI_MAX_COMPARE];
     int n_compare;
     int compare_task;     /* Ctrl-O: -1 off, else the task whose curves are compared */
+    int loss_scale;       /* :scale: TUI_SCALE_* of the loss pane's y axis */
     bool help_open;
     int help_scroll;      /* the help's first line shown */
     bool has_validation;  /* the run has dev data: evaluations will come */
     bool quit_requested, quitting;
     bool dirty;
     int log_scroll;       /* lines scrolled back from the newest */
+    int output_scroll;    /* the prompt's answers scrolled back (Shift-PgUp, the wheel) */
     /* prompt */
     char output[TUI_OUTPUT_LINES][TUI_OUTPUT_WIDTH]; /* answers, newest last */
     int output_len;

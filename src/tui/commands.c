@@ -1,6 +1,7 @@
 /* What a line typed at the workbench's prompt does: sentences and pairs go
  * to the scoring thread, :commands to the trainer. */
 #include <stdio.h>
+#include <string.h>
 
 #include "../front/front.h"
 #include "../front/prompt.h"
@@ -91,6 +92,12 @@ void tui_handle_line(tui_app *app, const char *line)
             mtb_trainer_set_lr(tr, (float)cmd.value);
             tui_output(app, "peak learning rate %g from the next step", cmd.value);
         }
+        break;
+    case PROMPT_SCALE:
+        app->loss_scale = strcmp(cmd.a, "log") == 0        ? TUI_SCALE_LOG
+                          : strcmp(cmd.a, "relative") == 0 ? TUI_SCALE_RELATIVE
+                                                           : TUI_SCALE_LINEAR;
+        tui_output(app, "loss pane: %s scale", cmd.a);
         break;
     case PROMPT_HELP:
         /* the whole help, in the overlay F1 opens; the 3-line output area

@@ -23,6 +23,7 @@ void tui_output_text(tui_app *app, const char *text)
         app->output_len++;
         p = nl ? nl + 1 : p + strlen(p);
     }
+    app->output_scroll = 0; /* a new answer is shown, not hidden above the view */
     app->dirty = true;
 }
 

@@ -38,11 +38,14 @@ void pane_prompt_draw(tui_app *app, const tui_rect *r)
         mvaddstr(r->y, r->x + i, utf8 ? "─" : "-");
     attrset(A_NORMAL);
     tui_put(app, r->y, r->x + 2, r->w - 4, TUI_C_TITLE,
-            " Prompt: a sentence, 'first || second', or :help ");
+            app->output_scroll ? " Prompt: earlier answers (Shift-PgDn, wheel: newer) "
+                               : " Prompt: a sentence, 'first || second', or :help ");
     const int x = r->x, w = r->w;
     const int input_y = r->y + r->h - 1;
     const int out_rows = r->h - 2;
-    int first = app->output_len - out_rows;
+    if (app->output_scroll > app->output_len - out_rows)
+        app->output_scroll = app->output_len - out_rows > 0 ? app->output_len - out_rows : 0;
+    int first = app->output_len - out_rows - app->output_scroll;
     if (first < 0)
         first = 0;
     for (int i = first, y = r->y + 1; i < app->output_len && y < input_y; i++, y++) {

@@ -394,11 +394,12 @@ typedef struct walk {
     const tui_series *s;
     int i, n;
     double alpha, ema;
+    bool log_y;
 } walk;
 
 static walk walk_start(const tui_plot_series *ps)
 {
-    walk w = {ps->s, 0, ps->s ? tui_series_len(ps->s) : 0, 0.0, NAN};
+    walk w = {ps->s, 0, ps->s ? tui_series_len(ps->s) : 0, 0.0, NAN, ps->log_y};
     double a = ps->smooth;
     if (a > 0.0 && a < 1.0 && ps->s) {
         /* A stored point averages `stride` pushed points; the alpha that
@@ -412,13 +413,21 @@ static walk walk_start(const tui_plot_series *ps)
 
 static bool walk_next(walk *w, double *x, double *y)
 {
-    if (w->i >= w->n)
-        return false;
-    double raw;
-    tui_series_get(w->s, w->i++, x, &raw);
-    w->ema = tui_ema(w->ema, raw, w->alpha);
-    *y = w->ema;
-    return true;
+    for (;;) {
+        if (w->i >= w->n)
+            return false;
+        double raw;
+        tui_series_get(w->s, w->i++, x, &raw);
+        w->ema = tui_ema(w->ema, raw, w->alpha);
+        if (!w->log_y) {
+            *y = w->ema;
+            return true;
+        }
+        if (w->ema > 0.0) { /* a log axis has no room for 0 or less */
+            *y = log10(w->ema);
+            return true;
+        }
+    }
 }
 
 static void draw_series(grid *gr, const tui_plot_series *ps, char mark, double x_from)
@@ -607,7 +616,7 @@ typedef struct y_labels {
     int n, width;       /* width: the widest label, the left margin */
 } y_labels;
 
-static void make_y_labels(const grid *gr, double step, y_labels *yl)
+static void make_y_labels(const grid *gr, double step, y_labels *yl, bool y_log)
 {
     double k0, k1;
     ticks_inside(gr->ylo, gr->yhi, step, &k0, &k1);
@@ -616,7 +625,8 @@ static void make_y_labels(const grid *gr, double step, y_labels *yl)
         int row = row_of(gr, k * step);
         if (row < 0 || (yl->n > 0 && yl->row[yl->n - 1] == row))
             continue;
-        int len = tui_format_tick(k * step, step, yl->text[yl->n], MAX_LABEL);
+        int len = y_log ? snprintf(yl->text[yl->n], MAX_LABEL, "%.2g", pow(10.0, k * step))
+                        : tui_format_tick(k * step, step, yl->text[yl->n], MAX_LABEL);
         if (len > yl->width)
             yl->width = len;
         yl->row[yl->n++] = row;
@@ -717,7 +727,7 @@ void tui_plot_draw(tui_canvas *c, int x0, int y0, int w, int h, const tui_plot_s
         y_extent(series, n, x_from, &dlo, &dhi);
         int max_ticks = ph / 2 < 1 ? 1 : ph / 2 > 8 ? 8 : ph / 2;
         double step = y_range(opt, dlo, dhi, max_ticks, &gr.ylo, &gr.yhi);
-        make_y_labels(&gr, step, &yl);
+        make_y_labels(&gr, step, &yl, opt->y_log);
     }
     const int axis_col = x0 + yl.width, px = axis_col + 1;
     gr.pw = x0 + w - px;

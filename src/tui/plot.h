@@ -40,6 +40,7 @@ typedef struct tui_plot_series {
     bool markers;      /* draw isolated points (e.g. validation), not a line */
     double smooth;     /* EMA alpha in (0, 1); 0 or 1 = none */
     const char *label; /* legend text; NULL or "" leaves the series out of it */
+    bool log_y;        /* plot log10 of the (smoothed) values; those <= 0 are left out */
 } tui_plot_series;
 
 typedef struct tui_plot_opts {
@@ -49,6 +50,7 @@ typedef struct tui_plot_opts {
     bool legend;
     short axis_color, label_color;
     double x_window;   /* > 0: show only x >= newest x - x_window */
+    bool y_log;        /* the y axis is log10 (the series have log_y): label 10^v */
 } tui_plot_opts;
 
 /* Braille, auto y range, legend on, colours 0, no zero line, all of x. */

@@ -115,6 +115,46 @@ static void cycle_smoothing(tui_app *app)
                                                                                           : "strong");
 }
 
+/* The pane under a cell, or -1. */
+static int pane_at(const tui_app *app, int x, int y)
+{
+    for (int p = 0; p < TUI_N_PANES; p++) {
+        const tui_rect *r = &app->layout.pane[p];
+        if (app->layout.visible[p] && x >= r->x && x < r->x + r->w && y >= r->y &&
+            y < r->y + r->h)
+            return p;
+    }
+    return -1;
+}
+
+/* A click on a chart pane zooms it (again: back); the wheel scrolls the
+ * log over the log pane and the answers over the prompt. */
+static void handle_mouse(tui_app *app)
+{
+    MEVENT ev;
+    if (getmouse(&ev) != OK)
+        return;
+    const int pane = pane_at(app, ev.x, ev.y);
+    const int wheel = ev.bstate & BUTTON4_PRESSED ? 3 : ev.bstate & BUTTON5_PRESSED ? -3 : 0;
+    if (wheel && pane == TUI_PANE_LOG) {
+        app->log_scroll += wheel;
+        if (app->log_scroll > app->data.log_len - 1)
+            app->log_scroll = app->data.log_len - 1;
+        if (app->log_scroll < 0)
+            app->log_scroll = 0;
+    } else if (wheel && pane == TUI_PANE_PROMPT) {
+        app->output_scroll += wheel;
+        if (app->output_scroll < 0)
+            app->output_scroll = 0;
+    } else if ((ev.bstate & BUTTON1_PRESSED) && pane >= TUI_PANE_LOSS &&
+               pane <= TUI_PANE_LOG) {
+        app->zoomed = app->zoomed == pane ? -1 : pane;
+    } else {
+        return;
+    }
+    app->dirty = true;
+}
+
 static void handle_key(tui_app *app, int kind, wint_t ch)
 {
     const bool is_key = kind == KEY_CODE_YES;
@@ -197,6 +237,17 @@ static void handle_key(tui_app *app, int kind, wint_t ch)
         app->layers_view = pairs ? (app->layers_view + 1) % (pairs + 1) : 0;
         tui_output(app, "layers pane: %s", app->layers_view ? "one pair's heat map over time"
                                                             : "the latest step");
+        app->dirty = true;
+        return;
+    }
+    if (is_key && ch == KEY_MOUSE) {
+        handle_mouse(app);
+        return;
+    }
+    if (is_key && (ch == KEY_SPREVIOUS || ch == KEY_SNEXT)) {
+        app->output_scroll += ch == KEY_SPREVIOUS ? 3 : -3;
+        if (app->output_scroll < 0)
+            app->output_scroll = 0;
         app->dirty = true;
         return;
     }
@@ -350,6 +401,10 @@ int tui_run(const tui_options *opt)
     noecho();
     nonl();
     keypad(stdscr, TRUE);
+    /* clicks zoom a pane, the wheel scrolls the log and the answers; with
+     * Shift held the terminal still selects text */
+    mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
     timeout(50);
     apply_theme(&app);
 
