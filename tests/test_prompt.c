@@ -169,6 +169,25 @@ static void test_scale(void **state)
     expect_error(":scale cubic", ":scale needs linear, log or relative");
 }
 
+static void test_errors_and_confusion(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(":errors sts"), PROMPT_ERRORS);
+    assert_string_equal(parsed.a, "sts");
+    assert_true(parsed.value == 5);
+    assert_int_equal(parse(":errors para 12"), PROMPT_ERRORS);
+    assert_string_equal(parsed.a, "para");
+    assert_true(parsed.value == 12);
+    const char *bad = ":errors needs a task (sst, para or sts) and at most 50, e.g. :errors sts 10";
+    expect_error(":errors", bad);
+    expect_error(":errors quora", bad);
+    expect_error(":errors sst 0", bad);
+    expect_error(":errors sst 51", bad);
+    expect_error(":errors sst x", bad);
+    assert_int_equal(parse(":confusion"), PROMPT_CONFUSION);
+    expect_error(":confusion sst", ":confusion takes no argument");
+}
+
 static void test_lr(void **state)
 {
     (void)state;
@@ -215,8 +234,8 @@ static void test_command_names(void **state)
 {
     (void)state;
     const char *const *names = prompt_command_names();
-    const char *want[] = {":pause", ":resume", ":save",  ":eval", ":mode",
-                          ":lr",    ":scale",  ":help", ":quit"};
+    const char *want[] = {":pause", ":resume", ":save",      ":eval", ":mode", ":lr",
+                          ":scale", ":errors", ":confusion", ":help", ":quit"};
     size_t n = 0;
     while (names[n])
         n++;
@@ -575,6 +594,7 @@ int main(void)
         cmocka_unit_test(test_mode),
         cmocka_unit_test(test_lr),
         cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_errors_and_confusion),
         cmocka_unit_test(test_command_errors),
         cmocka_unit_test(test_command_names),
         cmocka_unit_test(test_help_text),

@@ -17,6 +17,7 @@
 #include "test_util.h"
 
 #include "mtbert/batcher.h"
+#include "mtbert/evaluate.h"
 #include "mtbert/model_dir.h"
 #include "mtbert/multitask.h"
 #include "mtbert/parallel.h"
@@ -637,6 +638,54 @@ static void test_methods_resume_exactly(void **state)
     remove_dir(dir);
 }
 
+/* :errors and :confusion's library side: the confusion matrix's diagonal
+ * is the accuracy mtb_evaluate reports, and the ranked errors are the
+ * worst of all the predictions, worst first. */
+static void test_error_reports(void **state)
+{
+    (void)state;
+    if (!have_demo())
+        skip();
+    demo_run d;
+    demo_setup(&d, MTB_MODE_SUM, 20, NULL);
+    float l[3];
+    for (int s = 0; s < 20; s++)
+        assert_int_equal(mtb_trainer_step(d.tr, NULL, l, NULL), 0);
+    mtb_error err = {0};
+    mtb_eval_result ev;
+    assert_int_equal(mtb_trainer_evaluate(d.tr, &ev, &err), 0);
+    const mtb_encoded *sst = mtb_trainer_dev_data(d.tr, MTB_TASK_SST);
+    assert_non_null(sst);
+    long counts[5][5];
+    assert_int_equal(mtb_sst_confusion(&d.mt, sst, 16, counts, &err), 0);
+    long diag = 0, total = 0;
+    for (int g = 0; g < 5; g++)
+        for (int p = 0; p < 5; p++) {
+            total += counts[g][p];
+            diag += g == p ? counts[g][p] : 0;
+        }
+    assert_int_equal(total, (long)sst->n);
+    assert_true(fabs((double)diag / (double)total - ev.sst_acc) < 1e-12);
+    const mtb_encoded *sts = mtb_trainer_dev_data(d.tr, MTB_TASK_STS);
+    float *pred = calloc(sts->n, sizeof *pred);
+    assert_int_equal(mtb_predict(&d.mt, sts, 16, pred, NULL, &err), 0);
+    double worst = 0.0;
+    for (size_t i = 0; i < sts->n; i++)
+        worst = fmax(worst, fabs(pred[i] - sts->label[i]));
+    mtb_error_item items[7];
+    int n = 0;
+    assert_int_equal(mtb_rank_errors(&d.mt, sts, 16, 7, items, &n, &err), 0);
+    assert_int_equal(n, 7);
+    assert_true(fabs(items[0].wrongness - worst) < 1e-6);
+    for (int k = 1; k < n; k++)
+        assert_true(items[k - 1].wrongness >= items[k].wrongness);
+    for (int k = 0; k < n; k++)
+        assert_true(fabs(items[k].predicted - pred[items[k].index]) < 1e-6 &&
+                    items[k].gold == sts->label[items[k].index]);
+    free(pred);
+    demo_teardown(&d);
+}
+
 static bool next_event(mtb_trainer *tr, mtb_event *ev)
 {
     return mtb_event_queue_pop(mtb_trainer_events(tr), ev, 20000);
@@ -904,6 +953,7 @@ int main(void)
         cmocka_unit_test(test_resume_equals_uninterrupted),
         cmocka_unit_test(test_methods_resume_exactly),
         cmocka_unit_test(test_pair_losses_joint_equals_single),
+        cmocka_unit_test(test_error_reports),
         cmocka_unit_test(test_divergence_guard),
         cmocka_unit_test(test_trainer_thread),
         cmocka_unit_test(test_defaults_learn_on_shared_data),

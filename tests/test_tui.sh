@@ -97,6 +97,16 @@ check_screen ":mode mgda switches the run to MGDA (the log says so)" "mode set t
 t send-keys -t "$session" ":mode gradvac" Enter
 check_screen ":mode gradvac: a method with a state switches too" "mode set to gradvac"
 
+# :errors and :confusion: reports on the dev data, in the overlay.
+t send-keys -t "$session" ":errors sts 3" Enter
+check_screen ":errors sts 3: the three worst similarity pairs" "the 3 sts dev examples \\(of 100\\) the model gets most wrong:"
+check_screen "... each with its gold score, the model's and the texts" " 1\\. gold [0-5]\\.[0-9]{2}, said [0-5]\\.[0-9]{2}: .+ \\|\\| .+"
+t send-keys -t "$session" q
+t send-keys -t "$session" ":confusion" Enter
+check_screen ":confusion: SST's confusion matrix" "SST confusion matrix on 100 dev examples"
+check_screen "... with every class's recall and the accuracy" "accuracy 0\\.[0-9]{3}"
+t send-keys -t "$session" q
+
 # :scale: the loss pane's y axis.
 t send-keys -t "$session" ":scale log" Enter
 check_screen ":scale log: the loss pane on a log scale" "Loss \\(log scale\\)"
@@ -252,6 +262,8 @@ check_screen "a help taller than the screen scrolls to its end" ":quit, :q +leav
 t send-keys -t "$session" q
 t send-keys -t "$session" ":eval" Enter
 check_screen "... and :eval answers why it cannot" "no validation data to evaluate on"
+t send-keys -t "$session" ":errors sst" Enter
+check_screen "... and so does :errors" "no sst validation data: give --sst-dev or --val-split F"
 t send-keys -t "$session" "a fine film || a good movie" Enter
 check_screen "a single-task model's pair scores carry a caveat" "note: this model never trained paraphrase and similarity"
 t send-keys -t "$session" ":quit" Enter

@@ -97,6 +97,8 @@ long mtb_trainer_total_steps(const mtb_trainer *tr);
 float mtb_trainer_lr_at(const mtb_trainer *tr, long step);
 const mtb_schedule *mtb_trainer_schedule(const mtb_trainer *tr);
 const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task);
+/* The validation set of a task, tokenized; NULL when it has none. */
+const mtb_encoded *mtb_trainer_dev_data(const mtb_trainer *tr, mtb_task task);
 
 /* ---- synchronous use (tests, bench) ---- */
 

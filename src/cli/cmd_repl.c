@@ -143,7 +143,11 @@ static int handle_line_json(repl *r, const prompt_cmd *cmd)
     case PROMPT_EVAL:
     case PROMPT_MODE:
     case PROMPT_LR: json_line(r, "error", "no training in this session (use mtbert tui)"); break;
-    case PROMPT_SCALE: json_line(r, "error", ":scale is the workbench's (mtbert tui)"); break;
+    case PROMPT_SCALE:
+    case PROMPT_ERRORS:
+    case PROMPT_CONFUSION:
+        json_line(r, "error", "that command is the workbench's (mtbert tui)");
+        break;
     case PROMPT_ERROR:
     default: json_line(r, "error", cmd->error); break;
     }
@@ -188,7 +192,9 @@ static int handle_line(repl *r, const char *line)
         line_message(r, "no training in this session (use mtbert tui)");
         break;
     case PROMPT_SCALE:
-        line_message(r, ":scale is the workbench's (mtbert tui)");
+    case PROMPT_ERRORS:
+    case PROMPT_CONFUSION:
+        line_message(r, "that command is the workbench's (mtbert tui)");
         break;
     case PROMPT_ERROR:
     default:

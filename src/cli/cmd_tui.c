@@ -153,6 +153,8 @@ int cmd_tui(int argc, char **argv)
         long every = mtb_trainer_total_steps(st.trainer) / 20;
         mtb_trainer_set_eval_every(st.trainer, every > 10 ? every : 10);
     }
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        topt.dev[t] = st.dev[t].n ? &st.dev[t] : NULL;
     topt.trainer = st.trainer;
     topt.model = &st.model;
     topt.mode_name = rc.mode ? rc.mode : "pcgrad";

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtbert/data.h"
 #include "mtbert/merge.h"
 #include "mtbert/rng.h"
 
@@ -68,6 +69,7 @@ static const command_def command_defs[] = {
     {":save", PROMPT_SAVE, ARG_OPTIONAL}, {":eval", PROMPT_EVAL, ARG_NONE},
     {":mode", PROMPT_MODE, ARG_REQUIRED}, {":lr", PROMPT_LR, ARG_REQUIRED},
     {":scale", PROMPT_SCALE, ARG_REQUIRED},
+    {":errors", PROMPT_ERRORS, ARG_REQUIRED}, {":confusion", PROMPT_CONFUSION, ARG_NONE},
     {":help", PROMPT_HELP, ARG_NONE},     {":quit", PROMPT_QUIT, ARG_NONE},
     {":q", PROMPT_QUIT, ARG_NONE},
 };
@@ -92,7 +94,8 @@ const char *const *prompt_scoring_command_names(void)
 const char *const *prompt_command_names(void)
 {
     static const char *const names[] = {":pause", ":resume", ":save",  ":eval", ":mode",
-                                        ":lr",    ":scale",  ":help",  ":quit", NULL};
+                                        ":lr",    ":scale",  ":errors", ":confusion",
+                                        ":help",  ":quit",  NULL};
     return names;
 }
 
@@ -137,6 +140,33 @@ static void parse_command(const char *begin, const char *end, prompt_cmd *cmd)
             set_error(cmd, ":mode needs a method: %s", mtb_merge_names(names, sizeof names));
             return;
         }
+        break;
+    }
+    case PROMPT_ERRORS: {
+        /* "TASK" or "TASK N" */
+        const char *sp = arg;
+        while (sp < arg_end && *sp != ' ')
+            sp++;
+        char task[16] = "";
+        if (sp - arg < (long)sizeof task)
+            memcpy(task, arg, (size_t)(sp - arg)), task[sp - arg] = '\0';
+        cmd->value = 5;
+        const char *num = sp;
+        while (num < arg_end && *num == ' ')
+            num++;
+        char nbuf[16] = "";
+        if (num < arg_end && arg_end - num < (long)sizeof nbuf)
+            memcpy(nbuf, num, (size_t)(arg_end - num)), nbuf[arg_end - num] = '\0';
+        char *num_end = NULL;
+        const long n = nbuf[0] ? strtol(nbuf, &num_end, 10) : 5;
+        if (mtb_task_parse(task) < 0 || (nbuf[0] && (*num_end || n < 1 || n > 50)) ||
+            (num < arg_end && !nbuf[0])) {
+            set_error(cmd, ":errors needs a task (sst, para or sts) and at most 50, e.g. "
+                           ":errors sts 10");
+            return;
+        }
+        snprintf(cmd->a, sizeof cmd->a, "%s", task);
+        cmd->value = (double)n;
         break;
     }
     case PROMPT_SCALE:
@@ -233,6 +263,9 @@ const char *prompt_help_text(void)
            "  :lr VALUE         set the peak learning rate, e.g. :lr 2e-5\n"
            "  :scale KIND       the loss pane's y axis: linear, log, or relative (each\n"
            "                    task's loss over its first step's)\n"
+           "  :errors TASK [N]  the N (5) dev examples of sst, para or sts the model gets\n"
+           "                    most wrong, with their texts\n"
+           "  :confusion        SST's confusion matrix on the dev set\n"
            "  :help             show this help\n"
            "  :quit, :q         leave (Ctrl-D too)\n";
 }

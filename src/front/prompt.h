@@ -23,6 +23,8 @@ typedef enum {
     PROMPT_MODE,   /* :mode sum|pcgrad|mgda; a is the mode's name */
     PROMPT_LR,     /* :lr VALUE; value > 0 */
     PROMPT_SCALE,  /* :scale linear|log|relative (the workbench's loss pane); a is the name */
+    PROMPT_ERRORS, /* :errors sst|para|sts [N]: a is the task, value N (default 5, 1..50) */
+    PROMPT_CONFUSION, /* :confusion: SST's confusion matrix on the dev set */
     PROMPT_HELP,   /* :help */
     PROMPT_QUIT,   /* :quit or :q */
     PROMPT_ERROR,  /* error holds the message */

@@ -121,3 +121,67 @@ int mtb_evaluate(mtb_multitask *mt, const mtb_encoded *const dev[MTB_N_TASKS], i
     }
     return MTB_OK;
 }
+
+int mtb_rank_errors(mtb_multitask *mt, const mtb_encoded *e, int batch, int n_top,
+                    mtb_error_item *items, int *n_items, mtb_error *err)
+{
+    *n_items = 0;
+    if (e->n == 0 || n_top <= 0)
+        return MTB_OK;
+    if (isnan(e->label[0]))
+        return mtb_error_set(err, MTB_EINPUT, "the %s set has no labels",
+                             mtb_task_name(e->task));
+    const int width = mtb_prediction_width(e->task);
+    float *pred = malloc(sizeof(float) * e->n * (size_t)width);
+    if (!pred)
+        return mtb_error_set(err, MTB_EFAIL, "out of memory");
+    int rc = mtb_predict(mt, e, batch, pred, NULL, err);
+    for (size_t i = 0; !rc && i < e->n; i++) {
+        mtb_error_item it = {.index = i, .gold = e->label[i]};
+        if (e->task == MTB_TASK_SST) {
+            const float *p = pred + i * MTB_SST_CLASSES;
+            it.predicted = (float)mtb_argmax(p, MTB_SST_CLASSES);
+            it.wrongness = 1.0f - p[(int)e->label[i]];
+        } else {
+            it.predicted = pred[i];
+            it.wrongness = fabsf(pred[i] - e->label[i]);
+        }
+        /* insertion into the sorted top list, worst first */
+        int k = *n_items < n_top ? (*n_items)++ : n_top;
+        if (k == n_top && !(it.wrongness > items[n_top - 1].wrongness))
+            continue;
+        if (k == n_top)
+            k = n_top - 1;
+        while (k > 0 && items[k - 1].wrongness < it.wrongness) {
+            items[k] = items[k - 1];
+            k--;
+        }
+        items[k] = it;
+    }
+    free(pred);
+    return rc;
+}
+
+int mtb_sst_confusion(mtb_multitask *mt, const mtb_encoded *e, int batch,
+                      long counts[MTB_SST_CLASSES][MTB_SST_CLASSES], mtb_error *err)
+{
+    memset(counts, 0, sizeof(long) * MTB_SST_CLASSES * MTB_SST_CLASSES);
+    if (e->task != MTB_TASK_SST)
+        return mtb_error_set(err, MTB_EINPUT, "a confusion matrix is SST's");
+    if (e->n == 0)
+        return MTB_OK;
+    if (isnan(e->label[0]))
+        return mtb_error_set(err, MTB_EINPUT, "the sst set has no labels");
+    float *pred = malloc(sizeof(float) * e->n * MTB_SST_CLASSES);
+    if (!pred)
+        return mtb_error_set(err, MTB_EFAIL, "out of memory");
+    int rc = mtb_predict(mt, e, batch, pred, NULL, err);
+    for (size_t i = 0; !rc && i < e->n; i++) {
+        const int gold = (int)e->label[i];
+        const int guess = mtb_argmax(pred + i * MTB_SST_CLASSES, MTB_SST_CLASSES);
+        if (gold >= 0 && gold < MTB_SST_CLASSES)
+            counts[gold][guess]++;
+    }
+    free(pred);
+    return rc;
+}

@@ -321,6 +321,11 @@ float mtb_trainer_lr_at(const mtb_trainer *tr, long step)
     return (float)((double)tr->opt.adamw.lr * mtb_schedule_factor(&tr->opt.schedule, step));
 }
 
+const mtb_encoded *mtb_trainer_dev_data(const mtb_trainer *tr, mtb_task task)
+{
+    return tr->has_dev[task] ? &tr->dev[task] : NULL;
+}
+
 const mtb_encoded *mtb_trainer_train_data(const mtb_trainer *tr, mtb_task task)
 {
     return tr->has_train[task] ? &tr->train[task] : NULL;

@@ -19,18 +19,24 @@
 
 /* Sentence scoring runs on its own thread so a slow model never freezes
  * the screen; the UI posts a job and picks the answer up when it is ready. */
+enum { TUI_JOB_SCORE, TUI_JOB_ERRORS, TUI_JOB_CONFUSION };
+
 typedef struct tui_scoring {
     pthread_t thread;
     bool started;
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool job, busy, result_ready, quit;
+    int kind;             /* the job: TUI_JOB_* */
+    int result_kind;      /* the kind of the job result holds */
+    int task, count;      /* :errors TASK N */
     char a[2048], b[2048];
     bool pair;
-    char result[2048];
+    char result[8192];
     mtb_scorer *scorer;
     mtb_trainer *trainer;
     const bool *trained;  /* (MTB_N_TASKS) the model's heads that have trained */
+    const tui_options *opt;
 } tui_scoring;
 
 enum { TUI_SCALE_LINEAR, TUI_SCALE_LOG, TUI_SCALE_RELATIVE };
@@ -54,6 +60,7 @@ typedef struct tui_app {
     int compare_task;     /* Ctrl-O: -1 off, else the task whose curves are compared */
     int loss_scale;       /* :scale: TUI_SCALE_* of the loss pane's y axis */
     bool help_open;
+    char *report;         /* a report shown in the help's place (:errors, :confusion) */
     int help_scroll;      /* the help's first line shown */
     bool has_validation;  /* the run has dev data: evaluations will come */
     bool quit_requested, quitting;
@@ -90,7 +97,7 @@ void pane_log_draw(tui_app *app, const tui_rect *r);
 void pane_prompt_draw(tui_app *app, const tui_rect *r); /* leaves the cursor on the input */
 void pane_footer_draw(tui_app *app, const tui_rect *r);
 void help_draw(tui_app *app);
-int help_line_count(void);
+int help_line_count(const tui_app *app);
 
 /* input.c: GNU readline in callback mode, fed keys by the main loop */
 void tui_input_init(tui_app *app);
@@ -108,6 +115,9 @@ void tui_handle_line(tui_app *app, const char *line);
 int tui_scoring_start(tui_app *app, mtb_error *err);
 void tui_scoring_stop(tui_app *app);
 bool tui_scoring_submit(tui_app *app, const char *a, const char *b);
+/* :errors and :confusion, on the dev data, in the same thread (kind
+ * TUI_JOB_ERRORS or TUI_JOB_CONFUSION); the answer opens as a report. */
+bool tui_scoring_submit_report(tui_app *app, int kind, int task, int count);
 /* Moves a finished answer into the output; true if there was one. */
 bool tui_scoring_poll(tui_app *app);
 

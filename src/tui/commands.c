@@ -1,6 +1,7 @@
 /* What a line typed at the workbench's prompt does: sentences and pairs go
  * to the scoring thread, :commands to the trainer. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../front/front.h"
@@ -99,9 +100,28 @@ void tui_handle_line(tui_app *app, const char *line)
                                                            : TUI_SCALE_LINEAR;
         tui_output(app, "loss pane: %s scale", cmd.a);
         break;
+    case PROMPT_ERRORS:
+    case PROMPT_CONFUSION: {
+        const int task = cmd.kind == PROMPT_CONFUSION ? MTB_TASK_SST : mtb_task_parse(cmd.a);
+        if (!mtb_trainer_dev_data(tr, (mtb_task)task)) {
+            tui_output(app, "no %s validation data: give --%s-dev or --val-split F",
+                       mtb_task_name((mtb_task)task), mtb_task_name((mtb_task)task));
+            break;
+        }
+        if (!tui_scoring_submit_report(app, cmd.kind == PROMPT_CONFUSION ? TUI_JOB_CONFUSION
+                                                                          : TUI_JOB_ERRORS,
+                                       task, (int)cmd.value))
+            tui_output(app, "still scoring the previous line; try again in a moment");
+        else
+            tui_output(app, "running the model over the %s dev set...",
+                       mtb_task_name((mtb_task)task));
+        break;
+    }
     case PROMPT_HELP:
         /* the whole help, in the overlay F1 opens; the 3-line output area
          * would show only its end */
+        free(app->report);
+        app->report = NULL;
         app->help_open = true;
         app->help_scroll = 0;
         tui_output(app, "help is open: any key closes it (F1 opens it again)");

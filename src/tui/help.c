@@ -37,6 +37,23 @@ static const char *const key_help[] = {
     "",
 };
 
+/* Line i of a report (:errors, :confusion). */
+static bool report_line(const char *report, int i, char *buf, size_t cap, bool *title)
+{
+    const char *p = report;
+    for (int k = 0; *p; k++) {
+        const char *nl = strchr(p, '\n');
+        const size_t n = nl ? (size_t)(nl - p) : strlen(p);
+        if (k == i) {
+            snprintf(buf, cap, "%.*s", (int)n, p);
+            *title = k == 0;
+            return true;
+        }
+        p = nl ? nl + 1 : p + n;
+    }
+    return false;
+}
+
 /* Line i of the whole help: the keys and panes, then the prompt's help. */
 static bool help_line(int i, char *buf, size_t cap, bool *title)
 {
@@ -47,33 +64,31 @@ static bool help_line(int i, char *buf, size_t cap, bool *title)
         *title = key_help[i][0] && key_help[i][0] != ' ';
         return true;
     }
-    const char *p = prompt_help_text();
-    for (int k = n_keys; *p; k++) {
-        const char *nl = strchr(p, '\n');
-        const size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        if (k == i) {
-            snprintf(buf, cap, "%.*s", (int)n, p);
-            return true;
-        }
-        p = nl ? nl + 1 : p + n;
-    }
-    return false;
+    bool ignored;
+    return report_line(prompt_help_text(), i - n_keys, buf, cap, &ignored);
 }
 
-int help_line_count(void)
+/* The overlay's line i: the report when there is one, else the help. */
+static bool overlay_line(const tui_app *app, int i, char *buf, size_t cap, bool *title)
+{
+    return app->report ? report_line(app->report, i, buf, cap, title)
+                       : help_line(i, buf, cap, title);
+}
+
+int help_line_count(const tui_app *app)
 {
     char buf[256];
     bool title;
     int n = 0;
-    while (help_line(n, buf, sizeof buf, &title))
+    while (overlay_line(app, n, buf, sizeof buf, &title))
         n++;
     return n;
 }
 
 void help_draw(tui_app *app)
 {
-    const int lines = help_line_count();
-    int w = COLS - 4 < 90 ? COLS - 4 : 90, h = LINES - 2 < lines + 2 ? LINES - 2 : lines + 2;
+    const int lines = help_line_count(app);
+    int w = COLS - 4 < (app->report ? 110 : 90) ? COLS - 4 : (app->report ? 110 : 90), h = LINES - 2 < lines + 2 ? LINES - 2 : lines + 2;
     const int rows = h - 2;
     /* taller than the screen: it scrolls (Up/Down, PgUp/PgDn), the title says so */
     if (app->help_scroll > lines - rows)
@@ -85,13 +100,16 @@ void help_draw(tui_app *app)
     for (int y = r.y; y < r.y + r.h; y++)
         mvhline(y, r.x, ' ', r.w);
     char title[64];
-    snprintf(title, sizeof title, "%s", rows < lines ? "Help (Up/Down/PgUp/PgDn scroll, any other "
-                                                       "key closes)"
-                                                     : "Help");
+    const char *name = app->report ? "Report" : "Help";
+    if (rows < lines)
+        snprintf(title, sizeof title, "%s (Up/Down/PgUp/PgDn scroll, any other key closes)",
+                 name);
+    else
+        snprintf(title, sizeof title, "%s", name);
     tui_draw_box(app, &r, title, false);
     char line[256];
     bool is_title;
-    for (int k = 0; k < rows && help_line(app->help_scroll + k, line, sizeof line, &is_title);
-         k++)
+    for (int k = 0;
+         k < rows && overlay_line(app, app->help_scroll + k, line, sizeof line, &is_title); k++)
         tui_put(app, r.y + 1 + k, r.x + 2, r.w - 4, is_title ? TUI_C_TITLE : TUI_C_DEFAULT, line);
 }

@@ -1,8 +1,103 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../front/prompt.h"
+#include "mtbert/evaluate.h"
 #include "app.h"
+
+static const char *const class_names[MTB_SST_CLASSES] = {"very negative", "negative",
+                                                         "neutral", "positive",
+                                                         "very positive"};
+
+/* One dev example's text, cut to fit a report line. */
+static void example_text(const mtb_dataset *ds, size_t i, char *buf, size_t cap)
+{
+    if (!ds || i >= ds->n) {
+        snprintf(buf, cap, "(example %zu)", i + 1);
+        return;
+    }
+    const mtb_example *e = &ds->ex[i];
+    if (e->text_b)
+        snprintf(buf, cap, "%.200s || %.200s", e->text_a, e->text_b);
+    else
+        snprintf(buf, cap, "%.400s", e->text_a);
+}
+
+/* The text of :errors TASK N or :confusion, computed on the trainer's
+ * dev data with the live model (under the read lock). */
+static void build_report(tui_scoring *s, int kind, int task, int count, char *out, size_t cap)
+{
+    const mtb_trainer *tr = s->trainer;
+    mtb_multitask *mt = s->opt->model;
+    size_t len = 0;
+    out[0] = '\0';
+#define APPEND(...)                                                                        \
+    do {                                                                                   \
+        int w_ = snprintf(out + len, len < cap ? cap - len : 0, __VA_ARGS__);              \
+        len += w_ > 0 ? (size_t)w_ : 0;                                                    \
+    } while (0)
+    const mtb_encoded *dev = tr ? mtb_trainer_dev_data(tr, (mtb_task)task) : NULL;
+    mtb_error err = {0};
+    if (!dev) {
+        APPEND("error: no %s validation data (give --%s-dev or --val-split)\n",
+               mtb_task_name((mtb_task)task), mtb_task_name((mtb_task)task));
+        return;
+    }
+    const mtb_dataset *ds = s->opt->dev[task] && s->opt->dev[task]->n == dev->n
+                                ? s->opt->dev[task]
+                                : NULL;
+    if (kind == TUI_JOB_CONFUSION) {
+        long counts[MTB_SST_CLASSES][MTB_SST_CLASSES];
+        if (mtb_sst_confusion(mt, dev, 32, counts, &err)) {
+            APPEND("error: %s\n", err.msg);
+            return;
+        }
+        APPEND("SST confusion matrix on %zu dev examples (rows: gold, columns: predicted)\n",
+               dev->n);
+        APPEND("               v.neg   neg   neu   pos v.pos  recall\n");
+        long right = 0;
+        for (int g = 0; g < MTB_SST_CLASSES; g++) {
+            long row = 0;
+            for (int p = 0; p < MTB_SST_CLASSES; p++)
+                row += counts[g][p];
+            right += counts[g][g];
+            APPEND("%-13s", class_names[g]);
+            for (int p = 0; p < MTB_SST_CLASSES; p++)
+                APPEND(" %5ld", counts[g][p]);
+            if (row)
+                APPEND("  %5.2f\n", (double)counts[g][g] / (double)row);
+            else
+                APPEND("      -\n");
+        }
+        APPEND("accuracy %.3f\n", dev->n ? (double)right / (double)dev->n : 0.0);
+        return;
+    }
+    mtb_error_item items[50];
+    int n = 0;
+    if (mtb_rank_errors(mt, dev, 32, count, items, &n, &err)) {
+        APPEND("error: %s\n", err.msg);
+        return;
+    }
+    APPEND("the %d %s dev examples (of %zu) the model gets most wrong:\n", n,
+           mtb_task_name((mtb_task)task), dev->n);
+    char text[512];
+    for (int k = 0; k < n; k++) {
+        const mtb_error_item *it = &items[k];
+        example_text(ds, it->index, text, sizeof text);
+        if (task == MTB_TASK_SST)
+            APPEND("%2d. gold %s, said %s (p(gold) %.2f): %s\n", k + 1,
+                   class_names[(int)it->gold], class_names[(int)it->predicted],
+                   1.0 - (double)it->wrongness, text);
+        else if (task == MTB_TASK_PARA)
+            APPEND("%2d. gold %s, p(paraphrase) %.2f: %s\n", k + 1,
+                   it->gold > 0.5f ? "paraphrase" : "not", (double)it->predicted, text);
+        else
+            APPEND("%2d. gold %.2f, said %.2f: %s\n", k + 1, (double)it->gold,
+                   (double)it->predicted, text);
+    }
+#undef APPEND
+}
 
 static void *scoring_main(void *arg)
 {
@@ -18,9 +113,24 @@ static void *scoring_main(void *arg)
         s->busy = true;
         char a[sizeof s->a], b[sizeof s->b];
         bool pair = s->pair;
+        const int kind = s->kind, task = s->task, count = s->count;
         memcpy(a, s->a, sizeof a);
         memcpy(b, s->b, sizeof b);
         pthread_mutex_unlock(&s->lock);
+        if (kind != TUI_JOB_SCORE) {
+            static char report[sizeof s->result];
+            if (s->trainer)
+                mtb_trainer_read_lock(s->trainer);
+            build_report(s, kind, task, count, report, sizeof report);
+            if (s->trainer)
+                mtb_trainer_read_unlock(s->trainer);
+            pthread_mutex_lock(&s->lock);
+            memcpy(s->result, report, sizeof report);
+            s->result_kind = kind;
+            s->result_ready = true;
+            s->busy = false;
+            continue;
+        }
 
         mtb_score_result r;
         mtb_error err = {0};
@@ -42,6 +152,7 @@ static void *scoring_main(void *arg)
 
         pthread_mutex_lock(&s->lock);
         memcpy(s->result, text, sizeof text);
+        s->result_kind = TUI_JOB_SCORE;
         s->result_ready = true;
         s->busy = false;
     }
@@ -54,6 +165,7 @@ int tui_scoring_start(tui_app *app, mtb_error *err)
     tui_scoring *s = &app->scoring;
     memset(s, 0, sizeof *s);
     s->trainer = app->opt.trainer;
+    s->opt = &app->opt;
     s->trained = app->opt.model->trained; /* live: the trainer marks the heads it trains */
     int rc = mtb_scorer_create(&s->scorer, app->opt.model, app->opt.max_len, err);
     if (rc)
@@ -93,6 +205,23 @@ bool tui_scoring_submit(tui_app *app, const char *a, const char *b)
         snprintf(s->a, sizeof s->a, "%s", a);
         snprintf(s->b, sizeof s->b, "%s", b ? b : "");
         s->pair = b != NULL;
+        s->kind = TUI_JOB_SCORE;
+        s->job = true;
+        pthread_cond_signal(&s->cond);
+    }
+    pthread_mutex_unlock(&s->lock);
+    return accepted;
+}
+
+bool tui_scoring_submit_report(tui_app *app, int kind, int task, int count)
+{
+    tui_scoring *s = &app->scoring;
+    pthread_mutex_lock(&s->lock);
+    bool accepted = !s->job && !s->busy;
+    if (accepted) {
+        s->kind = kind;
+        s->task = task;
+        s->count = count;
         s->job = true;
         pthread_cond_signal(&s->cond);
     }
@@ -106,12 +235,21 @@ bool tui_scoring_poll(tui_app *app)
     char text[sizeof s->result];
     pthread_mutex_lock(&s->lock);
     bool ready = s->result_ready;
+    const int kind = s->result_kind;
     if (ready) {
         memcpy(text, s->result, sizeof text);
         s->result_ready = false;
     }
     pthread_mutex_unlock(&s->lock);
-    if (ready)
+    if (ready && kind != TUI_JOB_SCORE && strncmp(text, "error", 5) != 0) {
+        /* a report: in the overlay, whole (any key closes it) */
+        free(app->report);
+        app->report = strdup(text);
+        app->help_open = app->report != NULL;
+        app->help_scroll = 0;
+        tui_output(app, "the report is open: any key closes it");
+    } else if (ready) {
         tui_output_text(app, text);
+    }
     return ready;
 }

@@ -164,15 +164,20 @@ static void handle_key(tui_app *app, int kind, wint_t ch)
     }
     if (app->help_open) {
         const int page = LINES > 6 ? LINES - 6 : 1;
-        if (is_key && (ch == KEY_DOWN || ch == KEY_UP || ch == KEY_NPAGE || ch == KEY_PPAGE))
+        if (is_key && (ch == KEY_DOWN || ch == KEY_UP || ch == KEY_NPAGE || ch == KEY_PPAGE)) {
             app->help_scroll += ch == KEY_DOWN ? 1 : ch == KEY_UP ? -1 : ch == KEY_NPAGE ? page
                                                                                       : -page;
-        else
+        } else {
             app->help_open = false;
+            free(app->report); /* a report is read once; F1 shows the help again */
+            app->report = NULL;
+        }
         app->dirty = true;
         return;
     }
     if ((is_key && ch == KEY_F(1)) || (!is_key && ch == '?' && tui_input_line_empty())) {
+        free(app->report);
+        app->report = NULL;
         app->help_open = !app->layout.too_small; /* no room: the keys stay live */
         app->help_scroll = 0;
         app->dirty = true;
@@ -306,6 +311,8 @@ int tui_check_options(const tui_options *opt, mtb_error *err)
 
 static void free_data(tui_app *app)
 {
+    free(app->report);
+    app->report = NULL;
     tui_data_free(&app->data);
     for (int i = 0; i < app->n_compare; i++)
         tui_data_free(&app->compare[i]);

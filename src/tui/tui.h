@@ -25,6 +25,7 @@ typedef struct tui_options {
     const char *compare[TUI_MAX_COMPARE];      /* saved runs' metrics files to overlay */
     const char *compare_name[TUI_MAX_COMPARE]; /* and their names in the legend */
     int n_compare;
+    const mtb_dataset *dev[MTB_N_TASKS]; /* the validation texts (:errors), or NULL */
 } tui_options;
 
 /* Checks the theme and configuration options before a run is set up, so
