@@ -528,9 +528,100 @@ static void test_ascii_lines(void **state)
     };
     assert_rows(&c, want, 7);
     assert_int_equal(color_at(&c, 11, 4), 2);
+    /* a series' own mark replaces the one its index gives */
+    ps[1].mark = 'Z';
+    tui_plot_draw(&c, 0, 0, 12, 7, ps, 2, &o);
+    assert_string_equal(char_at(&c, 11, 4), "Z");
+    assert_string_equal(char_at(&c, 2, 4), "*");
     tui_canvas_free(&c);
     tui_series_free(&s);
     tui_series_free(&t);
+}
+
+/* The cursor: a dotted column where no curve is, a mark on the x axis;
+ * the frame reads the columns back as the x drawn there. */
+static void test_cursor_and_frame(void **state)
+{
+    (void)state;
+    const double xs[] = {0, 4, 9}, ys[] = {0, 4, 4};
+    tui_series s = make_series(8, xs, ys, 3);
+    tui_plot_series ps = {.s = &s, .color = 1};
+    tui_plot_opts o = fixed_opts(TUI_GLYPHS_ASCII, 0, 4);
+    o.cursor = true;
+    o.cursor_x = 6;
+    o.label_color = 5;
+    tui_canvas c;
+    assert_int_equal(tui_canvas_init(&c, 12, 7), 0);
+    tui_plot_draw(&c, 0, 0, 12, 7, &ps, 1, &o);
+    static const char *const want[] = {
+        "4+    ******",
+        " |   *  :   ",
+        "2+  *   :   ",
+        " | *    :   ",
+        "0+*     :   ",
+        " ++----+^---",
+        "  0    5    ",
+    };
+    assert_rows(&c, want, 7);
+    assert_int_equal(color_at(&c, 8, 2), 5);
+    assert_int_equal(color_at(&c, 8, 0), 1); /* the curve keeps its cell */
+
+    tui_plot_frame_info f;
+    assert_true(tui_plot_frame(12, 7, &ps, 1, &o, &f));
+    assert_int_equal(f.col0, 2);
+    assert_int_equal(f.cols, 10);
+    assert_int_equal(f.dots_per_col, 1);
+    assert_true(tui_plot_frame_x(&f, 8) == 6.0);
+    assert_true(tui_plot_frame_x(&f, 0) == 0.0);   /* clamped to the plot area */
+    assert_true(tui_plot_frame_x(&f, 100) == 9.0);
+
+    /* Braille: two dots a cell, a column reads as its middle */
+    o.glyphs = TUI_GLYPHS_BRAILLE;
+    o.cursor_x = 9;
+    tui_plot_draw(&c, 0, 0, 12, 7, &ps, 1, &o);
+    assert_string_equal(char_at(&c, 11, 5), "┴");
+    assert_string_equal(char_at(&c, 11, 3), "┊");
+    assert_true(tui_plot_frame(12, 7, &ps, 1, &o, &f));
+    assert_int_equal(f.dots_per_col, 2);
+    assert_true(fabs(tui_plot_frame_x(&f, 2) - 0.5 / 19 * 9) < 1e-12);
+    assert_true(fabs(tui_plot_frame_x(&f, 11) - 18.5 / 19 * 9) < 1e-12);
+    /* a cursor off the data's range draws nothing */
+    o.cursor_x = 50;
+    tui_plot_draw(&c, 0, 0, 12, 7, &ps, 1, &o);
+    assert_string_equal(char_at(&c, 11, 5), "─");
+
+    /* no data: no frame to read */
+    tui_series empty = make_series(8, NULL, NULL, 0);
+    ps.s = &empty;
+    assert_false(tui_plot_frame(12, 7, &ps, 1, &o, &f));
+    ps.s = &s;
+    assert_false(tui_plot_frame(11, 7, &ps, 1, &o, &f));
+    tui_canvas_free(&c);
+    tui_series_free(&s);
+    tui_series_free(&empty);
+}
+
+static void test_series_nearest(void **state)
+{
+    (void)state;
+    const double xs[] = {0, 4, 9}, ys[] = {10, 14, 19};
+    tui_series s = make_series(8, xs, ys, 3);
+    double x = -1, y = -1;
+    assert_true(tui_series_nearest(&s, 5, false, &x, &y) && x == 4 && y == 14);
+    assert_true(tui_series_nearest(&s, 7, false, &x, &y) && x == 9 && y == 19);
+    assert_true(tui_series_nearest(&s, 6.5, false, &x, &y) && x == 4); /* tie: earlier */
+    assert_true(tui_series_nearest(&s, -3, false, &x, &y) && x == 0 && y == 10);
+    assert_true(tui_series_nearest(&s, 100, false, &x, NULL) && x == 9);
+    assert_true(tui_series_nearest(&s, 8.9, true, &x, &y) && x == 4 && y == 14);
+    assert_true(tui_series_nearest(&s, 9, true, &x, &y) && x == 9);
+    x = 42;
+    assert_false(tui_series_nearest(&s, -1, true, &x, &y));
+    assert_true(x == 42);
+    assert_false(tui_series_nearest(&s, NAN, false, &x, &y));
+    tui_series empty = make_series(8, NULL, NULL, 0);
+    assert_false(tui_series_nearest(&empty, 1, false, &x, &y));
+    tui_series_free(&s);
+    tui_series_free(&empty);
 }
 
 /* The whole frame with an automatic y range and a legend. */
@@ -979,6 +1070,8 @@ int main(void)
         cmocka_unit_test(test_block_diagonal),
         cmocka_unit_test(test_ascii_lines),
         cmocka_unit_test(test_plot_frame_auto_range),
+        cmocka_unit_test(test_cursor_and_frame),
+        cmocka_unit_test(test_series_nearest),
         cmocka_unit_test(test_legend_fit),
         cmocka_unit_test(test_zero_line_and_markers),
         cmocka_unit_test(test_x_window),

@@ -164,9 +164,37 @@ static void test_scale(void **state)
     assert_string_equal(parsed.a, "log");
     assert_int_equal(parse(":scale  relative "), PROMPT_SCALE);
     assert_string_equal(parsed.a, "relative");
+    assert_string_equal(parsed.b, "loss");
     assert_int_equal(parse(":scale linear"), PROMPT_SCALE);
+    assert_int_equal(parse(":scale weights log"), PROMPT_SCALE);
+    assert_string_equal(parsed.a, "log");
+    assert_string_equal(parsed.b, "weights");
+    assert_int_equal(parse(":scale loss  relative"), PROMPT_SCALE);
+    assert_string_equal(parsed.a, "relative");
+    assert_string_equal(parsed.b, "loss");
     expect_error(":scale", ":scale needs linear, log or relative");
     expect_error(":scale cubic", ":scale needs linear, log or relative");
+    expect_error(":scale weights cubic", ":scale needs linear, log or relative");
+    expect_error(":scale weights", ":scale needs linear, log or relative");
+    expect_error(":scale conflict log", ":scale's pane is loss or weights (cosines stay on "
+                                        "-1..1), e.g. :scale weights log");
+}
+
+static void test_cursor(void **state)
+{
+    (void)state;
+    assert_int_equal(parse(":cursor 1200"), PROMPT_CURSOR);
+    assert_true(parsed.value == 1200);
+    assert_int_equal(parse(":cursor 0"), PROMPT_CURSOR);
+    assert_true(parsed.value == 0);
+    assert_int_equal(parse(":cursor off"), PROMPT_CURSOR);
+    assert_string_equal(parsed.a, "off");
+    const char *bad = ":cursor needs a step (a whole number) or off";
+    expect_error(":cursor", bad);
+    expect_error(":cursor -5", bad);
+    expect_error(":cursor 12.5", bad);
+    expect_error(":cursor later", bad);
+    expect_error(":cursor 99999999999999999999999", bad);
 }
 
 static void test_errors_and_confusion(void **state)
@@ -235,7 +263,7 @@ static void test_command_names(void **state)
     (void)state;
     const char *const *names = prompt_command_names();
     const char *want[] = {":pause", ":resume", ":save",      ":eval", ":mode", ":lr",
-                          ":scale", ":errors", ":confusion", ":help", ":quit"};
+                          ":scale", ":cursor", ":errors", ":confusion", ":help", ":quit"};
     size_t n = 0;
     while (names[n])
         n++;
@@ -594,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_mode),
         cmocka_unit_test(test_lr),
         cmocka_unit_test(test_scale),
+        cmocka_unit_test(test_cursor),
         cmocka_unit_test(test_errors_and_confusion),
         cmocka_unit_test(test_command_errors),
         cmocka_unit_test(test_command_names),

@@ -116,6 +116,32 @@ t send-keys -t "$session" ":scale cubic" Enter
 check_screen "... another scale is explained" "error: :scale needs linear, log or relative"
 t send-keys -t "$session" ":scale linear" Enter
 check_screen "... and linear is the plain view again" "Loss: training \\(line\\)"
+t send-keys -t "$session" ":scale weights log" Enter
+check_screen ":scale weights log: the task weights on a log scale" "Task weights \\(log scale\\) in the update"
+t send-keys -t "$session" ":scale weights linear" Enter
+check_screen "... and back" "Task weights in the update"
+t send-keys -t "$session" F11 F11
+
+# The step cursor: every chart over steps reads its curves at one step.
+t send-keys -t "$session" ":cursor 3" Enter
+check_screen ":cursor 3: the loss pane reads its curves at step 3" "Loss at step 3"
+check_screen "... each legend entry with its value there" "sst [0-9][.0-9e+-]* .*para [0-9][.0-9e+-]* .*sts [0-9][.0-9e+-]*"
+check_screen "... the conflict pane at the same step" "Gradient conflict at step 3"
+check_screen "... the pairs' cosines there" "sst-para -?[0-9][.0-9e+-]*"
+check_screen "... the prompt says what happened" "cursor at step 3: the legends show the values there"
+t send-keys -t "$session" S-Right S-Right
+check_screen "Shift-Right moves it on" "Loss at step ([4-9]|[1-9][0-9]+)"
+t send-keys -t "$session" S-Home
+check_screen "Shift-Home: the first step" "Loss at step 1:"
+t send-keys -t "$session" S-End
+check_screen "Shift-End: off, the charts follow the run" "Loss: training \\(line\\)"
+t send-keys -t "$session" ":cursor soon" Enter
+check_screen "... a bad step is explained" "error: :cursor needs a step \\(a whole number\\) or off"
+# a right click in the loss pane's plot (column 40, row 6)
+t send-keys -t "$session" -H 1b 5b 4d 22 49 27 1b 5b 4d 23 49 27
+check_screen "a right click puts the cursor at the step under it" "Loss at step [0-9]+"
+t send-keys -t "$session" ":cursor off" Enter
+check_screen ":cursor off: back to the run" "cursor off: the charts follow the run"
 
 # The mouse: a click zooms the pane under it, another goes back (X10
 # mouse reports, as the terminal would send them).

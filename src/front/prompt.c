@@ -68,7 +68,7 @@ static const command_def command_defs[] = {
     {":pause", PROMPT_PAUSE, ARG_NONE},   {":resume", PROMPT_RESUME, ARG_NONE},
     {":save", PROMPT_SAVE, ARG_OPTIONAL}, {":eval", PROMPT_EVAL, ARG_NONE},
     {":mode", PROMPT_MODE, ARG_REQUIRED}, {":lr", PROMPT_LR, ARG_REQUIRED},
-    {":scale", PROMPT_SCALE, ARG_REQUIRED},
+    {":scale", PROMPT_SCALE, ARG_REQUIRED}, {":cursor", PROMPT_CURSOR, ARG_REQUIRED},
     {":errors", PROMPT_ERRORS, ARG_REQUIRED}, {":confusion", PROMPT_CONFUSION, ARG_NONE},
     {":help", PROMPT_HELP, ARG_NONE},     {":quit", PROMPT_QUIT, ARG_NONE},
     {":q", PROMPT_QUIT, ARG_NONE},
@@ -94,8 +94,8 @@ const char *const *prompt_scoring_command_names(void)
 const char *const *prompt_command_names(void)
 {
     static const char *const names[] = {":pause", ":resume", ":save",  ":eval", ":mode",
-                                        ":lr",    ":scale",  ":errors", ":confusion",
-                                        ":help",  ":quit",  NULL};
+                                        ":lr",    ":scale",  ":cursor", ":errors",
+                                        ":confusion", ":help", ":quit",  NULL};
     return names;
 }
 
@@ -169,14 +169,50 @@ static void parse_command(const char *begin, const char *end, prompt_cmd *cmd)
         cmd->value = (double)n;
         break;
     }
-    case PROMPT_SCALE:
-        if (!span_is(arg, arg_end, "linear") && !span_is(arg, arg_end, "log") &&
-            !span_is(arg, arg_end, "relative")) {
+    case PROMPT_SCALE: {
+        /* "KIND" or "PANE KIND"; the pane defaults to the loss pane */
+        const char *sp = arg;
+        while (sp < arg_end && !is_space(*sp))
+            sp++;
+        const char *kind = sp, *kind_end = arg_end;
+        trim(&kind, &kind_end);
+        const char *pane = "loss";
+        if (kind == kind_end) {
+            kind = arg;
+            kind_end = sp;
+        } else if (span_is(arg, sp, "loss") || span_is(arg, sp, "weights")) {
+            pane = span_is(arg, sp, "loss") ? "loss" : "weights";
+        } else {
+            set_error(cmd, ":scale's pane is loss or weights (cosines stay on -1..1), e.g. "
+                           ":scale weights log");
+            return;
+        }
+        if (!span_is(kind, kind_end, "linear") && !span_is(kind, kind_end, "log") &&
+            !span_is(kind, kind_end, "relative")) {
             set_error(cmd, ":scale needs linear, log or relative");
             return;
         }
-        copy_span(cmd->a, sizeof cmd->a, arg, arg_end);
+        copy_span(cmd->a, sizeof cmd->a, kind, kind_end);
+        snprintf(cmd->b, sizeof cmd->b, "%s", pane);
         break;
+    }
+    case PROMPT_CURSOR: {
+        char num[32];
+        char *num_end;
+        if (span_is(arg, arg_end, "off")) {
+            snprintf(cmd->a, sizeof cmd->a, "off");
+            break;
+        }
+        errno = 0;
+        const bool copied = copy_span(num, sizeof num, arg, arg_end);
+        const long step = copied ? strtol(num, &num_end, 10) : -1;
+        if (!copied || num_end == num || *num_end || errno || step < 0) {
+            set_error(cmd, ":cursor needs a step (a whole number) or off");
+            return;
+        }
+        cmd->value = (double)step;
+        break;
+    }
     case PROMPT_LR: {
         /* strtod needs a terminated string; a number never needs 64 bytes. */
         char num[64];
@@ -261,8 +297,11 @@ const char *prompt_help_text(void)
            "                    mgda, cagrad, gradvac, imtl, nashmtl, aligned, upgrad,\n"
            "                    uw, dwa, famo (see mtbert train --help)\n"
            "  :lr VALUE         set the peak learning rate, e.g. :lr 2e-5\n"
-           "  :scale KIND       the loss pane's y axis: linear, log, or relative (each\n"
-           "                    task's loss over its first step's)\n"
+           "  :scale [PANE] KIND  a y axis: linear, log, or relative (each task's curve\n"
+           "                    over its first value); PANE is loss (the default) or\n"
+           "                    weights (the conflict pane's task weights, F11)\n"
+           "  :cursor STEP|off  read every chart's values at a step (Shift-Left/Right\n"
+           "                    move it, a right click places it, Shift-End leaves)\n"
            "  :errors TASK [N]  the N (5) dev examples of sst, para or sts the model gets\n"
            "                    most wrong, with their texts\n"
            "  :confusion        SST's confusion matrix on the dev set\n"

@@ -22,7 +22,9 @@ typedef enum {
     PROMPT_EVAL,   /* :eval */
     PROMPT_MODE,   /* :mode sum|pcgrad|mgda; a is the mode's name */
     PROMPT_LR,     /* :lr VALUE; value > 0 */
-    PROMPT_SCALE,  /* :scale linear|log|relative (the workbench's loss pane); a is the name */
+    PROMPT_SCALE,  /* :scale [loss|weights] linear|log|relative (the workbench's charts):
+                      a is the scale, b the pane */
+    PROMPT_CURSOR, /* :cursor STEP|off: a is "off", or value the step (>= 0) */
     PROMPT_ERRORS, /* :errors sst|para|sts [N]: a is the task, value N (default 5, 1..50) */
     PROMPT_CONFUSION, /* :confusion: SST's confusion matrix on the dev set */
     PROMPT_HELP,   /* :help */

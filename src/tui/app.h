@@ -39,6 +39,11 @@ typedef struct tui_scoring {
     const tui_options *opt;
 } tui_scoring;
 
+/* ASCII marks by task (sst, para, sts), the same in every chart: training
+ * curves, then evaluations */
+#define TUI_TASK_MARKS "*o%"
+#define TUI_TASK_DEV_MARKS "+x@"
+
 enum { TUI_SCALE_LINEAR, TUI_SCALE_LOG, TUI_SCALE_RELATIVE };
 enum { TUI_CONFLICT_COSINE, TUI_CONFLICT_WEIGHTS, TUI_CONFLICT_SERVED, TUI_CONFLICT_VIEWS };
 
@@ -59,6 +64,14 @@ typedef struct tui_app {
     int n_compare;
     int compare_task;     /* Ctrl-O: -1 off, else the task whose curves are compared */
     int loss_scale;       /* :scale: TUI_SCALE_* of the loss pane's y axis */
+    int weights_scale;    /* :scale weights: the same for the task-weights view */
+    /* the step cursor (cursor.c) */
+    bool cursor_on;
+    double cursor_step;
+    /* where each chart drew its x axis in the last frame, for the mouse */
+    tui_plot_frame_info frame[TUI_N_PANES];
+    bool frame_ok[TUI_N_PANES];
+    int frame_screen_x[TUI_N_PANES]; /* the screen column of the chart's column 0 */
     bool help_open;
     char *report;         /* a report shown in the help's place (:errors, :confusion) */
     int help_scroll;      /* the help's first line shown */
@@ -88,6 +101,9 @@ void tui_put(const tui_app *app, int y, int x, int w, int slot, const char *text
 /* Gives the shared canvas w x h cells; nonzero when out of memory. */
 int tui_canvas_fit(tui_canvas *c, int w, int h);
 
+/* screen.c: draws the whole screen (curses, then refresh) */
+void tui_draw_screen(tui_app *app);
+
 /* panes */
 void pane_loss_draw(tui_app *app, const tui_rect *r);
 void pane_conflict_draw(tui_app *app, const tui_rect *r);
@@ -110,6 +126,32 @@ int tui_input_point(void);
 
 /* commands typed at the prompt */
 void tui_handle_line(tui_app *app, const char *line);
+
+/* cursor.c: the step cursor.  set/move/first: false (nothing changes)
+ * while no curve has points; the step is clamped to the run's and rounded. */
+bool tui_cursor_set(tui_app *app, double step);
+/* By cols columns of the chart the keys follow (the zoomed one, else the
+ * loss pane's), at least one step; from the newest step when hidden. */
+bool tui_cursor_move(tui_app *app, int cols);
+bool tui_cursor_first(tui_app *app);
+void tui_cursor_hide(tui_app *app);
+/* A click at screen column screen_x in a chart pane: the step there. */
+bool tui_cursor_click(tui_app *app, int pane, int screen_x);
+/* A chart pane, after drawing w x h at (r->x + 1, r->y + 1), records its
+ * frame for the mouse and keys. */
+void tui_cursor_note_frame(tui_app *app, int pane, const tui_rect *r, int w, int h,
+                           const tui_plot_series *series, int n, const tui_plot_opts *opt);
+/* Sets the plot options' cursor from the app's. */
+void tui_cursor_apply(const tui_app *app, tui_plot_opts *o);
+/* A legend label: name, or with the cursor on "name VALUE" for the point
+ * nearest the cursor (at_or_before: the last at or before it, and "" when
+ * there is none, for evaluations).  Returns name or buf. */
+const char *tui_cursor_label(const tui_app *app, const char *name, const tui_series *s,
+                             bool at_or_before, char *buf, size_t cap);
+/* A pane title "name: details", or with the cursor on
+ * "name at step N: how to move and leave". */
+void tui_cursor_title(const tui_app *app, const char *name, const char *details, char *buf,
+                      size_t cap);
 
 /* scoring.c */
 int tui_scoring_start(tui_app *app, mtb_error *err);

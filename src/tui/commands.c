@@ -94,11 +94,31 @@ void tui_handle_line(tui_app *app, const char *line)
             tui_output(app, "peak learning rate %g from the next step", cmd.value);
         }
         break;
-    case PROMPT_SCALE:
-        app->loss_scale = strcmp(cmd.a, "log") == 0        ? TUI_SCALE_LOG
+    case PROMPT_SCALE: {
+        const int scale = strcmp(cmd.a, "log") == 0        ? TUI_SCALE_LOG
                           : strcmp(cmd.a, "relative") == 0 ? TUI_SCALE_RELATIVE
                                                            : TUI_SCALE_LINEAR;
-        tui_output(app, "loss pane: %s scale", cmd.a);
+        if (strcmp(cmd.b, "weights") == 0) {
+            app->weights_scale = scale;
+            app->conflict_view = TUI_CONFLICT_WEIGHTS; /* show what changed */
+            tui_output(app, "task weights: %s scale", cmd.a);
+        } else {
+            app->loss_scale = scale;
+            tui_output(app, "loss pane: %s scale", cmd.a);
+        }
+        break;
+    }
+    case PROMPT_CURSOR:
+        if (strcmp(cmd.a, "off") == 0) {
+            tui_cursor_hide(app);
+            tui_output(app, "cursor off: the charts follow the run");
+        } else if (!tui_cursor_set(app, cmd.value)) {
+            tui_output(app, "no curves yet for the cursor to read");
+        } else {
+            tui_output(app, "cursor at step %.0f%s: the legends show the values there",
+                       app->cursor_step,
+                       app->cursor_step != cmd.value ? " (the nearest the run has)" : "");
+        }
         break;
     case PROMPT_ERRORS:
     case PROMPT_CONFUSION: {

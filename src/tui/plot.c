@@ -204,11 +204,11 @@ int tui_format_tick(double v, double step, char *buf, size_t cap)
 /* ---------------------------------------------------------------- drawing */
 
 typedef struct glyph_set {
-    const char *vert, *ytick, *corner, *horiz, *xtick, *zero, *key;
+    const char *vert, *ytick, *corner, *horiz, *xtick, *zero, *key, *cursor, *cursor_tick;
 } glyph_set;
 
-static const glyph_set utf8_glyphs = {"│", "┤", "└", "─", "┬", "╌", "■"};
-static const glyph_set ascii_glyphs = {"|", "+", "+", "-", "+", "-", "#"};
+static const glyph_set utf8_glyphs = {"│", "┤", "└", "─", "┬", "╌", "■", "┊", "┴"};
+static const glyph_set ascii_glyphs = {"|", "+", "+", "-", "+", "-", "#", ":", "^"};
 
 static const char ascii_marks[] = "*+ox%@";
 
@@ -564,7 +564,7 @@ static void draw_legend(tui_canvas *c, int x0, int y0, int w, const tui_plot_ser
             continue;
         x += first ? 0 : 1;
         first = false;
-        char key[2] = {ascii_mark(i), '\0'};
+        char key[2] = {ps->mark ? ps->mark : ascii_mark(i), '\0'};
         tui_canvas_put(c, x, y0, ascii ? key : utf8_glyphs.key, ps->color);
         x += 2;
         x += tui_canvas_text(c, x, y0, ps->label, ps->color);
@@ -688,6 +688,107 @@ static void draw_zero_line(tui_canvas *c, const grid *gr, int px, int top,
     }
 }
 
+/* Where everything goes in a w x h plot: the grid's ranges and cell
+ * sizes, the y labels (their width places the axis) and the first plot
+ * column.  tui_plot_draw and tui_plot_frame share it, so a column read
+ * back by the caller is the column drawn. */
+typedef struct plot_layout {
+    grid gr;
+    y_labels yl;
+    bool has_data;
+    double x_from;
+    int top, ph, axis_row, axis_col, px;
+} plot_layout;
+
+static void layout_plot(int x0, int y0, int w, int h, const tui_plot_series *series, int n,
+                        const tui_plot_opts *opt, plot_layout *pl)
+{
+    memset(pl, 0, sizeof *pl);
+    pl->top = y0 + (opt->legend ? 1 : 0);
+    pl->ph = h - 2 - (opt->legend ? 1 : 0);
+    pl->axis_row = pl->top + pl->ph;
+
+    grid *gr = &pl->gr;
+    gr->g = opt->glyphs;
+    gr->ph = pl->ph;
+    gr->sx = opt->glyphs == TUI_GLYPHS_BRAILLE ? 2 : 1;
+    gr->sy = opt->glyphs == TUI_GLYPHS_BRAILLE ? 4 : opt->glyphs == TUI_GLYPHS_BLOCK ? 2 : 1;
+    gr->dh = pl->ph * gr->sy;
+
+    double xmin = 0.0, xmax = 0.0;
+    pl->x_from = -INFINITY;
+    pl->has_data = x_extent(series, n, &xmin, &xmax);
+    gr->xlo = xmin;
+    gr->xhi = xmax;
+    if (pl->has_data && opt->x_window > 0.0) {
+        pl->x_from = xmax - opt->x_window;
+        if (pl->x_from > gr->xlo)
+            gr->xlo = pl->x_from;
+    }
+    if (pl->has_data) {
+        double dlo, dhi;
+        y_extent(series, n, pl->x_from, &dlo, &dhi);
+        int max_ticks = pl->ph / 2 < 1 ? 1 : pl->ph / 2 > 8 ? 8 : pl->ph / 2;
+        double step = y_range(opt, dlo, dhi, max_ticks, &gr->ylo, &gr->yhi);
+        make_y_labels(gr, step, &pl->yl, opt->y_log);
+    }
+    pl->axis_col = x0 + pl->yl.width;
+    pl->px = pl->axis_col + 1;
+    gr->pw = x0 + w - pl->px;
+    gr->dw = gr->pw * gr->sx;
+}
+
+bool tui_plot_frame(int w, int h, const tui_plot_series *series, int n,
+                    const tui_plot_opts *opt, tui_plot_frame_info *f)
+{
+    tui_plot_opts defaults = tui_plot_defaults();
+    if (!opt)
+        opt = &defaults;
+    if (!series)
+        n = 0;
+    if (w < 12 || h < 4 || !f)
+        return false;
+    plot_layout pl;
+    layout_plot(0, 0, w, h, series, n, opt, &pl);
+    if (!pl.has_data || pl.gr.pw < 1)
+        return false;
+    f->col0 = pl.px;
+    f->cols = pl.gr.pw;
+    f->xlo = pl.gr.xlo;
+    f->xhi = pl.gr.xhi;
+    f->dots_per_col = pl.gr.sx;
+    return true;
+}
+
+double tui_plot_frame_x(const tui_plot_frame_info *f, int col)
+{
+    const int dots = f->cols * f->dots_per_col;
+    if (col < f->col0)
+        col = f->col0;
+    if (col >= f->col0 + f->cols)
+        col = f->col0 + f->cols - 1;
+    if (!(f->xhi > f->xlo) || dots < 2)
+        return f->xlo;
+    /* the middle dot of the cell, inverted through map_x */
+    const double dot = (col - f->col0) * f->dots_per_col + (f->dots_per_col - 1) / 2.0;
+    return f->xlo + dot / (dots - 1) * (f->xhi - f->xlo);
+}
+
+/* The cursor: a dotted column at the cursor's x through the cells no curve
+ * uses, and a tick on the x axis, so the values read out belong to a place
+ * a user can see. */
+static void draw_cursor(tui_canvas *c, const grid *gr, int px, int top, int axis_row,
+                        const glyph_set *gs, const tui_plot_opts *opt)
+{
+    const int col = col_of(gr, opt->cursor_x);
+    if (col < 0)
+        return;
+    for (int r = 0; r < gr->ph; r++)
+        if (!gr->bits[(size_t)r * (size_t)gr->pw + (size_t)col])
+            tui_canvas_put(c, px + col, top + r, gs->cursor, opt->label_color);
+    tui_canvas_put(c, px + col, axis_row, gs->cursor_tick, opt->label_color);
+}
+
 void tui_plot_draw(tui_canvas *c, int x0, int y0, int w, int h, const tui_plot_series *series,
                    int n, const tui_plot_opts *opt)
 {
@@ -701,44 +802,19 @@ void tui_plot_draw(tui_canvas *c, int x0, int y0, int w, int h, const tui_plot_s
     const glyph_set *gs = opt->glyphs == TUI_GLYPHS_ASCII ? &ascii_glyphs : &utf8_glyphs;
     tui_canvas_fill(c, x0, y0, w, h, " ", 0);
 
-    const int top = y0 + (opt->legend ? 1 : 0);
-    const int ph = h - 2 - (opt->legend ? 1 : 0);
-    const int axis_row = top + ph;
-
-    grid gr = {.g = opt->glyphs, .ph = ph};
-    gr.sx = opt->glyphs == TUI_GLYPHS_BRAILLE ? 2 : 1;
-    gr.sy = opt->glyphs == TUI_GLYPHS_BRAILLE ? 4 : opt->glyphs == TUI_GLYPHS_BLOCK ? 2 : 1;
-    gr.dh = ph * gr.sy;
-
-    double xmin = 0.0, xmax = 0.0, x_from = -INFINITY;
-    const bool has_data = x_extent(series, n, &xmin, &xmax);
-    gr.xlo = xmin;
-    gr.xhi = xmax;
-    if (has_data && opt->x_window > 0.0) {
-        x_from = xmax - opt->x_window;
-        if (x_from > gr.xlo)
-            gr.xlo = x_from;
-    }
-
-    /* The y labels come first: their width places the axis. */
-    y_labels yl = {.n = 0};
-    if (has_data) {
-        double dlo, dhi;
-        y_extent(series, n, x_from, &dlo, &dhi);
-        int max_ticks = ph / 2 < 1 ? 1 : ph / 2 > 8 ? 8 : ph / 2;
-        double step = y_range(opt, dlo, dhi, max_ticks, &gr.ylo, &gr.yhi);
-        make_y_labels(&gr, step, &yl, opt->y_log);
-    }
-    const int axis_col = x0 + yl.width, px = axis_col + 1;
-    gr.pw = x0 + w - px;
-    gr.dw = gr.pw * gr.sx;
+    plot_layout pl;
+    layout_plot(x0, y0, w, h, series, n, opt, &pl);
+    grid gr = pl.gr;
+    const y_labels *yl = &pl.yl;
+    const int top = pl.top, ph = pl.ph, axis_row = pl.axis_row, axis_col = pl.axis_col,
+              px = pl.px;
 
     for (int r = 0; r < ph; r++)
         tui_canvas_put(c, axis_col, top + r, gs->vert, opt->axis_color);
-    for (int i = 0; i < yl.n; i++) {
-        int len = tui_utf8_columns(yl.text[i]);
-        tui_canvas_text(c, axis_col - len, top + yl.row[i], yl.text[i], opt->label_color);
-        tui_canvas_put(c, axis_col, top + yl.row[i], gs->ytick, opt->axis_color);
+    for (int i = 0; i < yl->n; i++) {
+        int len = tui_utf8_columns(yl->text[i]);
+        tui_canvas_text(c, axis_col - len, top + yl->row[i], yl->text[i], opt->label_color);
+        tui_canvas_put(c, axis_col, top + yl->row[i], gs->ytick, opt->axis_color);
     }
     tui_canvas_put(c, axis_col, axis_row, gs->corner, opt->axis_color);
     for (int x = px; x < x0 + w; x++)
@@ -746,7 +822,7 @@ void tui_plot_draw(tui_canvas *c, int x0, int y0, int w, int h, const tui_plot_s
     if (opt->legend)
         draw_legend(c, x0, y0, w, series, n, opt);
 
-    if (!has_data) {
+    if (!pl.has_data) {
         static const char msg[] = "waiting for data";
         int len = (int)strlen(msg);
         int x = len < gr.pw ? px + (gr.pw - len) / 2 : px;
@@ -760,10 +836,13 @@ void tui_plot_draw(tui_canvas *c, int x0, int y0, int w, int h, const tui_plot_s
     gr.color = calloc(cells, sizeof *gr.color);
     if (gr.bits && gr.color) {
         for (int i = 0; i < n; i++)
-            draw_series(&gr, &series[i], ascii_mark(i), x_from);
+            draw_series(&gr, &series[i], series[i].mark ? series[i].mark : ascii_mark(i),
+                        pl.x_from);
         put_grid(c, &gr, px, top);
         if (opt->zero_line)
             draw_zero_line(c, &gr, px, top, gs, opt);
+        if (opt->cursor)
+            draw_cursor(c, &gr, px, top, axis_row, gs, opt);
     }
     free(gr.bits);
     free(gr.color);

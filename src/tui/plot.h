@@ -18,9 +18,10 @@
  *
  * Glyph modes: Braille draws 2x4 dots per cell, Block 1x2 half cells per
  * cell (▀ ▄ █), ASCII one character per cell.  In ASCII mode each series
- * has its own mark, by its index in the array: '*', '+', 'o', 'x', '%',
- * '@', then again from '*'; the legend shows that mark as the key (there
- * may be no colour to tell series apart), and the frame uses | - + .
+ * has its own mark: its own, or by its index in the array '*', '+', 'o',
+ * 'x', '%', '@', then again from '*'; the legend shows that mark as the
+ * key (there may be no colour to tell series apart), and the frame uses
+ * | - + .
  * Where series overlap in a cell, the later series in the array gives the
  * cell its colour (and, in ASCII mode, its mark). */
 #ifndef MTBERT_TUI_PLOT_H
@@ -41,6 +42,7 @@ typedef struct tui_plot_series {
     double smooth;     /* EMA alpha in (0, 1); 0 or 1 = none */
     const char *label; /* legend text; NULL or "" leaves the series out of it */
     bool log_y;        /* plot log10 of the (smoothed) values; those <= 0 are left out */
+    char mark;         /* ASCII mode's mark and legend key; 0: by index, as below */
 } tui_plot_series;
 
 typedef struct tui_plot_opts {
@@ -51,7 +53,19 @@ typedef struct tui_plot_opts {
     short axis_color, label_color;
     double x_window;   /* > 0: show only x >= newest x - x_window */
     bool y_log;        /* the y axis is log10 (the series have log_y): label 10^v */
+    bool cursor;       /* mark x = cursor_x: a dotted column ('┊', ASCII ':') through the
+                          cells no curve uses, '┴' ('^') on the x axis */
+    double cursor_x;
 } tui_plot_opts;
+
+/* Where a plot puts its x axis, for reading a column back as an x (the
+ * mouse, the cursor keys): columns col0 .. col0 + cols - 1 of the plot's
+ * rectangle show x from xlo to xhi. */
+typedef struct tui_plot_frame_info {
+    int col0, cols;
+    int dots_per_col;  /* 2 in Braille mode, else 1 */
+    double xlo, xhi;
+} tui_plot_frame_info;
 
 /* Braille, auto y range, legend on, colours 0, no zero line, all of x. */
 tui_plot_opts tui_plot_defaults(void);
@@ -78,6 +92,14 @@ int tui_format_tick(double v, double step, char *buf, size_t cap);
  * w < 12 or h < 4: nothing.  opt NULL means tui_plot_defaults(). */
 void tui_plot_draw(tui_canvas *c, int x0, int y0, int w, int h, const tui_plot_series *series,
                    int n, const tui_plot_opts *opt);
+
+/* The frame tui_plot_draw would use for these arguments (x0 = 0); false
+ * when it would draw no data (or w < 12, h < 4). */
+bool tui_plot_frame(int w, int h, const tui_plot_series *series, int n,
+                    const tui_plot_opts *opt, tui_plot_frame_info *f);
+/* The x that column col (of the rectangle; clamped to the plot area)
+ * shows: the x of its middle dot. */
+double tui_plot_frame_x(const tui_plot_frame_info *f, int col);
 
 /* One row, w columns: the label padded or cut to 10 columns and a space,
  * a bar centred on zero for value in [-1, 1] (clamped; left of the centre

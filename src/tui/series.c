@@ -128,6 +128,52 @@ bool tui_series_range(const tui_series *s, double x_from, double *ymin, double *
     return any;
 }
 
+int tui_series_divided(const tui_series *src, double base, tui_series *dst)
+{
+    if (!dst->x && tui_series_init(dst, src->cap > 4 ? src->cap : 4))
+        return -1;
+    tui_series_clear(dst);
+    const bool usable = isfinite(base) && base > 0.0;
+    for (int i = 0; i < tui_series_len(src); i++) {
+        double x, y;
+        tui_series_get(src, i, &x, &y);
+        tui_series_push(dst, x, usable ? y / base : y);
+    }
+    return 0;
+}
+
+bool tui_series_nearest(const tui_series *s, double x, bool at_or_before, double *px,
+                        double *py)
+{
+    const int n = tui_series_len(s);
+    if (n == 0 || isnan(x))
+        return false;
+    /* first point with x_i > x, by bisection: points are in step order */
+    int lo = 0, hi = n;
+    while (lo < hi) {
+        const int mid = lo + (hi - lo) / 2;
+        double mx;
+        tui_series_get(s, mid, &mx, NULL);
+        if (mx <= x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    int best = lo - 1; /* the last point at or before x, or -1 */
+    if (!at_or_before && lo < n) {
+        double bx = 0.0, ax;
+        tui_series_get(s, lo, &ax, NULL);
+        if (best >= 0)
+            tui_series_get(s, best, &bx, NULL);
+        if (best < 0 || ax - x < x - bx)
+            best = lo;
+    }
+    if (best < 0)
+        return false;
+    tui_series_get(s, best, px, py);
+    return true;
+}
+
 double tui_ema(double prev, double x, double alpha)
 {
     if (!(alpha > 0.0 && alpha < 1.0) || isnan(prev))

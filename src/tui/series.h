@@ -49,6 +49,19 @@ bool tui_series_last(const tui_series *s, double *x, double *y);
  * takes every point); false (outputs untouched) when there are none. */
 bool tui_series_range(const tui_series *s, double x_from, double *ymin, double *ymax);
 
+/* dst := src's stored points, each y over base (unchanged unless base is
+ * positive and finite): a curve relative to where it, or its task's
+ * training curve, started.  dst is initialised on first use (a zeroed
+ * tui_series) and cleared each time; -1 when out of memory. */
+int tui_series_divided(const tui_series *src, double base, tui_series *dst);
+
+/* The stored point nearest x (the earlier one on a tie), or with
+ * at_or_before the last point whose x is not above x; false (outputs
+ * untouched) when there is none.  Points must be in x order, as a run's
+ * steps are.  Either output may be NULL. */
+bool tui_series_nearest(const tui_series *s, double x, bool at_or_before, double *px,
+                        double *py);
+
 /* One step of an exponential moving average: prev + alpha * (x - prev).
  * alpha outside (0, 1) means no smoothing (returns x), and a NaN prev
  * starts the average at x. */

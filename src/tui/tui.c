@@ -59,42 +59,6 @@ static void apply_theme(tui_app *app)
     }
 }
 
-static void draw(tui_app *app)
-{
-    erase();
-    tui_layout_compute(&app->layout, COLS, LINES, app->zoomed);
-    if (app->layout.too_small) {
-        /* the whole message, wrapped and centred, even at 40x10 */
-        char msg[128], lines[8][TUI_WRAP_COLS];
-        tui_too_small_message(COLS, LINES, msg, sizeof msg);
-        const int n = tui_wrap_words(msg, COLS, lines, 8);
-        for (int i = 0; i < n; i++) {
-            const int len = (int)strlen(lines[i]);
-            tui_put(app, (LINES - n) / 2 + i, len < COLS ? (COLS - len) / 2 : 0, COLS,
-                    TUI_C_WARNING, lines[i]);
-        }
-        app->help_open = false; /* an overlay there would be invisible and eat a key */
-        refresh();
-        return;
-    }
-    static void (*const draw_pane[TUI_N_PANES])(tui_app *, const tui_rect *) = {
-        pane_loss_draw, pane_conflict_draw, pane_layers_draw, pane_metrics_draw,
-        pane_log_draw,  pane_prompt_draw,   pane_footer_draw,
-    };
-    for (int p = 0; p < TUI_N_PANES; p++)
-        if (app->layout.visible[p] && p != TUI_PANE_PROMPT)
-            draw_pane[p](app, &app->layout.pane[p]);
-    if (app->help_open) {
-        curs_set(0);
-        help_draw(app);
-    } else {
-        /* The prompt last: it leaves the cursor on the input line. */
-        curs_set(1);
-        pane_prompt_draw(app, &app->layout.pane[TUI_PANE_PROMPT]);
-    }
-    refresh();
-}
-
 static void handle_resize(tui_app *app)
 {
     struct winsize ws;
@@ -127,8 +91,9 @@ static int pane_at(const tui_app *app, int x, int y)
     return -1;
 }
 
-/* A click on a chart pane zooms it (again: back); the wheel scrolls the
- * log over the log pane and the answers over the prompt. */
+/* A click on a chart pane zooms it (again: back); a right click on a chart
+ * over steps puts the step cursor there; the wheel scrolls the log over
+ * the log pane and the answers over the prompt. */
 static void handle_mouse(tui_app *app)
 {
     MEVENT ev;
@@ -146,6 +111,9 @@ static void handle_mouse(tui_app *app)
         app->output_scroll += wheel;
         if (app->output_scroll < 0)
             app->output_scroll = 0;
+    } else if (ev.bstate & BUTTON3_PRESSED) {
+        if (!tui_cursor_click(app, pane, ev.x))
+            return;
     } else if ((ev.bstate & BUTTON1_PRESSED) && pane >= TUI_PANE_LOSS &&
                pane <= TUI_PANE_LOG) {
         app->zoomed = app->zoomed == pane ? -1 : pane;
@@ -247,6 +215,15 @@ static void handle_key(tui_app *app, int kind, wint_t ch)
     }
     if (is_key && ch == KEY_MOUSE) {
         handle_mouse(app);
+        return;
+    }
+    if (is_key && (ch == KEY_SLEFT || ch == KEY_SRIGHT || ch == KEY_SHOME || ch == KEY_SEND)) {
+        if (ch == KEY_SEND)
+            tui_cursor_hide(app);
+        else if (!(ch == KEY_SHOME ? tui_cursor_first(app)
+                                   : tui_cursor_move(app, ch == KEY_SLEFT ? -1 : 1)))
+            tui_output(app, "no curves yet for the cursor to read");
+        app->dirty = true;
         return;
     }
     if (is_key && (ch == KEY_SPREVIOUS || ch == KEY_SNEXT)) {
@@ -410,7 +387,7 @@ int tui_run(const tui_options *opt)
     keypad(stdscr, TRUE);
     /* clicks zoom a pane, the wheel scrolls the log and the answers; with
      * Shift held the terminal still selects text */
-    mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mousemask(BUTTON1_PRESSED | BUTTON3_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     mouseinterval(0);
     timeout(50);
     apply_theme(&app);
@@ -466,7 +443,7 @@ int tui_run(const tui_options *opt)
             break;
         double t = now();
         if (app.dirty && t - last_draw >= 0.05) {
-            draw(&app);
+            tui_draw_screen(&app);
             app.dirty = false;
             last_draw = t;
         }
