@@ -1,5 +1,5 @@
 /* The workbench's whole screen, character for character, at 80x24, 120x40
- * and 200x60 (and 80x24 with the step cursor, in ASCII glyphs as under
+ * and 200x60 (and with the step cursor, at 80x24 in ASCII glyphs as under
  * NO_COLOR).
  *
  * A scripted run (300 of 1000 PCGrad steps on three tasks, evaluations at
@@ -235,6 +235,11 @@ static void test_80x24_cursor_ascii(void **state)
     app.conflict_view = TUI_CONFLICT_WEIGHTS;
     app.cursor_on = false;
     check_screen(&app, "80x24-weights-ascii", 80, 24);
+    free_app(&app);
+    /* at 120x40 the Layers pane's bars read the groups at the cursor too */
+    setup_app(&app, TUI_GLYPHS_BRAILLE);
+    assert_true(tui_cursor_set(&app, 150));
+    check_screen(&app, "120x40-cursor", 120, 40);
     free_app(&app);
 }
 

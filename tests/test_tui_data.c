@@ -153,7 +153,8 @@ static void test_metrics_text_at_each_size(void **state)
     d.last_loss[1] = 0.1407f;
     d.last_loss[2] = 0.1780f;
     tui_text_line l[TUI_METRICS_MAX_LINES];
-    static const char *const at80[] = {"step 748/2500  training", "dev       last  best",
+    /* no row for the speed line: the ETA takes the state's place */
+    static const char *const at80[] = {"step 748/2500  ETA 23s", "dev       last  best",
                                        "sst acc   0.830 0.850 @600", "para acc  0.520 0.620 @300",
                                        "sts corr  0.782 0.789 @650"};
     assert_int_equal(tui_metrics_text(&d, true, 27, 5, l), 5);
@@ -174,6 +175,11 @@ static void test_metrics_text_at_each_size(void **state)
     /* wider: the full wording of the speed line */
     assert_int_equal(tui_metrics_text(&d, true, 40, 20, l), 12);
     assert_string_equal(l[1].text, "epoch 17.10  75.00 steps/s  ETA 23s");
+    /* ... but a state other than training is worth more than the ETA */
+    d.paused = true;
+    assert_int_equal(tui_metrics_text(&d, true, 27, 5, l), 5);
+    assert_string_equal(l[0].text, "step 748/2500  PAUSED");
+    d.paused = false;
     /* no validation data: said, not a column of dashes */
     assert_int_equal(tui_metrics_text(&d, false, 27, 5, l), 5);
     assert_string_equal(l[3].text, "no validation data:");

@@ -20,7 +20,7 @@ static const char *const key_help[] = {
     "  PgUp PgDn            scroll the log (the mouse wheel over it too)",
     "  Shift-PgUp/PgDn      scroll the prompt's earlier answers (the wheel over them)",
     "  mouse click          zoom the pane under it; again: back",
-    "  Shift-Left/Right     step cursor: the legends read each curve at that step",
+    "  Shift-Left/Right     step cursor: the legends and the Layers pane read that step",
     "  Shift-Home           cursor to the first step; Shift-End: cursor off",
     "  right click          put the cursor at the step under the mouse",
     "  Up Down, Tab         prompt history, complete :commands",

@@ -57,6 +57,7 @@ int tui_metrics_text(const tui_data *d, bool has_validation, int width, int rows
     fe_format_duration(
         d->steps_per_sec > 0 ? (double)(d->total_steps - d->step) / d->steps_per_sec : NAN, eta,
         sizeof eta);
+    const int eta_line = n;
     snprintf(full, sizeof full, "epoch %.2f  %.2f steps/s  ETA %s", d->epoch, d->steps_per_sec,
              eta);
     snprintf(compact, sizeof compact, "ep %.2f %.1f/s ETA %s", d->epoch, d->steps_per_sec, eta);
@@ -105,6 +106,13 @@ int tui_metrics_text(const tui_data *d, bool has_validation, int width, int rows
                 keep[i] = false;
                 kept--;
             }
+    /* Too few rows for the ETA's line: while training (the state the step
+     * line would say) the ETA takes the state's place there. */
+    char with_eta[96];
+    snprintf(with_eta, sizeof with_eta, "step %ld/%ld  ETA %s", d->step, d->total_steps, eta);
+    if (!keep[eta_line] && strcmp(state, "training") == 0 && isfinite(d->steps_per_sec) &&
+        d->steps_per_sec > 0 && tui_text_columns(with_eta) <= width)
+        snprintf(c[0].line.text, sizeof c[0].line.text, "%s", with_eta);
     int m = 0;
     for (int i = 0; i < n && m < rows; i++)
         if (keep[i]) {

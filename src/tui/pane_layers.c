@@ -73,9 +73,35 @@ static short heat_color(double v, void *ctx)
     return (short)(isnan(v) ? TUI_C_LABEL : v < 0 ? TUI_C_NEGATIVE : TUI_C_POSITIVE);
 }
 
+/* The statistics at the cursor's step: each pair's cosines, whole encoder
+ * and per group, from the curves (the stored point nearest the step; NaN
+ * where a group has none).  The rest stays the latest step's. */
+static void stats_at_cursor(const tui_app *app, mtb_conflict_stats *cs)
+{
+    const tui_data *d = &app->data;
+    for (int p = 0; p < cs->n_pairs; p++) {
+        const int k = tui_data_pair_index(d, cs->task[cs->pair[p][0]], cs->task[cs->pair[p][1]]);
+        if (k < 0)
+            continue;
+        double x, v;
+        cs->cos[p] = tui_series_nearest(&d->cos[k], app->cursor_step, false, &x, &v) ? v : NAN;
+        for (int g = 0; g < cs->n_groups; g++)
+            cs->group_cos[p][g] =
+                tui_series_nearest(&d->group_cos[k][g], app->cursor_step, false, &x, &v) ? v
+                                                                                         : NAN;
+    }
+}
+
 void pane_layers_draw(tui_app *app, const tui_rect *r)
 {
-    tui_draw_box(app, r, "Layers: cosine per parameter group", app->zoomed == TUI_PANE_LAYERS);
+    char title[96];
+    const bool at_cursor = app->cursor_on && app->layers_view == 0;
+    if (at_cursor)
+        snprintf(title, sizeof title, "Layers at step %.0f: cosine per parameter group",
+                 app->cursor_step);
+    else
+        snprintf(title, sizeof title, "Layers: cosine per parameter group");
+    tui_draw_box(app, r, title, app->zoomed == TUI_PANE_LAYERS);
     const int w = r->w - 2, h = r->h - 2;
     if (w <= 0 || h <= 0 || tui_canvas_fit(&app->canvas, w, h))
         return;
@@ -95,7 +121,10 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
         tui_blit(app, &app->canvas, r->x + 1, r->y + 1, w, h);
         return;
     }
-    const mtb_conflict_stats *cs = &d->last_conflict;
+    mtb_conflict_stats shown = d->last_conflict;
+    if (at_cursor)
+        stats_at_cursor(app, &shown);
+    const mtb_conflict_stats *cs = &shown;
     int y = 0;
     char buf[256];
     /* heat rows */
@@ -111,7 +140,7 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
         int cells = cs->n_groups < w - 10 ? cs->n_groups : w - 10;
         if (cells > 0)
             tui_heat_row(&app->canvas, 10, y, vals, cells, app->glyphs, heat_color, NULL);
-        if (cs->cos[p] < cs->cos[worst])
+        if (cs->cos[p] < cs->cos[worst] || isnan(cs->cos[worst]))
             worst = p;
     }
     /* the projection rates, in whole entries: wrapped when the pane has the
@@ -158,7 +187,7 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
     if (h >= 3) {
         for (int k = 0; k < n_proj; k++)
             tui_canvas_text(&app->canvas, 0, h - 1 - n_proj + k, proj_lines[k], TUI_C_LABEL);
-        int n = snprintf(buf, sizeof buf, "|grad|");
+        int n = snprintf(buf, sizeof buf, "%s", at_cursor ? "|grad| now" : "|grad|");
         for (int i = 0; i < cs->n_tasks && n < (int)sizeof buf; i++)
             n += snprintf(buf + n, sizeof buf - (size_t)n, "  %s %.3g",
                           mtb_task_name((mtb_task)cs->task[i]), cs->norm[i]);
