@@ -55,7 +55,7 @@ void pane_conflict_draw(tui_app *app, const tui_rect *r)
                     .s = &app->data.cos[p], .color = (short)(TUI_C_PAIR_SST_PARA + p),
                     .smooth = app->smoothing,
                     .label = tui_cursor_label(app, pair_names[p], &app->data.cos[p], false,
-                                              labels[n], sizeof labels[0])};
+                                              labels[p], sizeof labels[0])};
     } else {
         const tui_series *src = weights ? app->data.weight : app->data.served;
         for (int t = 0; t < MTB_N_TASKS; t++) {
@@ -72,7 +72,7 @@ void pane_conflict_draw(tui_app *app, const tui_rect *r)
                 .s = curve, .color = (short)(TUI_C_SST + t), .smooth = app->smoothing,
                 .log_y = scale == TUI_SCALE_LOG, .mark = TUI_TASK_MARKS[t],
                 .label = tui_cursor_label(app, mtb_task_name((mtb_task)t), curve, false,
-                                          labels[n], sizeof labels[0])};
+                                          labels[t], sizeof labels[0])};
         }
     }
     if (n == 0 && app->data.step > 0 && !app->data.has_conflict) {
