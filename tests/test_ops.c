@@ -744,7 +744,7 @@ static void test_dropout_half(void **state)
     /* Binomial(10000, 0.5): sd 50, so 5 sd is +-250; and the seed fixes the
      * exact count. */
     assert_in_range(kept, 5000 - 250, 5000 + 250);
-    assert_int_equal(kept, 4969);
+    assert_int_equal(kept, 4974);
 
     /* Same seed, same mask; a different seed, a different one. */
     float *scale2 = tu_alloc_floats(n), *out2 = tu_alloc_floats(n);
@@ -831,6 +831,26 @@ static void test_dropout_residual_chunks(void **state)
         assert_true(keep1[i] <= 1);
         kept += keep1[i];
         assert_true(out1[i] == in[i] * (keep1[i] ? scale : 0.0f) + res[i]);
+    }
+    /* each chunk's mask is "u >= p" for two 24-bit uniforms per draw of its
+     * own stream, compared here in float as the documentation states it,
+     * for p on and off the 2^-24 grid */
+    const float ps[] = {0.1f, 1.0f / 3.0f, 0.5f, 0.25f, 0.9f};
+    for (size_t k = 0; k < sizeof ps / sizeof *ps; k++) {
+        mtb_dropout_residual_forward(out2, keep2, in, NULL, n, ps[k], 77);
+        for (int chunk = 0; chunk < 4; chunk++) {
+            mtb_rng cr;
+            mtb_rng_seed(&cr, 77 ^ ((uint64_t)(chunk + 1) * 0x9e3779b97f4a7c15ull));
+            const size_t c0 = (size_t)chunk * MTB_DROPOUT_CHUNK;
+            const size_t len = n - c0 < MTB_DROPOUT_CHUNK ? n - c0 : MTB_DROPOUT_CHUNK;
+            uint64_t x = 0;
+            for (size_t i = 0; i < len; i++) {
+                if (i % 2 == 0)
+                    x = mtb_rng_next(&cr);
+                const uint64_t bits = i % 2 == 0 ? x >> 40 : (x >> 16) & 0xFFFFFFu;
+                assert_int_equal(keep2[c0 + i], (float)bits * 0x1.0p-24f >= ps[k]);
+            }
+        }
     }
     const double frac = (double)kept / (double)n;
     printf("# dropout p = 0.1 kept %.4f of %zu\n", frac, n);

@@ -41,6 +41,13 @@ void mtb_gelu_backward(float *din, const float *dout, const float *in, size_t n)
 void mtb_tanh_forward(float *out, const float *in, size_t n);
 void mtb_tanh_backward(float *din, const float *dout, const float *out, size_t n);
 
+/* keep[i] = 1 with probability 1 - p, else 0, for 0 < p < 1: the mask every
+ * dropout here draws.  Each 64-bit draw gives two 24-bit uniforms (bits
+ * 63..40 for an even i, 39..16 for the odd i after it), u_i = k 2^-24, and
+ * keep[i] = u_i >= p: half the draws of one number per element, which is
+ * what dropout's time went to. */
+void mtb_dropout_mask(uint8_t *keep, size_t n, float p, mtb_rng *rng);
+
 /* Inverted dropout.  scale (n) receives 0 or 1/(1-p) per element so backward
  * replays the same mask.  With p == 0 it copies in to out and fills scale with 1
  * (scale may then be NULL). */

@@ -77,6 +77,20 @@ void mtb_tanh_backward(float *din, const float *dout, const float *out, size_t n
         din[i] += dout[i] * (1.0f - out[i] * out[i]);
 }
 
+void mtb_dropout_mask(uint8_t *keep, size_t n, float p, mtb_rng *rng)
+{
+    /* u = k 2^-24 >= p exactly when k >= ceil(p 2^24) (p 2^24 is exact) */
+    const uint64_t threshold = (uint64_t)ceilf(p * 0x1.0p24f);
+    size_t i = 0;
+    for (; i + 1 < n; i += 2) {
+        const uint64_t x = mtb_rng_next(rng);
+        keep[i] = (x >> 40) >= threshold;
+        keep[i + 1] = ((x >> 16) & 0xFFFFFFu) >= threshold;
+    }
+    if (i < n)
+        keep[i] = (mtb_rng_next(rng) >> 40) >= threshold;
+}
+
 void mtb_dropout_forward(float *out, float *scale, const float *in, size_t n, float p,
                          mtb_rng *rng)
 {
@@ -100,12 +114,16 @@ void mtb_dropout_forward(float *out, float *scale, const float *in, size_t n, fl
         return;
     }
     const float keep_scale = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) {
-        /* u is uniform on [0, 1) so P(u >= p) = 1 - p, up to 2^-24. */
-        float s = mtb_rng_uniform(rng) >= p ? keep_scale : 0.0f;
-        if (scale)
-            scale[i] = s;
-        out[i] = in[i] * s;
+    uint8_t keep[256];
+    for (size_t i0 = 0; i0 < n; i0 += sizeof keep) {
+        const size_t len = n - i0 < sizeof keep ? n - i0 : sizeof keep;
+        mtb_dropout_mask(keep, len, p, rng);
+        for (size_t i = 0; i < len; i++) {
+            const float s = keep[i] ? keep_scale : 0.0f;
+            if (scale)
+                scale[i0 + i] = s;
+            out[i0 + i] = in[i0 + i] * s;
+        }
     }
 }
 
@@ -132,7 +150,7 @@ typedef struct dropout_job {
     uint64_t seed;
 } dropout_job;
 
-/* The same draws as mtb_dropout_forward (u >= p keeps), recorded as bytes:
+/* mtb_dropout_forward's mask from each chunk's own stream, recorded as bytes:
  * a quarter of the memory of a float scale, for masks kept for backward. */
 static void dropout_residual_chunk(void *arg, int item)
 {
@@ -156,12 +174,11 @@ static void dropout_residual_chunk(void *arg, int item)
         mtb_rng rng;
         mtb_rng_seed(&rng, j->seed ^ ((uint64_t)(item + 1) * 0x9e3779b97f4a7c15ull));
         const float keep_scale = 1.0f / (1.0f - j->p);
-        for (size_t i = 0; i < len; i++) {
-            const bool k = mtb_rng_uniform(&rng) >= j->p;
-            if (keep)
-                keep[i] = k;
-            out[i] = in[i] * (k ? keep_scale : 0.0f);
-        }
+        uint8_t local[MTB_DROPOUT_CHUNK];
+        uint8_t *mask = keep ? keep : local;
+        mtb_dropout_mask(mask, len, j->p, &rng);
+        for (size_t i = 0; i < len; i++)
+            out[i] = in[i] * (mask[i] ? keep_scale : 0.0f);
     }
     if (res)
         for (size_t i = 0; i < len; i++)

@@ -94,17 +94,18 @@ static void forward_head(void *arg, int bh)
 
     const float *mixed = P;
     if (j->p_drop > 0.0f) {
-        /* mtb_dropout_forward's draws (u >= p keeps), the mask kept as bytes */
+        /* mtb_dropout_forward's mask, kept as bytes */
         mtb_rng rng;
         head_rng(&rng, j->seed, bh);
         const float keep_scale = j->p_drop >= 1.0f ? 0.0f : 1.0f / (1.0f - j->p_drop);
         uint8_t *keep = j->att_keep + blk;
         float *dropped = j->work + blk;
-        for (size_t i = 0; i < LL; i++) {
-            const bool k = j->p_drop < 1.0f && mtb_rng_uniform(&rng) >= j->p_drop;
-            keep[i] = k;
-            dropped[i] = P[i] * (k ? keep_scale : 0.0f);
-        }
+        if (j->p_drop < 1.0f)
+            mtb_dropout_mask(keep, LL, j->p_drop, &rng);
+        else
+            memset(keep, 0, LL);
+        for (size_t i = 0; i < LL; i++)
+            dropped[i] = P[i] * (keep[i] ? keep_scale : 0.0f);
         mixed = dropped;
     } else if (j->att_keep) {
         memset(j->att_keep + blk, 1, LL);

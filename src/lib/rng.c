@@ -7,11 +7,6 @@
 
 #include <math.h>
 
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
 static uint64_t splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += UINT64_C(0x9e3779b97f4a7c15));
@@ -27,27 +22,6 @@ void mtb_rng_seed(mtb_rng *rng, uint64_t seed)
     uint64_t x = seed;
     for (int i = 0; i < 4; i++)
         rng->s[i] = splitmix64(&x);
-}
-
-uint64_t mtb_rng_next(mtb_rng *rng)
-{
-    uint64_t *s = rng->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9;
-    uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-float mtb_rng_uniform(mtb_rng *rng)
-{
-    /* The top 24 bits fit a float mantissa exactly, so the result is a
-     * multiple of 2^-24 and can never round up to 1. */
-    return (float)(mtb_rng_next(rng) >> 40) * 0x1.0p-24f;
 }
 
 float mtb_rng_normal(mtb_rng *rng)
