@@ -237,6 +237,69 @@ static void test_pair_losses_joint_equals_single(void **state)
     parity_teardown(&r);
 }
 
+/* The trainer leaves the dense layers' weight gradients unzeroed and lets
+ * the joint pass write them (overwrite_dense): with NaN there beforehand,
+ * the gradients are bit for bit those of a zeroed buffer added to; the
+ * spans are the 6 weight matrices of every layer, in order, disjoint. */
+static void test_joint_overwrites_dense_grads(void **state)
+{
+    (void)state;
+    parity_run r;
+    parity_setup(&r, MTB_MODE_SUM, MTB_POOL_CLS);
+    parity_load_step(&r, 0);
+    mtb_error err = {0};
+    const mtb_bert *m = &r.mt.bert;
+    const size_t n = m->n_params, H = (size_t)m->cfg.hidden_size,
+                 I = (size_t)m->cfg.intermediate_size;
+    size_t off[6 * MTB_MAX_LAYERS], len[6 * MTB_MAX_LAYERS];
+    const int n_spans = mtb_bert_dense_spans(m, off, len, 6 * MTB_MAX_LAYERS);
+    assert_int_equal(n_spans, 6 * m->cfg.num_layers);
+    assert_int_equal(mtb_bert_dense_spans(m, off, len, 5), -1);
+    size_t total = 0;
+    for (int i = 0; i < n_spans; i++) {
+        total += len[i];
+        if (i > 0)
+            assert_true(off[i] >= off[i - 1] + len[i - 1]);
+    }
+    assert_true(total == (size_t)m->cfg.num_layers * (4 * H * H + 2 * H * I));
+    const mtb_param_info *q = mtb_bert_find_param(m, "encoder.layer.0.attention.self.query.weight");
+    assert_non_null(q);
+    bool listed = false;
+    for (int i = 0; i < n_spans; i++)
+        listed |= off[i] == q->offset && len[i] == H * H;
+    assert_true(listed);
+
+    mtb_joint_ws jw;
+    if (mtb_joint_ws_init(&jw, &m->cfg, PB, 40, &err))
+        fail_msg("%s", err.msg);
+    float *added[3], *written[3];
+    for (int t = 0; t < 3; t++) {
+        assert_non_null(added[t] = calloc(n, sizeof(float)));
+        assert_non_null(written[t] = calloc(n, sizeof(float)));
+        for (int i = 0; i < n_spans; i++)
+            for (size_t k = 0; k < len[i]; k++)
+                written[t][off[i] + k] = NAN;
+    }
+    const mtb_task_batch *tbs[3] = {&r.tb[0], &r.tb[1], &r.tb[2]};
+    mtb_rng rng;
+    float loss_a[3], loss_w[3];
+    mtb_rng_seed(&rng, 3);
+    mtb_heads_zero_grad(&r.mt.heads);
+    mtb_multitask_joint_step(&r.mt, &jw, tbs, 3, added, true, &rng, loss_a);
+    jw.overwrite_dense = true;
+    mtb_rng_seed(&rng, 3);
+    mtb_heads_zero_grad(&r.mt.heads);
+    mtb_multitask_joint_step(&r.mt, &jw, tbs, 3, written, true, &rng, loss_w);
+    for (int t = 0; t < 3; t++) {
+        assert_true(loss_a[t] == loss_w[t]);
+        assert_memory_equal(added[t], written[t], n * sizeof(float));
+        free(added[t]);
+        free(written[t]);
+    }
+    mtb_joint_ws_free(&jw);
+    parity_teardown(&r);
+}
+
 static void test_parity_sum(void **state)
 {
     (void)state;
@@ -953,6 +1016,7 @@ int main(void)
         cmocka_unit_test(test_resume_equals_uninterrupted),
         cmocka_unit_test(test_methods_resume_exactly),
         cmocka_unit_test(test_pair_losses_joint_equals_single),
+        cmocka_unit_test(test_joint_overwrites_dense_grads),
         cmocka_unit_test(test_error_reports),
         cmocka_unit_test(test_divergence_guard),
         cmocka_unit_test(test_trainer_thread),

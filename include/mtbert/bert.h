@@ -172,7 +172,18 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden,
 typedef struct mtb_grad_segment {
     int first_seq, n_seqs;
     float *grads;
+    /* The weight gradients of the encoder's dense layers (mtb_bert_dense_spans)
+     * are written, not added to, so the caller need not zero them: the
+     * largest part of a gradient buffer, zeroed and then overwritten once
+     * per step otherwise.  Everything else is still added to. */
+    bool overwrite_dense;
 } mtb_grad_segment;
+
+/* The encoder's dense-layer weight matrices (queries, keys, values,
+ * attention output, intermediate, output; not the pooler) as offsets and
+ * lengths into the flat buffer, in address order; returns how many (6 per
+ * layer), or -1 when cap is smaller than that. */
+int mtb_bert_dense_spans(const mtb_bert *m, size_t *offset, size_t *numel, int cap);
 
 /* mtb_bert_backward for a forward pass that held several tasks' sequences:
  * the gradients flowing through the activations are computed for all rows

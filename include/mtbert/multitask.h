@@ -96,6 +96,9 @@ typedef struct mtb_joint_ws {
     int first[MTB_N_TASKS]; /* where each batch's sequences start in batch (last step) */
     int count[MTB_N_TASKS]; /* and how many (an STS batch has 2B: its a's, then its b's; a
                                paraphrase batch with MNRL 3B: its pairs, a's, b's) */
+    /* Set by a caller that leaves the dense layers' weight gradients in
+     * grads[k] unzeroed (see mtb_grad_segment): they are written, not added. */
+    bool overwrite_dense;
 } mtb_joint_ws;
 
 /* max_B sequences per task batch, each at most max_T tokens. */
@@ -105,7 +108,8 @@ void mtb_joint_ws_free(mtb_joint_ws *ws);
 
 /* Forward and backward of n task batches (n <= 3, one per task) in one
  * encoder pass, with dropout when asked.  Batch k's encoder gradient is
- * added into grads[k] (n_params floats); the heads' gradients into
+ * added into grads[k] (n_params floats; with ws->overwrite_dense its dense
+ * weight gradients are written); the heads' gradients into
  * mt->heads.grads.  losses[k] receives batch k's mean loss.  The same
  * numbers as mtb_multitask_step on each batch in turn, up to the rounding
  * of larger products and the order of dropout draws. */

@@ -13,6 +13,7 @@
 #ifndef MTBERT_OPS_H
 #define MTBERT_OPS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,10 @@ void mtb_linear_forward(float *out, const float *in, const float *weight, const 
  * dbias (out_dim) += column sums of dout. */
 void mtb_linear_backward(float *din, float *dweight, float *dbias, const float *dout,
                          const float *in, const float *weight, int n, int in_dim, int out_dim);
+/* dweight (out_dim, in_dim) += dout^T in, or with overwrite = (no need to
+ * zero it first; n <= 0 then writes zeros). */
+void mtb_linear_weight_grad(float *dweight, const float *dout, const float *in, int n,
+                            int in_dim, int out_dim, bool overwrite);
 
 /* Per-row LayerNorm over dim features.  mean and rstd (N) are saved for backward. */
 void mtb_layernorm_forward(float *out, float *mean, float *rstd, const float *in,

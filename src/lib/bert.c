@@ -168,3 +168,28 @@ const mtb_param_info *mtb_bert_find_param(const mtb_bert *m, const char *name)
             return &m->info[i];
     return NULL;
 }
+
+int mtb_bert_dense_spans(const mtb_bert *m, size_t *offset, size_t *numel, int cap)
+{
+    const size_t H = (size_t)m->cfg.hidden_size, I = (size_t)m->cfg.intermediate_size;
+    if (cap < 6 * m->cfg.num_layers)
+        return -1;
+    int n = 0;
+    for (int l = 0; l < m->cfg.num_layers; l++) {
+        const mtb_layer_tensors *t = &m->p.layers[l];
+        const float *w[6] = {t->q_w, t->k_w, t->v_w, t->attn_out_w, t->inter_w, t->out_w};
+        const size_t len[6] = {H * H, H * H, H * H, H * H, I * H, H * I};
+        for (int k = 0; k < 6; k++) {
+            /* inserted in address order: the layout's order is its own business */
+            const size_t off = (size_t)(w[k] - m->params);
+            int at = n++;
+            for (; at > 0 && offset[at - 1] > off; at--) {
+                offset[at] = offset[at - 1];
+                numel[at] = numel[at - 1];
+            }
+            offset[at] = off;
+            numel[at] = len[k];
+        }
+    }
+    return n;
+}

@@ -264,10 +264,13 @@ static void linear_backward_split(const mtb_bert *m, const mtb_bert_acts *a,
     for (int s = 0; s < n_segs; s++) {
         int r0, rows;
         seg_rows(a, &segs[s], &r0, &rows);
-        MTB_PROFILED(MTB_PROF_LINEAR_BWD,
-                     mtb_linear_backward(NULL, seg_grad(m, &segs[s], gw),
-                                         seg_grad(m, &segs[s], gb), dout + (size_t)r0 * out_dim,
-                                         in + (size_t)r0 * in_dim, w, rows, in_dim, out_dim));
+        const float *seg_dout = dout + (size_t)r0 * out_dim, *seg_in = in + (size_t)r0 * in_dim;
+        MTB_PROFILED(MTB_PROF_LINEAR_BWD, {
+            mtb_linear_weight_grad(seg_grad(m, &segs[s], gw), seg_dout, seg_in, rows, in_dim,
+                                   out_dim, segs[s].overwrite_dense);
+            mtb_linear_backward(NULL, NULL, seg_grad(m, &segs[s], gb), seg_dout, seg_in, w, rows,
+                                in_dim, out_dim);
+        });
     }
 }
 
@@ -293,7 +296,7 @@ static void layernorm_backward_split(const mtb_bert *m, const mtb_bert_acts *a,
 
 void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, const float *dpooled)
 {
-    const mtb_grad_segment all = {0, a->B, m->grads};
+    const mtb_grad_segment all = {0, a->B, m->grads, false};
     mtb_bert_backward_split(m, a, dhidden, dpooled, &all, 1);
 }
 

@@ -87,6 +87,22 @@ void mtb_linear_forward(float *out, const float *in, const float *weight, const 
           out, out_dim);
 }
 
+void mtb_linear_weight_grad(float *dweight, const float *dout, const float *in, int n,
+                            int in_dim, int out_dim, bool overwrite)
+{
+    if (in_dim <= 0 || out_dim <= 0)
+        return;
+    if (n <= 0) {
+        if (overwrite)
+            memset(dweight, 0, sizeof(float) * (size_t)out_dim * (size_t)in_dim);
+        return;
+    }
+    /* beta 0 on a zeroed buffer and beta 1 give the same bits: every
+     * element is 0 + its dot product either way */
+    sgemm(CblasTrans, CblasNoTrans, out_dim, in_dim, n, 1.0f, dout, out_dim, in, in_dim,
+          overwrite ? 0.0f : 1.0f, dweight, in_dim);
+}
+
 void mtb_linear_backward(float *din, float *dweight, float *dbias, const float *dout,
                          const float *in, const float *weight, int n, int in_dim, int out_dim)
 {
@@ -95,9 +111,8 @@ void mtb_linear_backward(float *din, float *dweight, float *dbias, const float *
     if (din && in_dim > 0)
         sgemm(CblasNoTrans, CblasNoTrans, n, in_dim, out_dim, 1.0f, dout, out_dim, weight, in_dim,
               1.0f, din, in_dim);
-    if (dweight && in_dim > 0)
-        sgemm(CblasTrans, CblasNoTrans, out_dim, in_dim, n, 1.0f, dout, out_dim, in, in_dim, 1.0f,
-              dweight, in_dim);
+    if (dweight)
+        mtb_linear_weight_grad(dweight, dout, in, n, in_dim, out_dim, false);
     if (dbias) {
         /* Row by row so the inner loop runs along contiguous memory and
          * vectorises; a column-wise sum would stride by out_dim. */

@@ -520,7 +520,7 @@ void mtb_multitask_joint_step(mtb_multitask *mt, mtb_joint_ws *ws,
                                                        ws->dhidden, ws->dpooled, &use_hidden));
     mtb_grad_segment segs[MTB_N_TASKS];
     for (int k = 0; k < n; k++)
-        segs[k] = (mtb_grad_segment){ws->first[k], ws->count[k], grads[k]};
+        segs[k] = (mtb_grad_segment){ws->first[k], ws->count[k], grads[k], ws->overwrite_dense};
     mtb_bert_backward_split(&mt->bert, &ws->acts, use_hidden ? ws->dhidden : NULL,
                             use_hidden ? NULL : ws->dpooled, segs, n);
 }

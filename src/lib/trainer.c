@@ -31,6 +31,10 @@ struct mtb_trainer {
     mtb_joint_ws joint;       /* multitask runs: all tasks in one encoder pass */
     uint32_t *idx;            /* (max batch) */
     float *task_grad[MTB_N_TASKS]; /* (n_params) each: one task's encoder gradient */
+    /* The dense layers' weight gradients, which the joint pass overwrites:
+     * zeroing leaves them alone (most of each buffer). */
+    size_t dense_off[6 * MTB_MAX_LAYERS], dense_len[6 * MTB_MAX_LAYERS];
+    int n_dense;
     /* Word-embedding rows: a step's gradients are zero outside the rows its
      * batches use, so zeroing, the Gram matrix and AdamW visit those only. */
     int *rows[MTB_N_TASKS];   /* rows task t's gradient buffer may hold, ascending */
@@ -205,8 +209,12 @@ int mtb_trainer_create(mtb_trainer **out, mtb_multitask *mt, const mtb_train_opt
     }
     if (!rc && opt->mode == MTB_MODE_SINGLE)
         rc = mtb_task_ws_init(&tr->ws, &mt->bert.cfg, max_B, plen, true, err);
-    else if (!rc)
+    else if (!rc) {
         rc = mtb_joint_ws_init(&tr->joint, &mt->bert.cfg, max_B, plen, err);
+        tr->joint.overwrite_dense = true;
+        tr->n_dense = mtb_bert_dense_spans(&mt->bert, tr->dense_off, tr->dense_len,
+                                           6 * MTB_MAX_LAYERS);
+    }
     for (int t = 0; t < MTB_N_TASKS && !rc; t++)
         if (mtb_task_batch_alloc(&tr->batch[t], (mtb_task)t, max_B, plen))
             rc = mtb_error_set(err, MTB_EFAIL, "out of memory");
@@ -343,9 +351,28 @@ static mtb_sparse_rows word_rows(const mtb_trainer *tr, const int *rows, int n)
     return sp;
 }
 
+/* Zeroes [lo, hi) of g except the dense weight spans, which the joint pass
+ * overwrites (none when skip_dense is false). */
+static void zero_except_dense(const mtb_trainer *tr, float *g, size_t lo, size_t hi,
+                              bool skip_dense)
+{
+    size_t pos = lo;
+    for (int i = 0; skip_dense && i < tr->n_dense && pos < hi; i++) {
+        const size_t a = tr->dense_off[i], b = a + tr->dense_len[i];
+        if (b <= pos || a >= hi)
+            continue;
+        if (a > pos)
+            mtb_zero_floats(g + pos, a - pos);
+        pos = b;
+    }
+    if (pos < hi)
+        mtb_zero_floats(g + pos, hi - pos);
+}
+
 /* Zeroes a task's gradient buffer: all of it the first time, later all but
- * the word embeddings, of which only the rows its last batch wrote. */
-static void zero_task_grad(mtb_trainer *tr, int t, float *g)
+ * the word embeddings, of which only the rows its last batch wrote, and (in
+ * multitask runs) all but the dense weights the joint pass overwrites. */
+static void zero_task_grad(mtb_trainer *tr, int t, float *g, bool skip_dense)
 {
     mtb_bert *m = &tr->mt->bert;
     if (!tr->rows_known[t]) {
@@ -354,8 +381,8 @@ static void zero_task_grad(mtb_trainer *tr, int t, float *g)
     }
     const mtb_sparse_rows sp = word_rows(tr, tr->rows[t], tr->n_rows[t]);
     const size_t end = sp.offset + sp.n_rows * sp.width;
-    mtb_zero_floats(g, sp.offset);
-    mtb_zero_floats(g + end, m->n_params - end);
+    zero_except_dense(tr, g, 0, sp.offset, skip_dense);
+    zero_except_dense(tr, g, end, m->n_params, skip_dense);
     for (int i = 0; i < tr->n_rows[t]; i++)
         memset(g + sp.offset + (size_t)tr->rows[t][i] * sp.width, 0, sp.width * sizeof(float));
 }
@@ -558,7 +585,8 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
         for (int k = 0; k < n_active; k++) {
             task_grads[k] = tr->task_grad[ids[k]];
             grads[k] = task_grads[k];
-            MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero_task_grad(tr, ids[k], task_grads[k]));
+            MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING,
+                         zero_task_grad(tr, ids[k], task_grads[k], tr->joint.overwrite_dense));
         }
         mtb_multitask_joint_step(mt, &tr->joint, batches, n_active, task_grads, tr->opt.dropout,
                                  &tr->rng, task_loss);
@@ -568,7 +596,7 @@ int mtb_trainer_step(mtb_trainer *tr, const mtb_task_batch *const *tb, float los
         }
     } else {
         const int t = ids[0];
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero_task_grad(tr, t, mt->bert.grads));
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero_task_grad(tr, t, mt->bert.grads, false));
         loss[t] = mtb_multitask_step(mt, &tr->ws, batches[0], tr->opt.dropout, true, &tr->rng);
         note_task_rows(tr, t, 0);
     }
