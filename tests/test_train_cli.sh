@@ -214,6 +214,10 @@ check "... one loss row per step and task" test "$(grep -c '^[0-9]*,loss,' "$tmp
 check "... per-group cosines named by their group" grep -qE '^1,group_cos,,sst-para,layer\.0,[-0-9.e]+$' "$tmp/out"
 want=$(grep '^{"step":1,"task":"sst"' "$tmp/m.jsonl" | sed 's/.*"loss":\([0-9.e-]*\).*/\1/')
 check "... with the metrics file's values ($want)" grep -qx "1,loss,sst,,,$want" "$tmp/out"
+before=$(cksum <"$tmp/m.jsonl")
+"$MTBERT" export "$tmp/m.jsonl" --csv --out "$tmp/./m.jsonl" >"$tmp/out" 2>"$tmp/err"
+check "export --out onto the metrics file it reads: exit 2, the file untouched" \
+    sh -c "test $? -eq 2 && grep -q \"is the run's metrics file; writing there would destroy it\" '$tmp/err' && test \"\$(cksum <'$tmp/m.jsonl')\" = '$before'"
 "$MTBERT" export "$tmp/nothing" >"$tmp/out" 2>"$tmp/err"
 check "export of a folder that is not there: exit 2, named" \
     sh -c "test $? -eq 2 && grep -q '$tmp/nothing: no such run folder or metrics file' '$tmp/err'"

@@ -26,7 +26,8 @@ static void usage(FILE *out)
             "measured has no row.\n"
             "\n"
             "      --csv        the format (the only one)\n"
-            "      --out FILE   write to FILE instead of standard output\n"
+            "      --out FILE   write to FILE instead of standard output (never the\n"
+            "                   metrics file being read)\n"
             "  -h, --help       show this help\n");
 }
 
@@ -161,6 +162,9 @@ int cmd_export(int argc, char **argv)
     mtb_error err = {0};
     if (metrics_path_of_run(argv[optind], path, sizeof path, &err))
         return fe_report(&err);
+    if (out_path && fe_same_path(out_path, path))
+        return fe_usage_error("export", "--out %s is the run's metrics file; writing there "
+                                        "would destroy it", out_path);
     export_ctx x = {.out = out_path ? fopen(out_path, "w") : stdout};
     if (!x.out) {
         fprintf(stderr, "mtbert: %s: cannot open for writing\n", out_path);

@@ -1065,7 +1065,7 @@ static int protect_outputs(run_config *rc, run_state *st, FILE *log, mtb_error *
     if ((status = mtb_model_dir_check_target(out, err)))
         return mtb_error_prefix(err, "--out");
     struct stat sb;
-    const bool continuing = rc->resume_dir && fe_same_folder(out, rc->resume_dir);
+    const bool continuing = rc->resume_dir && fe_same_path(out, rc->resume_dir);
     const char *kind = fe_saved_kind(out);
     if (!continuing && !rc->force && kind)
         return mtb_error_set(err, MTB_EINPUT, "--out %s already holds a saved %s; --resume %s "

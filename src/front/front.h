@@ -36,8 +36,8 @@ void fe_format_duration(double seconds, char *buf, size_t cap);
 /* What a folder holds: "run" (a checkpoint with training state), "model"
  * (a saved model), or NULL (nothing mtbert saved). */
 const char *fe_saved_kind(const char *dir);
-/* Two spellings of one folder compare equal once both exist. */
-bool fe_same_folder(const char *a, const char *b);
+/* Two spellings of one folder or file compare equal once both exist. */
+bool fe_same_path(const char *a, const char *b);
 /* Whether :save DIR may write DIR: a new or empty folder, the run's own
  * out_dir (may be NULL), or saved_before (the last folder :save wrote, may be
  * NULL); a folder holding another saved model or run is refused, named. */

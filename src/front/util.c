@@ -101,7 +101,7 @@ int fe_bad_option(const char *command, const char *arg)
                            arg ? arg : "?");
 }
 
-bool fe_same_folder(const char *a, const char *b)
+bool fe_same_path(const char *a, const char *b)
 {
     if (!a || !b || !a[0] || !b[0])
         return false;
@@ -119,7 +119,7 @@ int fe_check_save_dir(const char *dir, const char *out_dir, const char *saved_be
     if (rc)
         return rc;
     const char *kind = fe_saved_kind(dir);
-    if (!kind || fe_same_folder(dir, out_dir) || fe_same_folder(dir, saved_before))
+    if (!kind || fe_same_path(dir, out_dir) || fe_same_path(dir, saved_before))
         return MTB_OK;
     return mtb_error_set(err, MTB_EINPUT, "%s already holds a saved %s; :save replaces only this "
                          "run's folder or one it saved to itself: pick a new folder", dir, kind);

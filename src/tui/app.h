@@ -71,7 +71,6 @@ typedef struct tui_app {
     /* where each chart drew its x axis in the last frame, for the mouse */
     tui_plot_frame_info frame[TUI_N_PANES];
     bool frame_ok[TUI_N_PANES];
-    int frame_screen_x[TUI_N_PANES]; /* the screen column of the chart's column 0 */
     bool help_open;
     char *report;         /* a report shown in the help's place (:errors, :confusion) */
     int help_scroll;      /* the help's first line shown */
@@ -137,10 +136,10 @@ bool tui_cursor_first(tui_app *app);
 void tui_cursor_hide(tui_app *app);
 /* A click at screen column screen_x in a chart pane: the step there. */
 bool tui_cursor_click(tui_app *app, int pane, int screen_x);
-/* A chart pane, after drawing w x h at (r->x + 1, r->y + 1), records its
- * frame for the mouse and keys. */
-void tui_cursor_note_frame(tui_app *app, int pane, const tui_rect *r, int w, int h,
-                           const tui_plot_series *series, int n, const tui_plot_opts *opt);
+/* A chart pane, after drawing w x h inside its border, records its frame
+ * for the mouse and keys. */
+void tui_cursor_note_frame(tui_app *app, int pane, int w, int h, const tui_plot_series *series,
+                           int n, const tui_plot_opts *opt);
 /* Sets the plot options' cursor from the app's. */
 void tui_cursor_apply(const tui_app *app, tui_plot_opts *o);
 /* A legend label: name, or with the cursor on "name VALUE" for the point

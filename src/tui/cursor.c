@@ -89,15 +89,13 @@ bool tui_cursor_move(tui_app *app, int cols)
 
 bool tui_cursor_first(tui_app *app)
 {
-    double first, last;
-    return step_range(app, &first, &last) && tui_cursor_set(app, first);
+    return tui_cursor_set(app, -INFINITY); /* clamped to the first step */
 }
 
-void tui_cursor_note_frame(tui_app *app, int pane, const tui_rect *r, int w, int h,
-                           const tui_plot_series *series, int n, const tui_plot_opts *opt)
+void tui_cursor_note_frame(tui_app *app, int pane, int w, int h, const tui_plot_series *series,
+                           int n, const tui_plot_opts *opt)
 {
     app->frame_ok[pane] = tui_plot_frame(w, h, series, n, opt, &app->frame[pane]);
-    app->frame_screen_x[pane] = r->x + 1;
 }
 
 bool tui_cursor_click(tui_app *app, int pane, int screen_x)
@@ -105,7 +103,8 @@ bool tui_cursor_click(tui_app *app, int pane, int screen_x)
     if (pane < 0 || pane >= TUI_N_PANES || !app->frame_ok[pane])
         return false;
     const tui_plot_frame_info *f = &app->frame[pane];
-    return tui_cursor_set(app, tui_plot_frame_x(f, screen_x - app->frame_screen_x[pane]));
+    /* the chart's column 0 is the pane's first column inside its border */
+    return tui_cursor_set(app, tui_plot_frame_x(f, screen_x - (app->layout.pane[pane].x + 1)));
 }
 
 void tui_cursor_apply(const tui_app *app, tui_plot_opts *o)

@@ -106,7 +106,7 @@ static bool shown_line(const tui_app *app, int width, int i, char *buf, size_t c
 {
     char line[512];
     for (int k = 0, shown = 0; overlay_line(app, k, line, sizeof line, title); k++) {
-        if (tui_text_columns(line) <= width || width < 20) {
+        if (tui_utf8_columns(line) <= width || width < 20) {
             if (shown++ == i) {
                 snprintf(buf, cap, "%s", line);
                 return true;

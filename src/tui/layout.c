@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "canvas.h"
+
 static tui_rect rect(int x, int y, int w, int h)
 {
     tui_rect r = {x, y, w, h};
@@ -124,28 +126,20 @@ int tui_wrap_words(const char *text, int width, char lines[][TUI_WRAP_COLS], int
 
 void tui_fit_title(char *title, int width)
 {
-    if (width < 1 || tui_text_columns(title) <= width)
+    if (width < 1 || tui_utf8_columns(title) <= width)
         return;
     /* " Name: details " -> " Name " */
     char *colon = strchr(title, ':');
     if (colon) {
         colon[0] = ' ';
         colon[1] = '\0';
-        if (tui_text_columns(title) <= width)
+        if (tui_utf8_columns(title) <= width)
             return;
     }
     /* else whole words while they fit */
     char lines[1][TUI_WRAP_COLS];
     if (tui_wrap_words(title, width - 1, lines, 1) == 1)
         snprintf(title, TUI_WRAP_COLS, " %.250s ", lines[0]);
-}
-
-int tui_text_columns(const char *s)
-{
-    int n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        n += (*p & 0xC0) != 0x80;
-    return n;
 }
 
 void tui_squeeze_spaces(char *s)

@@ -96,8 +96,6 @@ void tui_too_small_message(int cols, int rows, char *buf, size_t cap);
 void tui_fit_title(char *title, int width);
 /* Runs of spaces in s down to one space each (in place). */
 void tui_squeeze_spaces(char *s);
-/* Columns of UTF-8 text (code points). */
-int tui_text_columns(const char *s);
 int tui_wrap_words(const char *text, int width, char lines[][TUI_WRAP_COLS], int max_lines);
 
 #endif

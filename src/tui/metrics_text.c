@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../front/front.h"
+#include "canvas.h"
 #include "layout.h"
 #include "theme.h"
 
@@ -19,7 +20,7 @@ static void add(candidate *c, int *n, int priority, short slot, const char *full
 {
     if (*n >= TUI_METRICS_MAX_LINES)
         return;
-    const char *text = compact && tui_text_columns(full) > width ? compact : full;
+    const char *text = compact && tui_utf8_columns(full) > width ? compact : full;
     snprintf(c[*n].line.text, sizeof c[*n].line.text, "%.95s", text);
     c[*n].line.slot = slot;
     c[*n].priority = priority;
@@ -111,7 +112,7 @@ int tui_metrics_text(const tui_data *d, bool has_validation, int width, int rows
     char with_eta[96];
     snprintf(with_eta, sizeof with_eta, "step %ld/%ld  ETA %s", d->step, d->total_steps, eta);
     if (!keep[eta_line] && strcmp(state, "training") == 0 && isfinite(d->steps_per_sec) &&
-        d->steps_per_sec > 0 && tui_text_columns(with_eta) <= width)
+        d->steps_per_sec > 0 && tui_utf8_columns(with_eta) <= width)
         snprintf(c[0].line.text, sizeof c[0].line.text, "%s", with_eta);
     int m = 0;
     for (int i = 0; i < n && m < rows; i++)
@@ -119,7 +120,7 @@ int tui_metrics_text(const tui_data *d, bool has_validation, int width, int rows
             out[m] = c[i].line;
             /* the last resort: cut, never past the pane */
             char *t = out[m].text;
-            while (tui_text_columns(t) > width && *t)
+            while (tui_utf8_columns(t) > width && *t)
                 t[strlen(t) - 1] = '\0';
             m++;
         }

@@ -89,7 +89,7 @@ void pane_conflict_draw(tui_app *app, const tui_rect *r)
         }
         tui_cursor_apply(app, &o);
         tui_plot_draw(&app->canvas, 0, 0, w, h, s, n, &o);
-        tui_cursor_note_frame(app, TUI_PANE_CONFLICT, r, w, h, s, n, &o);
+        tui_cursor_note_frame(app, TUI_PANE_CONFLICT, w, h, s, n, &o);
     }
     tui_blit(app, &app->canvas, r->x + 1, r->y + 1, w, h);
 }

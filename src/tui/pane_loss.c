@@ -89,6 +89,6 @@ void pane_loss_draw(tui_app *app, const tui_rect *r)
                        .axis_color = TUI_C_AXIS, .label_color = TUI_C_LABEL, .y_log = log_y};
     tui_cursor_apply(app, &o);
     tui_plot_draw(&app->canvas, 0, 0, w, h, s, n, &o);
-    tui_cursor_note_frame(app, TUI_PANE_LOSS, r, w, h, s, n, &o);
+    tui_cursor_note_frame(app, TUI_PANE_LOSS, w, h, s, n, &o);
     tui_blit(app, &app->canvas, r->x + 1, r->y + 1, w, h);
 }

@@ -53,7 +53,7 @@ void pane_prompt_draw(tui_app *app, const tui_rect *r)
          * number: "v.pos 0.61" stays on screen at 80 columns */
         char fitted[TUI_OUTPUT_WIDTH];
         snprintf(fitted, sizeof fitted, "%s", app->output[i]);
-        if (tui_text_columns(fitted) > w)
+        if (tui_utf8_columns(fitted) > w)
             tui_squeeze_spaces(fitted);
         tui_put(app, y, x, w, strncmp(app->output[i], "error", 5) ? TUI_C_DEFAULT : TUI_C_ERROR,
                 fitted);
