@@ -9,8 +9,11 @@
 # random batches; PyTorch pads each batch to its longest sequence, as the
 # seed does, mtbert packs the real tokens), for mini and base.  PyTorch
 # (Debian's python3-torch) replays the very batches mtbert drew, with 1 torch
-# thread and OpenBLAS on 1 and on 2 threads; the faster of the two is
-# compared.  Without torch the comparison is skipped and said so.
+# thread and OpenBLAS on 1 and on 2 threads under the kernel mtbert runs, and
+# with bf16 autocast on 2 threads where the CPU has bf16 units; the fastest
+# is compared.  Without torch the comparison is skipped and said so.  Every
+# figure names its kernel and precision; BENCH_KERNELS (default: those of
+# Haswell, Zen, SkylakeX, Cooperlake the CPU runs) lists the kernels timed.
 #
 # Environment: MTBERT (the binary, default src/mtbert), BENCH_DATA (the
 # course data, default ../shared/data beside the project), BENCH_STEPS (timed
@@ -53,33 +56,55 @@ field() { # the number after "NAME=" in the last line of a file
     tail -n 1 "$1" | tr ' ' '\n' | sed -n "s|^$2=||p"
 }
 
-"$MTBERT" bench --config mini --steps 1 --warmup 0 --batch 1 --seq 4 2>/dev/null |
-    sed -n 's/^machine: /machine: /p'
+"$MTBERT" info >"$tmp/info" 2>&1 || { cat "$tmp/info" >&2; exit 1; }
+sed -n 's/^cpu  *\(.*\)/cpu: \1/p; s/^openblas  *\(.*\)/openblas: \1/p; s/^kernel  *\(.*\)/kernel: \1/p; s/^products  *\(.*\)/products: \1/p' "$tmp/info"
+# The kernel mtbert runs (the CPU's best unless the environment names one),
+# and the one it runs for a user with no OPENBLAS_CORETYPE set.
+kernel=$(sed -n 's/^kernel  *\([A-Za-z0-9_]*\):.*/\1/p' "$tmp/info")
+user_kernel=$(env -u OPENBLAS_CORETYPE "$MTBERT" info | sed -n 's/^kernel  *\([A-Za-z0-9_]*\):.*/\1/p')
+flags=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+has_flag() { case " $flags " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+# the OpenBLAS kernels of the fp32 comparison this CPU can execute
+KERNELS=${BENCH_KERNELS:-}
+if [ -z "$KERNELS" ]; then
+    has_flag avx2 && has_flag fma && KERNELS="Haswell Zen"
+    has_flag avx512f && has_flag avx512bw && has_flag avx512dq && has_flag avx512vl &&
+        has_flag avx512cd && KERNELS="$KERNELS SkylakeX"
+    has_flag avx512f && has_flag avx512_bf16 && KERNELS="$KERNELS Cooperlake"
+fi
+bf16_units=0
+{ has_flag avx512_bf16 || has_flag amx_bf16; } && bf16_units=1
+echo "precision: fp32 (bf16 units on this CPU: $([ $bf16_units = 1 ] && echo yes || echo no))"
 echo "torch: $([ $have_torch = 1 ] && "$PYTHON" -c 'import torch; print(torch.__version__)' ||
     echo 'not installed (apt-get install python3-torch): comparison skipped')"
 echo "course data: $([ $have_data = 1 ] && echo "$DATA" || echo "not found at $DATA: course rows skipped")"
 echo "timed steps per run: $(for c in $CONFIGS; do printf '%s %s  ' "$c" "$(steps_for "$c")"; done)(after 1 untimed)"
 echo
 
-# torch_best LABEL ARGS...: runs the PyTorch script with OpenBLAS on 1 and 2
-# threads; prints "best_ms threads".
+# torch_best LABEL ARGS...: PyTorch at its best: fp32 with the kernel mtbert
+# runs (the CPU's best) and OpenBLAS on 1 and on 2 threads, and bf16
+# autocast on 2 threads where the CPU has bf16 units; prints "best_ms how".
 torch_best() {
-    local label=$1 best="" best_nt=""
+    local label=$1 best="" best_how="" ms how
     shift
-    for nt in 1 2; do
-        if OPENBLAS_NUM_THREADS=$nt "$PYTHON" "$here/torch_bench.py" --steps "$STEPS" \
-            --warmup 1 --threads 1 "$@" >"$tmp/torch-$label-$nt" 2>"$tmp/torch-$label-$nt.err"; then
-            ms=$(field "$tmp/torch-$label-$nt" ms/step)
-            echo "  PyTorch $label, OpenBLAS $nt thread(s): $ms ms/step" >&2
+    for run in "1 off" "2 off" "2 bf16"; do
+        read -r nt ac <<<"$run"
+        [ "$ac" = bf16 ] && [ $bf16_units = 0 ] && continue
+        how="$([ "$ac" = bf16 ] && echo "bf16 autocast, " || echo "fp32, ")BLAS $nt, $kernel"
+        if OPENBLAS_CORETYPE=$kernel OPENBLAS_NUM_THREADS=$nt "$PYTHON" "$here/torch_bench.py" \
+            --steps "$STEPS" --warmup 1 --threads 1 --autocast "$ac" "$@" \
+            >"$tmp/torch-$label-$nt-$ac" 2>"$tmp/torch-$label-$nt-$ac.err"; then
+            ms=$(field "$tmp/torch-$label-$nt-$ac" ms/step)
+            echo "  PyTorch $label, $how: $ms ms/step" >&2
             if [ -z "$best" ] || awk "BEGIN { exit !($ms < $best) }"; then
                 best=$ms
-                best_nt=$nt
+                best_how=$how
             fi
         else
-            echo "  PyTorch $label failed: $(tail -n 1 "$tmp/torch-$label-$nt.err")" >&2
+            echo "  PyTorch $label ($how) failed: $(tail -n 1 "$tmp/torch-$label-$nt-$ac.err")" >&2
         fi
     done
-    echo "$best $best_nt"
+    echo "$best $best_how"
 }
 
 rows=()
@@ -93,18 +118,20 @@ for cfg in $CONFIGS; do
         --profile >"$tmp/syn-$cfg" 2>/dev/null || { echo "bench: mtbert $cfg synthetic failed" >&2; exit 1; }
     ms=$(field "$tmp/syn-$cfg" ms/step)
     tps=$(field "$tmp/syn-$cfg" tokens/s)
-    floor=$(sed -n 's/^dense products alone: \([0-9.]*\) ms.*/\1/p' "$tmp/syn-$cfg")
-    echo "  mtbert $cfg synthetic: $ms ms/step, dense products $floor ms" >&2
+    dense=$(sed -n 's/^dense products in the step: \([0-9.]*\) ms.*/\1/p' "$tmp/syn-$cfg")
+    floor=$(sed -n 's/^  floor (.*): \([0-9.]*\) ms$/\1/p' "$tmp/syn-$cfg")
+    echo "  mtbert $cfg synthetic: $ms ms/step, dense products $dense ms, floor $floor ms" >&2
     if [ $have_torch = 1 ]; then
         read -r tms tnt <<<"$(torch_best "$cfg-synthetic" --config "$cfg" --synthetic --batch 8 --seq 32)"
         row "$cfg" "synthetic step, tokens/s" "$tps" \
-            "$(awk "BEGIN { printf \"%.0f\", $tps * $ms / $tms }") (BLAS $tnt)" \
+            "$(awk "BEGIN { printf \"%.0f\", $tps * $ms / $tms }") ($tnt)" \
             "$(awk "BEGIN { printf \"%.2fx\", $tms / $ms }")"
     else
         row "$cfg" "synthetic step, tokens/s" "$tps" "skipped" ""
     fi
-    extra+=("$(printf '| %s | synthetic step / its dense products alone | %s / %s ms = %s |' \
-        "$cfg" "$ms" "$floor" "$(awk "BEGIN { printf \"%.2fx\", $ms / $floor }")")")
+    extra+=("$(printf '| %s | synthetic step, %s: dense products in the step / floor; step / floor | %s / %s ms = %s; %s / %s ms = %s |' \
+        "$cfg" "$kernel" "$dense" "$floor" "$(awk "BEGIN { printf \"%.2fx\", $dense / $floor }")" \
+        "$ms" "$floor" "$(awk "BEGIN { printf \"%.2fx\", $ms / $floor }")")")
 
     # the seed's step on the course data
     if [ $have_data = 1 ]; then
@@ -120,7 +147,7 @@ for cfg in $CONFIGS; do
             read -r tms tnt <<<"$(torch_best "$cfg-course" --config "$cfg" --pooling mean \
                 --batches "$tmp/batches-$cfg")"
             row "$cfg" "seed's step on the course data ($real% real tokens), ms/step" "$ms" \
-                "$tms (BLAS $tnt)" "$(awk "BEGIN { printf \"%.2fx\", $tms / $ms }")"
+                "$tms ($tnt)" "$(awk "BEGIN { printf \"%.2fx\", $tms / $ms }")"
         else
             row "$cfg" "seed's step on the course data ($real% real tokens), ms/step" "$ms" \
                 "skipped" ""
@@ -133,6 +160,35 @@ done
 # PCGrad against sum, and 1 against 2 threads, on the largest config asked for
 big=${CONFIGS##* }
 STEPS=$(steps_for "$big")
+
+# fp32 under every kernel the CPU runs: the dense products against their
+# floor and the step against it; and the step as a user with no
+# OPENBLAS_CORETYPE gets it against the fastest kernel's
+best_ms=""
+best_k=""
+for k in $KERNELS; do
+    OPENBLAS_CORETYPE=$k "$MTBERT" bench --config "$big" --batch 8 --seq 32 --mode sum \
+        --steps "$STEPS" --warmup 1 --profile >"$tmp/k-$k" 2>/dev/null ||
+        { echo "bench: mtbert $big under $k failed" >&2; continue; }
+    kms=$(field "$tmp/k-$k" ms/step)
+    kd=$(sed -n 's/^dense products in the step: \([0-9.]*\) ms.*/\1/p' "$tmp/k-$k")
+    kf=$(sed -n 's/^  floor (.*): \([0-9.]*\) ms$/\1/p' "$tmp/k-$k")
+    echo "  mtbert $big synthetic under $k: $kms ms/step, dense $kd ms, floor $kf ms" >&2
+    extra+=("$(printf '| %s | fp32 synthetic step under %s: ms/step; dense / floor; step / floor | %s ms; %s; %s |' \
+        "$big" "$k" "$kms" "$(awk "BEGIN { printf \"%.2fx\", $kd / $kf }")" \
+        "$(awk "BEGIN { printf \"%.2fx\", $kms / $kf }")")")
+    if [ -z "$best_ms" ] || awk "BEGIN { exit !($kms < $best_ms) }"; then
+        best_ms=$kms
+        best_k=$k
+    fi
+done
+if [ -n "$best_ms" ]; then
+    env -u OPENBLAS_CORETYPE "$MTBERT" bench --config "$big" --batch 8 --seq 32 --mode sum \
+        --steps "$STEPS" --warmup 1 >"$tmp/asuser" 2>/dev/null &&
+        ums=$(field "$tmp/asuser" ms/step) &&
+        extra+=("$(printf '| %s | as a user runs it (no OPENBLAS_CORETYPE: %s) / the fastest kernel (%s) | %s / %s ms = %s |' \
+            "$big" "$user_kernel" "$best_k" "$ums" "$best_ms" "$(awk "BEGIN { printf \"%.2fx\", $ums / $best_ms }")")")
+fi
 "$MTBERT" bench --config "$big" --batch 8 --seq 32 --mode pcgrad --steps "$STEPS" --warmup 1 \
     >"$tmp/pc" 2>/dev/null && "$MTBERT" bench --config "$big" --batch 8 --seq 32 --mode sum \
     --steps "$STEPS" --warmup 1 >"$tmp/sum" 2>/dev/null && "$MTBERT" bench --config "$big" \

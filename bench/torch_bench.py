@@ -341,6 +341,10 @@ def parse_args(argv):
     p.add_argument("--pooling", default="cls", choices=("cls", "mean", "pooler"),
                    help="sentence encoding (default cls)")
     p.add_argument("--seed", type=int, default=1, help="torch.manual_seed (default 1)")
+    p.add_argument("--autocast", choices=("off", "bf16"), default="off",
+                   help="bf16: forward under torch.autocast('cpu', dtype=torch.bfloat16), "
+                        "PyTorch's mixed precision (oneDNN's bf16 kernels; worth it only "
+                        "on a CPU with bf16 units); default off (fp32)")
     a = p.parse_args(argv)
     if a.mode != "sum":
         p.error("--mode %s is not implemented here: only sum (mtbert's pcgrad and "
@@ -381,16 +385,23 @@ def main(argv):
     opt = torch.optim.AdamW(model.parameters(), lr=1e-5, betas=(0.9, 0.999),
                             eps=1e-8, weight_decay=0.0)
 
-    print("torch %s, torch threads %d, OPENBLAS_NUM_THREADS=%s, %s"
+    print("torch %s, torch threads %d, OPENBLAS_NUM_THREADS=%s, OPENBLAS_CORETYPE=%s, "
+          "precision %s, %s"
           % (torch.__version__, torch.get_num_threads(),
-             os.environ.get("OPENBLAS_NUM_THREADS", "unset"), blas_description()))
+             os.environ.get("OPENBLAS_NUM_THREADS", "unset"),
+             os.environ.get("OPENBLAS_CORETYPE", "unset"),
+             "bf16 autocast" if a.autocast == "bf16" else "fp32", blas_description()))
     print("config %s: %d layers, hidden %d, %d parameters; mode %s; pooling %s; %s"
           % (a.config, config.num_hidden_layers, config.hidden_size, n_params,
              a.mode, a.pooling, workload))
     sys.stdout.flush()
 
     def run_step(i):
-        loss = model.loss(steps[i % len(steps)])
+        if a.autocast == "bf16":
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = model.loss(steps[i % len(steps)])
+        else:
+            loss = model.loss(steps[i % len(steps)])
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)

@@ -27,7 +27,40 @@ expect_err() { # NAME SUBSTRING
     if grep -qF -- "$2" "$tmp/err"; then ok "$1"; else not_ok "$1" "stderr lacks '$2'" "stderr: $(head -c 500 "$tmp/err")"; fi
 }
 
-run "--version" 0 "$MTBERT" --version && expect_out "--version prints the version" "mtbert 0.1.0"
+run "--version" 0 "$MTBERT" --version &&
+    if [ "$(head -1 "$tmp/out")" = "mtbert 0.1.0" ] && grep -q "^kernel     [A-Za-z0-9_]*: .*OpenBLAS" "$tmp/out"; then
+        ok "--version prints the version and the OpenBLAS kernel with its reason"
+    else not_ok "--version prints the version and the OpenBLAS kernel with its reason" "got: $(cat "$tmp/out")"; fi
+
+# info: the machine's facts, and the kernel decision's whole path
+run "info" 0 "$MTBERT" info --threads 2 &&
+    if grep -q "^cpu        .* (family [0-9]*, model [0-9]*): " "$tmp/out" && grep -q "^threads    2 (" "$tmp/out" &&
+        grep -q "^openblas   OpenBLAS " "$tmp/out" && grep -q "^kernel     " "$tmp/out" &&
+        grep -q "^products   auto" "$tmp/out"; then ok "info names the CPU, threads, OpenBLAS, kernel and product plan"
+    else not_ok "info names the CPU, threads, OpenBLAS, kernel and product plan" "got: $(cat "$tmp/out")"; fi
+run "info --threads 0" 2 "$MTBERT" info --threads 0 && expect_err "info: a bad thread count is refused" "--threads must be an integer in 1..1024"
+# Prescott runs on every x86-64 CPU, and the user's choice always wins
+run "info under OPENBLAS_CORETYPE" 0 env OPENBLAS_CORETYPE=Prescott "$MTBERT" info &&
+    if grep -q "^kernel     Prescott: OPENBLAS_CORETYPE=Prescott is set in the environment, so OpenBLAS runs Prescott" "$tmp/out"; then
+        ok "the user's OPENBLAS_CORETYPE is kept and named"
+    else not_ok "the user's OPENBLAS_CORETYPE is kept and named" "got: $(grep kernel "$tmp/out")"; fi
+# OpenBLAS's own fallback, stood in for by MTBERT_TEST_OPENBLAS_KERNEL: the
+# program restarts itself with OPENBLAS_CORETYPE set and says why
+if grep -qw avx /proc/cpuinfo 2>/dev/null; then
+    run "a fallback kernel" 0 env MTBERT_TEST_OPENBLAS_KERNEL=Prescott "$MTBERT" info &&
+        line=$(grep "^kernel" "$tmp/out") &&
+        k=$(echo "$line" | sed -n 's/^kernel     \([A-Za-z0-9_]*\): .*/\1/p') &&
+        if [ -n "$k" ] && [ "$k" != Prescott ] &&
+            echo "$line" | grep -q "OpenBLAS chose Prescott, a fallback below what this CPU runs (.*): mtbert restarted it on $k\$"; then
+            ok "a fallback kernel is replaced by the CPU's best ($k) and the reason given"
+        else not_ok "a fallback kernel is replaced by the CPU's best and the reason given" "got: $line"; fi
+else
+    skip "a fallback kernel is replaced by the CPU's best" "this CPU has no AVX: nothing to raise"
+fi
+run "MTBERT_GEMM unknown" 2 env MTBERT_GEMM=fast "$MTBERT" info &&
+    expect_err "an unknown MTBERT_GEMM is refused" "MTBERT_GEMM=fast: expected pool, openblas or auto"
+run "MTBERT_GEMM pool" 0 env MTBERT_GEMM=pool "$MTBERT" info --threads 2 &&
+    if grep -q "^products   pool$" "$tmp/out"; then ok "MTBERT_GEMM=pool puts every product on the pool"; else not_ok "MTBERT_GEMM=pool puts every product on the pool" "got: $(grep products "$tmp/out")"; fi
 run "--help" 0 "$MTBERT" --help &&
     if grep -q "tokenize" "$tmp/out" && grep -q "encode" "$tmp/out"; then ok "--help lists the commands"; else not_ok "--help lists the commands"; fi
 run "unknown command" 2 "$MTBERT" frobnicate && expect_err "unknown command is named" "unknown command 'frobnicate'"

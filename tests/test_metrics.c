@@ -107,6 +107,10 @@ static void test_round_trip(void **state)
     assert_non_null(fgets(line, sizeof line, f));
     assert_non_null(strstr(line, "\"mtbert_metrics\":1,\"run_id\":\"0123456789abcdef\","
                                  "\"config\":{\"mode\":\"pcgrad\"},\"groups\":[]"));
+    /* and the machine: the kernel, why, and the precision */
+    assert_non_null(strstr(line, ",\"machine\":{\"cpu\":\""));
+    assert_non_null(strstr(line, "\"kernel_reason\":\"OpenBLAS chose "));
+    assert_non_null(strstr(line, "\"precision\":\"fp32\""));
     bool saw_eval = false, saw_group_null = false;
     while (fgets(line, sizeof line, f)) {
         saw_eval |= strstr(line, "\"eval\":{\"sst_acc\":0.5,\"para_acc\":null,") != NULL;

@@ -205,7 +205,7 @@ check "a batch of 0 in the run record: exit 2, naming the key" \
 # names; a resumed run appends to its own file only.
 head -1 "$tmp/m.jsonl" >"$tmp/out"
 check "metrics: the first record holds the run's id, configuration and group names" \
-    grep -qE '^\{"mtbert_metrics":1,"run_id":"[0-9a-f]{16}","config":\{"run_id":"[0-9a-f]{16}","mode":"pcgrad",.*"groups":\["embeddings","layer.0","layer.1","pooler"\]\}$' "$tmp/out"
+    grep -qE '^\{"mtbert_metrics":1,"run_id":"[0-9a-f]{16}","config":\{"run_id":"[0-9a-f]{16}","mode":"pcgrad",.*"groups":\["embeddings","layer.0","layer.1","pooler"\],"machine":\{"cpu":".*","kernel":"[A-Za-z0-9_]+","kernel_source":"(openblas|user|raised|kept)","kernel_reason":"[^"]*OpenBLAS[^"]*",.*"precision":"fp32"\}\}$' "$tmp/out"
 # export: the same records as tidy CSV.
 "$MTBERT" export "$tmp/run" --csv >"$tmp/out" 2>"$tmp/err"
 check "export: a run folder's metrics as tidy CSV" \
@@ -344,8 +344,14 @@ check "bench ends with tokens/s and ms/step" \
 "$MTBERT" bench --config tiny --batch 2 --seq 8 --steps 2 --warmup 0 --profile >"$tmp/out" 2>/dev/null
 check "bench --profile: a row per kind of operation" \
     sh -c "grep -qE '^dense backward +[0-9.]+ +[0-9.]+% +48\$' '$tmp/out' && grep -qE '^AdamW +[0-9.]+ +[0-9.]+% +1\$' '$tmp/out' && grep -qE '^PCGrad / merge ' '$tmp/out'"
-check "bench --profile: the dense products alone, beside the step" \
-    grep -qE '^dense products alone: [0-9.]+ ms; the step takes [0-9.]+x that$' "$tmp/out"
+check "bench --profile: the dense products in the step, beside the step" \
+    grep -qE '^dense products in the step: [0-9.]+ ms; the step takes [0-9.]+x that$' "$tmp/out"
+check "bench --profile: the same products alone, each way, and their floor" \
+    grep -qE '^  all on the pool [0-9.]+ ms, all on OpenBLAS.s threads [0-9.]+ ms, the plan.s ways [0-9.]+ ms$' "$tmp/out"
+check "bench --profile: the products and the step against the floor" \
+    grep -qE '^dense products in the step / floor: [0-9.]+x; the step / floor: [0-9.]+x$' "$tmp/out"
+check "bench: the machine line names the kernel and why" \
+    grep -qE '^machine: .*; kernel [A-Za-z0-9_]+: .*OpenBLAS.*; products: (auto|pool|openblas)' "$tmp/out"
 
 # The demo without a terminal: trains headless and saves under
 # $XDG_DATA_HOME/mtbert/runs, saying where, nothing in the working folder.

@@ -15,12 +15,21 @@
 #ifndef MTBERT_PARALLEL_H
 #define MTBERT_PARALLEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* n >= 1; 0 means one per online CPU. */
 void mtb_set_threads(int n);
 /* The pool's size: how many parts a large product is split into. */
 int mtb_thread_count(void);
+
+/* True when no thread is running a region now (and there is more than one
+ * thread): a moment to time the pool. */
+bool mtb_pool_idle(void);
+
+/* While quiet, idle pool threads sleep instead of spinning for the next
+ * region: OpenBLAS's own threads need the cores (gemm.c). */
+void mtb_pool_quiet(bool quiet);
 
 /* Calls fn(ctx, i) for every i in [0, n) and returns when all are done. */
 void mtb_parallel_for(int n, void (*fn)(void *ctx, int i), void *ctx);
@@ -34,8 +43,5 @@ void mtb_zero_floats(float *p, size_t n);
 int mtb_chunk_count(size_t total, size_t grain);
 void mtb_chunk_range(size_t total, int chunks, int i, size_t *begin, size_t *end);
 
-/* The CPU and the OpenBLAS build and kernel in use, for benchmark output:
- * results are only comparable on the same kernel. */
-void mtb_machine_describe(char *buf, size_t cap);
 
 #endif

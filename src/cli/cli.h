@@ -23,6 +23,9 @@ int cmd_predict(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_repl(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+/* "kernel     NAME: why", for --version and info. */
+void cli_print_kernel_line(FILE *out);
 int cmd_tui(int argc, char **argv);
 
 /* The bundled demo data folder: $MTBERT_DATA_DIR/demo, the source tree's

@@ -14,6 +14,8 @@
 
 #include "cli.h"
 #include "mtbert/batcher.h"
+#include "mtbert/gemm.h"
+#include "mtbert/machine.h"
 #include "mtbert/parallel.h"
 #include "mtbert/profile.h"
 #include "mtbert/score.h"
@@ -76,6 +78,27 @@ static void random_batch(mtb_batch *b, int B, int T, int vocab, bool pair, mtb_r
     }
 }
 
+/* The step's dense products again, alone, each way: what an engine built
+ * on this OpenBLAS could at best spend on them (the floor), beside what
+ * they took inside the step. */
+static void print_floor(int steps, double dense_ms, double step_ms)
+{
+    const mtb_gemm_shape *shapes;
+    const size_t n = mtb_gemm_recorded(&shapes);
+    mtb_gemm_floor fl;
+    if (n == 0 || mtb_gemm_replay(shapes, n, 3, &fl) != 0 || fl.best <= 0)
+        return;
+    const double per = 1e3 / steps;
+    printf("the same %d products alone (%d shapes, fastest of 3 runs each):\n", fl.products / steps,
+           fl.shapes);
+    printf("  all on the pool %.1f ms, all on OpenBLAS's threads %.1f ms, the plan's ways %.1f ms\n",
+           fl.seconds[MTB_WAY_POOL] * per, fl.seconds[MTB_WAY_OPENBLAS] * per, fl.planned * per);
+    printf("  floor (each shape its faster way; OpenBLAS's threads faster for %d): %.1f ms\n",
+           fl.openblas_faster, fl.best * per);
+    printf("dense products in the step / floor: %.2fx; the step / floor: %.2fx\n",
+           dense_ms / (fl.best * per), step_ms / (fl.best * per));
+}
+
 /* The profile as a table, most expensive first, with what no operation
  * accounts for (loops between them, the divergence check) as "other". */
 static void print_profile(const mtb_profile *p, int steps, double step_seconds)
@@ -105,8 +128,9 @@ static void print_profile(const mtb_profile *p, int steps, double step_seconds)
            100.0 * (step_ms - attributed) / step_ms);
     const double dense = (p->seconds[MTB_PROF_LINEAR_FWD] + p->seconds[MTB_PROF_LINEAR_BWD]) *
                          1e3 / steps;
-    printf("dense products alone: %.1f ms; the step takes %.2fx that\n", dense,
+    printf("dense products in the step: %.1f ms; the step takes %.2fx that\n", dense,
            dense > 0 ? step_ms / dense : 0.0);
+    print_floor(steps, dense, step_ms);
 }
 
 static int bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -384,8 +408,10 @@ static int run_steps(mtb_trainer *tr, const mtb_task_batch *const *batches,
     long step = 0;
     for (int i = 0; i < bo->warmup + bo->steps; i++, step++) {
         const bool timed = i >= bo->warmup;
-        if (i == bo->warmup)
+        if (i == bo->warmup) {
             mtb_profile_enable(bo->profile);
+            mtb_gemm_record(bo->profile);
+        }
         double t0 = seconds();
         int rcode = mtb_trainer_step(tr, batches, loss, NULL);
         if (timed)
@@ -402,6 +428,7 @@ static int run_steps(mtb_trainer *tr, const mtb_task_batch *const *batches,
     }
     fputc('\n', stderr);
     mtb_profile_enable(false);
+    mtb_gemm_record(false);
     return FE_OK;
 }
 
@@ -491,6 +518,9 @@ int cmd_bench(int argc, char **argv)
                (double)padded / bo.steps, 100.0 * (double)real / (double)padded);
     printf(")\n");
     printf("peak RSS   %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+    char gemm[160];
+    mtb_gemm_describe(gemm, sizeof gemm);
+    printf("products   %s\n", gemm);
     if (course && time_pair_score(&st.model, &status))
         goto done;
     if (bo.profile)

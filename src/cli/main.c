@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "mtbert/blas_kernel.h"
 
 typedef struct command {
     const char *name;
@@ -31,6 +32,7 @@ static const command commands[] = {
     {"repl", cmd_repl, "score typed sentences and pairs with a trained model"},
     {"score", cmd_score, "sentiment of a text, or paraphrase and similarity of two"},
     {"tui", cmd_tui, "the workbench: live curves, gradient conflicts, a prompt"},
+    {"info", cmd_info, "the CPU, OpenBLAS kernel and product plan a run gets here, and why"},
 };
 
 static void usage(FILE *out)
@@ -103,6 +105,11 @@ static int run_demo(void)
 
 int main(int argc, char **argv)
 {
+    /* Before any thread or product: may restart the program on a better
+     * OpenBLAS kernel (blas_kernel.h). */
+    mtb_blas_kernel_apply(argv);
+    if (fe_engine_setup() != 0)
+        return FE_USAGE;
     opterr = 0; /* commands say what went wrong themselves, once */
     /* Past a file-size limit (ulimit -f) a write should fail with EFBIG, which
      * the saves report with the file's name, not kill the process unannounced. */
@@ -121,6 +128,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0) {
         printf("mtbert %s\n", MTBERT_VERSION);
+        cli_print_kernel_line(stdout);
         return FE_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)

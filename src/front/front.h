@@ -51,6 +51,12 @@ void fe_on_stop_signals(void (*handler)(int));
 /* mkdir -p; true when dir exists afterwards. */
 bool fe_mkdir_p(const char *dir, int mode);
 
+/* The engine's process-wide settings from the environment, before any
+ * product: MTBERT_GEMM=pool|openblas|auto (default auto, its plan cached
+ * per CPU, kernel and thread count under $XDG_CACHE_HOME/mtbert).  Prints
+ * the problem and returns nonzero for a value it does not know. */
+int fe_engine_setup(void);
+
 /* Loads an mtbert checkpoint for scoring: DIR must hold heads.safetensors
  * (MTB_EINPUT "DIR: no heads.safetensors: ..." for a bare encoder, whose
  * heads would be random). */

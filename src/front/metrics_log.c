@@ -8,6 +8,8 @@
 
 #include "metrics.h"
 
+#include "mtbert/machine.h"
+
 /* A measured value: a number, or "nan", "inf", "-inf" where the value is
  * not finite (a diverged step), so that it never reads as "not measured",
  * which is null or a missing key. */
@@ -117,6 +119,25 @@ static void write_eval(FILE *f, const mtb_event *ev)
     write_json_line(f, o);
 }
 
+/* What the run's speed and last bits depend on (machine.h): a figure read
+ * back later is only comparable with others of the same kernel. */
+static json_t *machine_json(void)
+{
+    mtb_machine m;
+    mtb_machine_read(&m);
+    json_t *o = json_object();
+    json_object_set_new(o, "cpu", json_string(m.cpu));
+    json_object_set_new(o, "features", json_string(m.features));
+    json_object_set_new(o, "openblas", json_string(m.openblas));
+    json_object_set_new(o, "kernel", json_string(m.kernel));
+    json_object_set_new(o, "kernel_source", json_string(m.kernel_source));
+    json_object_set_new(o, "kernel_reason", json_string(m.kernel_reason));
+    json_object_set_new(o, "products", json_string(m.gemm));
+    json_object_set_new(o, "threads", json_integer(m.threads));
+    json_object_set_new(o, "precision", json_string("fp32"));
+    return o;
+}
+
 void metrics_write_header(FILE *f, const char *run_id, const char *run_json,
                           const mtb_bert *model)
 {
@@ -130,6 +151,7 @@ void metrics_write_header(FILE *f, const char *run_id, const char *run_json,
     json_object_set_new(o, "run_id", json_string(run_id ? run_id : ""));
     json_object_set_new(o, "config", config ? config : json_null());
     json_object_set_new(o, "groups", groups);
+    json_object_set_new(o, "machine", machine_json());
     write_json_line(f, o);
 }
 

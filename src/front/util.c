@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "mtbert/file.h"
+#include "mtbert/gemm.h"
 #include "mtbert/model_dir.h"
 
 int fe_report(const mtb_error *err)
@@ -144,4 +145,18 @@ void fe_on_stop_signals(void (*handler)(int))
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+int fe_engine_setup(void)
+{
+    const char *gemm = getenv("MTBERT_GEMM");
+    const int mode = gemm && gemm[0] ? mtb_gemm_mode_parse(gemm) : MTB_GEMM_AUTO;
+    if (mode < 0) {
+        fprintf(stderr, "mtbert: MTBERT_GEMM=%s: expected pool, openblas or auto\n", gemm);
+        return FE_USAGE;
+    }
+    mtb_gemm_set_mode((mtb_gemm_mode)mode);
+    if (mode == MTB_GEMM_AUTO)
+        mtb_gemm_use_default_cache();
+    return 0;
 }

@@ -22,6 +22,7 @@ static struct {
     unsigned long generation;
     atomic_ulong published;   /* generation, readable without the lock (spinning) */
     atomic_int pending;       /* items of the current region not yet finished */
+    atomic_bool quiet;        /* idle threads sleep at once: OpenBLAS's threads compute */
     void (*fn)(void *, int);
     void *ctx;
     int n_items, next_item, items_done;
@@ -67,7 +68,8 @@ static void *worker_main(void *arg)
     unsigned long seen = 0;
     for (;;) {
         for (int i = 0; i < SPIN_ROUNDS &&
-                        atomic_load_explicit(&pool.published, memory_order_acquire) == seen;
+                        atomic_load_explicit(&pool.published, memory_order_acquire) == seen &&
+                        !atomic_load_explicit(&pool.quiet, memory_order_relaxed);
              i++)
             cpu_relax();
         pthread_mutex_lock(&pool.lock);
@@ -105,6 +107,19 @@ void mtb_set_threads(int n)
      * this pool instead (mtb_sgemm), so its own threads never spin beside
      * the pool's and no more than n threads ever compute. */
     openblas_set_num_threads(1);
+}
+
+bool mtb_pool_idle(void)
+{
+    if (pool.n_threads <= 1 || pthread_mutex_trylock(&pool.busy) != 0)
+        return false;
+    pthread_mutex_unlock(&pool.busy);
+    return true;
+}
+
+void mtb_pool_quiet(bool quiet)
+{
+    atomic_store_explicit(&pool.quiet, quiet, memory_order_relaxed);
 }
 
 int mtb_thread_count(void)
@@ -177,26 +192,4 @@ void mtb_chunk_range(size_t total, int chunks, int i, size_t *begin, size_t *end
 {
     *begin = total * (size_t)i / (size_t)chunks;
     *end = total * (size_t)(i + 1) / (size_t)chunks;
-}
-
-void mtb_machine_describe(char *buf, size_t cap)
-{
-    char cpu[128] = "unknown CPU";
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *v = strchr(line, ':');
-            if (v) {
-                v += strspn(v + 1, " \t") + 1;
-                snprintf(cpu, sizeof cpu, "%.*s", (int)strcspn(v, "\n"), v);
-            }
-            break;
-        }
-    if (f)
-        fclose(f);
-    const char *core = getenv("OPENBLAS_CORETYPE");
-    snprintf(buf, cap, "%s, %ld CPUs online; %s, kernel %s%s%s%s", cpu,
-             sysconf(_SC_NPROCESSORS_ONLN), openblas_get_config(), openblas_get_corename(),
-             core ? " (OPENBLAS_CORETYPE=" : "", core ? core : "", core ? ")" : "");
 }

@@ -15,6 +15,7 @@
 #include "../front/front.h"
 #include "../front/metrics.h"
 #include "app.h"
+#include "mtbert/blas_kernel.h"
 
 static volatile sig_atomic_t got_winch, got_quit;
 
@@ -407,6 +408,8 @@ int tui_run(const tui_options *opt)
                          "--para-dev, --sts-dev or --val-split F)");
         tui_data_log(&app.data, "no validation data: nothing will be evaluated");
     }
+    const mtb_kernel_choice *kernel = mtb_blas_kernel_current();
+    tui_data_log(&app.data, "OpenBLAS kernel %s: %s", kernel->kernel, kernel->reason);
     if (mtb_trainer_start(opt->trainer, &err)) {
         tui_data_log(&app.data, "cannot start training: %s", err.msg);
         app.data.done = true; /* no DONE event will come */
