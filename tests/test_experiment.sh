@@ -8,6 +8,12 @@ set -u
 demo_args+=(--quiet)
 experiment() { "$MTBERT" experiment "${demo_args[@]}" "$@"; }
 
+# --precision goes to every run, which records it.
+experiment --out "$tmp/bf16" --methods sum --max-steps 2 --precision bf16 >/dev/null 2>"$tmp/err"
+check "experiment --precision bf16 exits 0" test $? -eq 0
+check "... each run's metrics header names bf16" \
+    grep -q '"precision":"bf16' <(head -n 1 "$tmp/bf16/sum-cls-s11711/metrics.jsonl")
+
 # The seed's Tables 1 and 2.
 experiment --out "$tmp/seed" --max-steps 4 >"$tmp/out" 2>"$tmp/err"
 check "the default experiment exits 0" test $? -eq 0

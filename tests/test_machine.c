@@ -21,6 +21,8 @@
 #include "mtbert/cpu.h"
 #include "mtbert/gemm.h"
 #include "mtbert/parallel.h"
+#include "mtbert/bf16.h"
+#include "mtbert/precision.h"
 
 /* ------------------------------------------------------------------ CPUs */
 
@@ -361,6 +363,99 @@ static void test_record_and_replay(void **state)
     free(C);
 }
 
+/* ------------------------------------------------------------------ bf16 */
+
+/* In bf16 every product equals the double product of the bf16-rounded
+ * operands up to fp32 summation: (K + 4) roundings of 2^-24 each, of the
+ * sum of the terms' magnitudes (bf16 x bf16 is exact in fp32).  And it is
+ * not the fp32 product: rounding the operands moves the result by about
+ * 2^-9 of its terms, far above fp32's error. */
+static void test_sgemm_bf16(void **state)
+{
+    (void)state;
+    char note[320];
+    mtb_set_threads(2);
+    mtb_precision_set(MTB_PRECISION_BF16, note, sizeof note);
+    assert_int_equal(mtb_precision_get(), MTB_PRECISION_BF16);
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 11);
+    const int sizes[][3] = {{97, 130, 75}, {37, 53, 71}};
+    for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++)
+        for (int t = 0; t < 4; t++) {
+            const bool ta = t & 1, tb = t & 2;
+            const int M = sizes[s][0], N = sizes[s][1], K = sizes[s][2];
+            const int lda = (ta ? M : K) + 1, ldb = (tb ? K : N) + 2, ldc = N;
+            const size_t na = (size_t)lda * (ta ? K : M), nb = (size_t)ldb * (tb ? N : K);
+            float *A = tu_alloc_floats(na), *B = tu_alloc_floats(nb);
+            float *Ar = tu_alloc_floats(na), *Br = tu_alloc_floats(nb);
+            float *C = tu_alloc_floats((size_t)M * N), *C32 = tu_alloc_floats((size_t)M * N);
+            float *want = tu_alloc_floats((size_t)M * N), *mag = tu_alloc_floats((size_t)M * N);
+            tu_fill_uniform(A, na, -1, 1, &rng);
+            tu_fill_uniform(B, nb, -1, 1, &rng);
+            tu_fill_uniform(C, (size_t)M * N, -1, 1, &rng);
+            memcpy(C32, C, sizeof(float) * (size_t)M * N);
+            memcpy(want, C, sizeof(float) * (size_t)M * N);
+            mtb_bf16_round(Ar, A, na);
+            mtb_bf16_round(Br, B, nb);
+            mtb_sgemm(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, 0.5f, C, ldc);
+            mtb_sgemm_fp32(ta, tb, M, N, K, 0.75f, A, lda, B, ldb, 0.5f, C32, ldc);
+            naive(ta, tb, M, N, K, 0.75f, Ar, lda, Br, ldb, 0.5f, want, ldc);
+            for (size_t i = 0; i < na; i++)
+                Ar[i] = fabsf(Ar[i]);
+            for (size_t i = 0; i < nb; i++)
+                Br[i] = fabsf(Br[i]);
+            naive(ta, tb, M, N, K, 0.75f, Ar, lda, Br, ldb, 0.5f, mag, ldc);
+            double worst = 0, moved = 0;
+            for (size_t i = 0; i < (size_t)M * N; i++) {
+                /* mag holds |alpha| sum |a||b|; |beta c| <= 0.5 */
+                const double tol = (K + 4) * 0x1p-24 * (mag[i] + 0.5);
+                worst = fmax(worst, fabs((double)C[i] - want[i]) / tol);
+                moved = fmax(moved, fabs((double)C[i] - C32[i]));
+            }
+            assert_true(worst <= 1.0);
+            assert_true(moved > 1e-3);
+            free(A);
+            free(B);
+            free(Ar);
+            free(Br);
+            free(C);
+            free(C32);
+            free(want);
+            free(mag);
+        }
+    mtb_precision_set(MTB_PRECISION_FP32, note, sizeof note);
+    assert_string_equal(note, "precision fp32");
+}
+
+/* auto takes bf16 exactly where the CPU has bf16 units and oneDNN runs
+ * there, and says so; bf16 asked for is bf16, emulated elsewhere. */
+static void test_precision_choice(void **state)
+{
+    (void)state;
+    char note[320], text[96];
+    const bool native = mtb_bf16_native() && mtb_bf16_gemm_available();
+    mtb_precision p = mtb_precision_set(MTB_PRECISION_AUTO, note, sizeof note);
+    assert_int_equal(p, native ? MTB_PRECISION_BF16 : MTB_PRECISION_FP32);
+    if (!mtb_bf16_native())
+        assert_string_equal(note, "precision auto: fp32 (this CPU has no bf16 units)");
+    else if (native)
+        assert_non_null(strstr(note, "precision auto: bf16, on this CPU's "));
+    p = mtb_precision_set(MTB_PRECISION_BF16, note, sizeof note);
+    assert_int_equal(p, MTB_PRECISION_BF16);
+    assert_int_equal(mtb_precision_emulated(), !native);
+    mtb_precision_describe(text, sizeof text);
+    assert_non_null(strstr(text, native ? "bf16 (" : "bf16, emulated"));
+    if (!mtb_bf16_native())
+        assert_non_null(strstr(note, "this CPU has no bf16 units"));
+    p = mtb_precision_set(MTB_PRECISION_FP32, note, sizeof note);
+    assert_int_equal(p, MTB_PRECISION_FP32);
+    mtb_precision_describe(text, sizeof text);
+    assert_string_equal(text, "fp32");
+    assert_int_equal(mtb_precision_parse("bf16"), MTB_PRECISION_BF16);
+    assert_int_equal(mtb_precision_parse("BF16"), -1);
+    assert_string_equal(mtb_precision_name(MTB_PRECISION_AUTO), "auto");
+}
+
 static void test_mode_names(void **state)
 {
     (void)state;
@@ -387,6 +482,8 @@ int main(void)
         cmocka_unit_test(test_auto_plan_file),
         cmocka_unit_test(test_record_and_replay),
         cmocka_unit_test(test_mode_names),
+        cmocka_unit_test(test_sgemm_bf16),
+        cmocka_unit_test(test_precision_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,9 +39,14 @@ typedef enum mtb_gemm_way {
     MTB_WAY_N
 } mtb_gemm_way;
 
-/* C (M, N) = alpha op(A) op(B) + beta C, row-major. */
+/* C (M, N) = alpha op(A) op(B) + beta C, row-major, in the precision in
+ * force (precision.h). */
 void mtb_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
                int lda, const float *B, int ldb, float beta, float *C, int ldc);
+/* The same in fp32 whatever the precision. */
+void mtb_sgemm_fp32(bool trans_a, bool trans_b, int M, int N, int K, float alpha,
+                    const float *A, int lda, const float *B, int ldb, float beta, float *C,
+                    int ldc);
 
 void mtb_gemm_set_mode(mtb_gemm_mode mode);
 mtb_gemm_mode mtb_gemm_get_mode(void);

@@ -16,6 +16,7 @@ typedef struct mtb_machine {
     const char *kernel_source; /* "openblas", "user", "raised", "kept" */
     char kernel_reason[320];
     char gemm[160];         /* mtb_gemm_describe */
+    char precision[96];     /* mtb_precision_describe */
     int threads;
     long cpus_online;
 } mtb_machine;

@@ -17,6 +17,7 @@
 #include "mtbert/gemm.h"
 #include "mtbert/machine.h"
 #include "mtbert/parallel.h"
+#include "mtbert/precision.h"
 #include "mtbert/profile.h"
 #include "mtbert/score.h"
 #include "mtbert/trainer.h"
@@ -26,7 +27,8 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: mtbert bench --config NAME --batch B --seq T [--mode MODE] [--threads N]\n"
-            "                    [--steps N] [--warmup N] [--profile]\n"
+            "                    [--steps N] [--warmup N] [--precision P] [--gemm WAY]\n"
+            "                    [--profile]\n"
             "       mtbert bench --data DIR [--vocab FILE] [--config NAME] [--batch B]\n"
             "                    [--dump-batches FILE] [options above]\n"
             "\n"
@@ -46,8 +48,14 @@ static void usage(FILE *out)
             "  --threads N     compute threads (default: all cores)\n"
             "  --steps N       timed steps (default 5)\n"
             "  --warmup N      untimed steps first (default 1)\n"
-            "  --profile       also print the time per kind of operation, and the dense\n"
-            "                  layers' products alone (the floor of an OpenBLAS engine)\n"
+            "  --precision P   the dense products: fp32, bf16 or auto (default: bf16\n"
+            "                  where the CPU has bf16 units)\n"
+            "  --gemm WAY      large fp32 products on mtbert's pool (pool), on OpenBLAS's\n"
+            "                  threads (openblas), or the faster per kind of product, timed\n"
+            "                  once and cached (auto, the default; MTBERT_GEMM sets it too)\n"
+            "  --profile       also print the time per kind of operation, and the step's\n"
+            "                  dense products alone, each way (pool, OpenBLAS's threads):\n"
+            "                  the fastest is the floor of an OpenBLAS engine\n"
             "  --data DIR      the course data folder (ids-sst-train.csv, quora-train*.csv,\n"
             "                  sts-train.csv); mode default sum\n"
             "  --vocab FILE    WordPiece vocabulary (default DIR/bert-base-uncased-vocab.txt)\n"
@@ -89,8 +97,9 @@ static void print_floor(int steps, double dense_ms, double step_ms)
     if (n == 0 || mtb_gemm_replay(shapes, n, 3, &fl) != 0 || fl.best <= 0)
         return;
     const double per = 1e3 / steps;
-    printf("the same %d products alone (%d shapes, fastest of 3 runs each):\n", fl.products / steps,
-           fl.shapes);
+    printf("the same %d products alone (%d shapes, fastest of 3 runs each%s):\n",
+           fl.products / steps, fl.shapes,
+           mtb_precision_get() == MTB_PRECISION_BF16 ? "; in fp32, the step's were bf16" : "");
     printf("  all on the pool %.1f ms, all on OpenBLAS's threads %.1f ms, the plan's ways %.1f ms\n",
            fl.seconds[MTB_WAY_POOL] * per, fl.seconds[MTB_WAY_OPENBLAS] * per, fl.planned * per);
     printf("  floor (each shape its faster way; OpenBLAS's threads faster for %d): %.1f ms\n",
@@ -226,7 +235,7 @@ static int time_pair_score(mtb_multitask *mt, int *status)
 
 typedef struct bench_options {
     const char *config_name, *data_dir, *vocab, *dump;
-    int B, T, threads, steps, warmup;
+    int B, T, threads, steps, warmup, precision, gemm;
     bool profile, mode_given;
     mtb_mode mode;
     mtb_task single;
@@ -251,6 +260,7 @@ static int setup_course(const bench_options *bo, run_config *rc, run_state *st)
     rc->batch = bo->B;
     rc->max_steps = bo->steps + bo->warmup;
     rc->threads = bo->threads;
+    rc->precision = bo->precision;
     rc->quiet = true;
     memset(st, 0, sizeof *st);
     return run_prepare(rc, st, stderr);
@@ -355,6 +365,7 @@ static int parse_bench_options(int argc, char **argv, bench_options *bo)
         {"warmup", required_argument, NULL, 'w'}, {"profile", no_argument, NULL, 'p'},
         {"data", required_argument, NULL, 'd'},   {"vocab", required_argument, NULL, 'v'},
         {"dump-batches", required_argument, NULL, 'D'}, {"help", no_argument, NULL, 'h'},
+        {"precision", required_argument, NULL, 'P'}, {"gemm", required_argument, NULL, 'G'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -377,6 +388,15 @@ static int parse_bench_options(int argc, char **argv, bench_options *bo)
             continue;
         switch (c) {
         case 'p': bo->profile = true; break;
+        case 'P':
+            if ((bo->precision = fe_parse_precision("bench", optarg)) < 0)
+                return FE_USAGE;
+            break;
+        case 'G':
+            if ((bo->gemm = mtb_gemm_mode_parse(optarg)) < 0)
+                return fe_usage_error("bench", "--gemm must be pool, openblas or auto");
+            mtb_gemm_set_mode((mtb_gemm_mode)bo->gemm);
+            break;
         case 'm':
             if (mtb_mode_parse(optarg, &bo->mode, &bo->single))
                 return fe_usage_error("bench", "--mode must be sum, pcgrad, mgda or single:TASK");
@@ -436,7 +456,8 @@ int cmd_bench(int argc, char **argv)
 {
     /* mini: a default that fits any machine in seconds */
     bench_options bo = {.config_name = "mini", .B = 8, .T = 64, .steps = 5, .warmup = 1,
-                        .mode = MTB_MODE_PCGRAD, .single = MTB_TASK_SST};
+                        .mode = MTB_MODE_PCGRAD, .single = MTB_TASK_SST,
+                        .precision = MTB_PRECISION_AUTO, .gemm = -1};
     int status = parse_bench_options(argc, argv, &bo);
     if (status >= 0)
         return status;
@@ -474,6 +495,7 @@ int cmd_bench(int argc, char **argv)
                           "ID...\n");
     } else {
         run_set_threads(bo.threads);
+        fe_apply_precision(bo.precision, stderr);
         status = setup_synthetic(&bo, &cfg, &sy);
         if (status)
             goto done;
@@ -518,9 +540,11 @@ int cmd_bench(int argc, char **argv)
                (double)padded / bo.steps, 100.0 * (double)real / (double)padded);
     printf(")\n");
     printf("peak RSS   %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
-    char gemm[160];
+    char gemm[160], precision[96];
     mtb_gemm_describe(gemm, sizeof gemm);
+    mtb_precision_describe(precision, sizeof precision);
     printf("products   %s\n", gemm);
+    printf("precision  %s\n", precision);
     if (course && time_pair_score(&st.model, &status))
         goto done;
     if (bo.profile)

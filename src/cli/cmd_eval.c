@@ -13,18 +13,19 @@
 #include "mtbert/metrics.h"
 #include "mtbert/model_dir.h"
 #include "run_setup.h"
+#include "mtbert/precision.h"
 
 typedef struct infer_args {
     const char *model_dir;
     const char *files[MTB_N_TASKS][2]; /* [task][0 dev, 1 test] */
     const char *data_dir;
     const char *out_dir;
-    int batch, max_len, threads;
+    int batch, max_len, threads, precision;
     bool json;
 } infer_args;
 
 enum { O_MODEL = 2000, O_SST_DEV, O_PARA_DEV, O_STS_DEV, O_SST_TEST, O_PARA_TEST, O_STS_TEST,
-       O_DATA_DIR, O_OUT_DIR, O_BATCH, O_MAX_LEN, O_THREADS, O_JSON, O_HELP };
+       O_DATA_DIR, O_OUT_DIR, O_BATCH, O_MAX_LEN, O_THREADS, O_JSON, O_HELP, O_PRECISION };
 
 static const struct option infer_options[] = {
     {"model", required_argument, NULL, O_MODEL},
@@ -39,6 +40,7 @@ static const struct option infer_options[] = {
     {"batch", required_argument, NULL, O_BATCH},
     {"max-length", required_argument, NULL, O_MAX_LEN},
     {"threads", required_argument, NULL, O_THREADS},
+    {"precision", required_argument, NULL, O_PRECISION},
     {"json", no_argument, NULL, O_JSON},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
@@ -60,6 +62,8 @@ static void eval_usage(FILE *out)
             "      --batch N         examples per forward pass (default 32)\n"
             "      --max-length N    tokens per sentence (default 128; pairs 2N)\n"
             "      --threads N       compute threads\n"
+            "      --precision P     fp32, bf16 or auto (default; bf16 where the CPU has\n"
+            "                        bf16 units)\n"
             "      --json            finish with {\"sst_acc\":..,\"para_acc\":..,\"sts_corr\":..}\n"
             "  -h, --help            show this help\n");
 }
@@ -80,7 +84,7 @@ static void predict_usage(FILE *out)
             "      --sst-dev FILE, --para-dev FILE, --sts-dev FILE\n"
             "      --data-dir DIR    take the course's test (and dev) file names from DIR\n"
             "      --out-dir DIR     where to write (default predictions)\n"
-            "      --batch N, --max-length N, --threads N   as for eval\n"
+            "      --batch N, --max-length N, --threads N, --precision P   as for eval\n"
             "  -h, --help            show this help\n");
 }
 
@@ -90,6 +94,7 @@ static int parse_infer(infer_args *a, int argc, char **argv, const char *command
     memset(a, 0, sizeof *a);
     a->batch = 32;
     a->max_len = 128;
+    a->precision = MTB_PRECISION_AUTO;
     a->out_dir = "predictions";
     bool out_dir_given = false;
     int c;
@@ -120,6 +125,10 @@ static int parse_infer(infer_args *a, int argc, char **argv, const char *command
         case O_THREADS:
             if (!fe_parse_int(optarg, 1, 1024, &a->threads))
                 return fe_usage_error(command, "--threads must be an integer in 1..1024");
+            break;
+        case O_PRECISION:
+            if ((a->precision = fe_parse_precision(command, optarg)) < 0)
+                return FE_USAGE;
             break;
         case O_JSON: a->json = true; break;
         case 'h':
@@ -203,6 +212,7 @@ int cmd_eval(int argc, char **argv)
         return fe_usage_error("eval", "nothing to evaluate: give --sst-dev, --para-dev or "
                                "--sts-dev (or --data-dir)");
     run_set_threads(a.threads);
+    fe_apply_precision(a.precision, stderr);
 
     mtb_error err = {0};
     mtb_multitask mt;
@@ -302,6 +312,7 @@ int cmd_predict(int argc, char **argv)
         return fe_usage_error("predict", "nothing to predict: give --sst-test, --para-test, "
                                "--sts-test (or dev files, or --data-dir)");
     run_set_threads(a.threads);
+    fe_apply_precision(a.precision, stderr);
     mtb_error err = {0};
     mtb_multitask mt;
     if (fe_load_trained_model(a.model_dir, &mt, &err))

@@ -8,18 +8,21 @@
 #include "mtbert/gemm.h"
 #include "mtbert/machine.h"
 #include "mtbert/parallel.h"
+#include "mtbert/precision.h"
 
 static void usage(FILE *out)
 {
-    fputs("Usage: mtbert info [--threads N]\n"
+    fputs("Usage: mtbert info [--threads N] [--precision P]\n"
           "\n"
           "Prints what decides a run's speed on this machine: the CPU and the\n"
           "features mtbert uses, the OpenBLAS build and the kernel it runs (and\n"
           "why: OpenBLAS's own choice, OPENBLAS_CORETYPE from the environment, or\n"
           "a better kernel mtbert chose where OpenBLAS fell back), how large\n"
-          "products use the cores (MTBERT_GEMM) and where the timed plan is kept.\n"
+          "products use the cores (MTBERT_GEMM) and where the timed plan is kept,\n"
+          "and the precision the products get (bf16 units, oneDNN).\n"
           "\n"
           "  --threads N     compute threads to describe (default: all cores)\n"
+          "  --precision P   fp32, bf16 or auto (default): what a run asking for it gets\n"
           "  -h, --help      show this help\n",
           out);
 }
@@ -32,7 +35,7 @@ void cli_print_kernel_line(FILE *out)
 
 int cmd_info(int argc, char **argv)
 {
-    int threads = 0;
+    int threads = 0, precision = MTB_PRECISION_AUTO;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             usage(stdout);
@@ -43,9 +46,16 @@ int cmd_info(int argc, char **argv)
                 return fe_usage_error("info", "--threads must be an integer in 1..1024");
             continue;
         }
+        if (strcmp(argv[i], "--precision") == 0 && i + 1 < argc) {
+            if ((precision = fe_parse_precision("info", argv[++i])) < 0)
+                return FE_USAGE;
+            continue;
+        }
         return fe_bad_option("info", argv[i]);
     }
     mtb_set_threads(threads);
+    char note[320];
+    mtb_precision_set((mtb_precision)precision, note, sizeof note);
     mtb_machine m;
     mtb_machine_read(&m);
     const mtb_cpu *cpu = mtb_cpu_this();
@@ -69,5 +79,6 @@ int cmd_info(int argc, char **argv)
     } else {
         printf("products   %s\n", m.gemm);
     }
+    printf("precision  %s\n", strncmp(note, "precision ", 10) == 0 ? note + 10 : note);
     return FE_OK;
 }

@@ -24,15 +24,17 @@
 #include "../front/prompt.h"
 #include "../front/prompt_readline.h"
 #include "run_setup.h"
+#include "mtbert/precision.h"
 
 
-enum { O_MODEL = 3000, O_MAX_LEN, O_THREADS, O_JSON, O_HELP };
+enum { O_MODEL = 3000, O_MAX_LEN, O_THREADS, O_JSON, O_HELP, O_PRECISION };
 
 static const struct option repl_options[] = {
     {"model", required_argument, NULL, O_MODEL},
     {"json", no_argument, NULL, O_JSON},
     {"max-length", required_argument, NULL, O_MAX_LEN},
     {"threads", required_argument, NULL, O_THREADS},
+    {"precision", required_argument, NULL, O_PRECISION},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -58,6 +60,8 @@ static void repl_usage(FILE *out)
             "                        {\"line\":N}\n"
             "      --max-length N    tokens per sentence (default 128; pairs 2N)\n"
             "      --threads N       compute threads\n"
+            "      --precision P     fp32, bf16 or auto (default; bf16 where the CPU has\n"
+            "                        bf16 units)\n"
             "  -h, --help            show this help\n");
 }
 
@@ -254,7 +258,7 @@ static int run_interactive(repl *r)
 int cmd_repl(int argc, char **argv)
 {
     const char *model_dir = NULL;
-    int max_len = 128, threads = 0, c;
+    int max_len = 128, threads = 0, precision = MTB_PRECISION_AUTO, c;
     bool json = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", repl_options, NULL)) != -1) {
@@ -270,6 +274,10 @@ int cmd_repl(int argc, char **argv)
             if (!fe_parse_int(optarg, 1, 1024, &threads))
                 return fe_usage_error("repl", "--threads must be an integer in 1..1024");
             break;
+        case O_PRECISION:
+            if ((precision = fe_parse_precision("repl", optarg)) < 0)
+                return FE_USAGE;
+            break;
         case 'h':
         case O_HELP: repl_usage(stdout); return FE_OK;
         default: return fe_bad_option("repl", argv[optind - 1]);
@@ -281,6 +289,7 @@ int cmd_repl(int argc, char **argv)
     if (!model_dir)
         return fe_usage_error("repl", "--model DIR is required");
     run_set_threads(threads);
+    fe_apply_precision(precision, stderr);
 
     mtb_error err = {0};
     mtb_multitask mt;

@@ -9,14 +9,16 @@
 #include "mtbert/score.h"
 #include "../front/prompt.h"
 #include "run_setup.h"
+#include "mtbert/precision.h"
 
-enum { O_MODEL = 3100, O_JSON, O_MAX_LEN, O_THREADS, O_HELP };
+enum { O_MODEL = 3100, O_JSON, O_MAX_LEN, O_THREADS, O_HELP, O_PRECISION };
 
 static const struct option score_options[] = {
     {"model", required_argument, NULL, O_MODEL},
     {"json", no_argument, NULL, O_JSON},
     {"max-length", required_argument, NULL, O_MAX_LEN},
     {"threads", required_argument, NULL, O_THREADS},
+    {"precision", required_argument, NULL, O_PRECISION},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -35,13 +37,15 @@ static void score_usage(FILE *out)
             "                        {\"paraphrase\":..,\"similarity\":..,\"sentiment\":[{..},{..}]}\n"
             "      --max-length N    tokens per sentence (default 128; pairs 2N)\n"
             "      --threads N       compute threads\n"
+            "      --precision P     fp32, bf16 or auto (default; bf16 where the CPU has\n"
+            "                        bf16 units)\n"
             "  -h, --help            show this help\n");
 }
 
 int cmd_score(int argc, char **argv)
 {
     const char *model_dir = NULL;
-    int max_len = 128, threads = 0, c;
+    int max_len = 128, threads = 0, precision = MTB_PRECISION_AUTO, c;
     bool json = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", score_options, NULL)) != -1) {
@@ -56,6 +60,10 @@ int cmd_score(int argc, char **argv)
         case O_THREADS:
             if (!fe_parse_int(optarg, 1, 1024, &threads))
                 return fe_usage_error("score", "--threads must be an integer in 1..1024");
+            break;
+        case O_PRECISION:
+            if ((precision = fe_parse_precision("score", optarg)) < 0)
+                return FE_USAGE;
             break;
         case 'h':
         case O_HELP: score_usage(stdout); return FE_OK;
@@ -77,6 +85,7 @@ int cmd_score(int argc, char **argv)
                                    n_texts == 1 ? "the text" : "a sentence of the pair",
                                    PROMPT_TEXT_MAX);
     run_set_threads(threads);
+    fe_apply_precision(precision, stderr);
 
     mtb_error err = {0};
     mtb_multitask mt;

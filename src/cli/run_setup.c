@@ -15,6 +15,7 @@
 #include "../front/metrics.h"
 #include "mtbert/model_dir.h"
 #include "mtbert/parallel.h"
+#include "mtbert/precision.h"
 #include "mtbert/run_lock.h"
 
 enum {
@@ -24,7 +25,7 @@ enum {
     OPT_STS_TRAIN, OPT_SST_DEV, OPT_PARA_DEV, OPT_STS_DEV, OPT_DATA_DIR, OPT_OUT, OPT_METRICS,
     OPT_THREADS, OPT_RESUME, OPT_QUIET, OPT_SCHEDULE, OPT_WARMUP, OPT_ON_NAN, OPT_FORCE, OPT_HELP,
     OPT_CAGRAD_C, OPT_GRADVAC_BETA, OPT_UW_LR, OPT_DWA_TEMPERATURE, OPT_FAMO_LR, OPT_FAMO_DECAY,
-    OPT_STS_LOSS, OPT_MNRL, OPT_MNRL_SCALE, OPT_COSENT_SCALE, OPT_SAVE_BEST,
+    OPT_STS_LOSS, OPT_MNRL, OPT_MNRL_SCALE, OPT_COSENT_SCALE, OPT_SAVE_BEST, OPT_PRECISION,
     OPT_COUNT /* one past the last */
 };
 
@@ -68,6 +69,7 @@ static bool parse_warmup_opt(run_config *rc, const char *arg);
 static bool parse_on_nan(run_config *rc, const char *arg);
 static bool parse_sts_loss(run_config *rc, const char *arg);
 static bool parse_mnrl_opt(run_config *rc, const char *arg);
+static bool parse_precision_opt(run_config *rc, const char *arg);
 
 static const char *const config_names[] = {"tiny", "mini", "small", "medium", "base", NULL};
 static const char *const pooling_names[] = {"cls", "mean", NULL};
@@ -149,6 +151,10 @@ static const run_opt table[OPT_COUNT - OPT_MODE] = {
     [OPT_COSENT_SCALE - OPT_MODE] = {"cosent-scale", K_FLOAT, AT(losses.cosent_scale), 1e-3,
                                      1e3},
     [OPT_SAVE_BEST - OPT_MODE] = {"save-best", K_FLAG, AT(save_best), .may_change = true},
+    /* checkpoints are fp32 either way: a run may resume in another precision */
+    [OPT_PRECISION - OPT_MODE] = {"precision", K_CUSTOM, .parse = parse_precision_opt,
+                                  .bad = "--precision must be fp32, bf16 or auto",
+                                  .may_change = true},
 };
 
 static const run_opt *opt_row(int id)
@@ -237,6 +243,9 @@ void run_config_print_options(FILE *out)
             "      --seed N             random seed (default 11711)\n"
             "      --eval-every N       evaluate every N steps (default: at the end)\n"
             "      --threads N          compute threads (default: all cores)\n"
+            "      --precision P        the dense products: fp32, bf16 (bf16 operands, fp32\n"
+            "                           sums; emulated on a CPU without bf16 units) or auto\n"
+            "                           (default: bf16 where the CPU has bf16 units)\n"
             "      --on-nan stop|skip   a step with a NaN or infinite loss or gradient stops\n"
             "                           the run, saving nothing (default), or is skipped\n"
             "Output:\n"
@@ -284,6 +293,7 @@ void run_config_defaults(run_config *rc)
     rc->max_len = 128;
     rc->epochs = -1; /* unset: 1, or unlimited when --max-steps is given */
     rc->seed = 11711;
+    rc->precision = MTB_PRECISION_AUTO;
     mtb_merge_params_defaults(&rc->merge);
     mtb_pair_losses_defaults(&rc->losses);
 }
@@ -750,6 +760,15 @@ static bool parse_warmup_opt(run_config *rc, const char *arg)
     return true;
 }
 
+static bool parse_precision_opt(run_config *rc, const char *arg)
+{
+    const int p = mtb_precision_parse(arg);
+    if (p < 0)
+        return false;
+    rc->precision = p;
+    return true;
+}
+
 static bool parse_on_nan(run_config *rc, const char *arg)
 {
     if (strcmp(arg, "stop") && strcmp(arg, "skip"))
@@ -922,6 +941,7 @@ int run_config_parse(run_config *rc, int argc, char **argv, const char *command,
         if (given[OPT_OUT])
             set_str(&rc->out_dir, cmd.out_dir);
         rc->threads = cmd.threads;
+        rc->precision = cmd.precision;
         rc->quiet = cmd.quiet;
         rc->skip_nan = cmd.skip_nan;
         rc->force = cmd.force;
@@ -1343,6 +1363,7 @@ FILE *run_open_metrics(const run_config *rc, const run_state *st, bool *failed)
 int run_prepare(run_config *rc, run_state *st, FILE *log)
 {
     run_set_threads(rc->threads);
+    fe_apply_precision(rc->precision, log);
     mtb_error err = {0};
     if (run_setup(rc, st, log, &err)) {
         run_teardown(st);

@@ -38,6 +38,7 @@ typedef struct run_config {
     mtb_pair_losses losses; /* --sts-loss, --mnrl, their scales */
     int batch, task_batch[MTB_N_TASKS]; /* task_batch 0: use batch */
     int max_len, epochs, threads;
+    int precision; /* an mtb_precision, default auto */
     long max_steps, eval_every;
     uint64_t seed;
     char *train[MTB_N_TASKS][RUN_MAX_FILES];

@@ -57,6 +57,13 @@ bool fe_mkdir_p(const char *dir, int mode);
  * the problem and returns nonzero for a value it does not know. */
 int fe_engine_setup(void);
 
+/* --precision: the mtb_precision named by arg, or -1 after printing
+ * "mtbert COMMAND: --precision must be fp32, bf16 or auto". */
+int fe_parse_precision(const char *command, const char *arg);
+/* Puts the precision in force; says what was chosen and why on log when it
+ * is bf16 or bf16 was asked for (fp32 is the unremarkable case). */
+void fe_apply_precision(int requested, FILE *log);
+
 /* Loads an mtbert checkpoint for scoring: DIR must hold heads.safetensors
  * (MTB_EINPUT "DIR: no heads.safetensors: ..." for a bare encoder, whose
  * heads would be random). */

@@ -134,7 +134,7 @@ static json_t *machine_json(void)
     json_object_set_new(o, "kernel_reason", json_string(m.kernel_reason));
     json_object_set_new(o, "products", json_string(m.gemm));
     json_object_set_new(o, "threads", json_integer(m.threads));
-    json_object_set_new(o, "precision", json_string("fp32"));
+    json_object_set_new(o, "precision", json_string(m.precision));
     return o;
 }
 

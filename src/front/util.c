@@ -14,6 +14,7 @@
 
 #include "mtbert/file.h"
 #include "mtbert/gemm.h"
+#include "mtbert/precision.h"
 #include "mtbert/model_dir.h"
 
 int fe_report(const mtb_error *err)
@@ -159,4 +160,20 @@ int fe_engine_setup(void)
     if (mode == MTB_GEMM_AUTO)
         mtb_gemm_use_default_cache();
     return 0;
+}
+
+int fe_parse_precision(const char *command, const char *arg)
+{
+    const int p = mtb_precision_parse(arg);
+    if (p < 0)
+        fe_usage_error(command, "--precision must be fp32, bf16 or auto");
+    return p;
+}
+
+void fe_apply_precision(int requested, FILE *log)
+{
+    char note[320];
+    const mtb_precision p = mtb_precision_set((mtb_precision)requested, note, sizeof note);
+    if (log && (p == MTB_PRECISION_BF16 || requested == MTB_PRECISION_BF16))
+        fprintf(log, "mtbert: %s\n", note);
 }

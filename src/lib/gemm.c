@@ -15,6 +15,7 @@
 #include "mtbert/blas_kernel.h"
 #include "mtbert/cpu.h"
 #include "mtbert/parallel.h"
+#include "mtbert/precision.h"
 
 static atomic_int gemm_mode = MTB_GEMM_POOL;
 
@@ -323,6 +324,15 @@ void mtb_sgemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *
 {
     if (atomic_load_explicit(&rec.on, memory_order_relaxed))
         record(ta, tb, M, N, K, beta);
+    if (mtb_precision_get() == MTB_PRECISION_BF16)
+        mtb_sgemm_bf16(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    else
+        mtb_sgemm_fp32(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+void mtb_sgemm_fp32(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
+                    int lda, const float *B, int ldb, float beta, float *C, int ldc)
+{
     if (mtb_thread_count() <= 1 || (long)M * N * K < MTB_GEMM_SPLIT_MIN) {
         cblas_sgemm(CblasRowMajor, op(ta), op(tb), M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;

@@ -9,6 +9,7 @@
 #include "mtbert/cpu.h"
 #include "mtbert/gemm.h"
 #include "mtbert/parallel.h"
+#include "mtbert/precision.h"
 
 static const char *source_name(mtb_kernel_source s)
 {
@@ -32,6 +33,7 @@ void mtb_machine_read(mtb_machine *m)
     m->kernel_source = source_name(k->source);
     snprintf(m->kernel_reason, sizeof m->kernel_reason, "%s", k->reason);
     mtb_gemm_describe(m->gemm, sizeof m->gemm);
+    mtb_precision_describe(m->precision, sizeof m->precision);
     m->threads = mtb_thread_count();
     m->cpus_online = sysconf(_SC_NPROCESSORS_ONLN);
 }
@@ -40,6 +42,7 @@ void mtb_machine_describe(char *buf, size_t cap)
 {
     mtb_machine m;
     mtb_machine_read(&m);
-    snprintf(buf, cap, "%s (%s), %ld CPUs online; %s; kernel %s: %s; products: %s", m.cpu,
-             m.features, m.cpus_online, m.openblas, m.kernel, m.kernel_reason, m.gemm);
+    snprintf(buf, cap, "%s (%s), %ld CPUs online; %s; kernel %s: %s; products: %s; precision %s",
+             m.cpu, m.features, m.cpus_online, m.openblas, m.kernel, m.kernel_reason, m.gemm,
+             m.precision);
 }

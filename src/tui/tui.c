@@ -16,6 +16,7 @@
 #include "../front/metrics.h"
 #include "app.h"
 #include "mtbert/blas_kernel.h"
+#include "mtbert/precision.h"
 
 static volatile sig_atomic_t got_winch, got_quit;
 
@@ -410,6 +411,9 @@ int tui_run(const tui_options *opt)
     }
     const mtb_kernel_choice *kernel = mtb_blas_kernel_current();
     tui_data_log(&app.data, "OpenBLAS kernel %s: %s", kernel->kernel, kernel->reason);
+    char precision[320];
+    mtb_precision_note(precision, sizeof precision);
+    tui_data_log(&app.data, "%s", precision);
     if (mtb_trainer_start(opt->trainer, &err)) {
         tui_data_log(&app.data, "cannot start training: %s", err.msg);
         app.data.done = true; /* no DONE event will come */
