@@ -57,6 +57,7 @@ check_screen "the step counter moves" "step ([1-9][0-9]*)/"
 check_screen "the loss legend names all three tasks" "sst.*para.*sts"
 check_screen "the conflict curves name the three pairs" "sst-para.*sst-sts.*para-sts"
 check_screen "the per-layer view is drawn" "layer 0"
+check_screen "the log names the OpenBLAS kernel, why, and the precision" "kernel [A-Za-z0-9_]+ \\((OpenBLAS|a better|OPENBLAS_CORETYPE)[^)]*\\), (fp32|bf16)"
 check_screen "the footer shows the keys" "F1.*Help.*F10.*Quit"
 
 t send-keys -t "$session" "a warm and funny triumph" Enter

@@ -10,7 +10,8 @@
  *     meanwhile instead of spinning beside them).
  * In auto mode each kind of product (transposes and the size of M, N and K
  * to half an octave) is timed both ways the first time it is met, on
- * scratch buffers, and the faster way is kept for it: in memory, and in a
+ * scratch buffers (the fastest of five runs each), and the faster way is
+ * kept for it, OpenBLAS's threads only when 3% faster: in memory, and in a
  * cache file per CPU model, kernel and thread count when one is set
  * (mtb_gemm_use_cache), so a machine decides once.
  *
@@ -79,6 +80,7 @@ typedef struct mtb_gemm_shape {
     bool trans_a, trans_b;
     int M, N, K;
     float beta;
+    double seconds; /* recorded: how long the product took where it ran */
 } mtb_gemm_shape;
 
 /* Recording: while on, every product through mtb_sgemm from any thread is
@@ -91,6 +93,7 @@ typedef struct mtb_gemm_floor {
     double seconds[MTB_WAY_N]; /* the recorded products, all one way */
     double best;               /* each product its faster way: the floor */
     double planned;            /* each product the way the current plan gives it */
+    double in_step;            /* the recorded products' own time, where they ran */
     int shapes, products;      /* distinct shapes, products replayed */
     int openblas_faster;       /* distinct shapes where OpenBLAS's threads won */
 } mtb_gemm_floor;

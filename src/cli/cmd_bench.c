@@ -104,8 +104,11 @@ static void print_floor(int steps, double dense_ms, double step_ms)
            fl.seconds[MTB_WAY_POOL] * per, fl.seconds[MTB_WAY_OPENBLAS] * per, fl.planned * per);
     printf("  floor (each shape its faster way; OpenBLAS's threads faster for %d): %.1f ms\n",
            fl.openblas_faster, fl.best * per);
+    printf("  in the step the products themselves took %.1f ms (the rest of the dense layers' "
+           "%.1f ms: biases and their gradients)\n",
+           fl.in_step * per, dense_ms - fl.in_step * per);
     printf("dense products in the step / floor: %.2fx; the step / floor: %.2fx\n",
-           dense_ms / (fl.best * per), step_ms / (fl.best * per));
+           fl.in_step * per / (fl.best * per), step_ms / (fl.best * per));
 }
 
 /* The profile as a table, most expensive first, with what no operation

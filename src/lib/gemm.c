@@ -100,6 +100,7 @@ typedef struct plan_entry {
 } plan_entry;
 
 #define PLAN_MAX 512
+#define OPENBLAS_MARGIN 0.97
 
 static struct {
     pthread_mutex_t lock;
@@ -263,13 +264,16 @@ static mtb_gemm_way planned_way(bool ta, bool tb, int M, int N, int K, float bet
         pthread_mutex_unlock(&plan.lock);
         return MTB_WAY_POOL;
     }
-    const mtb_gemm_shape sh = {ta, tb, M, N, K, beta};
+    const mtb_gemm_shape sh = {ta, tb, M, N, K, beta, 0};
     double best[MTB_WAY_N];
-    time_shape(&sh, &s, 3, best);
+    time_shape(&sh, &s, 5, best);
     scratch_free(&s);
     e = &plan.entries[plan.n++];
     e->key = key;
-    e->way = best[MTB_WAY_OPENBLAS] < best[MTB_WAY_POOL] ? MTB_WAY_OPENBLAS : MTB_WAY_POOL;
+    /* OpenBLAS's threads must win clearly: after a product they spin for a
+     * while beside the pool's next region, a cost the timing cannot see */
+    e->way = best[MTB_WAY_OPENBLAS] < OPENBLAS_MARGIN * best[MTB_WAY_POOL] ? MTB_WAY_OPENBLAS
+                                                                          : MTB_WAY_POOL;
     for (int w = 0; w < MTB_WAY_N; w++)
         e->ms[w] = (float)(best[w] * 1e3);
     save_plan_locked();
@@ -289,13 +293,13 @@ static struct {
     size_t n;
 } rec = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static void record(bool ta, bool tb, int M, int N, int K, float beta)
+static void record(bool ta, bool tb, int M, int N, int K, float beta, double seconds)
 {
     pthread_mutex_lock(&rec.lock);
     if (!rec.shapes)
         rec.shapes = malloc(RECORD_MAX * sizeof *rec.shapes);
     if (rec.shapes && rec.n < RECORD_MAX)
-        rec.shapes[rec.n++] = (mtb_gemm_shape){ta, tb, M, N, K, beta};
+        rec.shapes[rec.n++] = (mtb_gemm_shape){ta, tb, M, N, K, beta, seconds};
     pthread_mutex_unlock(&rec.lock);
 }
 
@@ -322,12 +326,14 @@ size_t mtb_gemm_recorded(const mtb_gemm_shape **shapes)
 void mtb_sgemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *A, int lda,
                const float *B, int ldb, float beta, float *C, int ldc)
 {
-    if (atomic_load_explicit(&rec.on, memory_order_relaxed))
-        record(ta, tb, M, N, K, beta);
+    const bool recording = atomic_load_explicit(&rec.on, memory_order_relaxed);
+    const double t0 = recording ? now() : 0;
     if (mtb_precision_get() == MTB_PRECISION_BF16)
         mtb_sgemm_bf16(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else
         mtb_sgemm_fp32(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (recording)
+        record(ta, tb, M, N, K, beta, now() - t0);
 }
 
 void mtb_sgemm_fp32(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
@@ -411,6 +417,8 @@ int mtb_gemm_replay(const mtb_gemm_shape *shapes, size_t n, int reps, mtb_gemm_f
             planned = e ? e->way : MTB_WAY_POOL;
             pthread_mutex_unlock(&plan.lock);
         }
+        for (size_t k = i; k < i + same; k++)
+            out->in_step += sorted[k].seconds;
         for (int w = 0; w < MTB_WAY_N; w++)
             out->seconds[w] += best[w] * (double)same;
         out->best += fmin(best[MTB_WAY_POOL], best[MTB_WAY_OPENBLAS]) * (double)same;

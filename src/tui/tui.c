@@ -409,11 +409,23 @@ int tui_run(const tui_options *opt)
                          "--para-dev, --sts-dev or --val-split F)");
         tui_data_log(&app.data, "no validation data: nothing will be evaluated");
     }
+    /* one short line, since the log pane is small: mtbert info has the long story */
     const mtb_kernel_choice *kernel = mtb_blas_kernel_current();
-    tui_data_log(&app.data, "OpenBLAS kernel %s: %s", kernel->kernel, kernel->reason);
-    char precision[320];
-    mtb_precision_note(precision, sizeof precision);
-    tui_data_log(&app.data, "%s", precision);
+    static const char *const why[] = {
+        [MTB_KERNEL_OPENBLAS] = "OpenBLAS's choice",
+        [MTB_KERNEL_USER] = "OPENBLAS_CORETYPE",
+        [MTB_KERNEL_RAISED] = "OpenBLAS fell back to",
+        [MTB_KERNEL_KEPT] = "a better one failed; OpenBLAS chose",
+    };
+    char precision[96];
+    mtb_precision_describe(precision, sizeof precision);
+    tui_data_log(&app.data, "kernel %s (%s%s%s), %s", kernel->kernel, why[kernel->source],
+                 kernel->source == MTB_KERNEL_RAISED || kernel->source == MTB_KERNEL_KEPT ? " "
+                                                                                          : "",
+                 kernel->source == MTB_KERNEL_RAISED || kernel->source == MTB_KERNEL_KEPT
+                     ? kernel->openblas
+                     : "",
+                 precision);
     if (mtb_trainer_start(opt->trainer, &err)) {
         tui_data_log(&app.data, "cannot start training: %s", err.msg);
         app.data.done = true; /* no DONE event will come */
