@@ -314,6 +314,35 @@ static void test_auto_plan_file(void **state)
     assert_non_null(strstr(text, "auto: "));
     assert_non_null(strstr(text, "of 3 kinds of product"));
 
+    /* Another process's lines survive this one's next save, and where both
+     * timed a shape the file's way stays: "0 1 ..." below is the NT shape of
+     * 128 x 96 x 64, which this process times again after forgetting it. */
+    mtb_gemm_plan_clear();
+    f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "0 0 5 5 5 openblas 9 1\n0 1 %d %d %d openblas 9 1\n", (int)floor(2 * log2(M)),
+            (int)floor(2 * log2(N)), (int)floor(2 * log2(K)));
+    fclose(f);
+    mtb_gemm_use_cache(NULL, err, sizeof err);
+    mtb_gemm_plan_clear();
+    snprintf(line, sizeof line, "%s", path);
+    assert_int_equal(mtb_gemm_use_cache(line, err, sizeof err), 2);
+    mtb_gemm_plan_clear(); /* as if this process had read the file before the other wrote */
+    mtb_sgemm(false, true, M, N, K, 1.0f, A, K, B, K, 0.0f, C, N);
+    mtb_sgemm(true, false, M, N, K, 1.0f, A, M, B, N, 0.0f, C, N);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    int kept_other = 0, kept_first = 0, added = 0;
+    while (fgets(line, sizeof line, f)) {
+        kept_other += strncmp(line, "0 0 5 5 5 openblas 9", 20) == 0;
+        kept_first += strncmp(line, "0 1 ", 4) == 0 && strstr(line, " openblas 9 1") != NULL;
+        added += strncmp(line, "1 0 ", 4) == 0;
+    }
+    fclose(f);
+    assert_int_equal(kept_other, 1);
+    assert_int_equal(kept_first, 1);
+    assert_int_equal(added, 1);
+
     /* a folder in the file's place is an error with the path named */
     mtb_gemm_plan_clear();
     snprintf(path, sizeof path, "%s/sub", dir);

@@ -36,6 +36,11 @@ int mtb_heads_init(mtb_heads *h, int H);
 void mtb_heads_init_random(mtb_heads *h, mtb_rng *rng);
 void mtb_heads_free(mtb_heads *h);
 void mtb_heads_zero_grad(mtb_heads *h);
+/* A loss weighting reweighs the whole loss, so each head's gradient takes
+ * its task's weight too: the head of task task_ids[k] (an mtb_task) is
+ * multiplied by weight[k], k < n_tasks (the similarity head has no
+ * parameters). */
+void mtb_heads_scale_grads(mtb_heads *h, const int *task_ids, const double *weight, int n_tasks);
 
 /* Per-batch workspace of a head: sized for max_B rows. */
 typedef struct mtb_head_ws {

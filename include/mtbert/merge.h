@@ -26,6 +26,7 @@
 #include <stddef.h>
 
 #include "mtbert/bert.h"
+#include "mtbert/data.h"
 #include "mtbert/sparse_rows.h"
 
 #define MTB_MAX_TASKS 3
@@ -180,5 +181,23 @@ void mtb_grads_combine(float *out, const float *const *grads, const mtb_merge_pl
 extern const mtb_merge_method mtb_method_sum, mtb_method_pcgrad, mtb_method_mgda,
     mtb_method_cagrad, mtb_method_gradvac, mtb_method_imtl, mtb_method_nashmtl,
     mtb_method_aligned, mtb_method_upgrad, mtb_method_uw, mtb_method_dwa, mtb_method_famo;
+
+/* ---------------------------------------------------------------- modes */
+
+/* A multitask mode is 1 + the index of its merge method in the registry
+ * (above); the first three are named here. */
+typedef enum mtb_mode {
+    MTB_MODE_SINGLE, /* one task (Table 1 of the seed project) */
+    MTB_MODE_SUM,    /* sum of the task losses */
+    MTB_MODE_PCGRAD, /* projected conflicting gradients */
+    MTB_MODE_MGDA,   /* the min-norm point of the task gradients' convex hull (mgda.h) */
+} mtb_mode;
+
+/* "single:sst", "sum", "pcgrad", "mgda", "cagrad", ... (every method of the
+ * registry) */
+int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task);
+const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t cap);
+/* The merge method of a multitask mode; NULL for MTB_MODE_SINGLE. */
+const mtb_merge_method *mtb_mode_method(mtb_mode mode);
 
 #endif

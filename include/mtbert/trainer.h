@@ -1,5 +1,6 @@
-/* Multitask training: the step (single task, summed losses or PCGrad), the
- * trainer thread that runs it, and its checkpoints.
+/* Multitask training: the step (one task, or the tasks' gradients merged by
+ * one of the registry's methods, merge.h: summed losses, PCGrad, MGDA,
+ * CAGrad, ...), the trainer thread that runs it, and its checkpoints.
  *
  * Front ends drive a trainer from another thread: they read its events
  * (mtb_trainer_events), send requests (pause, resume, stop, save, evaluate,
@@ -19,22 +20,6 @@
 #include "mtbert/merge.h"
 #include "mtbert/pcgrad.h"
 #include "mtbert/schedule.h"
-
-/* A multitask mode is 1 + the index of its merge method in the registry
- * (merge.h); the first three are named here. */
-typedef enum mtb_mode {
-    MTB_MODE_SINGLE, /* one task (Table 1 of the seed project) */
-    MTB_MODE_SUM,    /* sum of the task losses */
-    MTB_MODE_PCGRAD, /* projected conflicting gradients */
-    MTB_MODE_MGDA,   /* the min-norm point of the task gradients' convex hull (mgda.h) */
-} mtb_mode;
-
-/* "single:sst", "sum", "pcgrad", "mgda", "cagrad", ... (every method of the
- * registry) */
-int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task);
-const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t cap);
-/* The merge method of a multitask mode; NULL for MTB_MODE_SINGLE. */
-const mtb_merge_method *mtb_mode_method(mtb_mode mode);
 
 /* What the divergence guard does with a step whose loss or gradient is not
  * finite: stop the run (nothing is saved over the last checkpoint), or skip

@@ -157,7 +157,9 @@ void metrics_write_header(FILE *f, const char *run_id, const char *run_json,
 
 void metrics_write_resumed(FILE *f, long step)
 {
-    write_json_line(f, json_pack("{s:{s:I}}", "resumed", "step", (json_int_t)step));
+    /* the resumed part may run on another machine, kernel or precision */
+    write_json_line(f, json_pack("{s:{s:I,s:o}}", "resumed", "step", (json_int_t)step,
+                                 "machine", machine_json()));
 }
 
 void metrics_write(FILE *f, const mtb_event *ev)

@@ -197,6 +197,27 @@ static void time_shape(const mtb_gemm_shape *sh, const scratch *s, int reps,
         }
 }
 
+/* One line of the plan file: "ta tb m n k way pool_ms openblas_ms". */
+static bool parse_plan_line(const char *line, plan_entry *e)
+{
+    int ta, tb, m, n, k;
+    char way[16];
+    float pool_ms, blas_ms;
+    if (line[0] == '#' ||
+        sscanf(line, "%d %d %d %d %d %15s %f %f", &ta, &tb, &m, &n, &k, way, &pool_ms,
+               &blas_ms) != 8)
+        return false;
+    if ((ta != 0 && ta != 1) || (tb != 0 && tb != 1) || m < 0 || m > 255 || n < 0 || n > 255 ||
+        k < 0 || k > 255 || (strcmp(way, "openblas") != 0 && strcmp(way, "pool") != 0))
+        return false;
+    e->key = (plan_key){(unsigned char)ta, (unsigned char)tb, (unsigned char)m,
+                        (unsigned char)n, (unsigned char)k};
+    e->way = strcmp(way, "openblas") == 0 ? MTB_WAY_OPENBLAS : MTB_WAY_POOL;
+    e->ms[MTB_WAY_POOL] = pool_ms;
+    e->ms[MTB_WAY_OPENBLAS] = blas_ms;
+    return true;
+}
+
 /* mkdir -p of the folders above path. */
 static void make_parents(const char *path)
 {
@@ -220,13 +241,33 @@ static void save_plan_locked(void)
     FILE *f = fopen(tmp, "w");
     if (!f)
         return;
+    /* Another process may have timed shapes since this one read the file:
+     * its lines stay, and where both timed a shape the file's way stays,
+     * so every later run gets the way the first one used. */
+    FILE *old = fopen(plan.cache_path, "r");
+    bool *written = calloc((size_t)plan.n + 1, sizeof *written);
+    char line[256];
     fprintf(f, "# mtbert gemm plan: ta tb M N K (half-octaves) way pool_ms openblas_ms\n");
+    while (old && fgets(line, sizeof line, old)) {
+        plan_entry e;
+        if (!parse_plan_line(line, &e))
+            continue;
+        const plan_entry *mine = find(e.key);
+        if (mine && written)
+            written[mine - plan.entries] = true;
+        fputs(line, f);
+    }
+    if (old)
+        fclose(old);
     for (int i = 0; i < plan.n; i++) {
         const plan_entry *e = &plan.entries[i];
+        if (written && written[i])
+            continue;
         fprintf(f, "%d %d %d %d %d %s %.4f %.4f\n", e->key.ta, e->key.tb, e->key.m, e->key.n,
                 e->key.k, mtb_gemm_way_name(e->way), e->ms[MTB_WAY_POOL],
                 e->ms[MTB_WAY_OPENBLAS]);
     }
+    free(written);
     if (fclose(f) != 0 || rename(tmp, plan.cache_path) != 0)
         unlink(tmp);
 }
@@ -508,25 +549,15 @@ static int load_plan_locked(const char *path, char *err, size_t err_cap)
     int read = 0;
     char line[256];
     while (fgets(line, sizeof line, f)) {
-        int ta, tb, m, n, k;
-        char way[16];
-        float pool_ms, blas_ms;
-        if (line[0] == '#' ||
-            sscanf(line, "%d %d %d %d %d %15s %f %f", &ta, &tb, &m, &n, &k, way, &pool_ms,
-                   &blas_ms) != 8)
+        plan_entry parsed;
+        if (!parse_plan_line(line, &parsed))
             continue;
-        if ((ta != 0 && ta != 1) || (tb != 0 && tb != 1) || m < 0 || m > 255 || n < 0 ||
-            n > 255 || k < 0 || k > 255 || plan.n >= PLAN_MAX)
+        plan_entry *e = find(parsed.key);
+        if (!e && plan.n >= PLAN_MAX)
             continue;
-        const plan_key key = {(unsigned char)ta, (unsigned char)tb, (unsigned char)m,
-                              (unsigned char)n, (unsigned char)k};
-        plan_entry *e = find(key);
         if (!e)
             e = &plan.entries[plan.n++];
-        e->key = key;
-        e->way = strcmp(way, "openblas") == 0 ? MTB_WAY_OPENBLAS : MTB_WAY_POOL;
-        e->ms[MTB_WAY_POOL] = pool_ms;
-        e->ms[MTB_WAY_OPENBLAS] = blas_ms;
+        *e = parsed;
         read++;
     }
     fclose(f);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtbert/data.h"
 #include "mtbert/error.h"
 #include "mtbert/ops.h"
 
@@ -75,6 +76,24 @@ void mtb_heads_zero_grad(mtb_heads *h)
 {
     if (h->grads)
         memset(h->grads, 0, h->n_params * sizeof *h->grads);
+}
+
+void mtb_heads_scale_grads(mtb_heads *h, const int *task_ids, const double *weight, int n_tasks)
+{
+    for (int k = 0; k < n_tasks; k++) {
+        const float w = (float)weight[k];
+        float *g = NULL;
+        size_t len = 0;
+        if (task_ids[k] == MTB_TASK_SST) {
+            g = h->g_sst_w;
+            len = (size_t)(h->g_sst_b - h->g_sst_w) + 5;
+        } else if (task_ids[k] == MTB_TASK_PARA) {
+            g = h->g_para_w;
+            len = (size_t)(h->g_para_b - h->g_para_w) + 1;
+        }
+        for (size_t i = 0; i < len; i++)
+            g[i] *= w;
+    }
 }
 
 /* -------------------------------------------------------------- workspace */

@@ -1,5 +1,6 @@
-/* The merge driver, the method registry and the gradient-conflict
- * statistics (see mtbert/merge.h).
+/* The merge driver, the method registry (and the trainer's mode names,
+ * which follow it) and the gradient-conflict statistics (see
+ * mtbert/merge.h).
  *
  * One pass over the data (n ~ 1e8 floats per task, once per step) computes
  * the Gram matrix G[a][b] = g_a . g_b of the original gradients, per
@@ -342,6 +343,40 @@ const char *mtb_merge_names(char *buf, size_t cap)
             break;
         used += (size_t)w;
     }
+    return buf;
+}
+
+/* The trainer's modes: single-task, or 1 + a method's index here. */
+int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task)
+{
+    const mtb_merge_method *m = mtb_merge_find(text);
+    if (m) {
+        *mode = (mtb_mode)(1 + mtb_merge_index(m));
+        return 0;
+    }
+    if (strncmp(text, "single:", 7) == 0) {
+        int t = mtb_task_parse(text + 7);
+        if (t < 0)
+            return -1;
+        *mode = MTB_MODE_SINGLE;
+        *single_task = (mtb_task)t;
+        return 0;
+    }
+    return -1;
+}
+
+const mtb_merge_method *mtb_mode_method(mtb_mode mode)
+{
+    return mode == MTB_MODE_SINGLE ? NULL : mtb_merge_at((int)mode - 1);
+}
+
+const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t cap)
+{
+    const mtb_merge_method *m = mtb_mode_method(mode);
+    if (m)
+        snprintf(buf, cap, "%s", m->name);
+    else
+        snprintf(buf, cap, "single:%s", mtb_task_name(single_task));
     return buf;
 }
 

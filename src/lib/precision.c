@@ -11,6 +11,9 @@
 #include "mtbert/gemm.h"
 #include "mtbert/parallel.h"
 
+/* libgomp comes with oneDNN; weak, so nothing breaks where it does not */
+extern void omp_set_num_threads(int n) __attribute__((weak));
+
 static atomic_int in_force = MTB_PRECISION_FP32;
 /* bf16 without oneDNN: rounded operands, fp32 products.  Also set for good
  * when a oneDNN product fails at run time, so a run never stops over it. */
@@ -201,8 +204,16 @@ void mtb_sgemm_bf16(bool ta, bool tb, int M, int N, int K, float alpha, const fl
             round_job jb = {B, b_rows, b_cols, ldb, 0, b16, NULL};
             round_matrix(&ja);
             round_matrix(&jb);
-            if (mtb_bf16_gemm(ta, tb, M, N, K, alpha, a16, a_cols, b16, b_cols, beta, C, ldc) ==
-                0)
+            /* oneDNN computes on its OpenMP threads: as many as the pool has
+             * (a setting of the calling thread), and the pool's idle threads
+             * sleep meanwhile instead of spinning beside them */
+            if (omp_set_num_threads)
+                omp_set_num_threads(mtb_thread_count());
+            mtb_pool_quiet(true);
+            const int rc =
+                mtb_bf16_gemm(ta, tb, M, N, K, alpha, a16, a_cols, b16, b_cols, beta, C, ldc);
+            mtb_pool_quiet(false);
+            if (rc == 0)
                 return;
             atomic_store(&emulate, true);
         }

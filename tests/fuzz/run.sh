@@ -31,7 +31,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
 cflags="-std=c11 -g -O1 -D_GNU_SOURCE -I$top/include -I$top/src/front -I$top/src/cli \
     $(pkg-config --cflags openblas jansson libutf8proc 2>/dev/null) \
     -DMTBERT_TEST_SRCDIR=\"$top/tests\""
-libs="$(pkg-config --libs openblas jansson libutf8proc 2>/dev/null || echo -lopenblas -ljansson -lutf8proc) -lcsv -lm -lpthread"
+libs="$(pkg-config --libs openblas jansson libutf8proc 2>/dev/null || echo -lopenblas -ljansson -lutf8proc) -ldnnl -lcsv -lm -lpthread"
 
 # The library once, instrumented for coverage; then one binary per target.
 objs=()
