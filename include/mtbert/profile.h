@@ -27,7 +27,8 @@ typedef enum mtb_prof_op {
     MTB_PROF_POOLER, /* [CLS] copies, pooler dense and tanh, both directions */
     MTB_PROF_HEADS,  /* sentence encodings and the task heads, both directions */
     MTB_PROF_GRAD_BOOKKEEPING, /* zeroing gradients and buffers, copying task gradients */
-    MTB_PROF_PCGRAD, /* merging (and measuring) task gradients */
+    MTB_PROF_MERGE, /* merging the task gradients, whatever the method: the Gram
+                     * matrix, the conflict statistics, the weights */
     MTB_PROF_ADAMW,
     MTB_PROF_N
 } mtb_prof_op;

@@ -28,6 +28,33 @@ int cmd_info(int argc, char **argv);
 void cli_print_kernel_line(FILE *out);
 int cmd_tui(int argc, char **argv);
 
+/* The options of every command that scores with a trained model (eval,
+ * predict, score, repl): -m/--model DIR, --max-length N, --threads N,
+ * --precision P, --json.  CLI_MODEL_OPTIONS goes into a getopt_long table;
+ * cli_model_option takes getopt's value. */
+enum { CLI_OPT_MODEL = 4000, CLI_OPT_MAX_LEN, CLI_OPT_THREADS, CLI_OPT_PRECISION, CLI_OPT_JSON };
+#define CLI_MODEL_OPTIONS                                                                      \
+    {"model", required_argument, NULL, CLI_OPT_MODEL},                                         \
+        {"max-length", required_argument, NULL, CLI_OPT_MAX_LEN},                              \
+        {"threads", required_argument, NULL, CLI_OPT_THREADS},                                 \
+        {"precision", required_argument, NULL, CLI_OPT_PRECISION},                             \
+        {"json", no_argument, NULL, CLI_OPT_JSON}
+
+typedef struct cli_model_opts {
+    const char *model_dir;
+    int max_len, threads, precision;
+    bool json;
+} cli_model_opts;
+
+/* No model, max_len 128, every core, precision auto, no JSON. */
+void cli_model_opts_init(cli_model_opts *o);
+/* True when c (getopt's value; 'm' included) is one of these options; then
+ * *status is -1, or FE_USAGE after the message for a bad value. */
+bool cli_model_option(int c, const char *arg, const char *command, cli_model_opts *o,
+                      int *status);
+/* Puts the thread count and the precision in force (the note on stderr). */
+void cli_model_opts_apply(const cli_model_opts *o);
+
 /* The bundled demo data folder: $MTBERT_DATA_DIR/demo, the source tree's
  * data/demo, or the installed copy; NULL when none exists. */
 const char *cli_demo_dir(void);

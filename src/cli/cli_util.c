@@ -1,6 +1,8 @@
 #include "cli.h"
 
 #include "mtbert/model_dir.h"
+#include "mtbert/precision.h"
+#include "run_setup.h"
 
 #include <errno.h>
 #include <math.h>
@@ -56,3 +58,38 @@ const char *cli_demo_dir(void)
     return NULL;
 }
 
+
+void cli_model_opts_init(cli_model_opts *o)
+{
+    *o = (cli_model_opts){.max_len = 128, .precision = MTB_PRECISION_AUTO};
+}
+
+bool cli_model_option(int c, const char *arg, const char *command, cli_model_opts *o,
+                      int *status)
+{
+    *status = -1;
+    switch (c) {
+    case 'm':
+    case CLI_OPT_MODEL: o->model_dir = arg; return true;
+    case CLI_OPT_JSON: o->json = true; return true;
+    case CLI_OPT_MAX_LEN:
+        if (!fe_parse_int(arg, 4, 4096, &o->max_len))
+            *status = fe_usage_error(command, "--max-length must be an integer in 4..4096");
+        return true;
+    case CLI_OPT_THREADS:
+        if (!fe_parse_int(arg, 1, 1024, &o->threads))
+            *status = fe_usage_error(command, "--threads must be an integer in 1..1024");
+        return true;
+    case CLI_OPT_PRECISION:
+        if ((o->precision = fe_parse_precision(command, arg)) < 0)
+            *status = FE_USAGE;
+        return true;
+    default: return false;
+    }
+}
+
+void cli_model_opts_apply(const cli_model_opts *o)
+{
+    run_set_threads(o->threads);
+    fe_apply_precision(o->precision, stderr);
+}

@@ -100,7 +100,8 @@ static void print_floor(int steps, double dense_ms, double step_ms)
     printf("the same %d products alone (%d shapes, fastest of 3 runs each%s):\n",
            fl.products / steps, fl.shapes,
            mtb_precision_get() == MTB_PRECISION_BF16 ? "; in fp32, the step's were bf16" : "");
-    printf("  all on the pool %.1f ms, all on OpenBLAS's threads %.1f ms, the plan's ways %.1f ms\n",
+    printf("  all on the pool %.1f ms, all on OpenBLAS's threads %.1f ms, "
+           "the plan's ways %.1f ms\n",
            fl.seconds[MTB_WAY_POOL] * per, fl.seconds[MTB_WAY_OPENBLAS] * per, fl.planned * per);
     printf("  floor (each shape its faster way; OpenBLAS's threads faster for %d): %.1f ms\n",
            fl.openblas_faster, fl.best * per);

@@ -13,22 +13,20 @@
 #include "mtbert/metrics.h"
 #include "mtbert/model_dir.h"
 #include "run_setup.h"
-#include "mtbert/precision.h"
 
 typedef struct infer_args {
-    const char *model_dir;
+    cli_model_opts mo;
     const char *files[MTB_N_TASKS][2]; /* [task][0 dev, 1 test] */
     const char *data_dir;
     const char *out_dir;
-    int batch, max_len, threads, precision;
-    bool json;
+    int batch;
 } infer_args;
 
-enum { O_MODEL = 2000, O_SST_DEV, O_PARA_DEV, O_STS_DEV, O_SST_TEST, O_PARA_TEST, O_STS_TEST,
-       O_DATA_DIR, O_OUT_DIR, O_BATCH, O_MAX_LEN, O_THREADS, O_JSON, O_HELP, O_PRECISION };
+enum { O_SST_DEV = 2000, O_PARA_DEV, O_STS_DEV, O_SST_TEST, O_PARA_TEST, O_STS_TEST,
+       O_DATA_DIR, O_OUT_DIR, O_BATCH, O_HELP };
 
 static const struct option infer_options[] = {
-    {"model", required_argument, NULL, O_MODEL},
+    CLI_MODEL_OPTIONS,
     {"sst-dev", required_argument, NULL, O_SST_DEV},
     {"para-dev", required_argument, NULL, O_PARA_DEV},
     {"sts-dev", required_argument, NULL, O_STS_DEV},
@@ -38,10 +36,6 @@ static const struct option infer_options[] = {
     {"data-dir", required_argument, NULL, O_DATA_DIR},
     {"out-dir", required_argument, NULL, O_OUT_DIR},
     {"batch", required_argument, NULL, O_BATCH},
-    {"max-length", required_argument, NULL, O_MAX_LEN},
-    {"threads", required_argument, NULL, O_THREADS},
-    {"precision", required_argument, NULL, O_PRECISION},
-    {"json", no_argument, NULL, O_JSON},
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -92,17 +86,20 @@ static int parse_infer(infer_args *a, int argc, char **argv, const char *command
                        void (*usage)(FILE *))
 {
     memset(a, 0, sizeof *a);
+    cli_model_opts_init(&a->mo);
     a->batch = 32;
-    a->max_len = 128;
-    a->precision = MTB_PRECISION_AUTO;
     a->out_dir = "predictions";
     bool out_dir_given = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", infer_options, NULL)) != -1) {
+        int status;
+        if (cli_model_option(c, optarg, command, &a->mo, &status)) {
+            if (status >= 0)
+                return status;
+            continue;
+        }
         switch (c) {
-        case 'm':
-        case O_MODEL: a->model_dir = optarg; break;
         case O_SST_DEV: case O_PARA_DEV: case O_STS_DEV:
             a->files[c - O_SST_DEV][0] = optarg;
             break;
@@ -118,19 +115,6 @@ static int parse_infer(infer_args *a, int argc, char **argv, const char *command
             if (!fe_parse_int(optarg, 1, 4096, &a->batch))
                 return fe_usage_error(command, "--batch must be an integer in 1..4096");
             break;
-        case O_MAX_LEN:
-            if (!fe_parse_int(optarg, 4, 4096, &a->max_len))
-                return fe_usage_error(command, "--max-length must be an integer in 4..4096");
-            break;
-        case O_THREADS:
-            if (!fe_parse_int(optarg, 1, 1024, &a->threads))
-                return fe_usage_error(command, "--threads must be an integer in 1..1024");
-            break;
-        case O_PRECISION:
-            if ((a->precision = fe_parse_precision(command, optarg)) < 0)
-                return FE_USAGE;
-            break;
-        case O_JSON: a->json = true; break;
         case 'h':
         case O_HELP: usage(stdout); return FE_OK;
         default: return fe_bad_option(command, argv[optind - 1]);
@@ -138,12 +122,12 @@ static int parse_infer(infer_args *a, int argc, char **argv, const char *command
     }
     if (optind < argc)
         return fe_usage_error(command, "unexpected argument '%s'", argv[optind]);
-    if (!a->model_dir)
+    if (!a->mo.model_dir)
         return fe_usage_error(command, "--model DIR is required");
     const bool predicting = strcmp(command, "predict") == 0;
     if (!predicting && (a->files[0][1] || a->files[1][1] || a->files[2][1] || out_dir_given))
         return fe_usage_error(command, "test files and --out-dir are for 'mtbert predict'");
-    if (predicting && a->json)
+    if (predicting && a->mo.json)
         return fe_usage_error(command, "--json is for 'mtbert eval'");
     if (a->data_dir) {
         struct stat st;
@@ -211,12 +195,11 @@ int cmd_eval(int argc, char **argv)
     if (!any)
         return fe_usage_error("eval", "nothing to evaluate: give --sst-dev, --para-dev or "
                                "--sts-dev (or --data-dir)");
-    run_set_threads(a.threads);
-    fe_apply_precision(a.precision, stderr);
+    cli_model_opts_apply(&a.mo);
 
     mtb_error err = {0};
     mtb_multitask mt;
-    if (fe_load_trained_model(a.model_dir, &mt, &err))
+    if (fe_load_trained_model(a.mo.model_dir, &mt, &err))
         return fe_report(&err);
     mtb_dataset ds[MTB_N_TASKS];
     mtb_encoded enc[MTB_N_TASKS];
@@ -227,7 +210,8 @@ int cmd_eval(int argc, char **argv)
     for (int t = 0; t < MTB_N_TASKS && status == FE_OK; t++) {
         if (!a.files[t][0])
             continue;
-        if (encode_file(&mt, (mtb_task)t, a.files[t][0], true, a.max_len, &ds[t], &enc[t], &err))
+        if (encode_file(&mt, (mtb_task)t, a.files[t][0], true, a.mo.max_len, &ds[t], &enc[t],
+                        &err))
             status = fe_report(&err);
         dev[t] = &enc[t];
         if (status == FE_OK && ds[t].n == 0)
@@ -249,7 +233,7 @@ int cmd_eval(int argc, char **argv)
         if (r.has[MTB_TASK_STS])
             printf("sts  correlation %.4f  (%ld examples, loss %.4f)\n", r.sts_corr,
                    r.n[MTB_TASK_STS], r.loss[MTB_TASK_STS]);
-        if (a.json) {
+        if (a.mo.json) {
             double v[3] = {r.sst_acc, r.para_acc, r.sts_corr};
             const char *k[3] = {"sst_acc", "para_acc", "sts_corr"};
             fputc('{', stdout);
@@ -311,11 +295,10 @@ int cmd_predict(int argc, char **argv)
     if (!any)
         return fe_usage_error("predict", "nothing to predict: give --sst-test, --para-test, "
                                "--sts-test (or dev files, or --data-dir)");
-    run_set_threads(a.threads);
-    fe_apply_precision(a.precision, stderr);
+    cli_model_opts_apply(&a.mo);
     mtb_error err = {0};
     mtb_multitask mt;
-    if (fe_load_trained_model(a.model_dir, &mt, &err))
+    if (fe_load_trained_model(a.mo.model_dir, &mt, &err))
         return fe_report(&err);
     mkdir(a.out_dir, 0755);
     for (int t = 0; t < MTB_N_TASKS && status < 0; t++) {
@@ -330,7 +313,7 @@ int cmd_predict(int argc, char **argv)
             char out[4096], name[64];
             snprintf(name, sizeof name, "%s-%s-output.csv", mtb_task_name((mtb_task)t),
                      split ? "test" : "dev");
-            if (encode_file(&mt, (mtb_task)t, file, false, a.max_len, &ds, &e, &err) ||
+            if (encode_file(&mt, (mtb_task)t, file, false, a.mo.max_len, &ds, &e, &err) ||
                 !(pred = malloc(sizeof(float) * (e.n ? e.n : 1) *
                                 (size_t)mtb_prediction_width((mtb_task)t))) ||
                 mtb_predict(&mt, &e, a.batch, pred, NULL, &err) ||

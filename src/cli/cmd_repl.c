@@ -24,17 +24,12 @@
 #include "../front/prompt.h"
 #include "../front/prompt_readline.h"
 #include "run_setup.h"
-#include "mtbert/precision.h"
 
 
-enum { O_MODEL = 3000, O_MAX_LEN, O_THREADS, O_JSON, O_HELP, O_PRECISION };
+enum { O_HELP = 3000 };
 
 static const struct option repl_options[] = {
-    {"model", required_argument, NULL, O_MODEL},
-    {"json", no_argument, NULL, O_JSON},
-    {"max-length", required_argument, NULL, O_MAX_LEN},
-    {"threads", required_argument, NULL, O_THREADS},
-    {"precision", required_argument, NULL, O_PRECISION},
+    CLI_MODEL_OPTIONS,
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -257,27 +252,17 @@ static int run_interactive(repl *r)
 
 int cmd_repl(int argc, char **argv)
 {
-    const char *model_dir = NULL;
-    int max_len = 128, threads = 0, precision = MTB_PRECISION_AUTO, c;
-    bool json = false;
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    int c, opt_status;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", repl_options, NULL)) != -1) {
+        if (cli_model_option(c, optarg, "repl", &mo, &opt_status)) {
+            if (opt_status >= 0)
+                return opt_status;
+            continue;
+        }
         switch (c) {
-        case 'm':
-        case O_MODEL: model_dir = optarg; break;
-        case O_JSON: json = true; break;
-        case O_MAX_LEN:
-            if (!fe_parse_int(optarg, 4, 4096, &max_len))
-                return fe_usage_error("repl", "--max-length must be an integer in 4..4096");
-            break;
-        case O_THREADS:
-            if (!fe_parse_int(optarg, 1, 1024, &threads))
-                return fe_usage_error("repl", "--threads must be an integer in 1..1024");
-            break;
-        case O_PRECISION:
-            if ((precision = fe_parse_precision("repl", optarg)) < 0)
-                return FE_USAGE;
-            break;
         case 'h':
         case O_HELP: repl_usage(stdout); return FE_OK;
         default: return fe_bad_option("repl", argv[optind - 1]);
@@ -286,18 +271,17 @@ int cmd_repl(int argc, char **argv)
     if (optind < argc)
         return fe_usage_error("repl", "unexpected argument '%s' (type sentences at the "
                                "prompt, or use mtbert score)", argv[optind]);
-    if (!model_dir)
+    if (!mo.model_dir)
         return fe_usage_error("repl", "--model DIR is required");
-    run_set_threads(threads);
-    fe_apply_precision(precision, stderr);
+    cli_model_opts_apply(&mo);
 
     mtb_error err = {0};
     mtb_multitask mt;
-    if (fe_load_trained_model(model_dir, &mt, &err))
+    if (fe_load_trained_model(mo.model_dir, &mt, &err))
         return fe_report(&err);
-    repl r = {.interactive = isatty(STDIN_FILENO) != 0, .trained = mt.trained, .json = json};
+    repl r = {.interactive = isatty(STDIN_FILENO) != 0, .trained = mt.trained, .json = mo.json};
     int status;
-    if (mtb_scorer_create(&r.scorer, &mt, max_len, &err))
+    if (mtb_scorer_create(&r.scorer, &mt, mo.max_len, &err))
         status = fe_report(&err);
     else
         status = r.interactive ? run_interactive(&r) : run_piped(&r);

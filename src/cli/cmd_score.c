@@ -9,16 +9,11 @@
 #include "mtbert/score.h"
 #include "../front/prompt.h"
 #include "run_setup.h"
-#include "mtbert/precision.h"
 
-enum { O_MODEL = 3100, O_JSON, O_MAX_LEN, O_THREADS, O_HELP, O_PRECISION };
+enum { O_HELP = 3100 };
 
 static const struct option score_options[] = {
-    {"model", required_argument, NULL, O_MODEL},
-    {"json", no_argument, NULL, O_JSON},
-    {"max-length", required_argument, NULL, O_MAX_LEN},
-    {"threads", required_argument, NULL, O_THREADS},
-    {"precision", required_argument, NULL, O_PRECISION},
+    CLI_MODEL_OPTIONS,
     {"help", no_argument, NULL, O_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -44,33 +39,23 @@ static void score_usage(FILE *out)
 
 int cmd_score(int argc, char **argv)
 {
-    const char *model_dir = NULL;
-    int max_len = 128, threads = 0, precision = MTB_PRECISION_AUTO, c;
-    bool json = false;
+    cli_model_opts mo;
+    cli_model_opts_init(&mo);
+    int c, status;
     optind = 1;
     while ((c = getopt_long(argc, argv, "m:h", score_options, NULL)) != -1) {
+        if (cli_model_option(c, optarg, "score", &mo, &status)) {
+            if (status >= 0)
+                return status;
+            continue;
+        }
         switch (c) {
-        case 'm':
-        case O_MODEL: model_dir = optarg; break;
-        case O_JSON: json = true; break;
-        case O_MAX_LEN:
-            if (!fe_parse_int(optarg, 4, 4096, &max_len))
-                return fe_usage_error("score", "--max-length must be an integer in 4..4096");
-            break;
-        case O_THREADS:
-            if (!fe_parse_int(optarg, 1, 1024, &threads))
-                return fe_usage_error("score", "--threads must be an integer in 1..1024");
-            break;
-        case O_PRECISION:
-            if ((precision = fe_parse_precision("score", optarg)) < 0)
-                return FE_USAGE;
-            break;
         case 'h':
         case O_HELP: score_usage(stdout); return FE_OK;
         default: return fe_bad_option("score", argv[optind - 1]);
         }
     }
-    if (!model_dir)
+    if (!mo.model_dir)
         return fe_usage_error("score", "--model DIR is required");
     int n_texts = argc - optind;
     if (n_texts < 1)
@@ -84,19 +69,18 @@ int cmd_score(int argc, char **argv)
             return fe_usage_error("score", "%s is too long (at most %d bytes)",
                                    n_texts == 1 ? "the text" : "a sentence of the pair",
                                    PROMPT_TEXT_MAX);
-    run_set_threads(threads);
-    fe_apply_precision(precision, stderr);
+    cli_model_opts_apply(&mo);
 
     mtb_error err = {0};
     mtb_multitask mt;
-    if (fe_load_trained_model(model_dir, &mt, &err))
+    if (fe_load_trained_model(mo.model_dir, &mt, &err))
         return fe_report(&err);
     mtb_scorer *s = NULL;
     mtb_score_result r;
-    int status = FE_OK;
-    if (mtb_scorer_create(&s, &mt, max_len, &err) || mtb_score(s, a, b, &r, &err)) {
+    status = FE_OK;
+    if (mtb_scorer_create(&s, &mt, mo.max_len, &err) || mtb_score(s, a, b, &r, &err)) {
         status = fe_report(&err);
-    } else if (json) {
+    } else if (mo.json) {
         char out[2048];
         prompt_format_json(&r, mt.trained, out, sizeof out);
         fputs(out, stdout);

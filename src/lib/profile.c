@@ -32,7 +32,7 @@ const char *mtb_profile_name(mtb_prof_op op)
         "attention forward",  "attention backward",  "LayerNorm forward", "LayerNorm backward",
         "GELU forward",       "GELU backward",       "dropout+residual forward",
         "dropout+residual backward", "pooler",        "heads and encodings",
-        "gradient bookkeeping", "PCGrad / merge",    "AdamW",
+        "gradient bookkeeping", "gradient merge",     "AdamW",
     };
     return (int)op >= 0 && op < MTB_PROF_N ? names[op] : "?";
 }

@@ -329,7 +329,7 @@ static void merge_gradients(mtb_trainer *tr, step_ctx *s, const float *loss,
         .epoch = tr->steps_per_epoch ? tr->step / tr->steps_per_epoch : 0,
         .lr = s->lr,
     };
-    MTB_PROFILED(MTB_PROF_PCGRAD,
+    MTB_PROFILED(MTB_PROF_MERGE,
                  mtb_merge_weights(s->grads, ids, n_active, mt->bert.n_params, order,
                                    mtb_mode_method(tr->opt.mode), &ctx, mt->bert.groups,
                                    mt->bert.n_groups, &s->rows, cs, &s->plan));
