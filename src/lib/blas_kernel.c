@@ -53,9 +53,15 @@ const char *mtb_blas_kernel_best(const mtb_cpu *cpu)
     return NULL;
 }
 
+/* A kernel name, from OpenBLAS or from the environment: it reaches terminals
+ * and the metrics file, so anything but a name's characters becomes '?'. */
 static void copy_name(char *dst, size_t cap, const char *src)
 {
     snprintf(dst, cap, "%s", src && src[0] ? src : "unknown");
+    for (char *p = dst; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            *p = '?';
 }
 
 void mtb_blas_kernel_decide(const mtb_cpu *cpu, const char *openblas_kernel,
@@ -72,9 +78,11 @@ void mtb_blas_kernel_decide(const mtb_cpu *cpu, const char *openblas_kernel,
 
     if (user_coretype && user_coretype[0]) {
         out->source = MTB_KERNEL_USER;
+        char user[32];
+        copy_name(user, sizeof user, user_coretype);
         int n = snprintf(out->reason, sizeof out->reason,
                          "OPENBLAS_CORETYPE=%s is set in the environment, so OpenBLAS runs %s",
-                         user_coretype, out->kernel);
+                         user, out->kernel);
         if (below && n > 0 && (size_t)n < sizeof out->reason)
             snprintf(out->reason + n, sizeof out->reason - (size_t)n,
                      "; this CPU (%s) could run %s", features, best);

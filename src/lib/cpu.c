@@ -76,6 +76,10 @@ static void detect(mtb_cpu *c)
     while (n > 0 && s[n - 1] == ' ')
         n--;
     snprintf(c->name, sizeof c->name, "%.*s", (int)n, n ? s : vendor);
+    /* it goes to terminals and into JSON: printable ASCII only */
+    for (char *p = c->name; *p; p++)
+        if (*p < 0x20 || *p > 0x7e)
+            *p = '?';
 }
 #else
 static void detect(mtb_cpu *c)
