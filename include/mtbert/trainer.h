@@ -45,6 +45,12 @@ typedef struct mtb_train_options {
     mtb_schedule schedule;      /* its total_steps is set by the trainer: the run's total */
     char out_dir[4096];         /* saved to at the end and on stop; "" for nowhere */
     char best_dir[4096];        /* the model at its best evaluation so far; "" for none */
+    /* periodic checkpoints into out_dir, so a run killed at any moment
+     * (kill -9, the OOM killer, a batch system's hard limit) resumes from
+     * the last one: every save_every_steps steps, or every
+     * save_every_seconds of training; 0 (both, the default) for none */
+    long save_every_steps;
+    double save_every_seconds;
     char *run_json;             /* front end's own record, kept in trainer.json (owned) */
 } mtb_train_options;
 
@@ -70,6 +76,14 @@ int mtb_trainer_restore(mtb_trainer *tr, const char *dir, mtb_error *err);
 /* Reads the run record ("run" object of DIR/trainer.json) a front end
  * stored; the caller frees it with free(). */
 int mtb_trainer_read_run_json(const char *dir, char **run_json, mtb_error *err);
+
+/* A front end's record of the run (its metrics file): called on the
+ * trainer thread with every event before the event is queued, so what it
+ * writes for a step is written before any checkpoint of that step is, and a
+ * run killed at any moment resumes with its records complete.  It must not
+ * call the trainer.  Set it before mtb_trainer_start. */
+typedef void (*mtb_trainer_recorder)(const mtb_event *ev, void *ctx);
+void mtb_trainer_set_recorder(mtb_trainer *tr, mtb_trainer_recorder record, void *ctx);
 
 long mtb_trainer_step_count(const mtb_trainer *tr);
 /* Whether any task has validation data (evaluations will report). */

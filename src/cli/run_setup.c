@@ -1354,7 +1354,7 @@ FILE *run_open_metrics(const run_config *rc, const run_state *st, bool *failed)
     }
     setvbuf(f, NULL, _IOLBF, 0); /* readable live, e.g. with tail -f */
     if (rc->resume_dir)
-        metrics_write_resumed(f, mtb_trainer_step_count(st->trainer));
+        metrics_write_resumed(f, rc->run_id, mtb_trainer_step_count(st->trainer));
     else
         metrics_write_header(f, rc->run_id, st->options.run_json, &st->model.bert);
     return f;

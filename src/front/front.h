@@ -48,6 +48,12 @@ int fe_check_save_dir(const char *dir, const char *out_dir, const char *saved_be
  * returns EINTR so the caller can look at what it set). */
 void fe_on_stop_signals(void (*handler)(int));
 
+/* text with control bytes and C1 controls shown as "\033" / "\u009b" and
+ * bytes that are not UTF-8 as "\xff", into out (cap bytes, cut at a whole
+ * character; always terminated when cap > 0): text from a file or a user,
+ * made safe to print on a terminal.  Returns the length written. */
+size_t fe_visible(char *out, size_t cap, const char *text);
+
 /* mkdir -p; true when dir exists afterwards. */
 bool fe_mkdir_p(const char *dir, int mode);
 

@@ -15,8 +15,13 @@
  * the order of every "group_cos" array)}. */
 void metrics_write_header(FILE *f, const char *run_id, const char *run_json,
                           const mtb_bert *model);
-/* {"resumed": {"step": N}}: where a resumed run's records continue. */
-void metrics_write_resumed(FILE *f, long step);
+/* {"resumed": {"run_id", "step": N, "machine"}}: where a resumed run's
+ * records continue; they supersede those of steps after N before it. */
+void metrics_write_resumed(FILE *f, const char *run_id, long step);
+/* Before a resumed run appends to path: cuts away a last line without its
+ * newline (a run killed while writing it), with a warning on log naming the
+ * file and line.  A file that does not exist is fine. */
+int metrics_prepare_append(const char *path, FILE *log, mtb_error *err);
 /* The run id in a metrics file's header: 1 and id (cap bytes) when the file
  * starts with one, 0 when it has none (empty, or older than headers), -1
  * when it cannot be read. */
@@ -28,9 +33,11 @@ void metrics_write(FILE *f, const mtb_event *ev);
 /* Reads a metrics file back as the events that wrote it, in order: step
  * events (a step's per-task records gathered into one), conflict and
  * evaluation events; records past max_step (>= 0) are left out, and the
- * header and resume records give no event.  A partial
- * last line (a run killed mid-write) ends the file; any other bad line is
- * MTB_EINPUT, naming file and line. */
+ * header and resume records give no event.  The policy every reader shares
+ * (metrics_read.c): a damaged line is skipped with a warning on stderr
+ * naming file and line, a last line without its newline quietly; records a
+ * later "resumed" marker supersedes are left out; another run's header or
+ * marker, and steps going backwards, are MTB_EINPUT naming file and line. */
 int metrics_replay(const char *path, long max_step, void (*sink)(const mtb_event *ev, void *ctx),
                    void *ctx, mtb_error *err);
 /* The metrics file of a run: RUN itself when it is a file, RUN/metrics.jsonl

@@ -155,11 +155,11 @@ void metrics_write_header(FILE *f, const char *run_id, const char *run_json,
     write_json_line(f, o);
 }
 
-void metrics_write_resumed(FILE *f, long step)
+void metrics_write_resumed(FILE *f, const char *run_id, long step)
 {
     /* the resumed part may run on another machine, kernel or precision */
-    write_json_line(f, json_pack("{s:{s:I,s:o}}", "resumed", "step", (json_int_t)step,
-                                 "machine", machine_json()));
+    write_json_line(f, json_pack("{s:{s:s,s:I,s:o}}", "resumed", "run_id", run_id ? run_id : "",
+                                 "step", (json_int_t)step, "machine", machine_json()));
 }
 
 void metrics_write(FILE *f, const mtb_event *ev)

@@ -71,6 +71,9 @@ struct mtb_trainer {
     int new_mode;             /* -1: no change */
     pthread_rwlock_t weights;
     mtb_event_queue events;
+    mtb_trainer_recorder record; /* the front end's record, or NULL */
+    void *record_ctx;
+    double last_save_time;    /* trainer_now_seconds of the last checkpoint (or the start) */
     struct timespec t0;
     double elapsed_base;      /* seconds spent before a restore */
     char restore_note[256];   /* what a restore changed, logged when the thread starts */

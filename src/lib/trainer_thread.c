@@ -18,6 +18,8 @@ static void publish(mtb_trainer *tr, mtb_event *ev)
     ev->total_steps = tr->total_steps;
     ev->epoch = tr->steps_per_epoch ? (double)tr->step / (double)tr->steps_per_epoch : 0;
     ev->elapsed = trainer_now_seconds(tr);
+    if (tr->record)
+        tr->record(ev, tr->record_ctx);
     mtb_event_queue_push(&tr->events, ev);
 }
 
@@ -79,11 +81,30 @@ static void run_eval(mtb_trainer *tr)
 static int run_save(mtb_trainer *tr, const char *dir, mtb_error *err)
 {
     int rc = mtb_trainer_save(tr, dir, err);
+    if (!rc && strcmp(dir, tr->opt.out_dir) == 0)
+        tr->last_save_time = trainer_now_seconds(tr);
     if (rc)
         publish_log(tr, "saving %s failed: %s", dir, err->msg);
     else
         publish_state(tr, MTB_STATE_SAVED, dir);
     return rc;
+}
+
+/* --save-every: a checkpoint into out_dir when the steps or the seconds
+ * since the last one have come round; never at the last step, whose save
+ * follows anyway. */
+static void save_if_due(mtb_trainer *tr)
+{
+    const mtb_train_options *o = &tr->opt;
+    if (!o->out_dir[0] || tr->step >= tr->total_steps)
+        return;
+    const double now = trainer_now_seconds(tr);
+    const bool by_steps = o->save_every_steps > 0 && tr->step % o->save_every_steps == 0;
+    const bool by_time = o->save_every_seconds > 0 && now - tr->last_save_time >= o->save_every_seconds;
+    if (!by_steps && !by_time)
+        return;
+    mtb_error err = {0};
+    run_save(tr, o->out_dir, &err);
 }
 
 /* ------------------------------------------------------------ requests */
@@ -166,6 +187,7 @@ static void *trainer_main(void *arg)
     if (tr->restore_note[0])
         publish_log(tr, "%s", tr->restore_note);
     double window_start = trainer_now_seconds(tr);
+    tr->last_save_time = window_start;
     long window_steps = 0;
     double rate = 0;
     bool stopped = false, diverged = false;
@@ -211,6 +233,7 @@ static void *trainer_main(void *arg)
         if (tr->opt.eval_every > 0 && tr->step % tr->opt.eval_every == 0 &&
             mtb_trainer_has_validation(tr) && tr->step < tr->total_steps)
             run_eval(tr);
+        save_if_due(tr);
     }
     bool save = tr->opt.out_dir[0] != '\0' && !diverged;
     if (stopped) {
@@ -256,6 +279,12 @@ int mtb_trainer_join(mtb_trainer *tr)
 }
 
 mtb_event_queue *mtb_trainer_events(mtb_trainer *tr) { return &tr->events; }
+
+void mtb_trainer_set_recorder(mtb_trainer *tr, mtb_trainer_recorder record, void *ctx)
+{
+    tr->record = record;
+    tr->record_ctx = ctx;
+}
 
 /* ------------------------------------------------------------ what front ends send */
 
