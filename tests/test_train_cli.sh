@@ -243,7 +243,7 @@ check "a resumed run refuses another run's metrics file, naming both runs" \
     sh -c "test $? -eq 2 && grep -q -- '--metrics $tmp/m.jsonl holds the records of another run' '$tmp/err'"
 train_demo --max-steps 3 --out "$tmp/other" --resume "$tmp/other" >"$tmp/out" 2>"$tmp/err"
 check "... and appends to its own, marking where it resumed" \
-    sh -c "test $? -eq 0 && grep -q '^{\"resumed\":{\"step\":2,\"machine\":{\"cpu\":.*,\"precision\":\"[^\"]*\"}}}$' '$tmp/other.jsonl' && test \$(grep -c '\"task\":\"sst\"' '$tmp/other.jsonl') -eq 3"
+    sh -c "test $? -eq 0 && grep -qE '^\\{\"resumed\":\\{\"run_id\":\"[0-9a-f]{16}\",\"step\":2,\"machine\":\\{\"cpu\":.*,\"precision\":\"[^\"]*\"\\}\\}\\}$' '$tmp/other.jsonl' && test \$(grep -c '\"task\":\"sst\"' '$tmp/other.jsonl') -eq 3"
 
 # A metrics file kept inside the run folder survives the run's saves.
 train_demo --max-steps 2 --out "$tmp/keep" --metrics "$tmp/keep.jsonl" >/dev/null 2>&1
