@@ -234,6 +234,21 @@ static void test_prepare_append_cuts_an_unfinished_line(void **state)
     assert_int_equal(metrics_prepare_append(path, NULL, &err), MTB_OK);
 }
 
+/* A path that cannot be looked at says why, not "no such run". */
+static void test_run_path_names_the_reason(void **state)
+{
+    (void)state;
+    char loop[512], out[4200];
+    tu_temp_path(loop, sizeof loop, "loop");
+    assert_int_equal(symlink(loop, loop), 0);
+    mtb_error err = {0};
+    assert_int_equal(metrics_path_of_run(loop, out, sizeof out, &err), MTB_EINPUT);
+    char want[600];
+    snprintf(want, sizeof want, "%s: Too many levels of symbolic links", loop);
+    assert_string_equal(err.msg, want);
+    unlink(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -243,6 +258,7 @@ int main(void)
         cmocka_unit_test(test_another_run_is_refused),
         cmocka_unit_test(test_steps_going_backwards_are_refused),
         cmocka_unit_test(test_prepare_append_cuts_an_unfinished_line),
+        cmocka_unit_test(test_run_path_names_the_reason),
     };
     return cmocka_run_group_tests(tests, tu_temp_dir_setup, tu_temp_dir_teardown);
 }

@@ -24,10 +24,26 @@ static void test_visible_text(void **state)
     assert_string_equal(out, "");
 }
 
+static void test_json_text(void **state)
+{
+    (void)state;
+    json_t *j = fe_json_text(":bogus\xff \xc3\xa9\x1b\n");
+    assert_non_null(j);
+    char *out = json_dumps(j, JSON_ENCODE_ANY);
+    assert_string_equal(out, "\":bogus\xef\xbf\xbd \xc3\xa9\\u001B\\n\"");
+    free(out);
+    json_decref(j);
+    /* a cut sequence at the end, and one cut in the middle */
+    j = fe_json_text("a\xe2\x82");
+    assert_string_equal(json_string_value(j), "a\xef\xbf\xbd\xef\xbf\xbd");
+    json_decref(j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_visible_text),
+        cmocka_unit_test(test_json_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "mtbert/error.h"
 #include "mtbert/multitask.h"
 
@@ -53,6 +55,9 @@ void fe_on_stop_signals(void (*handler)(int));
  * character; always terminated when cap > 0): text from a file or a user,
  * made safe to print on a terminal.  Returns the length written. */
 size_t fe_visible(char *out, size_t cap, const char *text);
+/* A JSON string of text with every byte that is not UTF-8 replaced by
+ * U+FFFD, so a strict parser reads the line (NULL when out of memory). */
+json_t *fe_json_text(const char *text);
 
 /* mkdir -p; true when dir exists afterwards. */
 bool fe_mkdir_p(const char *dir, int mode);

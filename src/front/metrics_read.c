@@ -382,7 +382,9 @@ int metrics_path_of_run(const char *run, char *out, size_t cap, mtb_error *err)
 {
     struct stat st;
     if (stat(run, &st) != 0)
-        return mtb_error_set(err, MTB_EINPUT, "%s: no such run folder or metrics file", run);
+        return errno == ENOENT
+                   ? mtb_error_set(err, MTB_EINPUT, "%s: no such run folder or metrics file", run)
+                   : mtb_error_set(err, MTB_EINPUT, "%s: %s", run, strerror(errno));
     if (S_ISREG(st.st_mode)) {
         snprintf(out, cap, "%s", run);
         return MTB_OK;
