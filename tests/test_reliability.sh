@@ -53,6 +53,16 @@ status "NaN in model.safetensors: refused, exit 2" 2
 says "... naming the file and the tensor" "$tmp/nanw/model.safetensors: tensor 'embeddings.word_embeddings.weight' holds NaN or infinite values"
 
 # ---- data files
+# A field that is a terminal escape sequence is quoted visibly: it must not
+# set the terminal's title (OSC 0), or write its clipboard (OSC 52).
+printf '\tid\tsentence\tsentiment\n0\tabc\tfine\t\033]0;PWNED\007\n' >"$tmp/esc.csv"
+"$MTBERT" train "${demo_args[@]}" --sst-train "$tmp/esc.csv" --max-steps 1 --out "$tmp/e" >/dev/null 2>"$tmp/err"; st=$?
+status "a label holding an escape sequence: exit 2" 2
+says "... quoted with the escape shown, not sent" "$tmp/esc.csv:2: sentiment '\033]0;PWNED\007' is not an integer in 0..4"
+check "... and no ESC or BEL byte reaches the terminal" sh -c "! grep -q \"\$(printf '[\033\007]')\" '$tmp/err'"
+"$MTBERT" train --batch "$(printf '8\033[2J')" >/dev/null 2>"$tmp/err"; st=$?
+says "an argument holding an escape sequence is quoted visibly in the usage error" '\033[2J'
+
 "$MTBERT" train "${demo_args[@]}" --sst-train /dev/zero --max-steps 1 --out "$tmp/z" >/dev/null 2>"$tmp/err"; st=$?
 status "/dev/zero as a data file: exit 2, not unbounded memory" 2
 says "... naming the limit" "/dev/zero: larger than 2048 MiB, the limit for a data file"

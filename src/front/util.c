@@ -17,20 +17,26 @@
 #include "mtbert/precision.h"
 #include "mtbert/model_dir.h"
 
+/* Messages quote file names, fields and arguments: shown visibly, so none
+ * of them can drive the terminal (fe_visible). */
 int fe_report(const mtb_error *err)
 {
-    fprintf(stderr, "mtbert: %s\n", err->msg);
+    char shown[4 * sizeof err->msg];
+    fe_visible(shown, sizeof shown, err->msg);
+    fprintf(stderr, "mtbert: %s\n", shown);
     return err->code == MTB_EINPUT ? FE_USAGE : FE_FAIL;
 }
 
 int fe_usage_error(const char *command, const char *fmt, ...)
 {
+    char msg[2048], shown[4 * sizeof msg];
     va_list ap;
-    fprintf(stderr, "mtbert %s: ", command);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nTry 'mtbert %s --help' for more information.\n", command);
+    fe_visible(shown, sizeof shown, msg);
+    fprintf(stderr, "mtbert %s: %s\nTry 'mtbert %s --help' for more information.\n", command,
+            shown, command);
     return FE_USAGE;
 }
 
