@@ -1,7 +1,7 @@
 /* BERT encoder forward and backward (post-LayerNorm, as the original). */
 #include "mtbert/bert.h"
-#include "mtbert/ops.h"
 #include "mtbert/profile.h"
+#include "ops.h"
 
 #include <stdint.h>
 #include <stdlib.h>

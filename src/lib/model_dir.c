@@ -1,6 +1,6 @@
 #include "mtbert/model_dir.h"
 #include "mtbert/file.h"
-#include "mtbert/finite.h"
+#include "finite.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mtbert/checkpoint.h"
+#include "checkpoint.h"
 #include "mtbert/config.h"
 
 /* dir + "/" + file; false when it does not fit (the path is then unusable). */

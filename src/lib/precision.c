@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtbert/bf16.h"
+#include "bf16.h"
 #include "mtbert/gemm.h"
 #include "mtbert/parallel.h"
 

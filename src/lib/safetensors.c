@@ -1,5 +1,5 @@
 /* safetensors reader (read-only mmap, strict validation) and atomic writer. */
-#include "mtbert/safetensors.h"
+#include "safetensors.h"
 #include "mtbert/file.h"
 
 #include <errno.h>

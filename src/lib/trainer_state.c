@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "mtbert/file.h"
-#include "mtbert/finite.h"
-#include "mtbert/safetensors.h"
+#include "finite.h"
+#include "safetensors.h"
 
 /* ------------------------------------------------------------ JSON pieces */
 
