@@ -6,10 +6,12 @@
 #ifndef MTBERT_MTBERT_H
 #define MTBERT_MTBERT_H
 
-/* Errors every call can report, whole-file reads with size limits, folders,
- * the clock, and one process per run folder. */
+/* Errors every call can report; files and folders (reads with size
+ * limits, atomic writes, mkdir -p); the clock every timing uses; one
+ * process per run folder. */
 #include "mtbert/error.h"
 #include "mtbert/file.h"
+#include "mtbert/clock.h"
 #include "mtbert/run_lock.h"
 
 /* The model: BERT's hyper-parameters and encoder, the tokenizer, sentence

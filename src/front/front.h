@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "mtbert/error.h"
+#include "mtbert/file.h" /* mtb_mkdir_p and the file reads the front ends share */
 #include "mtbert/multitask.h"
 
 /* Exit statuses: 0 success, 1 failure, 2 bad usage or bad input. */
@@ -47,9 +48,6 @@ int fe_check_save_dir(const char *dir, const char *out_dir, const char *saved_be
 /* handler(sig) on SIGINT and SIGTERM (no SA_RESTART: a blocking wait
  * returns EINTR so the caller can look at what it set). */
 void fe_on_stop_signals(void (*handler)(int));
-
-/* mkdir -p; true when dir exists afterwards. */
-bool fe_mkdir_p(const char *dir, int mode);
 
 /* The engine's process-wide settings from the environment, before any
  * product: MTBERT_GEMM=pool|openblas|auto (default auto, its plan cached

@@ -17,8 +17,8 @@
 
 #include <pthread.h>
 #include <stdbool.h>
-#include <time.h>
 
+#include "mtbert/clock.h"
 #include "mtbert/trainer.h"
 
 struct mtb_trainer {
@@ -71,7 +71,7 @@ struct mtb_trainer {
     int new_mode;             /* -1: no change */
     pthread_rwlock_t weights;
     mtb_event_queue events;
-    struct timespec t0;
+    double t0;                /* mtb_now_seconds() when the thread started */
     double elapsed_base;      /* seconds spent before a restore */
     char restore_note[256];   /* what a restore changed, logged when the thread starts */
     long updates;             /* AdamW updates applied: steps less skipped ones */
@@ -83,7 +83,7 @@ struct mtb_trainer {
 };
 
 /* trainer.c: seconds of training, those before a restore included. */
-double trainer_now_seconds(const mtb_trainer *tr);
+double trainer_elapsed_seconds(const mtb_trainer *tr);
 
 /* trainer_step.c: after a restore, the word rows whose moments are not
  * zero, as AdamW would have recorded them while it made them. */

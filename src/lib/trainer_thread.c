@@ -17,7 +17,7 @@ static void publish(mtb_trainer *tr, mtb_event *ev)
     ev->step = tr->step;
     ev->total_steps = tr->total_steps;
     ev->epoch = tr->steps_per_epoch ? (double)tr->step / (double)tr->steps_per_epoch : 0;
-    ev->elapsed = trainer_now_seconds(tr);
+    ev->elapsed = trainer_elapsed_seconds(tr);
     mtb_event_queue_push(&tr->events, ev);
 }
 
@@ -165,7 +165,7 @@ static void *trainer_main(void *arg)
                 tr->total_steps, tr->steps_per_epoch, tr->mt->bert.n_params);
     if (tr->restore_note[0])
         publish_log(tr, "%s", tr->restore_note);
-    double window_start = trainer_now_seconds(tr);
+    double window_start = trainer_elapsed_seconds(tr);
     long window_steps = 0;
     double rate = 0;
     bool stopped = false, diverged = false;
@@ -192,7 +192,7 @@ static void *trainer_main(void *arg)
         if (tr->skipped_last)
             publish_log(tr, "skipped (--on-nan skip): %s", tr->diverged);
         window_steps++;
-        double now = trainer_now_seconds(tr);
+        double now = trainer_elapsed_seconds(tr);
         if (now - window_start >= 1.0 || rate == 0) {
             rate = window_steps / (now - window_start > 1e-9 ? now - window_start : 1e-9);
             if (now - window_start >= 1.0) {
@@ -239,7 +239,7 @@ static void *trainer_main(void *arg)
 
 int mtb_trainer_start(mtb_trainer *tr, mtb_error *err)
 {
-    clock_gettime(CLOCK_MONOTONIC, &tr->t0);
+    tr->t0 = mtb_now_seconds();
     if (pthread_create(&tr->thread, NULL, trainer_main, tr) != 0)
         return mtb_error_set(err, MTB_EFAIL, "cannot start the trainer thread");
     tr->started = true;
