@@ -1,3 +1,7 @@
+/* The dense layers' matrix products on the cores (see gemm.h): the two
+ * ways (split on the worker pool, or OpenBLAS's own threads), the plan of
+ * which way each kind of product takes (timed once, cached per machine),
+ * and the recording and replay of a run's shapes for bench. */
 #include "mtbert/gemm.h"
 
 #include <cblas.h>

@@ -1,3 +1,6 @@
+/* Hugging Face model folders (see model_dir.h): loading one, saving one
+ * atomically through a temporary sibling (keeping the user's own files in
+ * it), and recovering a folder a killed save left behind. */
 #include "mtbert/model_dir.h"
 #include "mtbert/file.h"
 #include "finite.h"
