@@ -300,6 +300,16 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, cons
     mtb_bert_backward_split(m, a, dhidden, dpooled, &all, 1);
 }
 
+/* din = the gradient through a dropout whose output gradient is dout
+ * (keep: its mask, used only when the forward pass dropped). */
+static void dropout_backward(const mtb_bert_acts *a, float *din, const float *dout,
+                             const uint8_t *keep, size_t n, float p)
+{
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(din, n));
+    MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
+                 mtb_dropout_mask_backward(din, dout, a->dropout_on ? keep : NULL, n, p));
+}
+
 /* The pooler's backward: its gradient per segment, and the [CLS] rows'
  * share added into dx. */
 static void pooler_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dpooled,
@@ -349,10 +359,7 @@ static void layer_backward_split(mtb_bert *m, mtb_bert_acts *a, int l,
                              la->ffn_res, w->out_ln_g, la->out_ln_mean, la->out_ln_rstd, H);
     /* ffn_res = drop(dense(inter_gelu)) + attn_ln: dx = d dense; da stays as the
      * residual share of d attn_ln and accumulates the FFN branch below. */
-    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
-    MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                 mtb_dropout_mask_backward(dx, da, a->dropout_on ? la->ffn_drop : NULL, NxH,
-                                           c->hidden_dropout));
+    dropout_backward(a, dx, da, la->ffn_drop, NxH, c->hidden_dropout);
     MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i1, NxI));
     linear_backward_split(m, a, segs, n_segs, a->d_i1, gw->out_w, gw->out_b, dx,
                           la->inter_gelu, w->out_w, I, H);
@@ -366,10 +373,7 @@ static void layer_backward_split(mtb_bert *m, mtb_bert_acts *a, int l,
                              la->attn_res, w->attn_ln_g, la->attn_ln_mean, la->attn_ln_rstd,
                              H);
     /* attn_res = drop(dense(ctx)) + in: dx keeps the residual share of d in */
-    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
-    MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                 mtb_dropout_mask_backward(da, dx, a->dropout_on ? la->attn_drop : NULL, NxH,
-                                           c->hidden_dropout));
+    dropout_backward(a, da, dx, la->attn_drop, NxH, c->hidden_dropout);
     MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
     linear_backward_split(m, a, segs, n_segs, db, gw->attn_out_w, gw->attn_out_b, da, la->ctx,
                           w->attn_out_w, H, H);
@@ -399,10 +403,7 @@ static void embeddings_backward_split(mtb_bert *m, mtb_bert_acts *a,
     const mtb_bert_tensors *p = &m->p, *g = &m->g;
     float *dx = a->d_x, *da = a->d_a, *db = a->d_b;
     /* emb_out = drop(emb_ln); emb_ln = LN(emb_sum) */
-    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
-    MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                 mtb_dropout_mask_backward(da, dx, a->dropout_on ? a->emb_drop : NULL, NxH,
-                                           c->hidden_dropout));
+    dropout_backward(a, da, dx, a->emb_drop, NxH, c->hidden_dropout);
     MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
     layernorm_backward_split(m, a, segs, n_segs, db, g->emb_ln_g, g->emb_ln_b, da, a->emb_sum,
                              p->emb_ln_g, a->emb_ln_mean, a->emb_ln_rstd, H);
