@@ -53,7 +53,7 @@
 #include <string.h>
 
 #include "mtbert/adamw.h"
-#include "mtbert/pcgrad.h"
+#include "sparse_rows.h"
 
 #define N 7
 #define STEPS 5

@@ -36,7 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtbert/bf16.h"
+#include "bf16.h"
 
 static float float_of_bits(uint32_t u)
 {

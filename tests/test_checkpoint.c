@@ -16,9 +16,9 @@
 #include <unistd.h>
 
 #include "mtbert/bert.h"
-#include "mtbert/checkpoint.h"
+#include "checkpoint.h"
 #include "mtbert/config.h"
-#include "mtbert/safetensors.h"
+#include "safetensors.h"
 
 
 static void fixture_path(char *buf, size_t cap, const char *rel)

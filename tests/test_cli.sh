@@ -114,7 +114,7 @@ for pooling in cls mean pooler; do
 done
 
 # A sentence's encoding does not depend on the batch around it, within the
-# engine's tolerance (include/mtbert/reproducibility.h: 1e-5 of the vector's
+# engine's tolerance (src/lib/reproducibility.h: 1e-5 of the vector's
 # largest entry); OpenBLAS may sum a padded batch in another order.
 cut -f1 "$fix/tiny-bert-encode.tsv" | sort -u >"$tmp/texts"
 "$MTBERT" encode --model "$model" --pooling mean --batch 1 <"$tmp/texts" >"$tmp/single" 2>/dev/null

@@ -17,11 +17,11 @@
 #include "test_util.h"
 
 #include "mtbert/bert.h"
-#include "mtbert/checkpoint.h"
+#include "checkpoint.h"
 #include "mtbert/config.h"
 #include "mtbert/model_dir.h"
-#include "mtbert/reproducibility.h"
-#include "mtbert/safetensors.h"
+#include "reproducibility.h"
+#include "safetensors.h"
 #include "mtbert/sentence.h"
 
 typedef struct fixture {

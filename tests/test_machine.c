@@ -21,7 +21,7 @@
 #include "mtbert/cpu.h"
 #include "mtbert/gemm.h"
 #include "mtbert/parallel.h"
-#include "mtbert/bf16.h"
+#include "bf16.h"
 #include "mtbert/precision.h"
 
 /* ------------------------------------------------------------------ CPUs */

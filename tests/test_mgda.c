@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtbert/mgda.h"
-#include "mtbert/pcgrad.h"
+#include "mgda.h"
+#include "mtbert/merge.h"
 
 static void gram_of(const double *g, int n, int dim, double *G)
 {

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtbert/ops.h"
+#include "ops.h"
 #include "mtbert/parallel.h"
 #include "../src/lib/vmath.h"
 

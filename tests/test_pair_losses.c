@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtbert/pair_losses.h"
+#include "mtbert/multitask.h"
+#include "pair_losses.h"
 
 static const char *fixture(void)
 {

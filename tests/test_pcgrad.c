@@ -1,4 +1,4 @@
-/* Unit tests for PCGrad and the conflict statistics (pcgrad.h).
+/* Unit tests for PCGrad and the conflict statistics (src/lib/methods/pcgrad.c).
  *
  * The small cases use vectors whose projections are exact in binary floating
  * point (coefficients like -1/2, -1/4), so the expected values below are
@@ -18,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtbert/pcgrad.h"
+#include "merge_util.h"
+#include "sparse_rows.h"
 
 #define TOL 1e-12 /* for hand-derived stats, computed in double */
 
@@ -42,7 +43,7 @@ static void assert_floats_equal(const float *got, const float *want, size_t n)
     }
 }
 
-/* Runs mtb_pcgrad on small vectors (n <= 16) with the identity order unless
+/* Runs mu_pcgrad on small vectors (n <= 16) with the identity order unless
  * one is given, checking that the inputs are left unchanged. */
 static void run_small(float *out, const float *const *g, const int *ids, int n_tasks, size_t n,
                       const int *order, bool project, const mtb_param_group *groups,
@@ -53,7 +54,7 @@ static void run_small(float *out, const float *const *g, const int *ids, int n_t
     for (int t = 0; t < n_tasks; t++)
         memcpy(copy[t], g[t], n * sizeof(float));
     int identity[MTB_MAX_TASKS] = {0, 1, 2};
-    mtb_pcgrad(out, g, ids, n_tasks, n, order ? order : identity, project, groups, n_groups, st);
+    mu_pcgrad(out, g, ids, n_tasks, n, order ? order : identity, project, groups, n_groups, st);
     for (int t = 0; t < n_tasks; t++)
         assert_floats_equal(g[t], copy[t], n);
 }
@@ -576,7 +577,7 @@ static void test_large_random(void **state)
     float *out = tu_alloc_floats(n), *out2 = tu_alloc_floats(n);
     const float *cg[3] = {gf[0], gf[1], gf[2]};
     mtb_conflict_stats st, st2;
-    mtb_pcgrad(out, cg, ids, T, n, order, true, groups, 5, &st);
+    mu_pcgrad(out, cg, ids, T, n, order, true, groups, 5, &st);
     for (int t = 0; t < T; t++)
         assert_memory_equal(gf[t], copy[t], n * sizeof(float));
 
@@ -620,7 +621,7 @@ static void test_large_random(void **state)
     assert_true(sqrt(err / norm) <= rtol);
 
     /* bit-reproducible */
-    mtb_pcgrad(out2, cg, ids, T, n, order, true, groups, 5, &st2);
+    mu_pcgrad(out2, cg, ids, T, n, order, true, groups, 5, &st2);
     assert_memory_equal(out, out2, n * sizeof(float));
     assert_memory_equal(st.norm, st2.norm, sizeof st.norm);
     assert_memory_equal(st.cos, st2.cos, sizeof st.cos);
@@ -639,7 +640,7 @@ static void test_large_random(void **state)
 }
 
 
-/* The merge is a weighted sum of the original gradients: mtb_pcgrad's out is
+/* The merge is a weighted sum of the original gradients: mu_pcgrad's out is
  * mtb_grads_combine of mtb_merge_weights' weights, bit for bit.  Naming the
  * rows of a table that can be nonzero changes no statistic beyond rounding
  * (1e-12) and no projection decision. */
@@ -694,7 +695,7 @@ static void test_weights_and_sparse_rows(void **state)
     }
 
     float *out = tu_alloc_floats(n), *combined = tu_alloc_floats(n);
-    mtb_pcgrad(out, cg, ids, T, n, order, true, groups, 2, NULL);
+    mu_pcgrad(out, cg, ids, T, n, order, true, groups, 2, NULL);
     mtb_grads_combine(combined, cg, &p_dense, n);
     assert_memory_equal(out, combined, n * sizeof(float));
     /* and the weights are PCGrad's: against the double reference */

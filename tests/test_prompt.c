@@ -19,7 +19,7 @@
 #include "../src/front/front.h"
 #include "../src/front/prompt.h"
 #include "mtbert/multitask.h"
-#include "mtbert/reproducibility.h"
+#include "reproducibility.h"
 #include "mtbert/score.h"
 
 /* ---- prompt_parse ---- */

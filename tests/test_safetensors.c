@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mtbert/safetensors.h"
+#include "safetensors.h"
 
 
 static void write_bytes(const char *path, const void *bytes, size_t n)

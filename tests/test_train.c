@@ -21,8 +21,8 @@
 #include "mtbert/model_dir.h"
 #include "mtbert/multitask.h"
 #include "mtbert/parallel.h"
-#include "mtbert/reproducibility.h"
-#include "mtbert/safetensors.h"
+#include "reproducibility.h"
+#include "safetensors.h"
 #include "mtbert/trainer.h"
 #include "run_setup.h" /* the front end's defaults for a fresh model */
 
@@ -463,7 +463,7 @@ static bool have_demo(void)
     return stat(demo_file("vocab.txt"), &st) == 0;
 }
 
-/* The two guarantees of mtbert/reproducibility.h.  Same thread count, same
+/* The two guarantees of reproducibility.h.  Same thread count, same
  * seed and options: bit-identical losses and weights.  Another thread count:
  * within MTB_RESULT_RTOL, not bit for bit, since OpenBLAS may split a
  * product's sums differently between threads. */

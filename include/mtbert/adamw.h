@@ -11,7 +11,6 @@
 #include <stddef.h>
 
 #include "mtbert/merge.h"
-#include "mtbert/sparse_rows.h"
 
 typedef struct mtb_adamw_hparams {
     float lr;           /* default 1e-5, as the seed project */

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "mtbert/data.h"
-#include "mtbert/pcgrad.h"
+#include "mtbert/merge.h"
 
 typedef enum mtb_event_type {
     MTB_EV_STEP,     /* losses of one training step */

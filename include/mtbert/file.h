@@ -1,5 +1,6 @@
-/* Reading whole files, with the size limits mtbert enforces on everything
- * it reads (a stranger's file must not be able to exhaust memory).
+/* Files and folders: reading whole files, with the size limits mtbert
+ * enforces on everything it reads (a stranger's file must not be able to
+ * exhaust memory), atomic writes, and making folders.
  *
  * Limits: task files (CSV/TSV) MTB_MAX_DATA_FILE_BYTES, vocabularies
  * MTB_MAX_VOCAB_FILE_BYTES, JSON files (config.json, mtbert.json,
@@ -9,6 +10,7 @@
 #define MTBERT_FILE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "mtbert/error.h"
@@ -41,5 +43,9 @@ void mtb_path_parent(const char *path, char *out, size_t cap);
 
 /* Makes the entries of a folder (new files, renames) durable; best effort. */
 void mtb_fsync_dir(const char *dir);
+
+/* mkdir -p: dir and any missing folders above it, with mode; true when dir
+ * exists afterwards. */
+bool mtb_mkdir_p(const char *dir, int mode);
 
 #endif

@@ -18,7 +18,7 @@
  * heads' gradients by the same weights, since it reweights the losses.
  *
  * Adding a method: one file in src/lib/methods/ defining its
- * mtb_merge_method, and its line in the registry (src/lib/merge.c). */
+ * mtb_merge_method, and its line in the registry (src/lib/methods/registry.c). */
 #ifndef MTBERT_MERGE_H
 #define MTBERT_MERGE_H
 
@@ -27,7 +27,10 @@
 
 #include "mtbert/bert.h"
 #include "mtbert/data.h"
-#include "mtbert/sparse_rows.h"
+
+/* The rows of an embedding table that a step's gradients touch (defined
+ * inside the library, src/lib/sparse_rows.h). */
+typedef struct mtb_sparse_rows mtb_sparse_rows;
 
 #define MTB_MAX_TASKS 3
 #define MTB_MAX_GROUPS (MTB_MAX_LAYERS + 2)

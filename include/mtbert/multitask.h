@@ -14,9 +14,27 @@
 #include "mtbert/data.h"
 #include "mtbert/heads.h"
 #include "mtbert/model_dir.h"
-#include "mtbert/pair_losses.h"
 #include "mtbert/sentence.h"
 #include "mtbert/tokenizer.h"
+
+/* The training losses of the pair tasks: the seed heads' BCE and MSE, and
+ * the options beside them (src/lib/pair_losses.h has the formulas):
+ * CoSENT for similarity, and the multiple negatives ranking loss (MNRL)
+ * over the duplicate questions or the similar pairs. */
+typedef enum { MTB_STS_LOSS_MSE, MTB_STS_LOSS_COSENT } mtb_sts_loss;
+
+typedef struct mtb_pair_losses {
+    mtb_sts_loss sts;   /* similarity: the seed's MSE on 5 relu(cos), or CoSENT */
+    bool mnrl_para;     /* add MNRL over the duplicate questions, encoded separately */
+    bool mnrl_sts;      /* add MNRL over the similarity pairs scored >= MTB_MNRL_STS_POSITIVE */
+    float mnrl_scale;   /* 20 */
+    float cosent_scale; /* 20 */
+} mtb_pair_losses;
+
+#define MTB_MNRL_STS_POSITIVE 4.0f
+
+/* The seed's losses (MSE, no MNRL), scales 20. */
+void mtb_pair_losses_defaults(mtb_pair_losses *l);
 
 typedef struct mtb_multitask {
     mtb_bert bert;

@@ -9,7 +9,8 @@
 #define MTBERT_PROFILE_H
 
 #include <stdbool.h>
-#include <time.h>
+
+#include "mtbert/clock.h"
 
 typedef enum mtb_prof_op {
     MTB_PROF_EMBED_FWD,
@@ -50,9 +51,7 @@ static inline double mtb_prof_begin(void)
 {
     if (!mtb_profiling)
         return 0;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+    return mtb_now_seconds();
 }
 
 void mtb_prof_end(mtb_prof_op op, double t0);

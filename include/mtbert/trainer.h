@@ -18,7 +18,6 @@
 #include "mtbert/events.h"
 #include "mtbert/multitask.h"
 #include "mtbert/merge.h"
-#include "mtbert/pcgrad.h"
 #include "mtbert/schedule.h"
 
 /* What the divergence guard does with a step whose loss or gradient is not

@@ -431,7 +431,7 @@ static int run_child(const char *exe, char **pass, int n_pass, const char *out,
     run_path(dir, sizeof dir, out, r, NULL);
     run_path(ckpt, sizeof ckpt, out, r, "checkpoint");
     run_path(metrics, sizeof metrics, out, r, "metrics.jsonl");
-    if (!fe_mkdir_p(dir, 0755)) { /* train writes the metrics before its first save */
+    if (!mtb_mkdir_p(dir, 0755)) { /* train writes the metrics before its first save */
         fprintf(stderr, "mtbert experiment: cannot create %s: %s\n", dir, strerror(errno));
         return FE_FAIL;
     }
@@ -632,7 +632,7 @@ int cmd_experiment(int argc, char **argv)
         snprintf(default_out, sizeof default_out, "experiments/%s", stamp);
         out = default_out;
     }
-    if (!fe_mkdir_p(out, 0755)) {
+    if (!mtb_mkdir_p(out, 0755)) {
         fprintf(stderr, "mtbert experiment: cannot create %s: %s\n", out, strerror(errno));
         status = FE_FAIL;
         goto done;

@@ -1008,7 +1008,7 @@ static void make_parent_dirs(const char *path)
     char *slash = strrchr(buf, '/');
     if (slash && slash != buf) {
         *slash = '\0';
-        fe_mkdir_p(buf, 0755);
+        mtb_mkdir_p(buf, 0755);
     }
 }
 

@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "mtbert/error.h"
+#include "mtbert/file.h" /* mtb_mkdir_p and the file reads the front ends share */
 #include "mtbert/multitask.h"
 
 /* Exit statuses: 0 success, 1 failure, 2 bad usage or bad input. */
@@ -58,9 +59,6 @@ size_t fe_visible(char *out, size_t cap, const char *text);
 /* A JSON string of text with every byte that is not UTF-8 replaced by
  * U+FFFD, so a strict parser reads the line (NULL when out of memory). */
 json_t *fe_json_text(const char *text);
-
-/* mkdir -p; true when dir exists afterwards. */
-bool fe_mkdir_p(const char *dir, int mode);
 
 /* The engine's process-wide settings from the environment, before any
  * product: MTBERT_GEMM=pool|openblas|auto (default auto, its plan cached

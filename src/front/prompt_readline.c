@@ -29,7 +29,7 @@ static bool history_path(char *buf, size_t cap)
         n = snprintf(buf, cap, "%s/.local/state/mtbert", home);
     else
         return false;
-    if (n < 0 || (size_t)n + sizeof "/history" > cap || !fe_mkdir_p(buf, 0700))
+    if (n < 0 || (size_t)n + sizeof "/history" > cap || !mtb_mkdir_p(buf, 0700))
         return false;
     strcat(buf, "/history");
     return true;

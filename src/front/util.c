@@ -71,23 +71,6 @@ bool fe_parse_double(const char *text, double min, double max, double *out)
     return true;
 }
 
-bool fe_mkdir_p(const char *dir, int mode)
-{
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return false;
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        bool fine = mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
-        *p = '/';
-        if (!fine)
-            return false;
-    }
-    return mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
-}
-
 void fe_format_duration(double s, char *buf, size_t cap)
 {
     if (!isfinite(s) || s < 0) {

@@ -1,5 +1,5 @@
 /* Elementwise activations and inverted dropout. */
-#include "mtbert/ops.h"
+#include "ops.h"
 
 #include <math.h>
 #include <stdbool.h>

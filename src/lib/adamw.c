@@ -30,7 +30,7 @@
 
 #include "mtbert/parallel.h"
 #include "mtbert/merge.h"
-#include "mtbert/sparse_rows.h"
+#include "sparse_rows.h"
 #include "vmath.h"
 
 void mtb_adamw_defaults(mtb_adamw_hparams *hp)

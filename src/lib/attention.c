@@ -11,7 +11,7 @@
  *
  * att, att_keep and the scratch hold one (L, L) block per (sequence, head),
  * sequence by sequence, head by head (mtb_attention_block). */
-#include "mtbert/ops.h"
+#include "ops.h"
 
 #include <cblas.h>
 #include <math.h>

@@ -1,3 +1,7 @@
+/* Tokenized task data and the order training visits it in (see
+ * batcher.h): a dataset tokenized once into one array of ids, padded
+ * batches cut from it by index, and the stream of seeded permutations
+ * that picks them. */
 #include "mtbert/batcher.h"
 
 #include <math.h>

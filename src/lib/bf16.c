@@ -1,6 +1,6 @@
 /* bf16 numbers, the CPU's bf16 units, and products through oneDNN's
  * matmul or an fp32 emulation on OpenBLAS. */
-#include "mtbert/bf16.h"
+#include "bf16.h"
 
 #include <cblas.h>
 #include <oneapi/dnnl/dnnl.h>

@@ -1,3 +1,6 @@
+/* The OpenBLAS kernel mtbert runs (see blas_kernel.h): the kernel the CPU
+ * deserves, the restart with OPENBLAS_CORETYPE where OpenBLAS fell below
+ * it, and the product with an exact answer a raised kernel must pass. */
 #include "mtbert/blas_kernel.h"
 
 #include <cblas.h>

@@ -1,11 +1,11 @@
 /* Loading and saving BERT weights as safetensors. */
-#include "mtbert/checkpoint.h"
+#include "checkpoint.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtbert/safetensors.h"
+#include "safetensors.h"
 
 /* "[32, 16]" */
 static void format_dims(char *buf, size_t cap, const int64_t *shape, int ndim)

@@ -1,3 +1,5 @@
+/* What this CPU can execute (see cpu.h), read once from cpuid and XCR0 and
+ * kept for the process; its features in words for logs and `mtbert info`. */
 #include "mtbert/cpu.h"
 
 #include <pthread.h>

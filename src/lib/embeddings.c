@@ -1,7 +1,7 @@
 /* BERT input embeddings: word + absolute position + token type.
  * Ids are trusted: batch construction has already checked them against the
  * table sizes. */
-#include "mtbert/ops.h"
+#include "ops.h"
 
 void mtb_embeddings_forward(float *out, const int *ids, const int *types, const int *positions,
                             int n, int H, const float *wte, const float *wpe, const float *wtt)

@@ -1,7 +1,7 @@
 /* BERT encoder forward and backward (post-LayerNorm, as the original). */
 #include "mtbert/bert.h"
-#include "mtbert/ops.h"
 #include "mtbert/profile.h"
+#include "ops.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -300,100 +300,110 @@ void mtb_bert_backward(mtb_bert *m, mtb_bert_acts *a, const float *dhidden, cons
     mtb_bert_backward_split(m, a, dhidden, dpooled, &all, 1);
 }
 
-void mtb_bert_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dhidden,
-                             const float *dpooled, const mtb_grad_segment *segs, int n_segs)
+/* din = the gradient through a dropout whose output gradient is dout
+ * (keep: its mask, used only when the forward pass dropped). */
+static void dropout_backward(const mtb_bert_acts *a, float *din, const float *dout,
+                             const uint8_t *keep, size_t n, float p)
+{
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(din, n));
+    MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
+                 mtb_dropout_mask_backward(din, dout, a->dropout_on ? keep : NULL, n, p));
+}
+
+/* The pooler's backward: its gradient per segment, and the [CLS] rows'
+ * share added into dx. */
+static void pooler_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dpooled,
+                                  const mtb_grad_segment *segs, int n_segs, float *dx)
+{
+    const int B = a->B, H = m->cfg.hidden_size;
+    const mtb_bert_tensors *p = &m->p, *g = &m->g;
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_pool, (size_t)B * H));
+    MTB_PROFILED(MTB_PROF_POOLER,
+                 mtb_tanh_backward(a->d_pool, dpooled, a->pooled, (size_t)B * H));
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_cls, (size_t)B * H));
+    MTB_PROFILED(MTB_PROF_POOLER, mtb_linear_backward(a->d_cls, NULL, NULL, a->d_pool, a->cls,
+                                                      p->pool_w, B, H, H));
+    /* The pooler's rows are sequences, not tokens. */
+    for (int s = 0; s < n_segs; s++) {
+        const size_t b0 = (size_t)segs[s].first_seq * H;
+        MTB_PROFILED(MTB_PROF_POOLER,
+                     mtb_linear_backward(NULL, seg_grad(m, &segs[s], g->pool_w),
+                                         seg_grad(m, &segs[s], g->pool_b), a->d_pool + b0,
+                                         a->cls + b0, p->pool_w, segs[s].n_seqs, H, H));
+    }
+    for (int b = 0; b < B; b++) {
+        float *row = dx + (size_t)a->offsets[b] * H;
+        const float *src = a->d_cls + (size_t)b * H;
+        for (int h = 0; h < H; h++)
+            row[h] += src[h];
+    }
+}
+
+/* Layer l's backward: dx holds the gradient of its output on entry and of
+ * its input on return. */
+static void layer_backward_split(mtb_bert *m, mtb_bert_acts *a, int l,
+                                 const mtb_grad_segment *segs, int n_segs)
 {
     const mtb_config *c = &m->cfg;
     const int B = a->B, N = a->N, H = c->hidden_size, I = c->intermediate_size;
     const int NH = c->num_heads;
     const size_t NxH = (size_t)N * H, NxI = (size_t)N * I;
-    const mtb_bert_tensors *p = &m->p, *g = &m->g;
-
-    /* d_x: gradient of the loss w.r.t. the current layer's output. */
     float *dx = a->d_x, *da = a->d_a, *db = a->d_b;
-    if (dhidden)
-        memcpy(dx, dhidden, sizeof(float) * NxH);
-    else
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
-    if (dpooled) {
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_pool, (size_t)B * H));
-        MTB_PROFILED(MTB_PROF_POOLER,
-                     mtb_tanh_backward(a->d_pool, dpooled, a->pooled, (size_t)B * H));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_cls, (size_t)B * H));
-        MTB_PROFILED(MTB_PROF_POOLER, mtb_linear_backward(a->d_cls, NULL, NULL, a->d_pool, a->cls,
-                                                          p->pool_w, B, H, H));
-        /* The pooler's rows are sequences, not tokens. */
-        for (int s = 0; s < n_segs; s++) {
-            const size_t b0 = (size_t)segs[s].first_seq * H;
-            MTB_PROFILED(MTB_PROF_POOLER,
-                         mtb_linear_backward(NULL, seg_grad(m, &segs[s], g->pool_w),
-                                             seg_grad(m, &segs[s], g->pool_b), a->d_pool + b0,
-                                             a->cls + b0, p->pool_w, segs[s].n_seqs, H, H));
-        }
-        for (int b = 0; b < B; b++) {
-            float *row = dx + (size_t)a->offsets[b] * H;
-            const float *src = a->d_cls + (size_t)b * H;
-            for (int h = 0; h < H; h++)
-                row[h] += src[h];
-        }
-    }
+    const mtb_layer_tensors *w = &m->p.layers[l];
+    const mtb_layer_tensors *gw = &m->g.layers[l];
+    mtb_layer_acts *la = &a->layers[l];
 
-    for (int l = c->num_layers - 1; l >= 0; l--) {
-        const mtb_layer_tensors *w = &p->layers[l];
-        const mtb_layer_tensors *gw = &g->layers[l];
-        mtb_layer_acts *la = &a->layers[l];
-
-        /* out = LN(ffn_res): da = d ffn_res */
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
-        layernorm_backward_split(m, a, segs, n_segs, da, gw->out_ln_g, gw->out_ln_b, dx,
-                                 la->ffn_res, w->out_ln_g, la->out_ln_mean, la->out_ln_rstd, H);
-        /* ffn_res = drop(dense(inter_gelu)) + attn_ln: dx = d dense; da stays as the
-         * residual share of d attn_ln and accumulates the FFN branch below. */
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
-        MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                     mtb_dropout_mask_backward(dx, da, a->dropout_on ? la->ffn_drop : NULL, NxH,
-                                               c->hidden_dropout));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i1, NxI));
-        linear_backward_split(m, a, segs, n_segs, a->d_i1, gw->out_w, gw->out_b, dx,
-                              la->inter_gelu, w->out_w, I, H);
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i2, NxI));
-        MTB_PROFILED(MTB_PROF_GELU_BWD, mtb_gelu_backward(a->d_i2, a->d_i1, la->inter, NxI));
-        linear_backward_split(m, a, segs, n_segs, da, gw->inter_w, gw->inter_b, a->d_i2,
-                              la->attn_ln, w->inter_w, H, I);
-        /* attn_ln = LN(attn_res): dx = d attn_res */
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
-        layernorm_backward_split(m, a, segs, n_segs, dx, gw->attn_ln_g, gw->attn_ln_b, da,
-                                 la->attn_res, w->attn_ln_g, la->attn_ln_mean, la->attn_ln_rstd,
-                                 H);
-        /* attn_res = drop(dense(ctx)) + in: dx keeps the residual share of d in */
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
-        MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                     mtb_dropout_mask_backward(da, dx, a->dropout_on ? la->attn_drop : NULL, NxH,
-                                               c->hidden_dropout));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
-        linear_backward_split(m, a, segs, n_segs, db, gw->attn_out_w, gw->attn_out_b, da, la->ctx,
-                              w->attn_out_w, H, H);
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_q, NxH));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_k, NxH));
-        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_v, NxH));
-        MTB_PROFILED(MTB_PROF_ATTENTION_BWD,
-                     mtb_attention_backward(a->d_q, a->d_k, a->d_v, a->d_att, db, la->att,
-                                            a->dropout_on ? la->att_keep : NULL,
-                                            c->attention_dropout, la->q, la->k, la->v, a->offsets,
-                                            B, H, NH));
-        linear_backward_split(m, a, segs, n_segs, dx, gw->q_w, gw->q_b, a->d_q, la->in, w->q_w, H,
-                              H);
-        linear_backward_split(m, a, segs, n_segs, dx, gw->k_w, gw->k_b, a->d_k, la->in, w->k_w, H,
-                              H);
-        linear_backward_split(m, a, segs, n_segs, dx, gw->v_w, gw->v_b, a->d_v, la->in, w->v_w, H,
-                              H);
-    }
-
-    /* emb_out = drop(emb_ln); emb_ln = LN(emb_sum) */
+    /* out = LN(ffn_res): da = d ffn_res */
     MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(da, NxH));
-    MTB_PROFILED(MTB_PROF_DROPOUT_BWD,
-                 mtb_dropout_mask_backward(da, dx, a->dropout_on ? a->emb_drop : NULL, NxH,
-                                           c->hidden_dropout));
+    layernorm_backward_split(m, a, segs, n_segs, da, gw->out_ln_g, gw->out_ln_b, dx,
+                             la->ffn_res, w->out_ln_g, la->out_ln_mean, la->out_ln_rstd, H);
+    /* ffn_res = drop(dense(inter_gelu)) + attn_ln: dx = d dense; da stays as the
+     * residual share of d attn_ln and accumulates the FFN branch below. */
+    dropout_backward(a, dx, da, la->ffn_drop, NxH, c->hidden_dropout);
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i1, NxI));
+    linear_backward_split(m, a, segs, n_segs, a->d_i1, gw->out_w, gw->out_b, dx,
+                          la->inter_gelu, w->out_w, I, H);
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_i2, NxI));
+    MTB_PROFILED(MTB_PROF_GELU_BWD, mtb_gelu_backward(a->d_i2, a->d_i1, la->inter, NxI));
+    linear_backward_split(m, a, segs, n_segs, da, gw->inter_w, gw->inter_b, a->d_i2,
+                          la->attn_ln, w->inter_w, H, I);
+    /* attn_ln = LN(attn_res): dx = d attn_res */
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
+    layernorm_backward_split(m, a, segs, n_segs, dx, gw->attn_ln_g, gw->attn_ln_b, da,
+                             la->attn_res, w->attn_ln_g, la->attn_ln_mean, la->attn_ln_rstd,
+                             H);
+    /* attn_res = drop(dense(ctx)) + in: dx keeps the residual share of d in */
+    dropout_backward(a, da, dx, la->attn_drop, NxH, c->hidden_dropout);
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
+    linear_backward_split(m, a, segs, n_segs, db, gw->attn_out_w, gw->attn_out_b, da, la->ctx,
+                          w->attn_out_w, H, H);
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_q, NxH));
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_k, NxH));
+    MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(a->d_v, NxH));
+    MTB_PROFILED(MTB_PROF_ATTENTION_BWD,
+                 mtb_attention_backward(a->d_q, a->d_k, a->d_v, a->d_att, db, la->att,
+                                        a->dropout_on ? la->att_keep : NULL,
+                                        c->attention_dropout, la->q, la->k, la->v, a->offsets,
+                                        B, H, NH));
+    linear_backward_split(m, a, segs, n_segs, dx, gw->q_w, gw->q_b, a->d_q, la->in, w->q_w, H,
+                          H);
+    linear_backward_split(m, a, segs, n_segs, dx, gw->k_w, gw->k_b, a->d_k, la->in, w->k_w, H,
+                          H);
+    linear_backward_split(m, a, segs, n_segs, dx, gw->v_w, gw->v_b, a->d_v, la->in, w->v_w, H,
+                          H);
+}
+
+/* The embeddings' backward from dx, the gradient of the embedding output. */
+static void embeddings_backward_split(mtb_bert *m, mtb_bert_acts *a,
+                                      const mtb_grad_segment *segs, int n_segs)
+{
+    const mtb_config *c = &m->cfg;
+    const int H = c->hidden_size;
+    const size_t NxH = (size_t)a->N * H;
+    const mtb_bert_tensors *p = &m->p, *g = &m->g;
+    float *dx = a->d_x, *da = a->d_a, *db = a->d_b;
+    /* emb_out = drop(emb_ln); emb_ln = LN(emb_sum) */
+    dropout_backward(a, da, dx, a->emb_drop, NxH, c->hidden_dropout);
     MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(db, NxH));
     layernorm_backward_split(m, a, segs, n_segs, db, g->emb_ln_g, g->emb_ln_b, da, a->emb_sum,
                              p->emb_ln_g, a->emb_ln_mean, a->emb_ln_rstd, H);
@@ -407,4 +417,21 @@ void mtb_bert_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dhidden
                                              a->ids + r0, a->types + r0, a->positions + r0, rows,
                                              H));
     }
+}
+
+void mtb_bert_backward_split(mtb_bert *m, mtb_bert_acts *a, const float *dhidden,
+                             const float *dpooled, const mtb_grad_segment *segs, int n_segs)
+{
+    const size_t NxH = (size_t)a->N * m->cfg.hidden_size;
+    /* d_x: gradient of the loss w.r.t. the current layer's output. */
+    float *dx = a->d_x;
+    if (dhidden)
+        memcpy(dx, dhidden, sizeof(float) * NxH);
+    else
+        MTB_PROFILED(MTB_PROF_GRAD_BOOKKEEPING, zero(dx, NxH));
+    if (dpooled)
+        pooler_backward_split(m, a, dpooled, segs, n_segs, dx);
+    for (int l = m->cfg.num_layers - 1; l >= 0; l--)
+        layer_backward_split(m, a, l, segs, n_segs);
+    embeddings_backward_split(m, a, segs, n_segs);
 }

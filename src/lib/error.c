@@ -1,3 +1,5 @@
+/* Filling an mtb_error (see error.h): the message of a failure and the
+ * context callers put in front of it on the way up. */
 #include "mtbert/error.h"
 
 #include <stdarg.h>

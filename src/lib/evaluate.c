@@ -1,3 +1,6 @@
+/* Inference over whole datasets (see evaluate.h): each task's
+ * predictions in batches, the validation losses and minBERT metrics, the
+ * worst-scored examples and SST's confusion matrix. */
 #include "mtbert/evaluate.h"
 
 #include <math.h>

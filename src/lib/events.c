@@ -1,3 +1,5 @@
+/* The trainer's bounded event queue (see events.h): a ring under one
+ * mutex, a full queue making the trainer wait rather than drop a record. */
 #include "mtbert/events.h"
 
 #include <errno.h>

@@ -1,4 +1,5 @@
-/* Whole-file reads with enforced limits, and JSON files on top of them. */
+/* Whole-file reads with enforced limits, JSON files on top of them, atomic
+ * writes and mkdir -p. */
 #include "mtbert/file.h"
 
 #include <errno.h>
@@ -165,4 +166,21 @@ void mtb_path_parent(const char *path, char *out, size_t cap)
         *(slash == out ? slash + 1 : slash) = '\0';
     else
         snprintf(out, cap, ".");
+}
+
+bool mtb_mkdir_p(const char *dir, int mode)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return false;
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        bool fine = mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
+        *p = '/';
+        if (!fine)
+            return false;
+    }
+    return mkdir(path, (mode_t)mode) == 0 || errno == EEXIST;
 }

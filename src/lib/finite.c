@@ -1,5 +1,5 @@
 /* Non-finite detection over flat parameter-layout vectors. */
-#include "mtbert/finite.h"
+#include "finite.h"
 
 #include <stdint.h>
 #include <string.h>

@@ -1,3 +1,7 @@
+/* The dense layers' matrix products on the cores (see gemm.h): the two
+ * ways (split on the worker pool, or OpenBLAS's own threads), the plan of
+ * which way each kind of product takes (timed once, cached per machine),
+ * and the recording and replay of a run's shapes for bench. */
 #include "mtbert/gemm.h"
 
 #include <cblas.h>
@@ -9,11 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "mtbert/blas_kernel.h"
+#include "mtbert/clock.h"
 #include "mtbert/cpu.h"
+#include "mtbert/file.h"
 #include "mtbert/parallel.h"
 #include "mtbert/precision.h"
 
@@ -137,13 +142,6 @@ static plan_entry *find(plan_key key)
     return NULL;
 }
 
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
 /* Scratch operands for timing a shape: values small enough that no
  * product overflows, never the caller's buffers (beta 1 would accumulate). */
 typedef struct scratch {
@@ -188,10 +186,10 @@ static void time_shape(const mtb_gemm_shape *sh, const scratch *s, int reps,
         best[w] = INFINITY;
     for (int r = -1; r < reps; r++)
         for (int w = 0; w < MTB_WAY_N; w++) {
-            const double t0 = now();
+            const double t0 = mtb_now_seconds();
             run_way((mtb_gemm_way)w, sh->trans_a, sh->trans_b, sh->M, sh->N, sh->K, 1.0f, s->A,
                     s->lda, s->B, s->ldb, sh->beta, s->C, sh->N);
-            const double t = now() - t0;
+            const double t = mtb_now_seconds() - t0;
             if (r >= 0 && t < best[w])
                 best[w] = t;
         }
@@ -218,26 +216,15 @@ static bool parse_plan_line(const char *line, plan_entry *e)
     return true;
 }
 
-/* mkdir -p of the folders above path. */
-static void make_parents(const char *path)
-{
-    char dir[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++)
-        if (*p == '/') {
-            *p = '\0';
-            mkdir(dir, 0755);
-            *p = '/';
-        }
-}
-
 static void save_plan_locked(void)
 {
     if (!plan.cache_path[0])
         return;
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", plan.cache_path, (long)getpid());
-    make_parents(tmp);
+    char dir[4200];
+    mtb_path_parent(tmp, dir, sizeof dir);
+    mtb_mkdir_p(dir, 0755);
     FILE *f = fopen(tmp, "w");
     if (!f)
         return;
@@ -368,13 +355,13 @@ void mtb_sgemm(bool ta, bool tb, int M, int N, int K, float alpha, const float *
                const float *B, int ldb, float beta, float *C, int ldc)
 {
     const bool recording = atomic_load_explicit(&rec.on, memory_order_relaxed);
-    const double t0 = recording ? now() : 0;
+    const double t0 = recording ? mtb_now_seconds() : 0;
     if (mtb_precision_get() == MTB_PRECISION_BF16)
         mtb_sgemm_bf16(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     else
         mtb_sgemm_fp32(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     if (recording)
-        record(ta, tb, M, N, K, beta, now() - t0);
+        record(ta, tb, M, N, K, beta, mtb_now_seconds() - t0);
 }
 
 void mtb_sgemm_fp32(bool ta, bool tb, int M, int N, int K, float alpha, const float *A,
@@ -430,11 +417,11 @@ int mtb_gemm_replay(const mtb_gemm_shape *shapes, size_t n, int reps, mtb_gemm_f
             }
             double t = INFINITY;
             for (int r = -1; r < reps; r++) {
-                const double t0 = now();
+                const double t0 = mtb_now_seconds();
                 cblas_sgemm(CblasRowMajor, op(sh->trans_a), op(sh->trans_b), sh->M, sh->N, sh->K,
                             1.0f, s.A, s.lda, s.B, s.ldb, sh->beta, s.C, sh->N);
-                if (r >= 0 && now() - t0 < t)
-                    t = now() - t0;
+                if (r >= 0 && mtb_now_seconds() - t0 < t)
+                    t = mtb_now_seconds() - t0;
             }
             scratch_free(&s);
             best[MTB_WAY_POOL] = best[MTB_WAY_OPENBLAS] = t;

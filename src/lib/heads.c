@@ -18,7 +18,7 @@
 
 #include "mtbert/data.h"
 #include "mtbert/error.h"
-#include "mtbert/ops.h"
+#include "ops.h"
 
 /* torch.nn.functional.cosine_similarity's eps (1e-8), squared: each squared
  * norm is clamped from below at this value. */

@@ -12,7 +12,7 @@
  * Double sums reach the same accuracy but ran the forward 4x slower: gcc will
  * not vectorise a float or double reduction without -ffast-math, whereas the
  * eight-lane float shape maps onto vector registers. */
-#include "mtbert/ops.h"
+#include "ops.h"
 
 #include <math.h>
 

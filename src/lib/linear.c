@@ -1,5 +1,5 @@
 /* Fully connected layer, PyTorch layout: weight is [out, in]. */
-#include "mtbert/ops.h"
+#include "ops.h"
 
 #include <cblas.h>
 #include <stdbool.h>

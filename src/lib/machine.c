@@ -1,3 +1,6 @@
+/* A run's machine in words (see machine.h): CPU, OpenBLAS build and
+ * kernel, how products use the cores and the thread count, read once for
+ * bench, `mtbert info`, --version and the metrics file. */
 #include "mtbert/machine.h"
 
 #include <cblas.h>

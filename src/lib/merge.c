@@ -1,6 +1,5 @@
-/* The merge driver, the method registry (and the trainer's mode names,
- * which follow it) and the gradient-conflict statistics (see
- * mtbert/merge.h).
+/* The merge driver and the gradient-conflict statistics (see
+ * mtbert/merge.h; the methods and their registry are in methods/).
  *
  * One pass over the data (n ~ 1e8 floats per task, once per step) computes
  * the Gram matrix G[a][b] = g_a . g_b of the original gradients, per
@@ -22,14 +21,13 @@
  * The merged vector is formed in double and rounded to float once per
  * element. */
 #include "mtbert/merge.h"
-#include "mtbert/pcgrad.h"
 
 #include <assert.h>
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "mtbert/parallel.h"
+#include "sparse_rows.h"
 
 #define BLOCK 4096
 #define LANES 4
@@ -300,96 +298,6 @@ void mtb_grads_combine(float *out, const float *const *grads, const mtb_merge_pl
     mtb_parallel_for(j.chunks, combine_item, &j);
 }
 
-/* ------------------------------------------------------------- registry */
-
-static const mtb_merge_method *const registry[] = {
-    &mtb_method_sum,    &mtb_method_pcgrad,  &mtb_method_mgda,    &mtb_method_cagrad,
-    &mtb_method_gradvac, &mtb_method_imtl,   &mtb_method_nashmtl, &mtb_method_aligned,
-    &mtb_method_upgrad, &mtb_method_uw,      &mtb_method_dwa,     &mtb_method_famo,
-};
-#define N_METHODS ((int)(sizeof registry / sizeof registry[0]))
-
-int mtb_merge_count(void) { return N_METHODS; }
-
-const mtb_merge_method *mtb_merge_at(int i)
-{
-    return i >= 0 && i < N_METHODS ? registry[i] : NULL;
-}
-
-const mtb_merge_method *mtb_merge_find(const char *name)
-{
-    for (int i = 0; name && i < N_METHODS; i++)
-        if (strcmp(registry[i]->name, name) == 0)
-            return registry[i];
-    return NULL;
-}
-
-int mtb_merge_index(const mtb_merge_method *m)
-{
-    for (int i = 0; i < N_METHODS; i++)
-        if (registry[i] == m)
-            return i;
-    return -1;
-}
-
-const char *mtb_merge_names(char *buf, size_t cap)
-{
-    size_t used = 0;
-    if (cap)
-        buf[0] = '\0';
-    for (int i = 0; i < N_METHODS && used < cap; i++) {
-        int w = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", registry[i]->name);
-        if (w < 0)
-            break;
-        used += (size_t)w;
-    }
-    return buf;
-}
-
-/* The trainer's modes: single-task, or 1 + a method's index here. */
-int mtb_mode_parse(const char *text, mtb_mode *mode, mtb_task *single_task)
-{
-    const mtb_merge_method *m = mtb_merge_find(text);
-    if (m) {
-        *mode = (mtb_mode)(1 + mtb_merge_index(m));
-        return 0;
-    }
-    if (strncmp(text, "single:", 7) == 0) {
-        int t = mtb_task_parse(text + 7);
-        if (t < 0)
-            return -1;
-        *mode = MTB_MODE_SINGLE;
-        *single_task = (mtb_task)t;
-        return 0;
-    }
-    return -1;
-}
-
-const mtb_merge_method *mtb_mode_method(mtb_mode mode)
-{
-    return mode == MTB_MODE_SINGLE ? NULL : mtb_merge_at((int)mode - 1);
-}
-
-const char *mtb_mode_name(mtb_mode mode, mtb_task single_task, char *buf, size_t cap)
-{
-    const mtb_merge_method *m = mtb_mode_method(mode);
-    if (m)
-        snprintf(buf, cap, "%s", m->name);
-    else
-        snprintf(buf, cap, "single:%s", mtb_task_name(single_task));
-    return buf;
-}
-
-void mtb_merge_params_defaults(mtb_merge_params *p)
-{
-    p->cagrad_c = 0.4;        /* Liu et al. 2021, their experiments' c */
-    p->gradvac_beta = 0.01;   /* Wang et al. 2021 */
-    p->uw_lr = 0.0;           /* the log-variances train with the model's optimizer */
-    p->dwa_temperature = 2.0; /* Liu et al. 2019 */
-    p->famo_lr = 0.025;       /* Liu et al. 2023 */
-    p->famo_decay = 0.001;
-}
-
 /* ------------------------------------------------------------------ API */
 
 static double quad_form(const double w[MTB_MAX_TASKS], const gram *G, int T)
@@ -410,6 +318,156 @@ static double dot_with(const double w[MTB_MAX_TASKS], const gram *G, int T, int 
     return f;
 }
 
+/* The step's tasks in ascending order of id (stable): sorted[p] is the
+ * index into grads of the p-th, pos[k] the place of grads[k]. */
+static void sort_tasks(const int *task_ids, int n_tasks, int sorted[MTB_MAX_TASKS],
+                       int pos[MTB_MAX_TASKS])
+{
+    long long id_key[MTB_MAX_TASKS] = {0};
+    for (int k = 0; k < n_tasks; k++)
+        id_key[k] = task_ids[k];
+    order_by(id_key, n_tasks, sorted);
+    for (int p = 0; p < n_tasks; p++)
+        pos[sorted[p]] = p;
+}
+
+/* The statistics of the original gradients, from their Gram matrices:
+ * norms, the groups no task touches, and each pair's cosines. */
+static void measure_conflicts(mtb_conflict_stats *st, const gram *total, const gram *per_group,
+                              const int sorted[MTB_MAX_TASKS])
+{
+    const int n_tasks = st->n_tasks, n_groups = st->n_groups;
+    for (int p = 0; p < n_tasks; p++)
+        st->norm[p] = sqrt(total->g[sorted[p]][sorted[p]]);
+    for (int k = 0; k < n_groups; k++) {
+        bool zero = true;
+        for (int a = 0; a < n_tasks; a++)
+            zero = zero && !(per_group[k].g[a][a] > 0.0);
+        st->group_zero[k] = zero;
+    }
+    for (int p = 0; p < n_tasks; p++) {
+        for (int q = p + 1; q < n_tasks; q++) {
+            int a = sorted[p], b = sorted[q], pr = st->n_pairs++;
+            st->pair[pr][0] = p;
+            st->pair[pr][1] = q;
+            st->cos[pr] = cosine(total->g[a][b], total->g[a][a], total->g[b][b]);
+            for (int k = 0; k < n_groups; k++) {
+                const gram *gg = &per_group[k];
+                st->group_cos[pr][k] = cosine(gg->g[a][b], gg->g[a][a], gg->g[b][b]);
+            }
+        }
+    }
+}
+
+/* The method on the Gram matrices (T tasks, in the order of grads); what
+ * ctx leaves out is the defaults, a fresh state and losses of one. */
+static void run_method(const mtb_merge_method *method, const mtb_merge_context *ctx,
+                       const int *order, const gram *total, const gram *per_group, int T,
+                       int n_groups, mtb_merge_output *out)
+{
+    double G[MTB_MAX_TASKS * MTB_MAX_TASKS]; /* (T, T) */
+    /* (n_groups, T, T), thread-local to keep it off the caller's stack */
+    static _Thread_local double GG[MTB_MAX_GROUPS * MTB_MAX_TASKS * MTB_MAX_TASKS];
+    for (int a = 0; a < T; a++)
+        for (int b = 0; b < T; b++) {
+            G[a * T + b] = total->g[a][b];
+            for (int k = 0; k < n_groups; k++)
+                GG[(k * T + a) * T + b] = per_group[k].g[a][b];
+        }
+    double ones[MTB_MAX_TASKS] = {1.0, 1.0, 1.0};
+    int identity[MTB_MAX_TASKS] = {0, 1, 2};
+    mtb_merge_params defaults;
+    mtb_merge_params_defaults(&defaults);
+    mtb_merge_state fresh;
+    memset(&fresh, 0, sizeof fresh);
+    mtb_merge_input in = {
+        .n_tasks = T, .gram = G, .n_groups = n_groups, .group_gram = GG,
+        .order = order ? order : identity, .loss = ctx && ctx->loss ? ctx->loss : ones,
+        .epoch = ctx ? ctx->epoch : 0, .lr = ctx ? ctx->lr : 0.0,
+    };
+    memset(out, 0, sizeof *out);
+    method->merge(&in, ctx && ctx->params ? ctx->params : &defaults,
+                  ctx && ctx->state ? ctx->state : &fresh, out);
+}
+
+/* A method's per-group weights as the plan's segments, the groups taken by
+ * start; what no group covers keeps out->weight.  Returns |d|^2 and adds
+ * d . g_i into served_dot[i]; st->weight gets each task's mean weight. */
+static double plan_segments(mtb_merge_plan *plan, mtb_conflict_stats *st,
+                            const mtb_merge_output *out, const gram *total,
+                            const gram *per_group, const mtb_param_group *groups, int n_groups,
+                            size_t n, const int pos[MTB_MAX_TASKS],
+                            double served_dot[MTB_MAX_TASKS])
+{
+    const int T = plan->n_tasks;
+    int idx[MTB_MAX_GROUPS];
+    long long start[MTB_MAX_GROUPS] = {0};
+    for (int k = 0; k < n_groups; k++)
+        start[k] = (long long)groups[k].offset;
+    order_by(start, n_groups, idx);
+    gram rest = *total;
+    double dd = 0.0, covered = 0.0, mean_w[MTB_MAX_TASKS] = {0};
+    for (int s = 0; s < n_groups; s++) {
+        const int k = idx[s];
+        const size_t lo = groups[k].offset < n ? groups[k].offset : n;
+        const size_t hi = groups[k].numel < n - lo ? lo + groups[k].numel : n;
+        assert(s == 0 || lo >= plan->seg_hi[plan->n_segments - 1]);
+        if (lo >= hi)
+            continue;
+        const int sg = plan->n_segments++;
+        plan->seg_lo[sg] = lo;
+        plan->seg_hi[sg] = hi;
+        for (int t = 0; t < T; t++) {
+            plan->seg_weight[sg][t] = out->group_weight[k][t];
+            mean_w[t] += out->group_weight[k][t] * (double)(hi - lo);
+        }
+        covered += (double)(hi - lo);
+        for (int a = 0; a < T; a++)
+            for (int b = 0; b < T; b++)
+                rest.g[a][b] -= per_group[k].g[a][b];
+        dd += quad_form(out->group_weight[k], &per_group[k], T);
+        for (int i = 0; i < T; i++)
+            served_dot[i] += dot_with(out->group_weight[k], &per_group[k], T, i);
+    }
+    dd += quad_form(out->weight, &rest, T);
+    for (int i = 0; i < T; i++)
+        served_dot[i] += dot_with(out->weight, &rest, T, i);
+    for (int t = 0; t < T; t++)
+        st->weight[pos[t]] = n ? (mean_w[t] + out->weight[t] * ((double)n - covered)) /
+                                     (double)n
+                               : out->weight[t];
+    return dd;
+}
+
+/* The method's output as the plan, and the statistics of the merged update. */
+static void make_plan(mtb_merge_plan *plan, mtb_conflict_stats *st,
+                      const mtb_merge_method *method, const mtb_merge_output *out,
+                      const gram *total, const gram *per_group, const mtb_param_group *groups,
+                      int n_groups, size_t n, const int pos[MTB_MAX_TASKS])
+{
+    const int T = plan->n_tasks;
+    for (int k = 0; k < T; k++)
+        plan->weight[k] = out->weight[k];
+    plan->scale_heads = method->loss_weighting;
+    double served_dot[MTB_MAX_TASKS] = {0}, dd = 0.0;
+    if (out->per_group && n_groups > 0) {
+        dd = plan_segments(plan, st, out, total, per_group, groups, n_groups, n, pos, served_dot);
+    } else {
+        dd = quad_form(out->weight, total, T);
+        for (int i = 0; i < T; i++)
+            served_dot[i] = dot_with(out->weight, total, T, i);
+        for (int t = 0; t < T; t++)
+            st->weight[pos[t]] = out->weight[t];
+    }
+    st->merged_norm = sqrt(dd > 0.0 ? dd : 0.0);
+    for (int i = 0; i < T; i++) {
+        st->served[pos[i]] = cosine(served_dot[i], dd, total->g[i][i]);
+        st->change[pos[i]] = out->change[i];
+        for (int j = 0; j < T; j++)
+            st->projected[pos[i]][pos[j]] = out->projected[i][j];
+    }
+}
+
 void mtb_merge_weights(const float *const *grads, const int *task_ids, int n_tasks, size_t n,
                        const int *order, const mtb_merge_method *method,
                        const mtb_merge_context *ctx, const mtb_param_group *groups,
@@ -427,7 +485,7 @@ void mtb_merge_weights(const float *const *grads, const int *task_ids, int n_tas
     if (n_groups > MTB_MAX_GROUPS)
         n_groups = MTB_MAX_GROUPS;
     if (!method)
-        method = &mtb_method_sum;
+        method = mtb_merge_at(0); /* the registry's first: the plain sum */
 
     mtb_conflict_stats local;
     mtb_conflict_stats *st = stats ? stats : &local;
@@ -439,135 +497,17 @@ void mtb_merge_weights(const float *const *grads, const int *task_ids, int n_tas
     for (int k = 0; k < n_tasks; k++)
         plan->weight[k] = 1.0;
 
-    /* pos[k]: place of grads[k] in the ascending list of task ids (stable). */
     int sorted[MTB_MAX_TASKS], pos[MTB_MAX_TASKS];
-    long long id_key[MTB_MAX_TASKS] = {0};
-    for (int k = 0; k < n_tasks; k++)
-        id_key[k] = task_ids[k];
-    order_by(id_key, n_tasks, sorted);
-    for (int p = 0; p < n_tasks; p++) {
-        pos[sorted[p]] = p;
+    sort_tasks(task_ids, n_tasks, sorted, pos);
+    for (int p = 0; p < n_tasks; p++)
         st->task[p] = task_ids[sorted[p]];
-    }
     if (n_tasks == 0)
         return;
 
-    /* 1. statistics of the original gradients */
     gram total, per_group[MTB_MAX_GROUPS];
     sweep(grads, n_tasks, n, groups, n_groups, sparse, &total, per_group);
-    for (int p = 0; p < n_tasks; p++)
-        st->norm[p] = sqrt(total.g[sorted[p]][sorted[p]]);
-    for (int k = 0; k < n_groups; k++) {
-        bool zero = true;
-        for (int a = 0; a < n_tasks; a++)
-            zero = zero && !(per_group[k].g[a][a] > 0.0);
-        st->group_zero[k] = zero;
-    }
-    for (int p = 0; p < n_tasks; p++) {
-        for (int q = p + 1; q < n_tasks; q++) {
-            int a = sorted[p], b = sorted[q], pr = st->n_pairs++;
-            st->pair[pr][0] = p;
-            st->pair[pr][1] = q;
-            st->cos[pr] = cosine(total.g[a][b], total.g[a][a], total.g[b][b]);
-            for (int k = 0; k < n_groups; k++) {
-                const gram *gg = &per_group[k];
-                st->group_cos[pr][k] = cosine(gg->g[a][b], gg->g[a][a], gg->g[b][b]);
-            }
-        }
-    }
-
-    /* 2. the method, on the Gram matrices */
-    const int T = n_tasks;
-    double G[MTB_MAX_TASKS * MTB_MAX_TASKS];
-    static _Thread_local double GG[MTB_MAX_GROUPS * MTB_MAX_TASKS * MTB_MAX_TASKS];
-    for (int a = 0; a < T; a++)
-        for (int b = 0; b < T; b++) {
-            G[a * T + b] = total.g[a][b];
-            for (int k = 0; k < n_groups; k++)
-                GG[(k * T + a) * T + b] = per_group[k].g[a][b];
-        }
-    double ones[MTB_MAX_TASKS] = {1.0, 1.0, 1.0};
-    int identity[MTB_MAX_TASKS] = {0, 1, 2};
-    mtb_merge_params defaults;
-    mtb_merge_params_defaults(&defaults);
-    mtb_merge_state fresh;
-    memset(&fresh, 0, sizeof fresh);
-    mtb_merge_input in = {
-        .n_tasks = T, .gram = G, .n_groups = n_groups, .group_gram = GG,
-        .order = order ? order : identity, .loss = ctx && ctx->loss ? ctx->loss : ones,
-        .epoch = ctx ? ctx->epoch : 0, .lr = ctx ? ctx->lr : 0.0,
-    };
+    measure_conflicts(st, &total, per_group, sorted);
     mtb_merge_output out;
-    memset(&out, 0, sizeof out);
-    method->merge(&in, ctx && ctx->params ? ctx->params : &defaults,
-                  ctx && ctx->state ? ctx->state : &fresh, &out);
-
-    /* 3. the plan */
-    for (int k = 0; k < T; k++)
-        plan->weight[k] = out.weight[k];
-    plan->scale_heads = method->loss_weighting;
-    double served_dot[MTB_MAX_TASKS] = {0}, dd = 0.0;
-    if (out.per_group && n_groups > 0) {
-        /* groups by start; what no group covers keeps out.weight */
-        int idx[MTB_MAX_GROUPS];
-        long long start[MTB_MAX_GROUPS] = {0};
-        for (int k = 0; k < n_groups; k++)
-            start[k] = (long long)groups[k].offset;
-        order_by(start, n_groups, idx);
-        gram rest = total;
-        double covered = 0.0, mean_w[MTB_MAX_TASKS] = {0};
-        for (int s = 0; s < n_groups; s++) {
-            const int k = idx[s];
-            const size_t lo = groups[k].offset < n ? groups[k].offset : n;
-            const size_t hi = groups[k].numel < n - lo ? lo + groups[k].numel : n;
-            assert(s == 0 || lo >= plan->seg_hi[plan->n_segments - 1]);
-            if (lo >= hi)
-                continue;
-            const int sg = plan->n_segments++;
-            plan->seg_lo[sg] = lo;
-            plan->seg_hi[sg] = hi;
-            for (int t = 0; t < T; t++) {
-                plan->seg_weight[sg][t] = out.group_weight[k][t];
-                mean_w[t] += out.group_weight[k][t] * (double)(hi - lo);
-            }
-            covered += (double)(hi - lo);
-            for (int a = 0; a < T; a++)
-                for (int b = 0; b < T; b++)
-                    rest.g[a][b] -= per_group[k].g[a][b];
-            dd += quad_form(out.group_weight[k], &per_group[k], T);
-            for (int i = 0; i < T; i++)
-                served_dot[i] += dot_with(out.group_weight[k], &per_group[k], T, i);
-        }
-        dd += quad_form(out.weight, &rest, T);
-        for (int i = 0; i < T; i++)
-            served_dot[i] += dot_with(out.weight, &rest, T, i);
-        for (int t = 0; t < T; t++)
-            st->weight[pos[t]] = n ? (mean_w[t] + out.weight[t] * ((double)n - covered)) /
-                                         (double)n
-                                   : out.weight[t];
-    } else {
-        dd = quad_form(out.weight, &total, T);
-        for (int i = 0; i < T; i++)
-            served_dot[i] = dot_with(out.weight, &total, T, i);
-        for (int t = 0; t < T; t++)
-            st->weight[pos[t]] = out.weight[t];
-    }
-    st->merged_norm = sqrt(dd > 0.0 ? dd : 0.0);
-    for (int i = 0; i < T; i++) {
-        st->served[pos[i]] = cosine(served_dot[i], dd, total.g[i][i]);
-        st->change[pos[i]] = out.change[i];
-        for (int j = 0; j < T; j++)
-            st->projected[pos[i]][pos[j]] = out.projected[i][j];
-    }
-}
-
-void mtb_pcgrad(float *out, const float *const *grads, const int *task_ids, int n_tasks,
-                size_t n, const int *order, bool project, const mtb_param_group *groups,
-                int n_groups, mtb_conflict_stats *stats)
-{
-    mtb_merge_plan plan;
-    mtb_merge_weights(grads, task_ids, n_tasks, n, order,
-                      project ? &mtb_method_pcgrad : &mtb_method_sum, NULL, groups, n_groups,
-                      NULL, stats, &plan);
-    mtb_grads_combine(out, grads, &plan, n);
+    run_method(method, ctx, order, &total, per_group, n_tasks, n_groups, &out);
+    make_plan(plan, st, method, &out, &total, per_group, groups, n_groups, n, pos);
 }

@@ -1,6 +1,9 @@
+/* Hugging Face model folders (see model_dir.h): loading one, saving one
+ * atomically through a temporary sibling (keeping the user's own files in
+ * it), and recovering a folder a killed save left behind. */
 #include "mtbert/model_dir.h"
 #include "mtbert/file.h"
-#include "mtbert/finite.h"
+#include "finite.h"
 
 #include <dirent.h>
 #include <signal.h>
@@ -12,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "mtbert/checkpoint.h"
+#include "checkpoint.h"
 #include "mtbert/config.h"
 
 /* dir + "/" + file; false when it does not fit (the path is then unusable). */

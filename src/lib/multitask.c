@@ -1,7 +1,6 @@
 /* The multitask model: encoder + heads, their files, and one task's step. */
 #include "mtbert/multitask.h"
 #include "mtbert/file.h"
-#include "mtbert/finite.h"
 #include "mtbert/profile.h"
 
 #include <jansson.h>
@@ -10,7 +9,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "mtbert/safetensors.h"
+#include "finite.h"
+#include "pair_losses.h"
+#include "safetensors.h"
 
 int mtb_multitask_init_random(mtb_multitask *mt, const mtb_config *cfg, mtb_vocab *vocab,
                               mtb_pooling pooling, float head_dropout, mtb_rng *rng,

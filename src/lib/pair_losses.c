@@ -1,11 +1,13 @@
 /* MNRL and CoSENT, forward and backward side by side (see
- * mtbert/pair_losses.h).  Batches are small (B <= a few dozen), so both
+ * pair_losses.h).  Batches are small (B <= a few dozen), so both
  * work on the B x B cosine matrix in double.
  *
  * With x^ = x / max(|x|, 1e-12) and c = u^ . v^:
  *     d c / d u = (v^ - c u^) / |u|   when |u| > 1e-12, else v^ / 1e-12,
  * and the same for v; every gradient below is a sum of such terms. */
-#include "mtbert/pair_losses.h"
+#include "pair_losses.h"
+
+#include "mtbert/multitask.h"
 
 #include <math.h>
 #include <stdlib.h>

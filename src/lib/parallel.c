@@ -1,3 +1,6 @@
+/* The compute worker pool (see parallel.h): threads that take a region's
+ * work items in turn under the pool's lock, spin briefly between regions
+ * and then sleep; and the chunking that gives every item its own outputs. */
 #include "mtbert/parallel.h"
 
 #include <cblas.h>

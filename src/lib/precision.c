@@ -1,3 +1,6 @@
+/* The dense products' precision (see precision.h): the process-wide
+ * setting, and the bf16 product, on oneDNN where the CPU has bf16 units or
+ * emulated (rounded operands, fp32 OpenBLAS) where it has not. */
 #include "mtbert/precision.h"
 
 #include <pthread.h>
@@ -7,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mtbert/bf16.h"
+#include "bf16.h"
 #include "mtbert/gemm.h"
 #include "mtbert/parallel.h"
 

@@ -19,9 +19,7 @@ void mtb_prof_end(mtb_prof_op op, double t0)
 {
     if (!mtb_profiling)
         return;
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    totals.seconds[op] += (double)t.tv_sec + (double)t.tv_nsec * 1e-9 - t0;
+    totals.seconds[op] += mtb_now_seconds() - t0;
     totals.calls[op]++;
 }
 

@@ -1,5 +1,5 @@
 /* safetensors reader (read-only mmap, strict validation) and atomic writer. */
-#include "mtbert/safetensors.h"
+#include "safetensors.h"
 #include "mtbert/file.h"
 
 #include <errno.h>
@@ -617,112 +617,94 @@ static int write_all(int fd, const void *buf, size_t len)
 }
 
 
+/* The "__metadata__" object of the header: string keys to string values. */
+static int add_metadata(json_t *root, const char *path, const mtb_st_meta *meta, int n_meta,
+                        mtb_error *err)
+{
+    json_t *m = json_object();
+    if (!m || json_object_set_new(root, "__metadata__", m) != 0)
+        return failure(err, path, "out of memory");
+    for (int i = 0; i < n_meta; i++) {
+        if (!meta[i].key || !meta[i].value)
+            return bad_input(err, path, "metadata entry %d has a NULL key or value", i);
+        if (json_object_get(m, meta[i].key))
+            return bad_input(err, path, "duplicate metadata key '%.200s'", meta[i].key);
+        json_t *v = json_string(meta[i].value);
+        if (!v)
+            return bad_input(err, path, "metadata '%.200s' is not valid UTF-8", meta[i].key);
+        if (json_object_set_new(m, meta[i].key, v) != 0)
+            return bad_input(err, path, "metadata key '%.200s' is not valid UTF-8",
+                             meta[i].key);
+    }
+    return MTB_OK;
+}
+
+/* Tensor i's entry of the header (dtype, shape, data_offsets), its data
+ * starting at *offset, which moves past it. */
+static int add_tensor_entry(json_t *root, const char *path, const mtb_st_entry *e, int i,
+                            uint64_t *offset, mtb_error *err)
+{
+    const char *name = e->name;
+    if (!name || !name[0])
+        return bad_input(err, path, "tensor %d has no name", i);
+    if (strcmp(name, "__metadata__") == 0)
+        return bad_input(err, path, "tensor %d: '__metadata__' is reserved", i);
+    if (json_object_get(root, name))
+        return bad_input(err, path, "tensor '%.200s': duplicate name", name);
+    if (!dtype_ok(e->dtype))
+        return bad_input(err, path, "tensor '%.200s': invalid dtype %d", name, (int)e->dtype);
+    if (e->ndim < 0 || e->ndim > MTB_ST_MAX_NDIM)
+        return bad_input(err, path, "tensor '%.200s': ndim %d out of range", name, e->ndim);
+    uint64_t nbytes = dtype_table[e->dtype].size;
+    json_t *shape = json_array();
+    json_t *ent = json_object();
+    json_t *offs = json_array();
+    if (!shape || !ent || !offs) {
+        json_decref(shape);
+        json_decref(ent);
+        json_decref(offs);
+        return failure(err, path, "out of memory");
+    }
+    json_object_set_new(ent, "dtype", json_string(dtype_table[e->dtype].name));
+    json_object_set_new(ent, "shape", shape);
+    json_object_set_new(ent, "data_offsets", offs);
+    if (json_object_set_new(root, name, ent) != 0)
+        return bad_input(err, path, "tensor %d: name is not valid UTF-8", i);
+    for (int d = 0; d < e->ndim; d++) {
+        if (e->shape[d] < 0)
+            return bad_input(err, path, "tensor '%.200s': negative dimension %lld", name,
+                             (long long)e->shape[d]);
+        if (__builtin_mul_overflow(nbytes, (uint64_t)e->shape[d], &nbytes))
+            return bad_input(err, path, "tensor '%.200s': shape is too large", name);
+        json_array_append_new(shape, json_integer((json_int_t)e->shape[d]));
+    }
+    if (nbytes > 0 && !e->data)
+        return bad_input(err, path, "tensor '%.200s': no data", name);
+    uint64_t end;
+    if (__builtin_add_overflow(*offset, nbytes, &end) || end > (uint64_t)LLONG_MAX)
+        return bad_input(err, path, "tensor '%.200s': data too large", name);
+    json_array_append_new(offs, json_integer((json_int_t)*offset));
+    json_array_append_new(offs, json_integer((json_int_t)end));
+    *offset = end;
+    return MTB_OK;
+}
+
 /* Builds the JSON header; returns MTB_OK and a malloc'd string. */
 static int build_header(const char *path, const mtb_st_entry *tensors, int n,
                         const mtb_st_meta *meta, int n_meta, char **out, mtb_error *err)
 {
-    int rc = MTB_OK;
     json_t *root = json_object();
     if (!root)
         return failure(err, path, "out of memory");
-    if (n_meta > 0) {
-        json_t *m = json_object();
-        if (!m || json_object_set_new(root, "__metadata__", m) != 0) {
-            rc = failure(err, path, "out of memory");
-            goto out;
-        }
-        for (int i = 0; i < n_meta; i++) {
-            if (!meta[i].key || !meta[i].value) {
-                rc = bad_input(err, path, "metadata entry %d has a NULL key or value", i);
-                goto out;
-            }
-            if (json_object_get(m, meta[i].key)) {
-                rc = bad_input(err, path, "duplicate metadata key '%.200s'", meta[i].key);
-                goto out;
-            }
-            json_t *v = json_string(meta[i].value);
-            if (!v) {
-                rc = bad_input(err, path, "metadata '%.200s' is not valid UTF-8", meta[i].key);
-                goto out;
-            }
-            if (json_object_set_new(m, meta[i].key, v) != 0) {
-                rc = bad_input(err, path, "metadata key '%.200s' is not valid UTF-8",
-                               meta[i].key);
-                goto out;
-            }
-        }
-    }
+    int rc = n_meta > 0 ? add_metadata(root, path, meta, n_meta, err) : MTB_OK;
     uint64_t offset = 0;
-    for (int i = 0; i < n; i++) {
-        const mtb_st_entry *e = &tensors[i];
-        const char *name = e->name;
-        if (!name || !name[0]) {
-            rc = bad_input(err, path, "tensor %d has no name", i);
-            goto out;
-        }
-        if (strcmp(name, "__metadata__") == 0) {
-            rc = bad_input(err, path, "tensor %d: '__metadata__' is reserved", i);
-            goto out;
-        }
-        if (json_object_get(root, name)) {
-            rc = bad_input(err, path, "tensor '%.200s': duplicate name", name);
-            goto out;
-        }
-        if (!dtype_ok(e->dtype)) {
-            rc = bad_input(err, path, "tensor '%.200s': invalid dtype %d", name, (int)e->dtype);
-            goto out;
-        }
-        if (e->ndim < 0 || e->ndim > MTB_ST_MAX_NDIM) {
-            rc = bad_input(err, path, "tensor '%.200s': ndim %d out of range", name, e->ndim);
-            goto out;
-        }
-        uint64_t nbytes = dtype_table[e->dtype].size;
-        json_t *shape = json_array();
-        json_t *ent = json_object();
-        json_t *offs = json_array();
-        if (!shape || !ent || !offs) {
-            json_decref(shape);
-            json_decref(ent);
-            json_decref(offs);
+    for (int i = 0; rc == MTB_OK && i < n; i++)
+        rc = add_tensor_entry(root, path, &tensors[i], i, &offset, err);
+    if (rc == MTB_OK) {
+        *out = json_dumps(root, JSON_COMPACT);
+        if (!*out)
             rc = failure(err, path, "out of memory");
-            goto out;
-        }
-        json_object_set_new(ent, "dtype", json_string(dtype_table[e->dtype].name));
-        json_object_set_new(ent, "shape", shape);
-        json_object_set_new(ent, "data_offsets", offs);
-        if (json_object_set_new(root, name, ent) != 0) {
-            rc = bad_input(err, path, "tensor %d: name is not valid UTF-8", i);
-            goto out;
-        }
-        for (int d = 0; d < e->ndim; d++) {
-            if (e->shape[d] < 0) {
-                rc = bad_input(err, path, "tensor '%.200s': negative dimension %lld", name,
-                               (long long)e->shape[d]);
-                goto out;
-            }
-            if (__builtin_mul_overflow(nbytes, (uint64_t)e->shape[d], &nbytes)) {
-                rc = bad_input(err, path, "tensor '%.200s': shape is too large", name);
-                goto out;
-            }
-            json_array_append_new(shape, json_integer((json_int_t)e->shape[d]));
-        }
-        if (nbytes > 0 && !e->data) {
-            rc = bad_input(err, path, "tensor '%.200s': no data", name);
-            goto out;
-        }
-        uint64_t end;
-        if (__builtin_add_overflow(offset, nbytes, &end) || end > (uint64_t)LLONG_MAX) {
-            rc = bad_input(err, path, "tensor '%.200s': data too large", name);
-            goto out;
-        }
-        json_array_append_new(offs, json_integer((json_int_t)offset));
-        json_array_append_new(offs, json_integer((json_int_t)end));
-        offset = end;
     }
-    *out = json_dumps(root, JSON_COMPACT);
-    if (!*out)
-        rc = failure(err, path, "out of memory");
-out:
     json_decref(root);
     return rc;
 }

@@ -1,3 +1,5 @@
+/* Sentence encodings from the encoder's output (see sentence.h): [CLS],
+ * the mean over real tokens, or the pooler, and their backward. */
 #include "mtbert/sentence.h"
 
 #include <string.h>

@@ -119,6 +119,95 @@ void mtb_vocab_free(mtb_vocab *vocab)
     free(vocab);
 }
 
+/* Sizes the tables for `lines` tokens: the hash table at least twice as
+ * large, a power of two. */
+static int alloc_tables(mtb_vocab *v, size_t lines, const char *path, mtb_error *err)
+{
+    if (lines == 0)
+        return mtb_error_set(err, MTB_EINPUT, "%s: empty vocabulary file", path);
+    if (lines > (size_t)INT32_MAX / 2)
+        return mtb_error_set(err, MTB_EINPUT, "%s: too many tokens", path);
+    uint32_t slots = 16;
+    while (slots < 2 * lines)
+        slots *= 2;
+    v->spell = malloc(lines * sizeof *v->spell);
+    v->entry = malloc(lines * sizeof *v->entry);
+    v->slot = malloc(slots * sizeof *v->slot);
+    if (!v->spell || !v->entry || !v->slot)
+        return mtb_error_set(err, MTB_EFAIL, "%s: out of memory", path);
+    memset(v->slot, 0xff, slots * sizeof *v->slot);
+    v->mask = slots - 1;
+    return 0;
+}
+
+/* Adds the token of line `line` (0-based), p[0..tlen) ending in a NUL the
+ * caller wrote, as id `line`. */
+static int add_token(mtb_vocab *v, const char *p, size_t tlen, size_t line, const char *path,
+                     mtb_error *err)
+{
+    const char *key;
+    size_t key_len;
+    int cont;
+    split_spelling(p, tlen, &key, &key_len, &cont);
+    int32_t dup = lookup_key(v, key, key_len, cont);
+    if (dup >= 0)
+        return mtb_error_set(err, MTB_EINPUT,
+                             "%s:%zu: duplicate token '%.100s' (first on line %ld)", path,
+                             line + 1, p, (long)dup + 1);
+    int32_t id = (int32_t)line;
+    v->spell[id] = p;
+    v->entry[id] = (vocab_entry){key, (uint32_t)key_len, hash_key(key, key_len, cont),
+                                 (uint8_t)cont};
+    uint32_t i = v->entry[id].hash & v->mask;
+    while (v->slot[i] >= 0)
+        i = (i + 1) & v->mask;
+    v->slot[i] = id;
+    if (key_len > v->max_key[cont])
+        v->max_key[cont] = key_len;
+    v->n = id + 1;
+    return 0;
+}
+
+/* One token per line of p[0..end), each line's newline (and a CR before
+ * it) replaced by the NUL that ends the token's spelling. */
+static int add_tokens(mtb_vocab *v, char *p, char *end, size_t lines, const char *path,
+                      mtb_error *err)
+{
+    for (size_t line = 0; line < lines; line++) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *stop = nl ? nl : end;
+        if (stop > p && stop[-1] == '\r')
+            stop--;
+        size_t tlen = (size_t)(stop - p);
+        if (tlen == 0)
+            return mtb_error_set(err, MTB_EINPUT, "%s:%zu: empty token", path, line + 1);
+        if (memchr(p, '\0', tlen))
+            return mtb_error_set(err, MTB_EINPUT, "%s:%zu: NUL byte in token", path,
+                                 line + 1);
+        *stop = '\0';
+        int rc = add_token(v, p, tlen, line, path, err);
+        if (rc)
+            return rc;
+        p = nl ? nl + 1 : end;
+    }
+    return 0;
+}
+
+/* [PAD], [UNK], [CLS] and [SEP] must be there; [MASK] may be missing (-1). */
+static int find_specials(mtb_vocab *v, const char *path, mtb_error *err)
+{
+    static const char *const names[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+    int32_t ids[5];
+    for (int k = 0; k < 5; k++) {
+        ids[k] = mtb_vocab_id(v, names[k], strlen(names[k]));
+        if (ids[k] < 0 && k < 4)
+            return mtb_error_set(err, MTB_EINPUT, "%s: missing special token %s", path,
+                                 names[k]);
+    }
+    v->specials = (mtb_special_ids){ids[0], ids[1], ids[2], ids[3], ids[4]};
+    return 0;
+}
+
 int mtb_vocab_load(const char *path, mtb_vocab **out, mtb_error *err)
 {
     *out = NULL;
@@ -144,81 +233,15 @@ int mtb_vocab_load(const char *path, mtb_vocab **out, mtb_error *err)
         char *nl = memchr(q, '\n', (size_t)(end - q));
         q = nl ? nl + 1 : end;
     }
-    if (lines == 0) {
+    rc = alloc_tables(v, lines, path, err);
+    if (!rc)
+        rc = add_tokens(v, p, end, lines, path, err);
+    if (!rc)
+        rc = find_specials(v, path, err);
+    if (rc) {
         mtb_vocab_free(v);
-        return mtb_error_set(err, MTB_EINPUT, "%s: empty vocabulary file", path);
+        return rc;
     }
-    if (lines > (size_t)INT32_MAX / 2) {
-        mtb_vocab_free(v);
-        return mtb_error_set(err, MTB_EINPUT, "%s: too many tokens", path);
-    }
-    uint32_t slots = 16;
-    while (slots < 2 * lines)
-        slots *= 2;
-    v->spell = malloc(lines * sizeof *v->spell);
-    v->entry = malloc(lines * sizeof *v->entry);
-    v->slot = malloc(slots * sizeof *v->slot);
-    if (!v->spell || !v->entry || !v->slot) {
-        mtb_vocab_free(v);
-        return mtb_error_set(err, MTB_EFAIL, "%s: out of memory", path);
-    }
-    memset(v->slot, 0xff, slots * sizeof *v->slot);
-    v->mask = slots - 1;
-
-    for (size_t line = 0; line < lines; line++) {
-        char *nl = memchr(p, '\n', (size_t)(end - p));
-        char *stop = nl ? nl : end;
-        if (stop > p && stop[-1] == '\r')
-            stop--;
-        size_t tlen = (size_t)(stop - p);
-        if (tlen == 0) {
-            mtb_vocab_free(v);
-            return mtb_error_set(err, MTB_EINPUT, "%s:%zu: empty token", path, line + 1);
-        }
-        if (memchr(p, '\0', tlen)) {
-            mtb_vocab_free(v);
-            return mtb_error_set(err, MTB_EINPUT, "%s:%zu: NUL byte in token", path,
-                                 line + 1);
-        }
-        *stop = '\0';
-
-        const char *key;
-        size_t key_len;
-        int cont;
-        split_spelling(p, tlen, &key, &key_len, &cont);
-        int32_t dup = lookup_key(v, key, key_len, cont);
-        if (dup >= 0) {
-            mtb_error_set(err, MTB_EINPUT,
-                          "%s:%zu: duplicate token '%.100s' (first on line %ld)", path,
-                          line + 1, p, (long)dup + 1);
-            mtb_vocab_free(v);
-            return MTB_EINPUT;
-        }
-        int32_t id = (int32_t)line;
-        v->spell[id] = p;
-        v->entry[id] = (vocab_entry){key, (uint32_t)key_len, hash_key(key, key_len, cont),
-                                     (uint8_t)cont};
-        uint32_t i = v->entry[id].hash & v->mask;
-        while (v->slot[i] >= 0)
-            i = (i + 1) & v->mask;
-        v->slot[i] = id;
-        if (key_len > v->max_key[cont])
-            v->max_key[cont] = key_len;
-        v->n = id + 1;
-        p = nl ? nl + 1 : end;
-    }
-
-    static const char *const names[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
-    int32_t ids[5];
-    for (int k = 0; k < 5; k++) {
-        ids[k] = mtb_vocab_id(v, names[k], strlen(names[k]));
-        if (ids[k] < 0 && k < 4) {
-            mtb_vocab_free(v);
-            return mtb_error_set(err, MTB_EINPUT, "%s: missing special token %s", path,
-                                 names[k]);
-        }
-    }
-    v->specials = (mtb_special_ids){ids[0], ids[1], ids[2], ids[3], ids[4]};
     *out = v;
     return 0;
 }

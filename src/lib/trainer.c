@@ -30,12 +30,9 @@ void mtb_train_options_defaults(mtb_train_options *opt)
     mtb_schedule_defaults(&opt->schedule);
 }
 
-double trainer_now_seconds(const mtb_trainer *tr)
+double trainer_elapsed_seconds(const mtb_trainer *tr)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return tr->elapsed_base + (double)(t.tv_sec - tr->t0.tv_sec) +
-           (double)(t.tv_nsec - tr->t0.tv_nsec) * 1e-9;
+    return tr->elapsed_base + (mtb_now_seconds() - tr->t0);
 }
 
 static void set_active(mtb_trainer *tr)

@@ -17,8 +17,8 @@
 
 #include <pthread.h>
 #include <stdbool.h>
-#include <time.h>
 
+#include "mtbert/clock.h"
 #include "mtbert/trainer.h"
 
 struct mtb_trainer {
@@ -73,8 +73,8 @@ struct mtb_trainer {
     mtb_event_queue events;
     mtb_trainer_recorder record; /* the front end's record, or NULL */
     void *record_ctx;
-    double last_save_time;    /* trainer_now_seconds of the last checkpoint (or the start) */
-    struct timespec t0;
+    double last_save_time;    /* trainer_elapsed_seconds of the last checkpoint (or the start) */
+    double t0;                /* mtb_now_seconds() when the thread started */
     double elapsed_base;      /* seconds spent before a restore */
     char restore_note[256];   /* what a restore changed, logged when the thread starts */
     long updates;             /* AdamW updates applied: steps less skipped ones */
@@ -86,7 +86,7 @@ struct mtb_trainer {
 };
 
 /* trainer.c: seconds of training, those before a restore included. */
-double trainer_now_seconds(const mtb_trainer *tr);
+double trainer_elapsed_seconds(const mtb_trainer *tr);
 
 /* trainer_step.c: after a restore, the word rows whose moments are not
  * zero, as AdamW would have recorded them while it made them. */

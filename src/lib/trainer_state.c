@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "mtbert/file.h"
-#include "mtbert/finite.h"
-#include "mtbert/safetensors.h"
+#include "finite.h"
+#include "safetensors.h"
 
 /* ------------------------------------------------------------ JSON pieces */
 
@@ -166,7 +166,7 @@ static int write_state(const char *tmp, void *ctx, mtb_error *err)
     json_t *root = json_pack("{s:i, s:I, s:s, s:f, s:f, s:o, s:o, s:o}",
                              "mtbert_trainer_format", 1, "step", (json_int_t)tr->step, "mode",
                              mtb_mode_name(tr->opt.mode, tr->opt.single_task, mode, sizeof mode),
-                             "lr", (double)tr->opt.adamw.lr, "elapsed", trainer_now_seconds(tr),
+                             "lr", (double)tr->opt.adamw.lr, "elapsed", trainer_elapsed_seconds(tr),
                              "rng", rng_to_json(&tr->rng), "pcgrad_rng",
                              rng_to_json(&tr->order_rng), "order", orders);
     if (root) {

@@ -9,9 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "mtbert/finite.h"
+#include "finite.h"
 #include "mtbert/parallel.h"
 #include "mtbert/profile.h"
+#include "sparse_rows.h"
 
 /* ------------------------------------------------------------ word rows */
 

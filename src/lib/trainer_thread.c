@@ -17,7 +17,7 @@ static void publish(mtb_trainer *tr, mtb_event *ev)
     ev->step = tr->step;
     ev->total_steps = tr->total_steps;
     ev->epoch = tr->steps_per_epoch ? (double)tr->step / (double)tr->steps_per_epoch : 0;
-    ev->elapsed = trainer_now_seconds(tr);
+    ev->elapsed = trainer_elapsed_seconds(tr);
     if (tr->record)
         tr->record(ev, tr->record_ctx);
     mtb_event_queue_push(&tr->events, ev);
@@ -82,7 +82,7 @@ static int run_save(mtb_trainer *tr, const char *dir, mtb_error *err)
 {
     int rc = mtb_trainer_save(tr, dir, err);
     if (!rc && strcmp(dir, tr->opt.out_dir) == 0)
-        tr->last_save_time = trainer_now_seconds(tr);
+        tr->last_save_time = trainer_elapsed_seconds(tr);
     if (rc)
         publish_log(tr, "saving %s failed: %s", dir, err->msg);
     else
@@ -98,7 +98,7 @@ static void save_if_due(mtb_trainer *tr)
     const mtb_train_options *o = &tr->opt;
     if (!o->out_dir[0] || tr->step >= tr->total_steps)
         return;
-    const double now = trainer_now_seconds(tr);
+    const double now = trainer_elapsed_seconds(tr);
     const bool by_steps = o->save_every_steps > 0 && tr->step % o->save_every_steps == 0;
     const bool by_time = o->save_every_seconds > 0 && now - tr->last_save_time >= o->save_every_seconds;
     if (!by_steps && !by_time)
@@ -186,7 +186,7 @@ static void *trainer_main(void *arg)
                 tr->total_steps, tr->steps_per_epoch, tr->mt->bert.n_params);
     if (tr->restore_note[0])
         publish_log(tr, "%s", tr->restore_note);
-    double window_start = trainer_now_seconds(tr);
+    double window_start = trainer_elapsed_seconds(tr);
     tr->last_save_time = window_start;
     long window_steps = 0;
     double rate = 0;
@@ -214,7 +214,7 @@ static void *trainer_main(void *arg)
         if (tr->skipped_last)
             publish_log(tr, "skipped (--on-nan skip): %s", tr->diverged);
         window_steps++;
-        double now = trainer_now_seconds(tr);
+        double now = trainer_elapsed_seconds(tr);
         if (now - window_start >= 1.0 || rate == 0) {
             rate = window_steps / (now - window_start > 1e-9 ? now - window_start : 1e-9);
             if (now - window_start >= 1.0) {
@@ -262,7 +262,7 @@ static void *trainer_main(void *arg)
 
 int mtb_trainer_start(mtb_trainer *tr, mtb_error *err)
 {
-    clock_gettime(CLOCK_MONOTONIC, &tr->t0);
+    tr->t0 = mtb_now_seconds();
     if (pthread_create(&tr->thread, NULL, trainer_main, tr) != 0)
         return mtb_error_set(err, MTB_EFAIL, "cannot start the trainer thread");
     tr->started = true;

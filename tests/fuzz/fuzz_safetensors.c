@@ -1,7 +1,7 @@
 /* The safetensors reader: header parsing, offsets, dtypes, and reading every
  * tensor it accepted as float32. */
 #include "fuzz_common.h"
-#include "mtbert/safetensors.h"
+#include "safetensors.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -28,7 +28,7 @@ command -v "$CC" >/dev/null || { echo "fuzz: $CC not found (apt-get install clan
 build=${FUZZ_BUILD:-$top/tests/fuzz/build}
 mkdir -p "$build/lib"
 san="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-cflags="-std=c11 -g -O1 -D_GNU_SOURCE -I$top/include -I$top/src/front -I$top/src/cli \
+cflags="-std=c11 -g -O1 -D_GNU_SOURCE -I$top/include -I$top/src/lib -I$top/src/front -I$top/src/cli \
     $(pkg-config --cflags openblas jansson libutf8proc 2>/dev/null) \
     -DMTBERT_TEST_SRCDIR=\"$top/tests\""
 libs="$(pkg-config --libs openblas jansson libutf8proc 2>/dev/null || echo -lopenblas -ljansson -lutf8proc) -ldnnl -lcsv -lm -lpthread"

@@ -1,6 +1,6 @@
 /* The min-norm point of up to three vectors' convex hull, from their Gram
- * matrix (see mtbert/mgda.h). */
-#include "mtbert/mgda.h"
+ * matrix (see mgda.h). */
+#include "mgda.h"
 
 #include <math.h>
 #include <stdbool.h>

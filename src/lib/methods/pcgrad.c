@@ -1,11 +1,16 @@
 /* PCGrad (Yu et al. 2020, "Gradient Surgery for Multi-Task Learning",
- * Algorithm 1), see mtbert/pcgrad.h.  Every projected gradient is a linear
- * combination of the originals, g_i' = sum_k c_ik g_k, so its dot with g_j
- * is sum_k c_ik G[k][j] and |g_i' - g_i| is sqrt(sum_jl c_ij c_il G[j][l])
- * over j, l != i: the whole algorithm runs on the Gram matrix. */
+ * Algorithm 1).  Visiting the tasks in the given order, each task's
+ * gradient is projected against every OTHER task's original gradient (in
+ * that order) where their dot product is negative:
+ *     g_i <- g_i - (g_i . g_j / |g_j|^2) g_j,
+ * and the update is the sum of the projected gradients.  Every projected
+ * gradient is a linear combination of the originals, g_i' = sum_k c_ik g_k,
+ * so its dot with g_j is sum_k c_ik G[k][j] and |g_i' - g_i| is
+ * sqrt(sum_jl c_ij c_il G[j][l]) over j, l != i: the whole algorithm runs
+ * on the Gram matrix. */
 #include <math.h>
 
-#include "mtbert/pcgrad.h"
+#include "mtbert/merge.h"
 #include "small_linalg.h"
 
 static void pcgrad_merge(const mtb_merge_input *in, const mtb_merge_params *p,

@@ -1,5 +1,6 @@
 /* Losses on pairs of sentence encodings that the seed project could not
- * make work, as options next to its heads' BCE and MSE.
+ * make work, as options next to its heads' BCE and MSE (chosen by
+ * mtb_pair_losses, mtbert/multitask.h).
  *
  *  - Multiple negatives ranking loss (Henderson et al. 2017, "Efficient
  *    Natural Language Response Suggestion for Smart Reply"; the form of
@@ -20,23 +21,6 @@
  * into du and dv (either may be NULL) and return the loss. */
 #ifndef MTBERT_PAIR_LOSSES_H
 #define MTBERT_PAIR_LOSSES_H
-
-#include <stdbool.h>
-
-typedef enum { MTB_STS_LOSS_MSE, MTB_STS_LOSS_COSENT } mtb_sts_loss;
-
-/* The training losses of the pair tasks (mtb_multitask.losses). */
-typedef struct mtb_pair_losses {
-    mtb_sts_loss sts;   /* similarity: the seed's MSE on 5 relu(cos), or CoSENT */
-    bool mnrl_para;     /* add MNRL over the duplicate questions, encoded separately */
-    bool mnrl_sts;      /* add MNRL over the similarity pairs scored >= MTB_MNRL_STS_POSITIVE */
-    float mnrl_scale;   /* 20 */
-    float cosent_scale; /* 20 */
-} mtb_pair_losses;
-
-#define MTB_MNRL_STS_POSITIVE 4.0f
-
-void mtb_pair_losses_defaults(mtb_pair_losses *l);
 
 /* u, v: (B, H).  Anchors are the i with positive[i]; loss 0 (and no
  * gradient) when there is none. */
