@@ -8,7 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "app.h"
+#include "draw.h"
+#include "pane_layers.h"
 
 /* "embed", "layer 0" (or "L0" in short), ..., "pooler" */
 static void group_label(int g, int n_groups, bool short_form, char *buf, size_t cap)

@@ -15,8 +15,14 @@
 #include "../front/front.h"
 #include "../front/metrics.h"
 #include "app.h"
+#include "commands.h"
+#include "cursor.h"
+#include "input.h"
 #include "mtbert/blas_kernel.h"
 #include "mtbert/precision.h"
+#include "output.h"
+#include "scoring.h"
+#include "screen.h"
 
 static volatile sig_atomic_t got_winch, got_quit;
 
