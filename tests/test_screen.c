@@ -18,6 +18,9 @@
 #include <wchar.h>
 
 #include "app.h"
+#include "cursor.h"
+#include "output.h"
+#include "screen.h"
 #include "test_util.h"
 
 static const char *write_dir; /* --write DIR: write the screens instead of comparing */

@@ -3,6 +3,7 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -176,9 +177,23 @@ int tui_canvas_row_string(const tui_canvas *c, int y, char *buf, size_t cap)
 
 int tui_utf8_columns(const char *utf8)
 {
+    return tui_utf8_columns_n(utf8, SIZE_MAX);
+}
+
+int tui_utf8_columns_n(const char *utf8, size_t bytes)
+{
     int n = 0;
     char ch[8];
-    for (const char *p = utf8; p && *p; n++)
-        p += next_char(p, ch);
+    for (size_t i = 0; utf8 && i < bytes && utf8[i]; n++)
+        i += next_char(utf8 + i, ch);
     return n;
+}
+
+size_t tui_utf8_offset(const char *utf8, int cols)
+{
+    size_t i = 0;
+    char ch[8];
+    for (int c = 0; utf8 && utf8[i] && c < cols; c++)
+        i += next_char(utf8 + i, ch);
+    return i;
 }

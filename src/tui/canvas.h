@@ -55,5 +55,9 @@ int tui_canvas_row_string(const tui_canvas *c, int y, char *buf, size_t cap);
 /* Columns that text takes when written with tui_canvas_text (its code
  * points, each invalid byte counting as one). */
 int tui_utf8_columns(const char *utf8);
+/* The same for the characters that start in its first `bytes` bytes. */
+int tui_utf8_columns_n(const char *utf8, size_t bytes);
+/* The bytes its first cols columns take (all of it when it is shorter). */
+size_t tui_utf8_offset(const char *utf8, int cols);
 
 #endif

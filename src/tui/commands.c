@@ -6,7 +6,10 @@
 
 #include "../front/front.h"
 #include "../front/prompt.h"
-#include "app.h"
+#include "commands.h"
+#include "cursor.h"
+#include "output.h"
+#include "scoring.h"
 
 static bool training_over(tui_app *app)
 {

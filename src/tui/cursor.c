@@ -6,7 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "app.h"
+#include "cursor.h"
 
 /* The run's first and last step over the curves that have points. */
 static bool step_range(const tui_app *app, double *first, double *last)

@@ -2,7 +2,7 @@
 #include <curses.h>
 #include <string.h>
 
-#include "app.h"
+#include "draw.h"
 
 int tui_attr_for(const tui_app *app, int slot)
 {

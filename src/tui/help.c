@@ -5,7 +5,8 @@
 #include <string.h>
 
 #include "../front/prompt.h"
-#include "app.h"
+#include "draw.h"
+#include "help.h"
 
 static const char *const key_help[] = {
     "Keys",

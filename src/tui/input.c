@@ -16,7 +16,9 @@
 
 #include "../front/prompt.h"
 #include "../front/prompt_readline.h"
-#include "app.h"
+#include "commands.h"
+#include "input.h"
+#include "output.h"
 
 static tui_app *current;
 static int pending = EOF;

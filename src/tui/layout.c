@@ -1,3 +1,5 @@
+/* Pane rectangles for a terminal size (the rules are in layout.h), and the
+ * text fitting the panes share: word wrapping, titles cut to a width. */
 #include "layout.h"
 
 #include <stdio.h>

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "output.h"
 
 void tui_output_text(tui_app *app, const char *text)
 {

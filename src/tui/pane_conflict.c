@@ -6,7 +6,9 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "app.h"
+#include "cursor.h"
+#include "draw.h"
+#include "pane_conflict.h"
 
 static const char *const view_name[TUI_CONFLICT_VIEWS] = {
     "Gradient conflict",

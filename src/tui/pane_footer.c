@@ -2,7 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "draw.h"
+#include "pane_footer.h"
 
 void pane_footer_draw(tui_app *app, const tui_rect *r)
 {

@@ -8,7 +8,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "app.h"
+#include "draw.h"
+#include "pane_layers.h"
 
 /* "embed", "layer 0" (or "L0" in short), ..., "pooler" */
 static void group_label(int g, int n_groups, bool short_form, char *buf, size_t cap)
@@ -92,44 +93,16 @@ static void stats_at_cursor(const tui_app *app, mtb_conflict_stats *cs)
     }
 }
 
-void pane_layers_draw(tui_app *app, const tui_rect *r)
+/* A heat row per task pair (a cell per parameter group) from the top;
+ * returns the rows drawn and, in *worst, the pair whose whole-encoder
+ * cosine is lowest. */
+static int draw_pair_rows(tui_app *app, const mtb_conflict_stats *cs, int w, int h, int *worst)
 {
-    char title[96];
-    const bool at_cursor = app->cursor_on && app->layers_view == 0;
-    if (at_cursor)
-        snprintf(title, sizeof title, "Layers at step %.0f: cosine per parameter group",
-                 app->cursor_step);
-    else
-        snprintf(title, sizeof title, "Layers: cosine per parameter group");
-    tui_draw_box(app, r, title, app->zoomed == TUI_PANE_LAYERS);
-    const int w = r->w - 2, h = r->h - 2;
-    if (w <= 0 || h <= 0 || tui_canvas_fit(&app->canvas, w, h))
-        return;
-    tui_canvas_clear(&app->canvas);
     const tui_data *d = &app->data;
-    if (!d->has_conflict) {
-        tui_canvas_text(&app->canvas, 1, 0,
-                        d->step > 0 ? "single-task mode: nothing to compare"
-                                    : "waiting for the first step",
-                        TUI_C_LABEL);
-        tui_blit(app, &app->canvas, r->x + 1, r->y + 1, w, h);
-        return;
-    }
-    const int pair = app->layers_view > 0 ? view_pair(d, app->layers_view) : -1;
-    if (pair >= 0) {
-        draw_heat_view(app, pair, w, h);
-        tui_blit(app, &app->canvas, r->x + 1, r->y + 1, w, h);
-        return;
-    }
-    mtb_conflict_stats shown = d->last_conflict;
-    if (at_cursor)
-        stats_at_cursor(app, &shown);
-    const mtb_conflict_stats *cs = &shown;
-    int y = 0;
     char buf[256];
-    /* heat rows */
     double vals[MTB_MAX_GROUPS];
-    int worst = 0;
+    int y = 0;
+    *worst = 0;
     for (int p = 0; p < cs->n_pairs && y < h; p++, y++) {
         snprintf(buf, sizeof buf, "%s-%s", mtb_task_name((mtb_task)cs->task[cs->pair[p][0]]),
                  mtb_task_name((mtb_task)cs->task[cs->pair[p][1]]));
@@ -140,11 +113,17 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
         int cells = cs->n_groups < w - 10 ? cs->n_groups : w - 10;
         if (cells > 0)
             tui_heat_row(&app->canvas, 10, y, vals, cells, app->glyphs, heat_color, NULL);
-        if (cs->cos[p] < cs->cos[worst] || isnan(cs->cos[worst]))
-            worst = p;
+        if (cs->cos[p] < cs->cos[*worst] || isnan(cs->cos[*worst]))
+            *worst = p;
     }
-    /* the projection rates, in whole entries: wrapped when the pane has the
-     * rows, else as many as one line holds */
+    return y;
+}
+
+/* How often each task's gradient was projected off each other's, in whole
+ * entries wrapped to w columns; returns the lines (at most 4). */
+static int projection_lines(const tui_data *d, const mtb_conflict_stats *cs, int w,
+                            char lines[4][TUI_WRAP_COLS])
+{
     char proj[256];
     int pn = 0;
     proj[0] = '\0';
@@ -160,38 +139,90 @@ void pane_layers_draw(tui_app *app, const tui_rect *r)
             if (pn >= (int)sizeof proj)
                 pn = (int)sizeof proj - 1;
         }
-    char proj_lines[4][TUI_WRAP_COLS];
-    int n_proj = tui_wrap_words(proj, w, proj_lines, 4);
-    /* rows below the heat rows, above |grad|: the rates first, then the bars
-     * (a gap, their title, one row each) where two or more fit */
-    const int spare = h - 1 - y;
-    if (n_proj > spare)
-        n_proj = spare > 1 ? spare : 1;
-    const int footer_rows = 1 + n_proj;
-    if (y + 3 < h - footer_rows) {
-        snprintf(buf, sizeof buf, "%s-%s by group:",
-                 mtb_task_name((mtb_task)cs->task[cs->pair[worst][0]]),
-                 mtb_task_name((mtb_task)cs->task[cs->pair[worst][1]]));
-        tui_canvas_text(&app->canvas, 0, ++y, buf, TUI_C_TITLE);
-        y++;
-    } else {
-        y = h; /* no room for bars */
-    }
-    for (int g = 0; g < cs->n_groups && y < h - footer_rows; g++, y++) {
+    return tui_wrap_words(proj, w, lines, 4);
+}
+
+/* Below the heat rows from row y, above row end: a gap, a title and a bar
+ * per group for the most conflicting pair, where two or more fit. */
+static void draw_worst_bars(tui_app *app, const mtb_conflict_stats *cs, int worst, int y,
+                            int end, int w)
+{
+    char buf[256];
+    if (y + 3 >= end)
+        return;
+    snprintf(buf, sizeof buf, "%s-%s by group:",
+             mtb_task_name((mtb_task)cs->task[cs->pair[worst][0]]),
+             mtb_task_name((mtb_task)cs->task[cs->pair[worst][1]]));
+    tui_canvas_text(&app->canvas, 0, ++y, buf, TUI_C_TITLE);
+    y++;
+    for (int g = 0; g < cs->n_groups && y < end; g++, y++) {
         group_label(g, cs->n_groups, false, buf, sizeof buf);
         tui_bar_draw(&app->canvas, 0, y, w, buf,
                      cs->group_zero[g] ? NAN : cs->group_cos[worst][g], TUI_C_POSITIVE,
                      TUI_C_NEGATIVE, app->glyphs);
     }
-    /* projections and norms */
-    if (h >= 3) {
-        for (int k = 0; k < n_proj; k++)
-            tui_canvas_text(&app->canvas, 0, h - 1 - n_proj + k, proj_lines[k], TUI_C_LABEL);
-        int n = snprintf(buf, sizeof buf, "%s", at_cursor ? "|grad| now" : "|grad|");
-        for (int i = 0; i < cs->n_tasks && n < (int)sizeof buf; i++)
-            n += snprintf(buf + n, sizeof buf - (size_t)n, "  %s %.3g",
-                          mtb_task_name((mtb_task)cs->task[i]), cs->norm[i]);
-        tui_canvas_text(&app->canvas, 0, h - 1, buf, TUI_C_LABEL);
-    }
+}
+
+/* The bottom rows: the projection rates, then each task's gradient norm. */
+static void draw_rates_and_norms(tui_app *app, const mtb_conflict_stats *cs,
+                                 char proj_lines[4][TUI_WRAP_COLS], int n_proj, int h,
+                                 bool at_cursor)
+{
+    char buf[256];
+    for (int k = 0; k < n_proj; k++)
+        tui_canvas_text(&app->canvas, 0, h - 1 - n_proj + k, proj_lines[k], TUI_C_LABEL);
+    int n = snprintf(buf, sizeof buf, "%s", at_cursor ? "|grad| now" : "|grad|");
+    for (int i = 0; i < cs->n_tasks && n < (int)sizeof buf; i++)
+        n += snprintf(buf + n, sizeof buf - (size_t)n, "  %s %.3g",
+                      mtb_task_name((mtb_task)cs->task[i]), cs->norm[i]);
+    tui_canvas_text(&app->canvas, 0, h - 1, buf, TUI_C_LABEL);
+}
+
+/* The first view: the latest step's statistics (the cursor's, with the
+ * cursor on), w x h cells. */
+static void draw_step_view(tui_app *app, int w, int h, bool at_cursor)
+{
+    mtb_conflict_stats shown = app->data.last_conflict;
+    if (at_cursor)
+        stats_at_cursor(app, &shown);
+    int worst;
+    const int y = draw_pair_rows(app, &shown, w, h, &worst);
+    /* the rates get the rows below the heat rows first (as many whole
+     * lines as fit, at least one), the bars what is left */
+    char proj_lines[4][TUI_WRAP_COLS];
+    int n_proj = projection_lines(&app->data, &shown, w, proj_lines);
+    const int spare = h - 1 - y;
+    if (n_proj > spare)
+        n_proj = spare > 1 ? spare : 1;
+    draw_worst_bars(app, &shown, worst, y, h - 1 - n_proj, w);
+    if (h >= 3)
+        draw_rates_and_norms(app, &shown, proj_lines, n_proj, h, at_cursor);
+}
+
+void pane_layers_draw(tui_app *app, const tui_rect *r)
+{
+    char title[96];
+    const bool at_cursor = app->cursor_on && app->layers_view == 0;
+    if (at_cursor)
+        snprintf(title, sizeof title, "Layers at step %.0f: cosine per parameter group",
+                 app->cursor_step);
+    else
+        snprintf(title, sizeof title, "Layers: cosine per parameter group");
+    tui_draw_box(app, r, title, app->zoomed == TUI_PANE_LAYERS);
+    const int w = r->w - 2, h = r->h - 2;
+    if (w <= 0 || h <= 0 || tui_canvas_fit(&app->canvas, w, h))
+        return;
+    tui_canvas_clear(&app->canvas);
+    const tui_data *d = &app->data;
+    const int pair = app->layers_view > 0 ? view_pair(d, app->layers_view) : -1;
+    if (!d->has_conflict)
+        tui_canvas_text(&app->canvas, 1, 0,
+                        d->step > 0 ? "single-task mode: nothing to compare"
+                                    : "waiting for the first step",
+                        TUI_C_LABEL);
+    else if (pair >= 0)
+        draw_heat_view(app, pair, w, h);
+    else
+        draw_step_view(app, w, h, at_cursor);
     tui_blit(app, &app->canvas, r->x + 1, r->y + 1, w, h);
 }

@@ -3,7 +3,8 @@
  * messages. */
 #include <string.h>
 
-#include "app.h"
+#include "draw.h"
+#include "pane_log.h"
 
 #define MAX_WRAP 8 /* lines one message may take */
 

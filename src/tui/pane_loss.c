@@ -4,7 +4,9 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "app.h"
+#include "cursor.h"
+#include "draw.h"
+#include "pane_loss.h"
 
 static void draw_compare(tui_app *app, int w, int h, int task)
 {

@@ -1,7 +1,8 @@
 /* Metrics pane: progress, speed, settings, latest and best validation
  * (the text is metrics_text.c's). */
-#include "app.h"
+#include "draw.h"
 #include "metrics_text.h"
+#include "pane_metrics.h"
 
 void pane_metrics_draw(tui_app *app, const tui_rect *r)
 {

@@ -3,30 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
-
-/* Columns taken by the first `bytes` bytes of UTF-8 text. */
-static int columns(const char *s, int bytes)
-{
-    int n = 0;
-    for (int i = 0; i < bytes && s[i]; i++)
-        if (((unsigned char)s[i] & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
-/* Byte offset of column col. */
-static int offset_of(const char *s, int col)
-{
-    int i = 0, c = 0;
-    while (s[i] && c < col) {
-        i++;
-        while (((unsigned char)s[i] & 0xC0) == 0x80)
-            i++;
-        c++;
-    }
-    return i;
-}
+#include "draw.h"
+#include "input.h"
+#include "pane_prompt.h"
+#include "scoring.h"
 
 /* No side borders: the answers (three lines for a pair) and the input line
  * get every row below the title rule. */
@@ -61,15 +41,16 @@ void pane_prompt_draw(tui_app *app, const tui_rect *r)
 
     const char *prompt = tui_input_prompt();
     const char *buf = tui_input_buffer();
-    const int plen = columns(prompt, (int)strlen(prompt));
+    const int plen = tui_utf8_columns(prompt);
     const int avail = w - plen - 1;
-    const int cursor = columns(buf, tui_input_point());
+    const int cursor = tui_utf8_columns_n(buf, (size_t)tui_input_point());
     /* Scroll horizontally so the cursor stays in view. */
     int start = cursor > avail ? cursor - avail : 0;
     tui_put(app, input_y, x, w, TUI_C_PROMPT, prompt);
     if (avail > 0)
-        tui_put(app, input_y, x + plen, avail + 1, TUI_C_DEFAULT, buf + offset_of(buf, start));
-    if (app->scoring.busy || app->scoring.job)
+        tui_put(app, input_y, x + plen, avail + 1, TUI_C_DEFAULT,
+                buf + tui_utf8_offset(buf, start));
+    if (tui_scoring_busy(app))
         tui_put(app, r->y, r->x + r->w - 12, 10, TUI_C_WARNING, " scoring ");
     move(input_y, x + plen + cursor - start);
 }

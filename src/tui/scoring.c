@@ -1,14 +1,37 @@
+/* The scoring thread: sentences, pairs and dev-set reports (:errors,
+ * :confusion) computed with the live model, between training steps (the
+ * trainer's read lock), while the UI keeps drawing.  Everything the two
+ * threads share (job, busy, result) is read and written under s->lock. */
+#include "scoring.h"
+
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../front/prompt.h"
 #include "mtbert/evaluate.h"
-#include "app.h"
+#include "mtbert/score.h"
+#include "output.h"
 
-static const char *const class_names[MTB_SST_CLASSES] = {"very negative", "negative",
-                                                         "neutral", "positive",
-                                                         "very positive"};
+struct tui_scoring {
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    /* under lock: */
+    bool job, busy, result_ready, quit;
+    int kind;             /* the job: TUI_JOB_* */
+    int result_kind;      /* the kind of the job result holds */
+    int task, count;      /* :errors TASK N */
+    char a[2048], b[2048];
+    bool pair;
+    char result[8192];
+    /* set before the thread starts: */
+    mtb_scorer *scorer;
+    mtb_trainer *trainer;
+    const bool *trained;  /* (MTB_N_TASKS) the model's heads that have trained */
+    const tui_options *opt;
+};
 
 /* One dev example's text, cut to fit a report line. */
 static void example_text(const mtb_dataset *ds, size_t i, char *buf, size_t cap)
@@ -62,7 +85,7 @@ static void build_report(tui_scoring *s, int kind, int task, int count, char *ou
             for (int p = 0; p < MTB_SST_CLASSES; p++)
                 row += counts[g][p];
             right += counts[g][g];
-            APPEND("%-13s", class_names[g]);
+            APPEND("%-13s", mtb_sst_label_name(g));
             for (int p = 0; p < MTB_SST_CLASSES; p++)
                 APPEND(" %5ld", counts[g][p]);
             if (row)
@@ -87,7 +110,7 @@ static void build_report(tui_scoring *s, int kind, int task, int count, char *ou
         example_text(ds, it->index, text, sizeof text);
         if (task == MTB_TASK_SST)
             APPEND("%2d. gold %s, said %s (p(gold) %.2f): %s\n", k + 1,
-                   class_names[(int)it->gold], class_names[(int)it->predicted],
+                   mtb_sst_label_name((int)it->gold), mtb_sst_label_name((int)it->predicted),
                    1.0 - (double)it->wrongness, text);
         else if (task == MTB_TASK_PARA)
             APPEND("%2d. gold %s, p(paraphrase) %.2f: %s\n", k + 1,
@@ -101,8 +124,7 @@ static void build_report(tui_scoring *s, int kind, int task, int count, char *ou
 
 static void *scoring_main(void *arg)
 {
-    tui_app *app = arg;
-    tui_scoring *s = &app->scoring;
+    tui_scoring *s = arg;
     pthread_mutex_lock(&s->lock);
     for (;;) {
         while (!s->job && !s->quit)
@@ -162,28 +184,34 @@ static void *scoring_main(void *arg)
 
 int tui_scoring_start(tui_app *app, mtb_error *err)
 {
-    tui_scoring *s = &app->scoring;
-    memset(s, 0, sizeof *s);
+    tui_scoring *s = calloc(1, sizeof *s);
+    if (!s)
+        return mtb_error_set(err, MTB_EFAIL, "out of memory");
     s->trainer = app->opt.trainer;
     s->opt = &app->opt;
     s->trained = app->opt.model->trained; /* live: the trainer marks the heads it trains */
     int rc = mtb_scorer_create(&s->scorer, app->opt.model, app->opt.max_len, err);
-    if (rc)
+    if (rc) {
+        free(s);
         return rc;
+    }
     pthread_mutex_init(&s->lock, NULL);
     pthread_cond_init(&s->cond, NULL);
-    if (pthread_create(&s->thread, NULL, scoring_main, app) != 0) {
+    if (pthread_create(&s->thread, NULL, scoring_main, s) != 0) {
+        pthread_mutex_destroy(&s->lock);
+        pthread_cond_destroy(&s->cond);
         mtb_scorer_destroy(s->scorer);
+        free(s);
         return mtb_error_set(err, MTB_EFAIL, "cannot start the scoring thread");
     }
-    s->started = true;
+    app->scoring = s;
     return MTB_OK;
 }
 
 void tui_scoring_stop(tui_app *app)
 {
-    tui_scoring *s = &app->scoring;
-    if (!s->started)
+    tui_scoring *s = app->scoring;
+    if (!s)
         return;
     pthread_mutex_lock(&s->lock);
     s->quit = true;
@@ -193,12 +221,15 @@ void tui_scoring_stop(tui_app *app)
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     mtb_scorer_destroy(s->scorer);
-    s->started = false;
+    free(s);
+    app->scoring = NULL;
 }
 
 bool tui_scoring_submit(tui_app *app, const char *a, const char *b)
 {
-    tui_scoring *s = &app->scoring;
+    tui_scoring *s = app->scoring;
+    if (!s)
+        return false;
     pthread_mutex_lock(&s->lock);
     bool accepted = !s->job && !s->busy;
     if (accepted) {
@@ -215,7 +246,9 @@ bool tui_scoring_submit(tui_app *app, const char *a, const char *b)
 
 bool tui_scoring_submit_report(tui_app *app, int kind, int task, int count)
 {
-    tui_scoring *s = &app->scoring;
+    tui_scoring *s = app->scoring;
+    if (!s)
+        return false;
     pthread_mutex_lock(&s->lock);
     bool accepted = !s->job && !s->busy;
     if (accepted) {
@@ -231,7 +264,9 @@ bool tui_scoring_submit_report(tui_app *app, int kind, int task, int count)
 
 bool tui_scoring_poll(tui_app *app)
 {
-    tui_scoring *s = &app->scoring;
+    tui_scoring *s = app->scoring;
+    if (!s)
+        return false;
     char text[sizeof s->result];
     pthread_mutex_lock(&s->lock);
     bool ready = s->result_ready;
@@ -252,4 +287,15 @@ bool tui_scoring_poll(tui_app *app)
         tui_output_text(app, text);
     }
     return ready;
+}
+
+bool tui_scoring_busy(const tui_app *app)
+{
+    tui_scoring *s = app->scoring;
+    if (!s)
+        return false;
+    pthread_mutex_lock(&s->lock);
+    const bool busy = s->job || s->busy;
+    pthread_mutex_unlock(&s->lock);
+    return busy;
 }

@@ -5,7 +5,16 @@
 #include <curses.h>
 #include <string.h>
 
-#include "app.h"
+#include "draw.h"
+#include "help.h"
+#include "pane_conflict.h"
+#include "pane_footer.h"
+#include "pane_layers.h"
+#include "pane_log.h"
+#include "pane_loss.h"
+#include "pane_metrics.h"
+#include "pane_prompt.h"
+#include "screen.h"
 
 void tui_draw_screen(tui_app *app)
 {

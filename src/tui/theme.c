@@ -1,3 +1,5 @@
+/* Themes (parsing theme files, finding them by name, fitting colours to
+ * the terminal) and the user configuration file; formats in theme.h. */
 #include "theme.h"
 
 #include <errno.h>

@@ -1,3 +1,5 @@
+/* The run as the workbench knows it, built from trainer events (see
+ * tui_data.h): curves, the latest statistics and the log. */
 #include "tui_data.h"
 
 #include <math.h>
