@@ -19,6 +19,7 @@
 #include "cursor.h"
 #include "input.h"
 #include "mtbert/blas_kernel.h"
+#include "mtbert/clock.h"
 #include "mtbert/precision.h"
 #include "output.h"
 #include "scoring.h"
@@ -36,13 +37,6 @@ static void on_quit(int sig)
 {
     (void)sig;
     got_quit = 1;
-}
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 static void apply_theme(tui_app *app)
@@ -524,7 +518,7 @@ static void main_loop(tui_app *app, const tui_options *opt)
         begin_quitting(app, opt);
         if (app->quitting && app->data.done)
             break;
-        double t = now();
+        double t = mtb_now_seconds();
         if (app->dirty && t - last_draw >= 0.05) {
             tui_draw_screen(app);
             app->dirty = false;
