@@ -234,6 +234,60 @@ static void test_prepare_append_cuts_an_unfinished_line(void **state)
     assert_int_equal(metrics_prepare_append(path, NULL, &err), MTB_OK);
 }
 
+static void read_whole(const char *path, char *text, size_t cap)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(text, 1, cap - 1, f);
+    text[n] = '\0';
+    fclose(f);
+}
+
+/* A resumed run appends its marker with its first record, not before: a
+ * start that fails leaves the file as it was (less a cut line). */
+static void test_record_marks_a_resume_with_its_first_record(void **state)
+{
+    (void)state;
+    char path[512], text[2048];
+    tu_temp_path(path, sizeof path, "metrics.jsonl");
+    tu_write_text(path, HEADER STEP(1, "sst", 1.0) "{\"step\":2,");
+    metrics_record m;
+    mtb_error err = {0};
+    assert_int_equal(metrics_record_open(&m, path, "run-a", NULL, NULL, 1, NULL, &err), MTB_OK);
+    assert_int_equal(metrics_record_close(&m, &err), MTB_OK);
+    read_whole(path, text, sizeof text);
+    assert_string_equal(text, HEADER STEP(1, "sst", 1.0));
+    assert_int_equal(metrics_record_open(&m, path, "run-a", NULL, NULL, 1, NULL, &err), MTB_OK);
+    mtb_event log = {.type = MTB_EV_LOG, .step = 1};
+    metrics_record_event(&log, &m); /* not a record: no marker yet */
+    mtb_event ev = {.type = MTB_EV_STEP, .step = 2};
+    ev.u.step.active[0] = true;
+    ev.u.step.loss[0] = 0.5f;
+    metrics_record_event(&ev, &m);
+    metrics_record_event(&ev, &m); /* the marker goes in once */
+    assert_int_equal(metrics_record_close(&m, &err), MTB_OK);
+    read_whole(path, text, sizeof text);
+    const char *marker = strstr(text, "{\"resumed\":{\"run_id\":\"run-a\",\"step\":1,");
+    assert_non_null(marker);
+    assert_ptr_equal(marker, text + strlen(HEADER STEP(1, "sst", 1.0)));
+    assert_null(strstr(marker + 2, "\"resumed\""));
+    assert_non_null(strstr(marker, "}}\n{\"step\":2,\"task\":\"sst\",\"loss\":0.5,"));
+}
+
+static void test_record_reports_write_errors(void **state)
+{
+    (void)state;
+    metrics_record m;
+    mtb_error err = {0};
+    assert_int_equal(metrics_record_open(&m, "/dev/full", "run-a", NULL, NULL, -1, NULL, &err),
+                     MTB_OK);
+    mtb_event ev = {.type = MTB_EV_STEP, .step = 1};
+    ev.u.step.active[0] = true;
+    metrics_record_event(&ev, &m);
+    assert_int_equal(metrics_record_close(&m, &err), MTB_EFAIL);
+    assert_string_equal(err.msg, "/dev/full: write error: No space left on device");
+}
+
 /* A path that cannot be looked at says why, not "no such run". */
 static void test_run_path_names_the_reason(void **state)
 {
@@ -259,6 +313,8 @@ int main(void)
         cmocka_unit_test(test_steps_going_backwards_are_refused),
         cmocka_unit_test(test_prepare_append_cuts_an_unfinished_line),
         cmocka_unit_test(test_run_path_names_the_reason),
+        cmocka_unit_test(test_record_marks_a_resume_with_its_first_record),
+        cmocka_unit_test(test_record_reports_write_errors),
     };
     return cmocka_run_group_tests(tests, tu_temp_dir_setup, tu_temp_dir_teardown);
 }

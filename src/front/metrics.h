@@ -3,6 +3,7 @@
 #ifndef MTBERT_FRONT_METRICS_H
 #define MTBERT_FRONT_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -22,6 +23,28 @@ void metrics_write_resumed(FILE *f, const char *run_id, long step);
  * newline (a run killed while writing it), with a warning on log naming the
  * file and line.  A file that does not exist is fine. */
 int metrics_prepare_append(const char *path, FILE *log, mtb_error *err);
+/* A run's metrics file while it trains (metrics_record.c). */
+typedef struct metrics_record {
+    FILE *f;
+    char path[4096];
+    char run_id[64];
+    long resumed_step;   /* the step a resumed run continues from; -1: a new run */
+    bool marker_written; /* the "resumed" marker is in the file */
+    int write_errno;     /* the first write error; 0: none */
+} metrics_record;
+
+/* Opens path for the run: a new run (resumed_step < 0) truncates it and
+ * writes the header; a resumed one cuts an unfinished last line (warning
+ * on log) and appends, its marker going in with its first record. */
+int metrics_record_open(metrics_record *m, const char *path, const char *run_id,
+                        const char *run_json, const mtb_bert *model, long resumed_step, FILE *log,
+                        mtb_error *err);
+/* The trainer's recorder (mtb_trainer_set_recorder; ctx the metrics_record):
+ * the records of ev, on the trainer thread. */
+void metrics_record_event(const mtb_event *ev, void *ctx);
+/* Closes the file: MTB_EFAIL "PATH: write error: REASON" when any write
+ * or the close failed. */
+int metrics_record_close(metrics_record *m, mtb_error *err);
 /* The run id in a metrics file's header: 1 and id (cap bytes) when the file
  * starts with one, 0 when it has none (empty, or older than headers), -1
  * when it cannot be read. */
