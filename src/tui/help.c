@@ -6,6 +6,7 @@
 
 #include "../front/prompt.h"
 #include "app.h"
+#include "command_table.h"
 
 static const char *const key_help[] = {
     "Keys",
@@ -68,7 +69,7 @@ static bool help_line(int i, char *buf, size_t cap, bool *title)
         return true;
     }
     bool ignored;
-    return report_line(prompt_help_text(), i - n_keys, buf, cap, &ignored);
+    return report_line(tui_prompt_help(), i - n_keys, buf, cap, &ignored);
 }
 
 /* The overlay's logical line i: the report when there is one, else the
