@@ -1,4 +1,5 @@
-/* The sentence prompt (src/cli/prompt.c) and the scorer (mtb_score): what a
+/* The sentence prompt (src/front/prompt*.c, with the workbench's commands
+ * of src/tui/command_table.c) and the scorer (mtb_score): what a
  * typed line means, the exact result text, and scores from the tiny fixture
  * encoder with seeded random heads. */
 #include <math.h>
@@ -18,6 +19,7 @@
 
 #include "../src/front/front.h"
 #include "../src/front/prompt.h"
+#include "../src/tui/command_table.h"
 #include "mtbert/multitask.h"
 #include "reproducibility.h"
 #include "mtbert/score.h"
@@ -28,7 +30,7 @@ static prompt_cmd parsed;
 
 static prompt_kind parse(const char *line)
 {
-    prompt_parse(line, &parsed);
+    prompt_parse_in(tui_prompt_commands, line, &parsed);
     return parsed.kind;
 }
 
@@ -261,7 +263,7 @@ static void test_command_errors(void **state)
 static void test_command_names(void **state)
 {
     (void)state;
-    const char *const *names = prompt_command_names();
+    const char *const *names = tui_prompt_command_names();
     const char *want[] = {":pause", ":resume", ":save",      ":eval", ":mode", ":lr",
                           ":scale", ":cursor", ":errors", ":confusion", ":help", ":quit"};
     size_t n = 0;
@@ -271,7 +273,7 @@ static void test_command_names(void **state)
     for (size_t i = 0; i < n; i++) {
         assert_string_equal(names[i], want[i]);
         /* Every completion is a command the parser knows. */
-        prompt_parse(names[i], &parsed);
+        prompt_parse_in(tui_prompt_commands, names[i], &parsed);
         assert_null(strstr(parsed.error, "unknown command"));
     }
 }
@@ -279,8 +281,8 @@ static void test_command_names(void **state)
 static void test_help_text(void **state)
 {
     (void)state;
-    const char *help = prompt_help_text();
-    for (const char *const *name = prompt_command_names(); *name; name++)
+    const char *help = tui_prompt_help();
+    for (const char *const *name = tui_prompt_command_names(); *name; name++)
         if (!strstr(help, *name))
             fail_msg("the help does not mention %s", *name);
     assert_non_null(strstr(help, "||"));

@@ -23,6 +23,7 @@
 #include "mtbert/score.h"
 #include "../front/prompt.h"
 #include "../front/prompt_readline.h"
+#include "../tui/command_table.h"
 #include "run_setup.h"
 
 
@@ -113,96 +114,109 @@ static void json_line(const repl *r, const char *kind, const char *text)
     fflush(stdout);
 }
 
-/* --json: one line's answer.  Returns -1 to go on, else the exit status. */
-static int handle_line_json(repl *r, const prompt_cmd *cmd)
+/* A line the repl cannot answer with scores: the message on stderr, or
+ * --json's error object in the line's place. */
+static void say_error(const repl *r, const char *message)
+{
+    if (r->json)
+        json_line(r, "error", message);
+    else
+        line_message(r, "%s", message);
+}
+
+/* The handlers below return -1 to go on, else the exit status. */
+typedef int (*command_handler)(repl *r, const prompt_cmd *cmd);
+
+static int answer_blank(repl *r, const prompt_cmd *cmd)
+{
+    (void)cmd;
+    if (r->json)
+        json_line(r, NULL, NULL);
+    return -1;
+}
+
+static int score_text(repl *r, const prompt_cmd *cmd)
 {
     mtb_score_result res;
     mtb_error err = {0};
-    switch (cmd->kind) {
-    case PROMPT_EMPTY: json_line(r, NULL, NULL); break;
-    case PROMPT_TEXT:
-    case PROMPT_PAIR: {
-        const char *b = cmd->kind == PROMPT_PAIR ? cmd->b : NULL;
-        if (mtb_score(r->scorer, cmd->a, b, &res, &err)) {
-            json_line(r, "error", err.msg);
-            break;
-        }
+    const char *b = cmd->kind == PROMPT_PAIR ? cmd->b : NULL;
+    if (mtb_score(r->scorer, cmd->a, b, &res, &err)) {
+        if (!r->json)
+            return fe_report(&err);
+        json_line(r, "error", err.msg);
+    } else if (r->json) {
         /* the scores' object, with the line number first */
         char body[2048];
         prompt_format_json(&res, r->trained, body, sizeof body);
         printf("{\"line\":%ld,%s", r->line_no, body + 1);
-        fflush(stdout);
-        break;
-    }
-    case PROMPT_HELP: json_line(r, "help", prompt_help_text_scoring()); break;
-    case PROMPT_QUIT: json_line(r, NULL, NULL); return FE_OK;
-    case PROMPT_PAUSE:
-    case PROMPT_RESUME:
-    case PROMPT_SAVE:
-    case PROMPT_EVAL:
-    case PROMPT_MODE:
-    case PROMPT_LR: json_line(r, "error", "no training in this session (use mtbert tui)"); break;
-    case PROMPT_SCALE:
-    case PROMPT_ERRORS:
-    case PROMPT_CONFUSION:
-        json_line(r, "error", "that command is the workbench's (mtbert tui)");
-        break;
-    case PROMPT_ERROR:
-    default: json_line(r, "error", cmd->error); break;
+    } else {
+        prompt_append_untrained(r->trained, b != NULL, r->out,
+                                (size_t)prompt_format_result(&res, cmd->a, b, r->out,
+                                                             sizeof r->out),
+                                sizeof r->out);
+        fputs(r->out, stdout);
     }
     return -1;
 }
+
+/* Sentences, pairs, :help and :quit: what works without training. */
+static const char *help_text(void)
+{
+    static char help[1024];
+    if (!help[0])
+        prompt_write_help(tui_prompt_commands, PROMPT_ANYWHERE, "Commands:", help, sizeof help);
+    return help;
+}
+
+static int show_help(repl *r, const prompt_cmd *cmd)
+{
+    (void)cmd;
+    if (r->json)
+        json_line(r, "help", help_text());
+    else
+        fputs(help_text(), stdout);
+    return -1;
+}
+
+static int quit(repl *r, const prompt_cmd *cmd)
+{
+    (void)cmd;
+    if (r->json)
+        json_line(r, NULL, NULL);
+    return FE_OK;
+}
+
+static int show_error(repl *r, const prompt_cmd *cmd)
+{
+    say_error(r, cmd->error);
+    return -1;
+}
+
+/* What the repl runs; the other commands are refused by their scope. */
+static const command_handler handlers[PROMPT_KINDS] = {
+    [PROMPT_EMPTY] = answer_blank, [PROMPT_TEXT] = score_text, [PROMPT_PAIR] = score_text,
+    [PROMPT_HELP] = show_help,     [PROMPT_QUIT] = quit,       [PROMPT_ERROR] = show_error,
+    /* A slip kept as it was (this table changed no behaviour): :cursor gets
+     * its empty error message rather than "that command is the workbench's". */
+    [PROMPT_CURSOR] = show_error,
+};
 
 /* Returns -1 to go on, else the exit status. */
 static int handle_line(repl *r, const char *line)
 {
     prompt_cmd cmd;
-    prompt_parse(line, &cmd);
-    if (r->json)
-        return handle_line_json(r, &cmd);
-    mtb_score_result res;
-    mtb_error err = {0};
-    switch (cmd.kind) {
-    case PROMPT_EMPTY:
-        return -1;
-    case PROMPT_TEXT:
-    case PROMPT_PAIR: {
-        const char *b = cmd.kind == PROMPT_PAIR ? cmd.b : NULL;
-        if (mtb_score(r->scorer, cmd.a, b, &res, &err))
-            return fe_report(&err);
-        prompt_append_untrained(r->trained, b != NULL, r->out,
-                                (size_t)prompt_format_result(&res, cmd.a, b, r->out,
-                                                             sizeof r->out),
-                                sizeof r->out);
-        fputs(r->out, stdout);
-        break;
-    }
-    case PROMPT_HELP:
-        fputs(prompt_help_text_scoring(), stdout);
-        break;
-    case PROMPT_QUIT:
-        return FE_OK;
-    case PROMPT_PAUSE:
-    case PROMPT_RESUME:
-    case PROMPT_SAVE:
-    case PROMPT_EVAL:
-    case PROMPT_MODE:
-    case PROMPT_LR:
-        line_message(r, "no training in this session (use mtbert tui)");
-        break;
-    case PROMPT_SCALE:
-    case PROMPT_ERRORS:
-    case PROMPT_CONFUSION:
-        line_message(r, "that command is the workbench's (mtbert tui)");
-        break;
-    case PROMPT_ERROR:
-    default:
-        line_message(r, "%s", cmd.error);
-        break;
-    }
+    /* the workbench's commands, so that one used here is explained as there */
+    prompt_parse_in(tui_prompt_commands, line, &cmd);
+    int status = -1;
+    if (handlers[cmd.kind])
+        status = handlers[cmd.kind](r, &cmd);
+    else if (cmd.command->scope == PROMPT_TRAINING)
+        say_error(r, "no training in this session (use mtbert tui)");
+    else
+        say_error(r, "that command is the workbench's (mtbert tui)");
     /* A script driving the repl through a pipe waits for each answer. */
     fflush(stdout);
-    return -1;
+    return status;
 }
 
 static int run_piped(repl *r)
@@ -231,7 +245,7 @@ static int run_interactive(repl *r)
     FILE *ui = isatty(STDOUT_FILENO) ? stdout : stderr;
     rl_outstream = ui;
     rl_attempted_completion_function = prompt_complete;
-    prompt_complete_commands(prompt_scoring_command_names()); /* nothing to train here */
+    prompt_complete_commands(tui_prompt_commands, PROMPT_ANYWHERE); /* nothing to train here */
     char hist[4096];
     bool keep = prompt_history_open(hist, sizeof hist);
     fprintf(ui, "mtbert repl: type a sentence, or two separated by ||; :help for more\n");

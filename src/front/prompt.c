@@ -1,314 +1,15 @@
-/* The sentence prompt: parsing typed lines, help, result text, model loading. */
+/* The sentence prompt: what a typed line means (the commands themselves are
+ * in prompt_commands.c and the front ends' tables), the help, and the result
+ * text. */
 #include "prompt.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "mtbert/data.h"
-#include "mtbert/merge.h"
-#include "mtbert/rng.h"
-
-/* ASCII only: isspace() would depend on the locale readline may have set,
- * and a UTF-8 continuation byte must never count as a space. */
-static bool is_space(char c)
-{
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-/* Narrows [*begin, *end) to its non-space middle. */
-static void trim(const char **begin, const char **end)
-{
-    while (*begin < *end && is_space(**begin))
-        (*begin)++;
-    while (*end > *begin && is_space((*end)[-1]))
-        (*end)--;
-}
-
-static void set_error(prompt_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_error(prompt_cmd *cmd, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
-    va_end(ap);
-    cmd->kind = PROMPT_ERROR;
-}
-
-/* Copies [begin, end) into dst (cap bytes); false when it does not fit. */
-static bool copy_span(char *dst, size_t cap, const char *begin, const char *end)
-{
-    size_t n = (size_t)(end - begin);
-    if (n >= cap)
-        return false;
-    memcpy(dst, begin, n);
-    dst[n] = '\0';
-    return true;
-}
-
-static bool span_is(const char *begin, const char *end, const char *word)
-{
-    size_t n = strlen(word);
-    return (size_t)(end - begin) == n && memcmp(begin, word, n) == 0;
-}
-
-typedef enum { ARG_NONE, ARG_OPTIONAL, ARG_REQUIRED } arg_need;
-
-typedef struct command_def {
-    const char *name;
-    prompt_kind kind;
-    arg_need arg;
-} command_def;
-
-static const command_def command_defs[] = {
-    {":pause", PROMPT_PAUSE, ARG_NONE},   {":resume", PROMPT_RESUME, ARG_NONE},
-    {":save", PROMPT_SAVE, ARG_OPTIONAL}, {":eval", PROMPT_EVAL, ARG_NONE},
-    {":mode", PROMPT_MODE, ARG_REQUIRED}, {":lr", PROMPT_LR, ARG_REQUIRED},
-    {":scale", PROMPT_SCALE, ARG_REQUIRED}, {":cursor", PROMPT_CURSOR, ARG_REQUIRED},
-    {":errors", PROMPT_ERRORS, ARG_REQUIRED}, {":confusion", PROMPT_CONFUSION, ARG_NONE},
-    {":help", PROMPT_HELP, ARG_NONE},     {":quit", PROMPT_QUIT, ARG_NONE},
-    {":q", PROMPT_QUIT, ARG_NONE},
-};
-
-const char *prompt_help_text_scoring(void)
-{
-    return "Type a sentence to see its sentiment, or two sentences separated by || to see\n"
-           "whether they are paraphrases (probability) and how similar they are (0 to 5):\n"
-           "  the movie was wonderful\n"
-           "  a man is playing a guitar || someone plays the guitar\n"
-           "Commands:\n"
-           "  :help             show this help\n"
-           "  :quit, :q         leave (Ctrl-D too)\n";
-}
-
-const char *const *prompt_scoring_command_names(void)
-{
-    static const char *const names[] = {":help", ":quit", NULL};
-    return names;
-}
-
-const char *const *prompt_command_names(void)
-{
-    static const char *const names[] = {":pause", ":resume", ":save",  ":eval", ":mode",
-                                        ":lr",    ":scale",  ":cursor", ":errors",
-                                        ":confusion", ":help", ":quit",  NULL};
-    return names;
-}
-
-/* begin..end is the trimmed line, starting with ':'. */
-static void parse_command(const char *begin, const char *end, prompt_cmd *cmd)
-{
-    const char *word_end = begin;
-    while (word_end < end && !is_space(*word_end))
-        word_end++;
-    const char *arg = word_end, *arg_end = end;
-    trim(&arg, &arg_end);
-    const bool has_arg = arg < arg_end;
-
-    const command_def *def = NULL;
-    for (size_t i = 0; i < sizeof command_defs / sizeof *command_defs; i++)
-        if (span_is(begin, word_end, command_defs[i].name))
-            def = &command_defs[i];
-    if (!def) {
-        /* Bounded so that a pasted paragraph does not fill the message. */
-        int n = (int)(word_end - begin);
-        set_error(cmd, "unknown command '%.*s%s' (try :help)", n > 40 ? 40 : n, begin,
-                  n > 40 ? "..." : "");
-        return;
-    }
-    if (def->arg == ARG_NONE && has_arg) {
-        set_error(cmd, "%s takes no argument", def->name);
-        return;
-    }
-    switch (def->kind) {
-    case PROMPT_SAVE:
-        if (!copy_span(cmd->a, sizeof cmd->a, arg, arg_end)) {
-            cmd->too_long = true;
-            set_error(cmd, ":save: the folder name is too long (at most %zu bytes)",
-                      sizeof cmd->a - 1);
-            return;
-        }
-        break;
-    case PROMPT_MODE: {
-        char names[256];
-        if (!copy_span(cmd->a, sizeof cmd->a, arg, arg_end) || !mtb_merge_find(cmd->a)) {
-            cmd->a[0] = '\0';
-            set_error(cmd, ":mode needs a method: %s", mtb_merge_names(names, sizeof names));
-            return;
-        }
-        break;
-    }
-    case PROMPT_ERRORS: {
-        /* "TASK" or "TASK N" */
-        const char *sp = arg;
-        while (sp < arg_end && *sp != ' ')
-            sp++;
-        char task[16] = "";
-        if (sp - arg < (long)sizeof task)
-            memcpy(task, arg, (size_t)(sp - arg)), task[sp - arg] = '\0';
-        cmd->value = 5;
-        const char *num = sp;
-        while (num < arg_end && *num == ' ')
-            num++;
-        char nbuf[16] = "";
-        if (num < arg_end && arg_end - num < (long)sizeof nbuf)
-            memcpy(nbuf, num, (size_t)(arg_end - num)), nbuf[arg_end - num] = '\0';
-        char *num_end = NULL;
-        const long n = nbuf[0] ? strtol(nbuf, &num_end, 10) : 5;
-        if (mtb_task_parse(task) < 0 || (nbuf[0] && (*num_end || n < 1 || n > 50)) ||
-            (num < arg_end && !nbuf[0])) {
-            set_error(cmd, ":errors needs a task (sst, para or sts) and at most 50, e.g. "
-                           ":errors sts 10");
-            return;
-        }
-        snprintf(cmd->a, sizeof cmd->a, "%s", task);
-        cmd->value = (double)n;
-        break;
-    }
-    case PROMPT_SCALE: {
-        /* "KIND" or "PANE KIND"; the pane defaults to the loss pane */
-        const char *sp = arg;
-        while (sp < arg_end && !is_space(*sp))
-            sp++;
-        const char *kind = sp, *kind_end = arg_end;
-        trim(&kind, &kind_end);
-        const char *pane = "loss";
-        if (kind == kind_end) {
-            kind = arg;
-            kind_end = sp;
-        } else if (span_is(arg, sp, "loss") || span_is(arg, sp, "weights")) {
-            pane = span_is(arg, sp, "loss") ? "loss" : "weights";
-        } else {
-            set_error(cmd, ":scale's pane is loss or weights (cosines stay on -1..1), e.g. "
-                           ":scale weights log");
-            return;
-        }
-        if (!span_is(kind, kind_end, "linear") && !span_is(kind, kind_end, "log") &&
-            !span_is(kind, kind_end, "relative")) {
-            set_error(cmd, ":scale needs linear, log or relative");
-            return;
-        }
-        copy_span(cmd->a, sizeof cmd->a, kind, kind_end);
-        snprintf(cmd->b, sizeof cmd->b, "%s", pane);
-        break;
-    }
-    case PROMPT_CURSOR: {
-        char num[32];
-        char *num_end;
-        if (span_is(arg, arg_end, "off")) {
-            snprintf(cmd->a, sizeof cmd->a, "off");
-            break;
-        }
-        errno = 0;
-        const bool copied = copy_span(num, sizeof num, arg, arg_end);
-        const long step = copied ? strtol(num, &num_end, 10) : -1;
-        if (!copied || num_end == num || *num_end || errno || step < 0) {
-            set_error(cmd, ":cursor needs a step (a whole number) or off");
-            return;
-        }
-        cmd->value = (double)step;
-        break;
-    }
-    case PROMPT_LR: {
-        /* strtod needs a terminated string; a number never needs 64 bytes. */
-        char num[64];
-        char *num_end;
-        double v = 0.0;
-        bool good = copy_span(num, sizeof num, arg, arg_end);
-        if (good) {
-            errno = 0;
-            v = strtod(num, &num_end);
-            /* The bounds of train --lr: a rate above 10 only ever diverges. */
-            good = num_end != num && *num_end == '\0' && errno == 0 && v > 0.0 && v <= 10.0;
-        }
-        if (!good) {
-            set_error(cmd, ":lr needs a number in (0, 10]");
-            return;
-        }
-        cmd->value = v;
-        break;
-    }
-    default:
-        break;
-    }
-    cmd->kind = def->kind;
-}
-
-void prompt_parse(const char *line, prompt_cmd *cmd)
-{
-    memset(cmd, 0, sizeof *cmd);
-    const char *begin = line, *end = line + strlen(line);
-    trim(&begin, &end);
-    if (begin == end) {
-        cmd->kind = PROMPT_EMPTY;
-        return;
-    }
-    if (*begin == ':') {
-        parse_command(begin, end, cmd);
-        return;
-    }
-    const char *bar = memmem(begin, (size_t)(end - begin), "||", 2);
-    if (!bar) {
-        if (!copy_span(cmd->a, sizeof cmd->a, begin, end)) {
-            cmd->too_long = true;
-            set_error(cmd, "the text is too long (at most %zu bytes)", sizeof cmd->a - 1);
-            return;
-        }
-        cmd->kind = PROMPT_TEXT;
-        return;
-    }
-    if (memmem(bar + 2, (size_t)(end - bar - 2), "||", 2)) {
-        set_error(cmd, "a pair has exactly one ||");
-        return;
-    }
-    const char *a = begin, *a_end = bar, *b = bar + 2, *b_end = end;
-    trim(&a, &a_end);
-    trim(&b, &b_end);
-    if (a == a_end || b == b_end) {
-        set_error(cmd, "a pair needs a sentence on each side of ||");
-        return;
-    }
-    if (!copy_span(cmd->a, sizeof cmd->a, a, a_end) ||
-        !copy_span(cmd->b, sizeof cmd->b, b, b_end)) {
-        cmd->too_long = true;
-        set_error(cmd, "a sentence of the pair is too long (at most %zu bytes)",
-                  sizeof cmd->a - 1);
-        return;
-    }
-    cmd->kind = PROMPT_PAIR;
-}
-
-const char *prompt_help_text(void)
-{
-    return "Type a sentence to see its sentiment, or two sentences separated by || to see\n"
-           "whether they are paraphrases (probability) and how similar they are (0 to 5):\n"
-           "  the movie was wonderful\n"
-           "  a man is playing a guitar || someone plays the guitar\n"
-           "Commands (the training ones act on the run the workbench trains):\n"
-           "  :pause            pause training\n"
-           "  :resume           resume training\n"
-           "  :save [DIR]       save a checkpoint to the run's output folder, or to DIR\n"
-           "  :eval             evaluate on the dev sets now\n"
-           "  :mode METHOD      switch how the task gradients are combined: sum, pcgrad,\n"
-           "                    mgda, cagrad, gradvac, imtl, nashmtl, aligned, upgrad,\n"
-           "                    uw, dwa, famo (see mtbert train --help)\n"
-           "  :lr VALUE         set the peak learning rate, e.g. :lr 2e-5\n"
-           "  :scale [PANE] KIND\n"
-           "                    a y axis: linear, log, or relative (each task's curve over\n"
-           "                    its first value); PANE is loss (the default) or weights\n"
-           "                    (the conflict pane's task weights, F11)\n"
-           "  :cursor STEP|off  read every chart's values at a step (Shift-Left/Right\n"
-           "                    move it, a right click places it, Shift-End leaves)\n"
-           "  :errors TASK [N]  the N (5) dev examples of sst, para or sts the model gets\n"
-           "                    most wrong, with their texts\n"
-           "  :confusion        SST's confusion matrix on the dev set\n"
-           "  :help             show this help\n"
-           "  :quit, :q         leave (Ctrl-D too)\n";
-}
 
 /* Appends to buf like snprintf at offset *len, which counts what the whole
  * text needs even after buf is full. */
@@ -322,6 +23,168 @@ static void append(char *buf, size_t cap, size_t *len, const char *fmt, ...)
     va_end(ap);
     if (n > 0)
         *len += (size_t)n;
+}
+
+bool prompt_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+}
+
+void prompt_trim(const char **begin, const char **end)
+{
+    while (*begin < *end && prompt_is_space(**begin))
+        (*begin)++;
+    while (*end > *begin && prompt_is_space((*end)[-1]))
+        (*end)--;
+}
+
+void prompt_set_error(prompt_cmd *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd->error, sizeof cmd->error, fmt, ap);
+    va_end(ap);
+    cmd->kind = PROMPT_ERROR;
+}
+
+bool prompt_copy_span(char *dst, size_t cap, const char *begin, const char *end)
+{
+    size_t n = (size_t)(end - begin);
+    if (n >= cap)
+        return false;
+    memcpy(dst, begin, n);
+    dst[n] = '\0';
+    return true;
+}
+
+bool prompt_span_is(const char *begin, const char *end, const char *word)
+{
+    size_t n = strlen(word);
+    return (size_t)(end - begin) == n && memcmp(begin, word, n) == 0;
+}
+
+static const prompt_command *const shared_commands[] = {
+    &prompt_cmd_pause, &prompt_cmd_resume, &prompt_cmd_save,      &prompt_cmd_eval,
+    &prompt_cmd_mode,  &prompt_cmd_lr,     &prompt_cmd_errors,    &prompt_cmd_confusion,
+    &prompt_cmd_help,  &prompt_cmd_quit,   NULL,
+};
+
+static const prompt_command *find_command(const prompt_command *const *set, const char *begin,
+                                          const char *end)
+{
+    for (; *set; set++)
+        if (prompt_span_is(begin, end, (*set)->name) ||
+            ((*set)->alias && prompt_span_is(begin, end, (*set)->alias)))
+            return *set;
+    return NULL;
+}
+
+/* begin..end is the trimmed line, starting with ':'. */
+static void parse_command(const prompt_command *const *set, const char *begin, const char *end,
+                          prompt_cmd *cmd)
+{
+    const char *word_end = begin;
+    while (word_end < end && !prompt_is_space(*word_end))
+        word_end++;
+    const char *arg = word_end, *arg_end = end;
+    prompt_trim(&arg, &arg_end);
+
+    const prompt_command *c = find_command(set, begin, word_end);
+    if (!c) {
+        /* Bounded so that a pasted paragraph does not fill the message. */
+        int n = (int)(word_end - begin);
+        prompt_set_error(cmd, "unknown command '%.*s%s' (try :help)", n > 40 ? 40 : n, begin,
+                         n > 40 ? "..." : "");
+        return;
+    }
+    if (!c->parse && arg < arg_end) {
+        /* as typed: the name or the alias */
+        prompt_set_error(cmd, "%.*s takes no argument", (int)(word_end - begin), begin);
+        return;
+    }
+    if (c->parse && !c->parse(arg, arg_end, cmd))
+        return;
+    cmd->kind = c->kind;
+    cmd->command = c;
+}
+
+void prompt_parse_in(const prompt_command *const *set, const char *line, prompt_cmd *cmd)
+{
+    memset(cmd, 0, sizeof *cmd);
+    const char *begin = line, *end = line + strlen(line);
+    prompt_trim(&begin, &end);
+    if (begin == end) {
+        cmd->kind = PROMPT_EMPTY;
+        return;
+    }
+    if (*begin == ':') {
+        parse_command(set, begin, end, cmd);
+        return;
+    }
+    const char *bar = memmem(begin, (size_t)(end - begin), "||", 2);
+    if (!bar) {
+        if (!prompt_copy_span(cmd->a, sizeof cmd->a, begin, end)) {
+            cmd->too_long = true;
+            prompt_set_error(cmd, "the text is too long (at most %zu bytes)", sizeof cmd->a - 1);
+            return;
+        }
+        cmd->kind = PROMPT_TEXT;
+        return;
+    }
+    if (memmem(bar + 2, (size_t)(end - bar - 2), "||", 2)) {
+        prompt_set_error(cmd, "a pair has exactly one ||");
+        return;
+    }
+    const char *a = begin, *a_end = bar, *b = bar + 2, *b_end = end;
+    prompt_trim(&a, &a_end);
+    prompt_trim(&b, &b_end);
+    if (a == a_end || b == b_end) {
+        prompt_set_error(cmd, "a pair needs a sentence on each side of ||");
+        return;
+    }
+    if (!prompt_copy_span(cmd->a, sizeof cmd->a, a, a_end) ||
+        !prompt_copy_span(cmd->b, sizeof cmd->b, b, b_end)) {
+        cmd->too_long = true;
+        prompt_set_error(cmd, "a sentence of the pair is too long (at most %zu bytes)",
+                         sizeof cmd->a - 1);
+        return;
+    }
+    cmd->kind = PROMPT_PAIR;
+}
+
+void prompt_parse(const char *line, prompt_cmd *cmd)
+{
+    prompt_parse_in(shared_commands, line, cmd);
+}
+
+void prompt_command_names(const prompt_command *const *set, prompt_scope upto, const char **names,
+                          size_t cap)
+{
+    size_t n = 0;
+    for (; *set && n + 1 < cap; set++)
+        if ((*set)->scope <= upto)
+            names[n++] = (*set)->name;
+    if (cap > 0)
+        names[n] = NULL;
+}
+
+int prompt_write_help(const prompt_command *const *set, prompt_scope upto, const char *heading,
+                      char *buf, size_t cap)
+{
+    size_t len = 0;
+    if (cap > 0)
+        buf[0] = '\0';
+    append(buf, cap, &len,
+           "Type a sentence to see its sentiment, or two sentences separated by || to see\n"
+           "whether they are paraphrases (probability) and how similar they are (0 to 5):\n"
+           "  the movie was wonderful\n"
+           "  a man is playing a guitar || someone plays the guitar\n"
+           "%s\n",
+           heading);
+    for (; *set; set++)
+        if ((*set)->scope <= upto)
+            append(buf, cap, &len, "%s", (*set)->usage);
+    return (int)len;
 }
 
 /* Short names keep a pair's sentiment line within 85 columns even for

@@ -1,3 +1,5 @@
+/* The prompt's readline side: the history file across sessions, and Tab
+ * completion from a front end's command table. */
 #include "prompt_readline.h"
 
 #include <errno.h>
@@ -12,7 +14,6 @@
 #include <readline/readline.h>
 
 #include "front.h"
-#include "mtbert/merge.h"
 #include "prompt.h"
 
 /* $XDG_STATE_HOME/mtbert/history (the spec ignores a relative value), else
@@ -35,8 +36,7 @@ static bool history_path(char *buf, size_t cap)
     return true;
 }
 
-/* What Tab offers: command names for a first word starting with ':', the
- * methods after ":mode ". */
+/* What Tab offers for the word being completed. */
 static const char *const *completion_words;
 
 static char *completion_generator(const char *text, int state)
@@ -54,36 +54,49 @@ static char *completion_generator(const char *text, int state)
     return NULL;
 }
 
-static const char *const *command_words;
+/* The front end's commands, and the widest scope of those it runs. */
+static const prompt_command *const *commands;
+static prompt_scope runs_upto;
+static const char *command_names[64];
 
-void prompt_complete_commands(const char *const *names)
+void prompt_complete_commands(const prompt_command *const *set, prompt_scope upto)
 {
-    command_words = names;
+    commands = set;
+    runs_upto = upto;
+    prompt_command_names(set, upto, command_names, sizeof command_names / sizeof *command_names);
+}
+
+/* Whether the line (its leading blanks skipped) starts with c's name and
+ * then a space: its argument is being typed. */
+static bool typing_argument_of(const char *line, const prompt_command *c)
+{
+    size_t n = strlen(c->name);
+    return strncmp(line, c->name, n) == 0 && line[n] == ' ';
 }
 
 char **prompt_complete(const char *text, int start, int end)
 {
-    static const char *const scales[] = {"linear", "log", "relative", NULL};
-    static const char *modes[32];
-    if (!modes[0])
-        for (int i = 0; i < mtb_merge_count() && i < 31; i++)
-            modes[i] = mtb_merge_at(i)->name;
     (void)end;
+    if (!commands)
+        return NULL;
     int first = 0;
     while (rl_line_buffer[first] == ' ' || rl_line_buffer[first] == '\t')
         first++;
     const char *line = rl_line_buffer + first;
-    if (strncmp(line, ":save", 5) == 0 && start > first)
-        return NULL; /* readline's own file name completion for DIR */
+    for (const prompt_command *const *c = commands; *c; c++)
+        if ((*c)->arg_is_path && strncmp(line, (*c)->name, strlen((*c)->name)) == 0 &&
+            start > first)
+            return NULL; /* readline's own file name completion */
     /* Sentences are not completed at all (no file names). */
     rl_attempted_completion_over = 1;
+    completion_words = NULL;
     if (start == first && text[0] == ':')
-        completion_words = command_words ? command_words : prompt_command_names();
-    else if (strncmp(line, ":mode ", 6) == 0 && !command_words)
-        completion_words = modes;
-    else if (strncmp(line, ":scale ", 7) == 0 && !command_words)
-        completion_words = scales;
+        completion_words = command_names;
     else
+        for (const prompt_command *const *c = commands; *c && !completion_words; c++)
+            if ((*c)->scope <= runs_upto && (*c)->arg_words && typing_argument_of(line, *c))
+                completion_words = (*c)->arg_words();
+    if (!completion_words)
         return NULL;
     return rl_completion_matches(text, completion_generator);
 }
@@ -117,7 +130,7 @@ void prompt_history_add(const char *line, const char *path)
         return;
     /* A line too long to take is refused, and kept out of the history. */
     prompt_cmd cmd;
-    prompt_parse(line, &cmd);
+    prompt_parse(line, &cmd); /* only texts and :save DIR can be too long */
     if (cmd.too_long)
         return;
     add_history(line);

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "prompt.h"
+
 /* Lines of history kept across sessions. */
 #define PROMPT_HISTORY_LINES 1000
 
@@ -19,11 +21,13 @@ void prompt_history_add(const char *line, const char *path);
 /* Trims the file to PROMPT_HISTORY_LINES. */
 void prompt_history_close(const char *path);
 
-/* rl_attempted_completion_function: command names after a leading ':',
- * the modes after ":mode ", file names after ":save ", nothing in text. */
+/* rl_attempted_completion_function: the names of the commands given to
+ * prompt_complete_commands after a leading ':', their argument words after
+ * a name (the methods after ":mode "), file names after ":save ", nothing
+ * in text. */
 char **prompt_complete(const char *text, int start, int end);
-/* The command names prompt_complete offers (default: every command, as
- * prompt_command_names). */
-void prompt_complete_commands(const char *const *names);
+/* What prompt_complete offers: the commands of set up to scope upto (the
+ * ones the front end runs).  Nothing is completed before it is called. */
+void prompt_complete_commands(const prompt_command *const *set, prompt_scope upto);
 
 #endif

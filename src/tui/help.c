@@ -7,6 +7,7 @@
 #include "../front/prompt.h"
 #include "draw.h"
 #include "help.h"
+#include "command_table.h"
 
 static const char *const key_help[] = {
     "Keys",
@@ -69,7 +70,7 @@ static bool help_line(int i, char *buf, size_t cap, bool *title)
         return true;
     }
     bool ignored;
-    return report_line(prompt_help_text(), i - n_keys, buf, cap, &ignored);
+    return report_line(tui_prompt_help(), i - n_keys, buf, cap, &ignored);
 }
 
 /* The overlay's logical line i: the report when there is one, else the

@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "input.h"
 #include "output.h"
+#include "command_table.h"
 
 static tui_app *current;
 static int pending = EOF;
@@ -89,6 +90,7 @@ void tui_input_init(tui_app *app)
     rl_prep_term_function = no_prep;
     rl_deprep_term_function = no_deprep;
     rl_attempted_completion_function = prompt_complete;
+    prompt_complete_commands(tui_prompt_commands, PROMPT_WORKBENCH);
     rl_completion_display_matches_hook = show_matches;
     rl_readline_name = "mtbert";
     if (!prompt_history_open(app->history_path, sizeof app->history_path))

@@ -35,7 +35,7 @@ libs="$(pkg-config --libs openblas jansson libutf8proc 2>/dev/null || echo -lope
 
 # The library once, instrumented for coverage; then one binary per target.
 objs=()
-for src in "$top"/src/lib/*.c "$top"/src/lib/methods/*.c "$top/src/front/prompt.c"; do
+for src in "$top"/src/lib/*.c "$top"/src/lib/methods/*.c "$top/src/front/prompt.c" "$top/src/front/prompt_commands.c"; do
     obj="$build/lib/$(basename "$(dirname "$src")")-$(basename "$src" .c).o"
     if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ]; then
         $CC $cflags $san -fsanitize=fuzzer-no-link -c "$src" -o "$obj" || exit 1
