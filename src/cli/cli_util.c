@@ -1,18 +1,14 @@
+/* What several commands share and nothing else does: the texts to process
+ * (arguments or standard input), the bundled demo data's folder, and the
+ * options of every command that scores with a trained model. */
 #include "cli.h"
 
-#include "mtbert/model_dir.h"
-#include "mtbert/precision.h"
-#include "run_setup.h"
-
-#include <errno.h>
-#include <math.h>
-#include <limits.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "mtbert/precision.h"
+#include "run_setup.h"
 
 void cli_texts_init(cli_texts *t, char **args, int n_args)
 {
@@ -57,7 +53,6 @@ const char *cli_demo_dir(void)
     }
     return NULL;
 }
-
 
 void cli_model_opts_init(cli_model_opts *o)
 {

@@ -456,6 +456,129 @@ static int run_steps(mtb_trainer *tr, const mtb_task_batch *const *batches,
     return FE_OK;
 }
 
+/* The workload the timed steps run on. */
+typedef struct bench_workload {
+    bool course;   /* the course data's, set up as train would; else synthetic */
+    run_config rc; /* the course's run */
+    run_state st;
+    synthetic sy;
+    FILE *dump;    /* --dump-batches */
+    mtb_trainer *tr;
+    const mtb_multitask *mt;
+    const mtb_task_batch *sy_batches[MTB_N_TASKS];
+    const mtb_task_batch *const *batches; /* NULL: the trainer draws them */
+} bench_workload;
+
+/* The course's run set up (by setup_course) and --dump-batches opened. */
+static int open_course(const bench_options *bo, bench_workload *w)
+{
+    w->tr = w->st.trainer;
+    w->mt = &w->st.model;
+    if (bo->dump && !(w->dump = fopen(bo->dump, "w")))
+        return bench_fail("%s: %s", bo->dump, strerror(errno));
+    if (w->dump)
+        fprintf(w->dump, "# mtbert bench --data batches: STEP TASK ROLE LABEL TYPE1_FROM "
+                         "ID...\n");
+    return FE_OK;
+}
+
+static int open_synthetic(const bench_options *bo, const mtb_config *cfg, bench_workload *w)
+{
+    run_set_threads(bo->threads);
+    fe_apply_precision(bo->precision, stderr);
+    int status = setup_synthetic(bo, cfg, &w->sy);
+    if (status)
+        return status;
+    w->tr = w->sy.tr;
+    w->mt = &w->sy.mt;
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        w->sy_batches[t] = &w->sy.tb[t];
+    w->batches = w->sy_batches;
+    return FE_OK;
+}
+
+static int close_workload(const bench_options *bo, bench_workload *w, int status)
+{
+    if (w->dump && fclose(w->dump) != 0 && status == FE_OK)
+        status = bench_fail("%s: %s", bo->dump, strerror(errno));
+    if (w->course) {
+        run_teardown(&w->st);
+        run_config_free(&w->rc);
+    } else {
+        free_synthetic(&w->sy);
+    }
+    return status;
+}
+
+/* The machine, the model and the workload, before the steps. */
+static void print_setup(const bench_options *bo, const bench_workload *w, mtb_mode mode)
+{
+    char machine[512], mode_name[32];
+    mtb_machine_describe(machine, sizeof machine);
+    printf("machine: %s\n", machine);
+    const mtb_config *mc = &w->mt->bert.cfg;
+    printf("config %s: %d layers, hidden %d, %zu parameters; mode %s; pooling %s; ",
+           bo->config_name, mc->num_layers, mc->hidden_size, w->mt->bert.n_params,
+           mtb_mode_name(mode, bo->single, mode_name, sizeof mode_name),
+           mtb_pooling_name(w->mt->pooling));
+    if (w->course)
+        printf("course data %s, batch %d per task\n", bo->data_dir, bo->B);
+    else
+        printf("batch %d x %d tokens\n", bo->B, bo->T);
+}
+
+/* The synthetic batches' tokens: every one real, none padding. */
+static void add_synthetic_tokens(const bench_options *bo, mtb_mode mode, bench_tally *tally)
+{
+    for (int t = 0; t < MTB_N_TASKS; t++)
+        if (mode == MTB_MODE_SINGLE ? t == (int)bo->single : true)
+            tally->real += (long)bo->B * bo->T * (t == MTB_TASK_SST ? 1 : 2) * bo->steps;
+    tally->padded = tally->real;
+}
+
+/* Time and tokens per step, peak memory, and how the products ran. */
+static void print_rates(const bench_options *bo, bool course, const bench_tally *tally,
+                        double dt, double tokens)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("ms/step    %.1f\n", dt * 1e3);
+    printf("tokens/s   %.0f (%.0f tokens per step", tokens / dt, tokens);
+    if (course)
+        printf("; padded to the longest in each batch they would be %.0f: %.0f%% real",
+               (double)tally->padded / bo->steps,
+               100.0 * (double)tally->real / (double)tally->padded);
+    printf(")\n");
+    printf("peak RSS   %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+    char gemm[160], precision[96];
+    mtb_gemm_describe(gemm, sizeof gemm);
+    mtb_precision_describe(precision, sizeof precision);
+    printf("products   %s\n", gemm);
+    printf("precision  %s\n", precision);
+}
+
+/* The steps on w, and their report. */
+static int bench_workload_run(const bench_options *bo, bench_workload *w)
+{
+    const mtb_mode mode = w->course && !bo->mode_given ? MTB_MODE_SUM : bo->mode;
+    print_setup(bo, w, mode);
+    bench_tally tally = {0};
+    int status = run_steps(w->tr, w->batches, bo, w->dump, &tally);
+    if (status)
+        return status;
+    if (!w->course)
+        add_synthetic_tokens(bo, mode, &tally);
+    const double dt = tally.elapsed / bo->steps;
+    const double tokens = (double)tally.real / bo->steps;
+    print_rates(bo, w->course, &tally, dt, tokens);
+    if (w->course && time_pair_score(&w->st.model, &status))
+        return status;
+    if (bo->profile)
+        print_profile(mtb_profile_get(), bo->steps, dt);
+    printf("tokens/s=%.0f ms/step=%.1f\n", tokens / dt, dt * 1e3);
+    return FE_OK;
+}
+
 int cmd_bench(int argc, char **argv)
 {
     /* mini: a default that fits any machine in seconds */
@@ -469,99 +592,19 @@ int cmd_bench(int argc, char **argv)
     if (mtb_config_named(bo.config_name, 30522, &cfg))
         return fe_usage_error("bench", "--config must be tiny, mini, small, medium or base");
 
-    run_config rc;
-    run_state st;
-    synthetic sy;
-    bool course = bo.data_dir != NULL;
-    status = FE_OK;
-    FILE *dump = NULL;
-    memset(&rc, 0, sizeof rc);
-    memset(&st, 0, sizeof st);
-    memset(&sy, 0, sizeof sy);
-    mtb_trainer *tr;
-    const mtb_task_batch *ptr[MTB_N_TASKS] = {&sy.tb[0], &sy.tb[1], &sy.tb[2]};
-    const mtb_task_batch *const *batches = NULL;
-    const mtb_multitask *mt;
-    if (course) {
-        int rcode = setup_course(&bo, &rc, &st);
-        if (rcode >= 0) {
-            run_config_free(&rc);
-            return rcode;
+    bench_workload w;
+    memset(&w, 0, sizeof w);
+    w.course = bo.data_dir != NULL;
+    if (w.course) {
+        if ((status = setup_course(&bo, &w.rc, &w.st)) >= 0) {
+            run_config_free(&w.rc);
+            return status;
         }
-        tr = st.trainer;
-        mt = &st.model;
-        if (bo.dump && !(dump = fopen(bo.dump, "w"))) {
-            status = bench_fail("%s: %s", bo.dump, strerror(errno));
-            goto done;
-        }
-        if (dump)
-            fprintf(dump, "# mtbert bench --data batches: STEP TASK ROLE LABEL TYPE1_FROM "
-                          "ID...\n");
+        status = open_course(&bo, &w);
     } else {
-        run_set_threads(bo.threads);
-        fe_apply_precision(bo.precision, stderr);
-        status = setup_synthetic(&bo, &cfg, &sy);
-        if (status)
-            goto done;
-        tr = sy.tr;
-        mt = &sy.mt;
-        batches = ptr;
+        status = open_synthetic(&bo, &cfg, &w);
     }
-    const mtb_mode mode = course && !bo.mode_given ? MTB_MODE_SUM : bo.mode;
-
-    char machine[512], mode_name[32];
-    mtb_machine_describe(machine, sizeof machine);
-    printf("machine: %s\n", machine);
-    const mtb_config *mc = &mt->bert.cfg;
-    printf("config %s: %d layers, hidden %d, %zu parameters; mode %s; pooling %s; ",
-           bo.config_name, mc->num_layers, mc->hidden_size, mt->bert.n_params,
-           mtb_mode_name(mode, bo.single, mode_name, sizeof mode_name),
-           mtb_pooling_name(mt->pooling));
-    if (course)
-        printf("course data %s, batch %d per task\n", bo.data_dir, bo.B);
-    else
-        printf("batch %d x %d tokens\n", bo.B, bo.T);
-
-    bench_tally tally = {0};
-    if ((status = run_steps(tr, batches, &bo, dump, &tally)))
-        goto done;
-    long real = tally.real, padded = tally.padded;
-    const double elapsed = tally.elapsed;
-    if (!course) {
-        for (int t = 0; t < MTB_N_TASKS; t++)
-            if (mode == MTB_MODE_SINGLE ? t == (int)bo.single : true)
-                real += (long)bo.B * bo.T * (t == MTB_TASK_SST ? 1 : 2) * bo.steps;
-        padded = real;
-    }
-    const double dt = elapsed / bo.steps;
-    const double tokens = (double)real / bo.steps;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("ms/step    %.1f\n", dt * 1e3);
-    printf("tokens/s   %.0f (%.0f tokens per step", tokens / dt, tokens);
-    if (course)
-        printf("; padded to the longest in each batch they would be %.0f: %.0f%% real",
-               (double)padded / bo.steps, 100.0 * (double)real / (double)padded);
-    printf(")\n");
-    printf("peak RSS   %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
-    char gemm[160], precision[96];
-    mtb_gemm_describe(gemm, sizeof gemm);
-    mtb_precision_describe(precision, sizeof precision);
-    printf("products   %s\n", gemm);
-    printf("precision  %s\n", precision);
-    if (course && time_pair_score(&st.model, &status))
-        goto done;
-    if (bo.profile)
-        print_profile(mtb_profile_get(), bo.steps, dt);
-    printf("tokens/s=%.0f ms/step=%.1f\n", tokens / dt, dt * 1e3);
-done:
-    if (dump && fclose(dump) != 0 && status == FE_OK)
-        status = bench_fail("%s: %s", bo.dump, strerror(errno));
-    if (course) {
-        run_teardown(&st);
-        run_config_free(&rc);
-    } else {
-        free_synthetic(&sy);
-    }
-    return status;
+    if (status == FE_OK)
+        status = bench_workload_run(&bo, &w);
+    return close_workload(&bo, &w, status);
 }

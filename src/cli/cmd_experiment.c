@@ -531,171 +531,242 @@ static bool is_option(const char *arg, const char *name, const char **value, int
     return true;
 }
 
-int cmd_experiment(int argc, char **argv)
+/* ------------------------------------------------------- the command line */
+
+/* The experiment's command line: its grid, its folder, and the options
+ * passed on to each run's `mtbert train`. */
+typedef struct experiment_args {
+    grid g;
+    const char *out; /* NULL: experiments/DATE-TIME */
+    char **pass;
+    int n_pass;
+} experiment_args;
+
+/* Each check below: -1 when the values are good, else the exit status
+ * after the message. */
+static int check_modes(const grid *g)
 {
-    grid g = {0};
-    const char *out = NULL;
-    char **pass = calloc((size_t)argc + 1, sizeof *pass);
-    int n_pass = 0, status = FE_OK;
-    if (!pass)
-        return FE_FAIL;
+    for (int m = 0; m < g->n_modes; m++) {
+        mtb_mode mode;
+        mtb_task task;
+        if (mtb_mode_parse(g->modes[m], &mode, &task)) {
+            char names[256];
+            return fe_usage_error("experiment", "--methods: '%s' is not a mode (%s, "
+                                  "single:TASK)", g->modes[m],
+                                  mtb_merge_names(names, sizeof names));
+        }
+    }
+    return -1;
+}
+
+static int check_poolings(const grid *g)
+{
+    for (int p = 0; p < g->n_poolings; p++)
+        if (strcmp(g->poolings[p], "cls") && strcmp(g->poolings[p], "mean"))
+            return fe_usage_error("experiment", "--poolings takes cls and mean, not '%s'",
+                                  g->poolings[p]);
+    return -1;
+}
+
+static int check_seeds(const grid *g)
+{
+    for (int s = 0; s < g->n_seeds; s++) {
+        long l;
+        if (!fe_parse_long(g->seeds[s], 0, 1L << 62, &l))
+            return fe_usage_error("experiment", "--seeds takes non-negative integers, not '%s'",
+                                  g->seeds[s]);
+    }
+    return -1;
+}
+
+/* The options the experiment sets for each run itself. */
+static int refuse_reserved(const char *arg)
+{
     static const char *const reserved[] = {"--mode", "--pooling", "--seed", "--out",
                                            "--metrics", "--resume"};
+    for (size_t r = 0; r < sizeof reserved / sizeof reserved[0]; r++) {
+        const size_t len = strlen(reserved[r]);
+        if (strncmp(arg, reserved[r], len) == 0 && (arg[len] == '\0' || arg[len] == '='))
+            return fe_usage_error("experiment", "%s is set by the experiment for each run (use "
+                                  "--methods, --poolings, --seeds, --out)", reserved[r]);
+    }
+    return -1;
+}
+
+/* The grid's defaults, and the validation data its table needs. */
+static int complete_grid(experiment_args *a)
+{
+    grid *g = &a->g;
+    g->seed_tables = g->n_modes == 0;
+    if (g->n_poolings == 0)
+        g->poolings[g->n_poolings++] = strdup("cls");
+    if (g->n_seeds == 0)
+        g->seeds[g->n_seeds++] = strdup("11711");
+    if (g->seed_tables && g->n_poolings != 1)
+        return fe_usage_error("experiment", "--poolings needs --methods (the seed's tables "
+                              "fix their poolings)");
+    bool has_val = false;
+    for (int i = 0; i < a->n_pass; i++)
+        has_val |= strstr(a->pass[i], "-dev") || strstr(a->pass[i], "--val-split") ||
+                   strstr(a->pass[i], "--data-dir");
+    if (!has_val)
+        return fe_usage_error("experiment", "the table needs validation data: give "
+                              "--sst-dev/--para-dev/--sts-dev, --data-dir with dev files, or "
+                              "--val-split F");
+    return -1;
+}
+
+/* argv into a: -1 to go on, else the exit status (0 after --help). */
+static int parse_experiment(int argc, char **argv, experiment_args *a)
+{
+    grid *g = &a->g;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL, *arg = argv[i];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
             usage(stdout);
-            goto done;
+            return FE_OK;
         }
         bool ok = true;
+        int status = -1;
         if (is_option(arg, "--methods", &v, &i, argc, argv)) {
-            ok = v && split_list(v, g.modes, &g.n_modes, "methods");
-            for (int m = 0; ok && m < g.n_modes; m++) {
-                mtb_mode mode;
-                mtb_task task;
-                if (mtb_mode_parse(g.modes[m], &mode, &task)) {
-                    char names[256];
-                    status = fe_usage_error("experiment", "--methods: '%s' is not a mode (%s, "
-                                             "single:TASK)", g.modes[m],
-                                             mtb_merge_names(names, sizeof names));
-                    goto done;
-                }
-            }
+            ok = v && split_list(v, g->modes, &g->n_modes, "methods");
+            status = ok ? check_modes(g) : -1;
         } else if (is_option(arg, "--poolings", &v, &i, argc, argv)) {
-            ok = v && split_list(v, g.poolings, &g.n_poolings, "poolings");
-            for (int p = 0; ok && p < g.n_poolings; p++)
-                if (strcmp(g.poolings[p], "cls") && strcmp(g.poolings[p], "mean")) {
-                    status = fe_usage_error("experiment", "--poolings takes cls and mean, not "
-                                             "'%s'", g.poolings[p]);
-                    goto done;
-                }
+            ok = v && split_list(v, g->poolings, &g->n_poolings, "poolings");
+            status = ok ? check_poolings(g) : -1;
         } else if (is_option(arg, "--seeds", &v, &i, argc, argv)) {
-            ok = v && split_list(v, g.seeds, &g.n_seeds, "seeds");
-            for (int s = 0; ok && s < g.n_seeds; s++) {
-                long l;
-                if (!fe_parse_long(g.seeds[s], 0, 1L << 62, &l)) {
-                    status = fe_usage_error("experiment", "--seeds takes non-negative integers, "
-                                             "not '%s'", g.seeds[s]);
-                    goto done;
-                }
-            }
+            ok = v && split_list(v, g->seeds, &g->n_seeds, "seeds");
+            status = ok ? check_seeds(g) : -1;
         } else if (is_option(arg, "--out", &v, &i, argc, argv)) {
             ok = v && *v;
-            out = v;
-        } else {
-            for (size_t r = 0; r < sizeof reserved / sizeof reserved[0]; r++) {
-                const size_t len = strlen(reserved[r]);
-                if (strncmp(arg, reserved[r], len) == 0 && (arg[len] == '\0' || arg[len] == '=')) {
-                    status = fe_usage_error("experiment", "%s is set by the experiment for each "
-                                             "run (use --methods, --poolings, --seeds, --out)",
-                                             reserved[r]);
-                    goto done;
-                }
-            }
-            pass[n_pass++] = argv[i];
+            a->out = v;
+        } else if ((status = refuse_reserved(arg)) < 0) {
+            a->pass[a->n_pass++] = argv[i];
         }
-        if (!ok) {
-            status = fe_usage_error("experiment", "%s needs a value", arg);
-            goto done;
-        }
+        if (status >= 0)
+            return status;
+        if (!ok)
+            return fe_usage_error("experiment", "%s needs a value", arg);
     }
-    g.seed_tables = g.n_modes == 0;
-    if (g.n_poolings == 0)
-        g.poolings[g.n_poolings++] = strdup("cls");
-    if (g.n_seeds == 0)
-        g.seeds[g.n_seeds++] = strdup("11711");
-    if (g.seed_tables && g.n_poolings != 1) {
-        status = fe_usage_error("experiment", "--poolings needs --methods (the seed's tables "
-                                 "fix their poolings)");
-        goto done;
-    }
-    bool has_val = false;
-    for (int i = 0; i < n_pass; i++)
-        has_val |= strstr(pass[i], "-dev") || strstr(pass[i], "--val-split") ||
-                   strstr(pass[i], "--data-dir");
-    if (!has_val) {
-        status = fe_usage_error("experiment", "the table needs validation data: give "
-                                 "--sst-dev/--para-dev/--sts-dev, --data-dir with dev files, or "
-                                 "--val-split F");
-        goto done;
-    }
+    return complete_grid(a);
+}
 
-    static run_spec runs[MAX_RUNS];
-    static run_result res[MAX_RUNS];
-    const int n_runs = plan_runs(&g, runs);
-    memset(res, 0, sizeof res);
-    char default_out[64];
-    if (!out) {
-        char stamp[32];
-        time_t now = time(NULL);
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
-        snprintf(default_out, sizeof default_out, "experiments/%s", stamp);
-        out = default_out;
-    }
+/* ---------------------------------------------------------- the grid run */
+
+/* experiments/DATE-TIME: the folder of an experiment given no --out. */
+static const char *default_out_dir(char *buf, size_t cap)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", localtime(&now));
+    snprintf(buf, cap, "experiments/%s", stamp);
+    return buf;
+}
+
+/* out made, and holding this experiment's record: -1 to go on, else the
+ * exit status. */
+static int open_experiment_dir(const char *out, int argc, char **argv)
+{
     if (!mtb_mkdir_p(out, 0755)) {
         fprintf(stderr, "mtbert experiment: cannot create %s: %s\n", out, strerror(errno));
-        status = FE_FAIL;
-        goto done;
+        return FE_FAIL;
     }
-    if ((status = check_record(out, argv + 1, argc - 1)) >= 0)
-        goto done;
-    status = FE_OK;
+    return check_record(out, argv + 1, argc - 1);
+}
+
+/* Run i of the grid: trained, resumed, or done before; its result in
+ * res[i] and the tables brought up to date.  -1 to go on, else the
+ * experiment's exit status. */
+static int run_one(const char *exe, const experiment_args *a, const char *out,
+                   const run_spec *runs, run_result *res, int n_runs, int i)
+{
+    if (load_result(out, &runs[i], &res[i])) {
+        fprintf(stderr, "run %d/%d %s: done before\n", i + 1, n_runs, runs[i].name);
+        return -1;
+    }
+    char ckpt[4400];
+    run_path(ckpt, sizeof ckpt, out, &runs[i], "checkpoint/trainer.json");
+    const bool resume = file_exists(ckpt);
+    fprintf(stderr, "run %d/%d %s: %s\n", i + 1, n_runs, runs[i].name,
+            resume ? "resuming from its checkpoint" : "training");
+    const int rc = run_child(exe, a->pass, a->n_pass, out, &runs[i], resume);
+    if (rc == 130 || rc == 143 || got_signal) {
+        fprintf(stderr, "mtbert experiment: interrupted during %s, which saved its "
+                "checkpoint; run the same command again to resume\n", runs[i].name);
+        return rc == 143 ? 143 : 130;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "mtbert experiment: run %s failed (exit status %d); its folder is "
+                "%s/%s\n", runs[i].name, rc, out, runs[i].name);
+        return rc == FE_USAGE ? FE_USAGE : FE_FAIL;
+    }
+    if (!collect(out, &runs[i], &res[i])) {
+        fprintf(stderr, "mtbert experiment: run %s evaluated nothing: no validation data "
+                "(give dev files or --val-split)\n", runs[i].name);
+        return FE_USAGE;
+    }
+    int status = save_result(out, &runs[i], &res[i]);
+    if (status == FE_OK)
+        status = write_tables(out, runs, res, n_runs, NULL);
+    return status != FE_OK ? status : -1;
+}
+
+/* The tables of the runs finished, on stdout too when all went well. */
+static int finish_tables(const char *out, const run_spec *runs, const run_result *res,
+                         int n_runs, int status)
+{
+    int finished = 0;
+    for (int i = 0; i < n_runs; i++)
+        finished += res[i].done;
+    if (finished == 0)
+        return status;
+    const int st = write_tables(out, runs, res, n_runs, status == FE_OK ? stdout : NULL);
+    if (status == FE_OK)
+        status = st;
+    fprintf(stderr, "mtbert experiment: %d of %d runs finished; tables in %s/results.md, "
+            "results.csv and runs.csv\n", finished, n_runs, out);
+    return status;
+}
+
+/* The planned runs one after another, until one fails or a signal stops
+ * the experiment; then the tables. */
+static int run_experiment(const experiment_args *a, int argc, char **argv)
+{
+    static run_spec runs[MAX_RUNS];
+    static run_result res[MAX_RUNS];
+    const int n_runs = plan_runs(&a->g, runs);
+    memset(res, 0, sizeof res);
+    char default_out[64];
+    const char *out = a->out ? a->out : default_out_dir(default_out, sizeof default_out);
+    int status = open_experiment_dir(out, argc, argv);
+    if (status >= 0)
+        return status;
     const char *exe = self_path();
     if (!exe) {
         fprintf(stderr, "mtbert experiment: cannot find the mtbert executable (/proc/self/exe)\n");
-        status = FE_FAIL;
-        goto done;
+        return FE_FAIL;
     }
     fe_on_stop_signals(on_signal);
 
     fprintf(stderr, "mtbert experiment: %d runs in %s\n", n_runs, out);
-    for (int i = 0; i < n_runs && !got_signal; i++) {
-        if (load_result(out, &runs[i], &res[i])) {
-            fprintf(stderr, "run %d/%d %s: done before\n", i + 1, n_runs, runs[i].name);
-            continue;
-        }
-        char ckpt[4400];
-        run_path(ckpt, sizeof ckpt, out, &runs[i], "checkpoint/trainer.json");
-        const bool resume = file_exists(ckpt);
-        fprintf(stderr, "run %d/%d %s: %s\n", i + 1, n_runs, runs[i].name,
-                resume ? "resuming from its checkpoint" : "training");
-        const int rc = run_child(exe, pass, n_pass, out, &runs[i], resume);
-        if (rc == 130 || rc == 143 || got_signal) {
-            fprintf(stderr, "mtbert experiment: interrupted during %s, which saved its "
-                    "checkpoint; run the same command again to resume\n", runs[i].name);
-            status = rc == 143 ? 143 : 130;
-            break;
-        }
-        if (rc != 0) {
-            fprintf(stderr, "mtbert experiment: run %s failed (exit status %d); its folder is "
-                    "%s/%s\n", runs[i].name, rc, out, runs[i].name);
-            status = rc == FE_USAGE ? FE_USAGE : FE_FAIL;
-            break;
-        }
-        if (!collect(out, &runs[i], &res[i])) {
-            fprintf(stderr, "mtbert experiment: run %s evaluated nothing: no validation data "
-                    "(give dev files or --val-split)\n", runs[i].name);
-            status = FE_USAGE;
-            break;
-        }
-        if ((status = save_result(out, &runs[i], &res[i])) != FE_OK)
-            break;
-        if ((status = write_tables(out, runs, res, n_runs, NULL)) != FE_OK)
-            break;
-    }
-    int finished = 0;
-    for (int i = 0; i < n_runs; i++)
-        finished += res[i].done;
-    if (finished > 0) {
-        const int st = write_tables(out, runs, res, n_runs, status == FE_OK ? stdout : NULL);
-        if (status == FE_OK)
+    status = FE_OK;
+    for (int i = 0; i < n_runs && !got_signal && status == FE_OK; i++) {
+        const int st = run_one(exe, a, out, runs, res, n_runs, i);
+        if (st >= 0)
             status = st;
     }
-    if (finished > 0)
-        fprintf(stderr, "mtbert experiment: %d of %d runs finished; tables in %s/results.md, "
-                "results.csv and runs.csv\n", finished, n_runs, out);
-done:
-    grid_free(&g);
-    free(pass);
+    return finish_tables(out, runs, res, n_runs, status);
+}
+
+int cmd_experiment(int argc, char **argv)
+{
+    experiment_args a = {.pass = calloc((size_t)argc + 1, sizeof(char *))};
+    if (!a.pass)
+        return FE_FAIL;
+    int status = parse_experiment(argc, argv, &a);
+    if (status < 0)
+        status = run_experiment(&a, argc, argv);
+    grid_free(&a.g);
+    free(a.pass);
     return status;
 }

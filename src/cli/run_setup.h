@@ -1,6 +1,8 @@
 /* Options shared by `mtbert train` and `mtbert tui`: what to train on, what
  * model to start from, and how; and the setup that turns them into a
- * running trainer. */
+ * running trainer.  The configuration is run_config.c, its options
+ * run_options.c (with run_resume.c and run_record.c for --resume); the setup
+ * is run_setup.c, loading run_load.c, output protection run_output.c. */
 #ifndef MTBERT_RUN_SETUP_H
 #define MTBERT_RUN_SETUP_H
 
@@ -68,6 +70,10 @@ typedef struct run_state {
 
 void run_config_defaults(run_config *rc);
 void run_config_free(run_config *rc);
+/* *dst becomes a copy of src (NULL: none), the old string freed. */
+void run_config_set_str(char **dst, const char *src);
+/* Appends a copy of path; false when the list already holds RUN_MAX_FILES. */
+bool run_config_add_file(char *list[RUN_MAX_FILES], int *n, const char *path);
 
 /* getopt_long table entries and their handling, shared by train and tui.
  * run_config_parse consumes argv; returns -1 to go on, else an exit status
