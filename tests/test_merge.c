@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,14 +21,6 @@
 #include "mtbert/merge.h"
 
 #define N_MAX 16
-
-static const char *fixture(void)
-{
-    static char path[1024];
-    const char *srcdir = getenv("srcdir");
-    snprintf(path, sizeof path, "%s/fixtures/merge-cases.json", srcdir ? srcdir : "tests");
-    return path;
-}
 
 static double num(const json_t *o, const char *key, double dflt)
 {
@@ -63,9 +57,9 @@ static void test_against_reference(void **state)
 {
     (void)state;
     json_error_t jerr;
-    json_t *root = json_load_file(fixture(), 0, &jerr);
+    json_t *root = json_load_file(tu_fixture("merge-cases.json"), 0, &jerr);
     if (!root)
-        fail_msg("%s: %s (line %d)", fixture(), jerr.text, jerr.line);
+        fail_msg("%s: %s (line %d)", tu_fixture("merge-cases.json"), jerr.text, jerr.line);
     const json_t *cases = json_object_get(root, "cases");
     assert_true(json_array_size(cases) > 100);
     worst w[16] = {{0}};
@@ -166,14 +160,15 @@ static void test_against_reference(void **state)
 
 /* ------------------------------------------------------------ invariants */
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
+/* One stream for all the random sets, which go on from test to test. */
 static double uniform(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+    static mtb_rng rng;
+    static bool seeded;
+    if (!seeded)
+        mtb_rng_seed(&rng, 0x9E3779B97F4A7C15ull);
+    seeded = true;
+    return tu_uniform_pm1(&rng);
 }
 
 enum { DIM = 40 };

@@ -31,47 +31,6 @@
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Whole file, NUL-terminated; NULL if it cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf)
-            break;
-        if (cap - n < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Parses space-separated ids ("-" or empty: none) into a growable array. */
 static size_t parse_ids(const char *s, const char *end, int32_t **ids, size_t *cap)
 {
@@ -127,7 +86,7 @@ static char g_ref_path[4096];
 static int load_reference(void)
 {
     size_t len;
-    char *buf = slurp(g_ref_path, &len);
+    char *buf = tu_read_file(g_ref_path, &len);
     if (!buf)
         return 0;
     size_t lines = 0;
@@ -238,7 +197,7 @@ static void test_reference(void **state)
     mtb_tokens_init(&t);
     mtb_error err = {0};
     size_t bad = 0;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     for (size_t i = 0; i < g_ref.n; i++) {
         assert_int_equal(mtb_tokenize(g_vocab, g_ref.text[i], g_ref.text_len[i], &t, &err), 0);
         const int32_t *exp = g_ref.ids + g_ref.off[i];
@@ -249,16 +208,16 @@ static void test_reference(void **state)
                        ne, t.ids, t.len);
         }
     }
-    double dt = now_s() - t0;
+    double dt = tu_now_s() - t0;
     /* A second pass without comparing: the steady-state tokenizing speed. */
-    t0 = now_s();
+    t0 = tu_now_s();
     size_t bytes = 0, ids = 0;
     for (size_t i = 0; i < g_ref.n; i++) {
         mtb_tokenize(g_vocab, g_ref.text[i], g_ref.text_len[i], &t, &err);
         bytes += g_ref.text_len[i];
         ids += t.len;
     }
-    double dt2 = now_s() - t0;
+    double dt2 = tu_now_s() - t0;
     fprintf(stderr,
             "reference: %zu of %zu lines match (%zu mismatches); check pass %.3f s, "
             "tokenize-only pass %.3f s (%.1f MB/s, %zu ids)\n",
@@ -344,7 +303,7 @@ static void test_cases(void **state)
     char path[4096];
     snprintf(path, sizeof path, "%s/tokenizer-cases.tsv", tu_srcdir());
     size_t len;
-    char *buf = slurp(path, &len);
+    char *buf = tu_read_file(path, &len);
     if (!buf)
         fail_msg("cannot read %s", path);
     mtb_tokens t;
