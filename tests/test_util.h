@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mtbert/rng.h"
 
@@ -217,6 +218,17 @@ static inline int tu_temp_dir_teardown(void **state)
     (void)state;
     tu_remove_tree(tu_dir());
     return 0;
+}
+
+/* A fresh empty file under $TMPDIR (or /tmp) whose name starts with
+ * prefix, its path into buf; the caller unlinks it. */
+static inline void tu_temp_file(char *buf, size_t cap, const char *prefix)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(buf, cap, "%s/%s-XXXXXX", base && *base ? base : "/tmp", prefix);
+    int fd = mkstemp(buf);
+    assert_true(fd >= 0);
+    close(fd);
 }
 
 /* tu_dir()/name into buf. */
