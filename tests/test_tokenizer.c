@@ -447,46 +447,20 @@ static void tiny_tokenize(const mtb_vocab *v)
     mtb_tokens_free(&t);
 }
 
-/* single: [CLS] a [SEP], cut to max_length */
-static void tiny_encode_single(const mtb_vocab *v)
-{
-    mtb_error err = {0};
-    mtb_tokens t;
-    mtb_tokens_init(&t);
-    int32_t ids[32], types[32];
-    size_t len = 0;
-    assert_int_equal(mtb_encode_single(v, "The cat sat.", 12, 16, &t, ids, types, &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 5, 6, 8, 11, 3}, et[] = {0, 0, 0, 0, 0, 0};
-        expect_enc(ids, types, len, ei, et, 6);
-    }
-    assert_int_equal(mtb_encode_single(v, "The cat sat.", 12, 4, &t, ids, types, &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 5, 6, 3}, et[] = {0, 0, 0, 0};
-        expect_enc(ids, types, len, ei, et, 4);
-    }
-    assert_int_equal(mtb_encode_single(v, "The cat sat.", 12, 2, &t, ids, types, &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 3}, et[] = {0, 0};
-        expect_enc(ids, types, len, ei, et, 2);
-    }
-    assert_int_equal(mtb_encode_single(v, "", 0, 6, &t, ids, types, &len, &err), 0);
-    assert_int_equal(len, 2);
-    assert_int_equal(mtb_encode_single(v, "the", 3, 1, &t, ids, types, &len, &err), MTB_EINPUT);
-    assert_non_null(strstr(err.msg, "max_length"));
-    mtb_tokens_free(&t);
-}
-
-/* An mtb_encode_pair case: the texts, max_length, and the ids and token
- * types wanted. */
-typedef struct pair_case {
+/* An encoding case: the texts (b NULL: a single text), max_length, and the
+ * ids and token types wanted. */
+typedef struct encode_case {
     const char *a, *b;
     size_t max_length, n;
     int32_t ids[12], types[12];
-} pair_case;
+} encode_case;
 
-/* pair: [CLS] a [SEP] b [SEP], types 0 ... 0 1 ... 1, the longer text cut first */
-static const pair_case PAIR_CASES[] = {
+static const encode_case ENCODE_CASES[] = {
+    /* single: [CLS] a [SEP], cut to max_length */
+    {"The cat sat.", NULL, 16, 6, {2, 5, 6, 8, 11, 3}, {0, 0, 0, 0, 0, 0}},
+    {"The cat sat.", NULL, 4, 4, {2, 5, 6, 3}, {0, 0, 0, 0}},
+    {"The cat sat.", NULL, 2, 2, {2, 3}, {0, 0}},
+    /* pair: [CLS] a [SEP] b [SEP], types 0 ... 0 1 ... 1 */
     {"the cat", "the dog sat.", 32, 9, {2, 5, 6, 3, 5, 18, 8, 11, 3}, {0, 0, 0, 0, 1, 1, 1, 1, 1}},
     /* a (5 ids) longer than b (2 ids): a alone loses 2 to fit 8 */
     {"the cat sat on the", "a dog", 8, 8, {2, 5, 6, 8, 3, 15, 18, 3}, {0, 0, 0, 0, 0, 1, 1, 1}},
@@ -499,19 +473,27 @@ static const pair_case PAIR_CASES[] = {
     {"cat", "", 8, 4, {2, 6, 3, 3}, {0, 0, 0, 1}},
 };
 
-static void tiny_encode_pair(const mtb_vocab *v)
+static void tiny_encode(const mtb_vocab *v)
 {
     mtb_error err = {0};
     mtb_tokens t;
     mtb_tokens_init(&t);
     int32_t ids[32], types[32];
     size_t len = 0;
-    for (size_t i = 0; i < sizeof PAIR_CASES / sizeof *PAIR_CASES; i++) {
-        const pair_case *c = &PAIR_CASES[i];
-        assert_int_equal(mtb_encode_pair(v, c->a, strlen(c->a), c->b, strlen(c->b), c->max_length,
-                                         &t, ids, types, &len, &err), 0);
+    for (size_t i = 0; i < sizeof ENCODE_CASES / sizeof *ENCODE_CASES; i++) {
+        const encode_case *c = &ENCODE_CASES[i];
+        if (c->b)
+            assert_int_equal(mtb_encode_pair(v, c->a, strlen(c->a), c->b, strlen(c->b),
+                                             c->max_length, &t, ids, types, &len, &err), 0);
+        else
+            assert_int_equal(mtb_encode_single(v, c->a, strlen(c->a), c->max_length, &t, ids,
+                                               types, &len, &err), 0);
         expect_enc(ids, types, len, c->ids, c->types, c->n);
     }
+    assert_int_equal(mtb_encode_single(v, "", 0, 6, &t, ids, types, &len, &err), 0);
+    assert_int_equal(len, 2);
+    assert_int_equal(mtb_encode_single(v, "the", 3, 1, &t, ids, types, &len, &err), MTB_EINPUT);
+    assert_non_null(strstr(err.msg, "max_length"));
     assert_int_equal(mtb_encode_pair(v, "a", 1, "b", 1, 2, &t, ids, types, &len, &err),
                      MTB_EINPUT);
 
@@ -577,8 +559,7 @@ static void test_tiny_vocab(void **state)
     mtb_vocab *v = load_tiny_vocab();
     tiny_lookups(v);
     tiny_tokenize(v);
-    tiny_encode_single(v);
-    tiny_encode_pair(v);
+    tiny_encode(v);
     truncation_closed_form();
     tiny_long_word(v);
     mtb_vocab_free(v);
