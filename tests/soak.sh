@@ -18,11 +18,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 MTBERT=$(cd "$(dirname "${MTBERT:-$here/../src/mtbert}")" && pwd)/$(basename "${MTBERT:-mtbert}")
 steps=${1:-10000}
 demo="$here/../data/demo"
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "ok 1 - workbench memory over $steps steps # SKIP tmux is not installed"
-    echo "1..1"
-    exit 0
-fi
+. "$here/tap.sh"
+need_command tmux "workbench memory over $steps steps"
 tmp=$(mktemp -d)
 sock="$tmp/tmux.sock"
 t() { tmux -S "$sock" "$@"; }

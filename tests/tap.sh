@@ -16,3 +16,19 @@ check() {
             "stderr: $(head -c 400 "${tmp:-.}/err" 2>/dev/null)"
     fi
 }
+# temp_dir: $tmp, a fresh folder removed when the script exits.
+temp_dir() {
+    tmp=$(mktemp -d)
+    trap 'rm -rf "$tmp"' EXIT
+}
+# capture CMD...: runs CMD with its stdout in $tmp/out and stderr in $tmp/err;
+# returns its status.
+capture() { "$@" >"$tmp/out" 2>"$tmp/err"; }
+# need_command CMD NAME: without CMD installed the script is one skipped
+# test NAME, and ends here.
+need_command() {
+    command -v "$1" >/dev/null 2>&1 && return 0
+    echo "ok 1 - $2 # SKIP $1 is not installed"
+    echo "1..1"
+    exit 0
+}

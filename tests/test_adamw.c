@@ -47,6 +47,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,17 +246,9 @@ static void test_decay_only(void **state)
 
 /* ------------------------------------------- merged and sparse variants */
 
-static float *floats(size_t n)
+static float frand(mtb_rng *rng)
 {
-    float *p = calloc(n, sizeof *p);
-    assert_non_null(p);
-    return p;
-}
-
-static float frand(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    return (float)((double)(*s >> 11) * 0x1.0p-53 * 2.0 - 1.0);
+    return (float)tu_uniform_pm1(rng);
 }
 
 static void assert_bits_equal(const float *a, const float *b, size_t n, const char *what)
@@ -273,10 +267,11 @@ static void test_merged_equals_combined(void **state)
     (void)state;
     const size_t n = 70001;
     const double weights[3] = {0.75, -0.3125, 1.0 / 3.0};
-    uint64_t seed = 7;
+    mtb_rng seed;
+    mtb_rng_seed(&seed, 7);
     float *g[3];
     for (int t = 0; t < 3; t++) {
-        g[t] = floats(n);
+        g[t] = tu_alloc_floats(n);
         for (size_t i = 0; i < n; i++)
             g[t][i] = frand(&seed) * (float)(t + 1);
     }
@@ -286,8 +281,8 @@ static void test_merged_equals_combined(void **state)
     hp.lr = 1e-3f;
     hp.weight_decay = 0.01f;
     for (int tasks = 1; tasks <= 3; tasks++) {
-        float *p1 = floats(n), *m1 = floats(n), *v1 = floats(n);
-        float *p2 = floats(n), *m2 = floats(n), *v2 = floats(n), *merged = floats(n);
+        float *p1 = tu_alloc_floats(n), *m1 = tu_alloc_floats(n), *v1 = tu_alloc_floats(n);
+        float *p2 = tu_alloc_floats(n), *m2 = tu_alloc_floats(n), *v2 = tu_alloc_floats(n), *merged = tu_alloc_floats(n);
         for (size_t i = 0; i < n; i++)
             p1[i] = p2[i] = frand(&seed);
         for (long step = 1; step <= 3; step++) {
@@ -319,10 +314,11 @@ static void sparse_case(float weight_decay)
     mtb_adamw_defaults(&hp);
     hp.lr = 2e-3f;
     hp.weight_decay = weight_decay;
-    uint64_t seed = 11;
-    float *pd = floats(n), *md = floats(n), *vd = floats(n);
-    float *ps = floats(n), *ms = floats(n), *vs = floats(n);
-    float *g[2] = {floats(n), floats(n)};
+    mtb_rng seed;
+    mtb_rng_seed(&seed, 11);
+    float *pd = tu_alloc_floats(n), *md = tu_alloc_floats(n), *vd = tu_alloc_floats(n);
+    float *ps = tu_alloc_floats(n), *ms = tu_alloc_floats(n), *vs = tu_alloc_floats(n);
+    float *g[2] = {tu_alloc_floats(n), tu_alloc_floats(n)};
     for (size_t i = 0; i < n; i++)
         pd[i] = ps[i] = frand(&seed);
     unsigned char touched[ROWS] = {0};
@@ -363,7 +359,8 @@ static void sparse_case(float weight_decay)
         /* a row never touched kept its parameters exactly */
         const size_t row3 = 3 * W;
         float fresh[W];
-        uint64_t seed2 = 11;
+        mtb_rng seed2;
+        mtb_rng_seed(&seed2, 11);
         for (size_t i = 0; i < n; i++) {
             float x = frand(&seed2);
             if (i >= row3 && i < row3 + W)
@@ -391,10 +388,11 @@ static void test_plan_segments_equal_combined(void **state)
 {
     (void)state;
     const size_t n = 200003;
-    uint64_t seed = 12;
+    mtb_rng seed;
+    mtb_rng_seed(&seed, 12);
     float *g[2];
     for (int t = 0; t < 2; t++) {
-        g[t] = floats(n);
+        g[t] = tu_alloc_floats(n);
         for (size_t i = 0; i < n; i++)
             g[t][i] = frand(&seed);
     }
@@ -405,8 +403,8 @@ static void test_plan_segments_equal_combined(void **state)
     mtb_adamw_hparams hp;
     mtb_adamw_defaults(&hp);
     hp.lr = 1e-3f;
-    float *p1 = floats(n), *m1 = floats(n), *v1 = floats(n);
-    float *p2 = floats(n), *m2 = floats(n), *v2 = floats(n), *merged = floats(n);
+    float *p1 = tu_alloc_floats(n), *m1 = tu_alloc_floats(n), *v1 = tu_alloc_floats(n);
+    float *p2 = tu_alloc_floats(n), *m2 = tu_alloc_floats(n), *v2 = tu_alloc_floats(n), *merged = tu_alloc_floats(n);
     for (size_t i = 0; i < n; i++)
         p1[i] = p2[i] = frand(&seed);
     for (long step = 1; step <= 2; step++) {

@@ -38,13 +38,6 @@
 
 #include "bf16.h"
 
-static float float_of_bits(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
-
 /* ------------------------------------------------ conversions */
 
 typedef struct conv_case {
@@ -90,7 +83,7 @@ static void test_conversion_values(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof conv_cases / sizeof *conv_cases; i++) {
         const conv_case *c = &conv_cases[i];
-        const uint16_t got = mtb_bf16_from_float(float_of_bits(c->in));
+        const uint16_t got = mtb_bf16_from_float(tu_float_of_bits(c->in));
         if (got != c->out)
             fail_msg("%08x (%s): got %04x, want %04x", (unsigned)c->in, c->what, got, c->out);
         assert_int_equal(tu_bits_of(mtb_bf16_to_float(c->out)), (uint32_t)c->out << 16);

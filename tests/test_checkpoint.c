@@ -21,12 +21,6 @@
 #include "safetensors.h"
 
 
-static void fixture_path(char *buf, size_t cap, const char *rel)
-{
-    const char *srcdir = getenv("srcdir");
-    snprintf(buf, cap, "%s/fixtures/%s", srcdir && *srcdir ? srcdir : "tests", rel);
-}
-
 static bool file_exists(const char *path)
 {
     struct stat sb;
@@ -37,13 +31,6 @@ static void assert_msg_has(const mtb_error *err, const char *needle)
 {
     if (!strstr(err->msg, needle))
         fail_msg("message does not mention \"%s\": %s", needle, err->msg);
-}
-
-static float float_of(uint32_t u)
-{
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
 }
 
 /* float32 -> binary16, round to nearest, ties to even. */
@@ -493,10 +480,10 @@ static void test_rounding_helpers(void **state)
     assert_int_equal(f32_to_f16_rne(-INFINITY), 0xFC00);
     assert_true(isnan(mtb_st_f16_to_f32(f32_to_f16_rne(NAN))));
     assert_int_equal(f32_to_bf16_rne(1.0f), 0x3F80);
-    assert_int_equal(f32_to_bf16_rne(float_of(0x3F808000)), 0x3F80); /* tie, even */
-    assert_int_equal(f32_to_bf16_rne(float_of(0x3F818000)), 0x3F82); /* tie, up */
-    assert_int_equal(f32_to_bf16_rne(float_of(0x3F808001)), 0x3F81);
-    assert_int_equal(f32_to_bf16_rne(float_of(0x7F7FFFFF)), 0x7F80); /* overflow */
+    assert_int_equal(f32_to_bf16_rne(tu_float_of_bits(0x3F808000)), 0x3F80); /* tie, even */
+    assert_int_equal(f32_to_bf16_rne(tu_float_of_bits(0x3F818000)), 0x3F82); /* tie, up */
+    assert_int_equal(f32_to_bf16_rne(tu_float_of_bits(0x3F808001)), 0x3F81);
+    assert_int_equal(f32_to_bf16_rne(tu_float_of_bits(0x7F7FFFFF)), 0x7F80); /* overflow */
     /* every float16 value maps back to itself */
     for (uint32_t u = 0; u < 0x10000; u++) {
         if ((u & 0x7c00) == 0x7c00 && (u & 0x3ff))
@@ -509,9 +496,7 @@ static void test_rounding_helpers(void **state)
 
 static int load_fixture_model(mtb_bert *m, const char *weights_rel)
 {
-    char cfg_path[512], w_path[512];
-    fixture_path(cfg_path, sizeof cfg_path, "tiny-bert/config.json");
-    fixture_path(w_path, sizeof w_path, weights_rel);
+    const char *cfg_path = tu_fixture("tiny-bert/config.json"), *w_path = tu_fixture(weights_rel);
     if (!file_exists(cfg_path) || !file_exists(w_path))
         return -1;
     mtb_config cfg;
@@ -542,8 +527,7 @@ static void test_fixture_f32(void **state)
         return;
     }
     /* every parameter equals the file's bytes (under either naming) */
-    char w_path[512];
-    fixture_path(w_path, sizeof w_path, "tiny-bert/model.safetensors");
+    const char *w_path = tu_fixture("tiny-bert/model.safetensors");
     mtb_safetensors *st = NULL;
     mtb_error err = {0};
     assert_int_equal(mtb_st_open(&st, w_path, &err), MTB_OK);

@@ -5,16 +5,15 @@ set -u
 MTBERT=${MTBERT:-src/mtbert}
 srcdir=${srcdir:-tests}
 fix="$srcdir/fixtures"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 . "$srcdir/tap.sh"
+temp_dir
 
 # run NAME EXPECTED_STATUS CMD... : runs CMD, stdout in $tmp/out, stderr in $tmp/err
 run() {
     local name=$1 want=$2
     shift 2
-    "$@" >"$tmp/out" 2>"$tmp/err"
+    capture "$@"
     local got=$?
     if [ "$got" -eq "$want" ]; then return 0; fi
     not_ok "$name" "exit status $got, expected $want" "stderr: $(head -c 500 "$tmp/err")"

@@ -751,22 +751,15 @@ static bool shared_available(void)
     return false;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Loads a shared file (appending to ds); asserts success and returns the seconds taken. */
 static double load_shared(mtb_dataset *ds, const char *file, bool want_labels)
 {
     char path[1024];
     tu_shared_path(path, sizeof path, file);
     mtb_error err = {0};
-    double t0 = now_s();
+    double t0 = tu_now_s();
     int rc = mtb_dataset_load(ds, path, want_labels, &err);
-    double t = now_s() - t0;
+    double t = tu_now_s() - t0;
     if (rc)
         fprintf(stderr, "%s\n", err.msg);
     assert_int_equal(rc, 0);

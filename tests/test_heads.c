@@ -167,71 +167,11 @@ static void assert_close_vec(const char *what, const float *got, const double *w
     }
 }
 
-static void assert_close(const char *what, double got, double want, double atol, double rtol)
+/* How each gradient check here judges, at step h (FD_STEP but for the
+ * tiny norms; see the top of the file). */
+static tu_fd_check head_fd(double h)
 {
-    if (!(fabs(got - want) <= atol + rtol * fabs(want))) {
-        print_error("%s: got %.10g, want %.10g\n", what, got, want);
-        fail();
-    }
-}
-
-/* twice holds the result of two backward calls, once of one. */
-static void assert_doubled(const float *once, const float *twice, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        double want = 2.0 * once[i];
-        if (fabs(twice[i] - want) > 1e-6 * fabs(want) + 1e-30) {
-            print_error("element %zu: once %.9g, twice %.9g\n", i, once[i], twice[i]);
-            fail();
-        }
-    }
-}
-
-typedef double (*loss_fn)(void *ctx);
-
-/* Compares analytic[i] with the central difference of loss() in x[i]
- * (step h), for every i.  loss() must rerun the forward from the inputs. */
-static void check_grad(const char *what, float *x, const float *analytic, size_t n, double h,
-                       loss_fn loss, void *ctx)
-{
-    double *num = malloc(n * sizeof *num);
-    assert_non_null(num);
-    double largest = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const float orig = x[i];
-        x[i] = (float)(orig + h);
-        const double xp = x[i];
-        const double lp = loss(ctx);
-        x[i] = (float)(orig - h);
-        const double xm = x[i];
-        const double lm = loss(ctx);
-        x[i] = orig;
-        num[i] = (lp - lm) / (xp - xm);
-        if (fabs(num[i]) > largest)
-            largest = fabs(num[i]);
-    }
-    double worst_ratio = 0.0, worst_abs = 0.0;
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        const double err = fabs((double)analytic[i] - num[i]);
-        const double lim = FD_ATOL * largest + FD_RTOL * fabs(num[i]);
-        if (err / lim > worst_ratio)
-            worst_ratio = err / lim;
-        if (err > worst_abs)
-            worst_abs = err;
-        if (err > lim) {
-            if (bad < 5)
-                print_error("%s[%zu]: analytic %.8g, numeric %.8g\n", what, i, analytic[i],
-                            num[i]);
-            bad++;
-        }
-    }
-    print_message("# grad %-22s %3zu elements  max|g| %.3g  max|a-n| %.2e  worst err/tol %.3f\n",
-                  what, n, largest, worst_abs, worst_ratio);
-    free(num);
-    assert_int_equal(bad, 0);
-    /* A gradient that is zero everywhere would pass trivially. */
-    assert_true(largest > 1e-3);
+    return (tu_fd_check){h, FD_ATOL, FD_RTOL, true, 1e-3};
 }
 
 static void setup_heads(mtb_heads *h)
@@ -350,7 +290,7 @@ static void test_sentiment_forward_backward_values(void **state)
     float loss = mtb_sentiment_forward(&ws, &h, U, SST_LABELS, B3, 0.0f, NULL);
     assert_int_equal(ws.B, B3);
     assert_close_vec("logits", ws.out, SST_LOGITS, B3 * C5, 1e-6, 1e-6);
-    assert_close("loss", loss, SST_LOSS, 1e-6, 1e-6);
+    tu_assert_close("loss", loss, SST_LOSS, 1e-6, 1e-6);
     assert_true(loss == (float)sst_loss_double(&ws, SST_LABELS));
 
     float probs[B3 * C5];
@@ -362,7 +302,7 @@ static void test_sentiment_forward_backward_values(void **state)
             assert_true(probs[i * C5 + k] > 0.0f);
             s += probs[i * C5 + k];
         }
-        assert_close("row sum", s, 1.0, 1e-6, 0.0);
+        tu_assert_close("row sum", s, 1.0, 1e-6, 0.0);
     }
 
     float du[B3 * H4] = {0};
@@ -443,48 +383,77 @@ static void assert_mask_mixed(const mtb_head_ws *ws, size_t n, float p)
     assert_true(dropped > 0 && kept > 0);
 }
 
-static void sentiment_grad_check(float p)
+/* What the sentiment and the paraphrase gradient checks vary. */
+typedef struct head_grad_case {
+    const char *head, *w_name; /* names in the messages: "sst", "dW" */
+    int B, H;
+    uint64_t init_seed, dropout_seed;
+    const int *int_labels;  /* [B], the sentiment's */
+    const float *labels;    /* [B], the paraphrase's */
+} head_grad_case;
+
+static const int SST_GRAD_LABELS[5] = {0, 3, 4, 1, 2};
+static const float PARA_GRAD_LABELS[6] = {1, 0, 0, 1, 1, 0};
+static const head_grad_case SST_GRAD = {"sst", "dW", 5, 7, 7, 1234, SST_GRAD_LABELS, NULL};
+static const head_grad_case PARA_GRAD = {"para", "dw", 6, 5, 11, 4321, NULL, PARA_GRAD_LABELS};
+
+static void head_backward(const head_grad_case *k, mtb_heads *h, float *du, const mtb_head_ws *ws)
 {
-    enum { B = 5, H = 7 };
+    if (k->int_labels)
+        mtb_sentiment_backward(h, du, ws, k->int_labels);
+    else
+        mtb_paraphrase_backward(h, du, ws, k->labels);
+}
+
+/* Random head (logits of order 1) and inputs; the gradients of the inputs,
+ * weight and bias against finite differences, with dropout p; then a second
+ * backward adds the same again. */
+static void head_grad_check(const head_grad_case *k, float p)
+{
+    const int B = k->B, H = k->H;
+    const bool sst = k->int_labels != NULL;
     mtb_heads h;
     assert_int_equal(mtb_heads_init(&h, H), 0);
     mtb_rng r;
-    mtb_rng_seed(&r, 7);
+    mtb_rng_seed(&r, k->init_seed);
     mtb_heads_init_random(&h, &r);
     for (size_t i = 0; i < h.n_params; i++)
         h.params[i] *= 3.0f; /* logits of order 1, so the softmax is not flat */
-    float *u = tu_alloc_floats(B * H), *du = tu_alloc_floats(B * H);
+    float *u = tu_alloc_floats(B * H), *du = tu_alloc_floats(B * H); /* [B, H] */
     tu_fill_uniform(u, B * H, -1.5f, 1.5f, &r);
-    const int labels[B] = {0, 3, 4, 1, 2};
     mtb_head_ws ws;
     assert_int_equal(mtb_head_ws_init(&ws, B, H), 0);
-    fd_ctx c = {&ws, &h, u, NULL, labels, NULL, B, H, p, 1234};
+    fd_ctx c = {&ws, &h, u, NULL, k->int_labels, k->labels, B, H, p, k->dropout_seed};
+    tu_loss_fn loss = sst ? sst_fd_loss : para_fd_loss;
 
-    sst_fd_loss(&c);
+    loss(&c);
     if (p > 0.0f) {
         assert_mask_mixed(&ws, B * H, p);
-        for (int i = 0; i < B * H; i++)
+        for (int i = 0; sst && i < B * H; i++)
             assert_true(ws.dropped[i] == u[i] * ws.scale[i]);
     }
-    mtb_sentiment_backward(&h, du, &ws, labels);
+    head_backward(k, &h, du, &ws);
+    float *w = sst ? h.sst_w : h.para_w, *gw = sst ? h.g_sst_w : h.g_para_w;
+    float *b = sst ? h.sst_b : h.para_b, *gb = sst ? h.g_sst_b : h.g_para_b;
+    const size_t n_out = sst ? C5 : 1;
     char name[40];
-    snprintf(name, sizeof name, "sst du p=%.1f", p);
-    check_grad(name, u, du, B * H, FD_STEP, sst_fd_loss, &c);
-    snprintf(name, sizeof name, "sst dW p=%.1f", p);
-    check_grad(name, h.sst_w, h.g_sst_w, 5 * H, FD_STEP, sst_fd_loss, &c);
-    snprintf(name, sizeof name, "sst db p=%.1f", p);
-    check_grad(name, h.sst_b, h.g_sst_b, 5, FD_STEP, sst_fd_loss, &c);
+    snprintf(name, sizeof name, "%s du p=%.1f", k->head, p);
+    tu_check_grad(name, u, du, B * H, head_fd(FD_STEP), loss, &c);
+    snprintf(name, sizeof name, "%s %s p=%.1f", k->head, k->w_name, p);
+    tu_check_grad(name, w, gw, n_out * H, head_fd(FD_STEP), loss, &c);
+    snprintf(name, sizeof name, "%s db p=%.1f", k->head, p);
+    tu_check_grad(name, b, gb, n_out, head_fd(FD_STEP), loss, &c);
 
     /* Accumulation: a second backward adds the same again. */
     float *du2 = tu_alloc_floats(B * H), *g1 = tu_alloc_floats(h.n_params);
-    sst_fd_loss(&c);
+    loss(&c);
     mtb_heads_zero_grad(&h);
-    mtb_sentiment_backward(&h, du2, &ws, labels);
+    head_backward(k, &h, du2, &ws);
     memcpy(du, du2, B * H * sizeof *du);
     memcpy(g1, h.grads, h.n_params * sizeof *g1);
-    mtb_sentiment_backward(&h, du2, &ws, labels);
-    assert_doubled(du, du2, B * H);
-    assert_doubled(g1, h.grads, h.n_params);
+    head_backward(k, &h, du2, &ws);
+    tu_assert_doubled(du, du2, B * H, 1e-6);
+    tu_assert_doubled(g1, h.grads, h.n_params, 1e-6);
 
     free(du2);
     free(g1);
@@ -497,13 +466,13 @@ static void sentiment_grad_check(float p)
 static void test_sentiment_grad(void **state)
 {
     (void)state;
-    sentiment_grad_check(0.0f);
+    head_grad_check(&SST_GRAD, 0.0f);
 }
 
 static void test_sentiment_grad_dropout(void **state)
 {
     (void)state;
-    sentiment_grad_check(0.3f);
+    head_grad_check(&SST_GRAD, 0.3f);
 }
 
 /* ------------------------------------------------------------- paraphrase */
@@ -520,14 +489,14 @@ static void test_paraphrase_forward_backward_values(void **state)
 
     float loss = mtb_paraphrase_forward(&ws, &h, U, PARA_LABELS, B3, 0.0f, NULL);
     assert_close_vec("logit", ws.out, PARA_LOGIT, B3, 1e-6, 1e-6);
-    assert_close("loss", loss, PARA_LOSS, 1e-6, 1e-6);
+    tu_assert_close("loss", loss, PARA_LOSS, 1e-6, 1e-6);
     assert_true(loss == (float)para_loss_double(&ws, PARA_LABELS));
 
     float du[B3 * H4] = {0};
     mtb_paraphrase_backward(&h, du, &ws, PARA_LABELS);
     assert_close_vec("du", du, PARA_DU, B3 * H4, 1e-6, 1e-6);
     assert_close_vec("dw", h.g_para_w, PARA_DW, H4, 1e-6, 1e-6);
-    assert_close("db", h.g_para_b[0], PARA_DB, 1e-6, 1e-6);
+    tu_assert_close("db", h.g_para_b[0], PARA_DB, 1e-6, 1e-6);
     for (int j = 0; j < 5 * H4 + 5; j++)
         assert_true(h.grads[j] == 0.0f); /* the sentiment head is untouched */
 
@@ -541,58 +510,11 @@ static void test_paraphrase_forward_backward_values(void **state)
     loss = mtb_paraphrase_forward(&ws, &h, big, big_labels, 2, 0.0f, NULL);
     /* logits 29.9 and -30.1: loss = mean(x for the first, -x for the second)
      * up to e^-30 ~ 1e-13. */
-    assert_close("big loss", loss, (ws.out[0] - ws.out[1]) / 2.0, 1e-6, 1e-6);
+    tu_assert_close("big loss", loss, (ws.out[0] - ws.out[1]) / 2.0, 1e-6, 1e-6);
     mtb_paraphrase_backward(&h, NULL, &ws, big_labels);
-    assert_close("big db", h.g_para_b[0], 0.0, 1e-6, 0.0); /* (1 - 0 + 0 - 1) / 2 */
-    assert_close("big dw0", h.g_para_w[0], (100.0 + 100.0) / 2, 1e-4, 1e-6);
+    tu_assert_close("big db", h.g_para_b[0], 0.0, 1e-6, 0.0); /* (1 - 0 + 0 - 1) / 2 */
+    tu_assert_close("big dw0", h.g_para_w[0], (100.0 + 100.0) / 2, 1e-4, 1e-6);
 
-    mtb_head_ws_free(&ws);
-    mtb_heads_free(&h);
-}
-
-static void paraphrase_grad_check(float p)
-{
-    enum { B = 6, H = 5 };
-    mtb_heads h;
-    assert_int_equal(mtb_heads_init(&h, H), 0);
-    mtb_rng r;
-    mtb_rng_seed(&r, 11);
-    mtb_heads_init_random(&h, &r);
-    for (size_t i = 0; i < h.n_params; i++)
-        h.params[i] *= 3.0f;
-    float *u = tu_alloc_floats(B * H), *du = tu_alloc_floats(B * H);
-    tu_fill_uniform(u, B * H, -1.5f, 1.5f, &r);
-    const float labels[B] = {1, 0, 0, 1, 1, 0};
-    mtb_head_ws ws;
-    assert_int_equal(mtb_head_ws_init(&ws, B, H), 0);
-    fd_ctx c = {&ws, &h, u, NULL, NULL, labels, B, H, p, 4321};
-
-    para_fd_loss(&c);
-    if (p > 0.0f)
-        assert_mask_mixed(&ws, B * H, p);
-    mtb_paraphrase_backward(&h, du, &ws, labels);
-    char name[40];
-    snprintf(name, sizeof name, "para du p=%.1f", p);
-    check_grad(name, u, du, B * H, FD_STEP, para_fd_loss, &c);
-    snprintf(name, sizeof name, "para dw p=%.1f", p);
-    check_grad(name, h.para_w, h.g_para_w, H, FD_STEP, para_fd_loss, &c);
-    snprintf(name, sizeof name, "para db p=%.1f", p);
-    check_grad(name, h.para_b, h.g_para_b, 1, FD_STEP, para_fd_loss, &c);
-
-    float *du2 = tu_alloc_floats(B * H), *g1 = tu_alloc_floats(h.n_params);
-    para_fd_loss(&c);
-    mtb_heads_zero_grad(&h);
-    mtb_paraphrase_backward(&h, du2, &ws, labels);
-    memcpy(du, du2, B * H * sizeof *du);
-    memcpy(g1, h.grads, h.n_params * sizeof *g1);
-    mtb_paraphrase_backward(&h, du2, &ws, labels);
-    assert_doubled(du, du2, B * H);
-    assert_doubled(g1, h.grads, h.n_params);
-
-    free(du2);
-    free(g1);
-    free(u);
-    free(du);
     mtb_head_ws_free(&ws);
     mtb_heads_free(&h);
 }
@@ -600,13 +522,13 @@ static void paraphrase_grad_check(float p)
 static void test_paraphrase_grad(void **state)
 {
     (void)state;
-    paraphrase_grad_check(0.0f);
+    head_grad_check(&PARA_GRAD, 0.0f);
 }
 
 static void test_paraphrase_grad_dropout(void **state)
 {
     (void)state;
-    paraphrase_grad_check(0.3f);
+    head_grad_check(&PARA_GRAD, 0.3f);
 }
 
 /* Dropout replays with the same seed and changes with another; p == 0
@@ -652,7 +574,7 @@ static void test_similarity_forward_backward_values(void **state)
     assert_close_vec("pred", ws.out, SIM_PRED, B3, 1e-6, 1e-6);
     assert_true(ws.aux[1] < 0.0f && ws.out[1] == 0.0f); /* relu clamps */
     assert_true(ws.aux[2] == 0.0f && ws.out[2] == 0.0f); /* zero vector */
-    assert_close("loss", loss, SIM_LOSS, 1e-6, 1e-6);
+    tu_assert_close("loss", loss, SIM_LOSS, 1e-6, 1e-6);
     assert_true(loss == (float)sim_loss_double(&ws, SIM_LABELS));
 
     float du[B3 * H4] = {0}, dv[B3 * H4] = {0};
@@ -672,8 +594,8 @@ static void test_similarity_forward_backward_values(void **state)
 
     /* Accumulation. */
     mtb_similarity_backward(du, dv, &ws, SIM_U, SIM_V, SIM_LABELS, H4);
-    assert_doubled(du1, du, B3 * H4);
-    assert_doubled(dv1, dv, B3 * H4);
+    tu_assert_doubled(du1, du, B3 * H4, 1e-6);
+    tu_assert_doubled(dv1, dv, B3 * H4, 1e-6);
 
     /* No labels: predictions only, loss 0, backward a no-op. */
     assert_true(mtb_similarity_forward(&ws, SIM_U, SIM_V, NULL, B3, H4) == 0.0f);
@@ -694,7 +616,7 @@ static void test_similarity_tiny_norms(void **state)
     float loss = mtb_similarity_forward(&ws, TINY_U, TINY_V, TINY_LABELS, 2, H4);
     assert_close_vec("tiny cos", ws.aux, TINY_COS, 2, 1e-6, 1e-6);
     assert_close_vec("tiny pred", ws.out, TINY_PRED, 2, 1e-6, 1e-6);
-    assert_close("tiny loss", loss, TINY_LOSS, 1e-6, 1e-6);
+    tu_assert_close("tiny loss", loss, TINY_LOSS, 1e-6, 1e-6);
 
     float du[2 * H4] = {0}, dv[2 * H4] = {0};
     mtb_similarity_backward(du, dv, &ws, TINY_U, TINY_V, TINY_LABELS, H4);
@@ -708,9 +630,9 @@ static void test_similarity_tiny_norms(void **state)
     memcpy(u, TINY_U, sizeof u);
     memcpy(v, TINY_V, sizeof v);
     fd_ctx c = {&ws, NULL, u, v, NULL, TINY_LABELS, 2, H4, 0.0f, 0};
-    check_grad("sim tiny du row 0", u, du, H4, 1e-12, sim_fd_loss, &c);
-    check_grad("sim tiny du row 1", u + H4, du + H4, H4, 1e-8, sim_fd_loss, &c);
-    check_grad("sim tiny dv row 1", v + H4, dv + H4, H4, 1e-8, sim_fd_loss, &c);
+    tu_check_grad("sim tiny du row 0", u, du, H4, head_fd(1e-12), sim_fd_loss, &c);
+    tu_check_grad("sim tiny du row 1", u + H4, du + H4, H4, head_fd(1e-8), sim_fd_loss, &c);
+    tu_check_grad("sim tiny dv row 1", v + H4, dv + H4, H4, head_fd(1e-8), sim_fd_loss, &c);
     mtb_head_ws_free(&ws);
 }
 
@@ -740,8 +662,8 @@ static void test_similarity_grad(void **state)
     }
     assert_true(positive >= 2 && positive < B);
     mtb_similarity_backward(du, dv, &ws, u, v, labels, H);
-    check_grad("sim du", u, du, B * H, FD_STEP, sim_fd_loss, &c);
-    check_grad("sim dv", v, dv, B * H, FD_STEP, sim_fd_loss, &c);
+    tu_check_grad("sim du", u, du, B * H, head_fd(FD_STEP), sim_fd_loss, &c);
+    tu_check_grad("sim dv", v, dv, B * H, head_fd(FD_STEP), sim_fd_loss, &c);
     free(u);
     free(v);
     free(du);
@@ -787,8 +709,8 @@ static void test_pearson(void **state)
     /* numpy.corrcoef (and torch.corrcoef) in float64 on these float32 values. */
     const float x[6] = {1.0f, 2.5f, 3.0f, 4.5f, 2.0f, 0.5f};
     const float y[6] = {0.8f, 2.0f, 3.5f, 4.0f, 2.5f, 1.5f};
-    assert_close("pearson", mtb_pearson(x, y, 6), 0.90437247602409154, 1e-14, 0.0);
-    assert_close("symmetric", mtb_pearson(y, x, 6), 0.90437247602409154, 1e-14, 0.0);
+    tu_assert_close("pearson", mtb_pearson(x, y, 6), 0.90437247602409154, 1e-14, 0.0);
+    tu_assert_close("symmetric", mtb_pearson(y, x, 6), 0.90437247602409154, 1e-14, 0.0);
 
     /* Perfect and anti correlation (an affine map with rounding-prone steps). */
     float a[50], b[50], c[50], k[50];
@@ -798,8 +720,8 @@ static void test_pearson(void **state)
         c[i] = -0.5f * a[i] + 7.0f;
         k[i] = 2.75f;
     }
-    assert_close("perfect", mtb_pearson(a, b, 50), 1.0, 1e-6, 0.0);
-    assert_close("anti", mtb_pearson(a, c, 50), -1.0, 1e-6, 0.0);
+    tu_assert_close("perfect", mtb_pearson(a, b, 50), 1.0, 1e-6, 0.0);
+    tu_assert_close("anti", mtb_pearson(a, c, 50), -1.0, 1e-6, 0.0);
     assert_true(mtb_pearson(a, a, 50) <= 1.0 && mtb_pearson(a, a, 50) > 1.0 - 1e-12);
     assert_true(mtb_pearson(a, b, 50) <= 1.0 && mtb_pearson(a, c, 50) >= -1.0);
     assert_true(mtb_pearson(x, x, 6) == 1.0);
@@ -809,7 +731,7 @@ static void test_pearson(void **state)
     float xo[6];
     for (int i = 0; i < 6; i++)
         xo[i] = x[i] + 65536.0f;
-    assert_close("offset", mtb_pearson(xo, y, 6), 0.90437247602409154, 1e-12, 0.0);
+    tu_assert_close("offset", mtb_pearson(xo, y, 6), 0.90437247602409154, 1e-12, 0.0);
 
     assert_true(isnan(mtb_pearson(a, k, 50)));
     assert_true(isnan(mtb_pearson(k, a, 50)));

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -19,14 +21,6 @@
 #include "mtbert/merge.h"
 
 #define N_MAX 16
-
-static const char *fixture(void)
-{
-    static char path[1024];
-    const char *srcdir = getenv("srcdir");
-    snprintf(path, sizeof path, "%s/fixtures/merge-cases.json", srcdir ? srcdir : "tests");
-    return path;
-}
 
 static double num(const json_t *o, const char *key, double dflt)
 {
@@ -59,13 +53,79 @@ typedef struct worst {
 /* Every case of the fixture: the merged update within 1e-7 of the scale of
  * the gradients (1e-6 for CAGrad, whose inner problem mtbert solves by a
  * search), the weights where the reference gives them. */
+/* One case of the reference file, as a step of it needs it. */
+typedef struct ref_case {
+    const char *name;
+    const mtb_merge_method *method;
+    size_t n;
+    const int *order;
+    const mtb_param_group *groups;
+    int n_groups;
+    const mtb_merge_params *params;
+    mtb_merge_state *state;
+    long per_epoch;
+} ref_case;
+
+/* Step s (sj) of a case: the merged update and, where the reference gives
+ * them, the weights, against the reference; the errors go into wm. */
+static void check_reference_step(const ref_case *rc, size_t s, const json_t *sj, worst *wm)
+{
+    const json_t *grads = json_object_get(sj, "grads");
+    const int T = (int)json_array_size(grads);
+    float g[MTB_MAX_TASKS][N_MAX]; /* [T, n] */
+    const float *cg[MTB_MAX_TASKS];
+    int ids[MTB_MAX_TASKS];
+    double loss[MTB_MAX_TASKS];
+    double gmax = 0.0;
+    for (int t = 0; t < T; t++) {
+        for (size_t i = 0; i < rc->n; i++) {
+            g[t][i] = (float)json_number_value(json_array_get(json_array_get(grads, t), i));
+            gmax = fmax(gmax, fabs(g[t][i]));
+        }
+        cg[t] = g[t];
+        ids[t] = t;
+        loss[t] = json_number_value(json_array_get(json_object_get(sj, "losses"), t));
+    }
+    const mtb_merge_context ctx = {.params = rc->params, .state = rc->state, .loss = loss,
+                                   .epoch = (long)s / rc->per_epoch, .lr = 0.0};
+    mtb_merge_plan plan;
+    mtb_merge_weights(cg, ids, T, rc->n, rc->order, rc->method, &ctx, rc->groups, rc->n_groups,
+                      NULL, NULL, &plan);
+    const json_t *mj = json_object_get(sj, "merged");
+    double dmax = 0.0, err = 0.0;
+    for (size_t i = 0; i < rc->n; i++)
+        dmax = fmax(dmax, fabs(json_number_value(json_array_get(mj, i))));
+    const double scale = fmax(dmax, 1e-3 * gmax);
+    for (size_t i = 0; i < rc->n; i++) {
+        const double *wi = mtb_plan_weights_at(&plan, i);
+        double d = 0.0;
+        for (int t = 0; t < T; t++)
+            d += wi[t] * (double)g[t][i];
+        err = fmax(err, fabs(d - json_number_value(json_array_get(mj, i))) / scale);
+    }
+    const double tol = rc->method == &mtb_method_cagrad ? 1e-6 : 1e-7;
+    if (!(err <= tol))
+        fail_msg("%s, step %zu: merged update off by %.3g of its scale (tolerance %g)",
+                 rc->name, s, err, tol);
+    wm->merged = fmax(wm->merged, err);
+    const json_t *wj = json_object_get(sj, "weights");
+    for (int t = 0; wj && t < T; t++) {
+        const double want = json_number_value(json_array_get(wj, t));
+        const double e = fabs(plan.weight[t] - want) / fmax(1.0, fabs(want));
+        if (!(e <= 10 * tol))
+            fail_msg("%s, step %zu: weight %d is %.12g, the reference %.12g", rc->name, s, t,
+                     plan.weight[t], want);
+        wm->weights = fmax(wm->weights, e);
+    }
+}
+
 static void test_against_reference(void **state)
 {
     (void)state;
     json_error_t jerr;
-    json_t *root = json_load_file(fixture(), 0, &jerr);
+    json_t *root = json_load_file(tu_fixture("merge-cases.json"), 0, &jerr);
     if (!root)
-        fail_msg("%s: %s (line %d)", fixture(), jerr.text, jerr.line);
+        fail_msg("%s: %s (line %d)", tu_fixture("merge-cases.json"), jerr.text, jerr.line);
     const json_t *cases = json_object_get(root, "cases");
     assert_true(json_array_size(cases) > 100);
     worst w[16] = {{0}};
@@ -104,56 +164,10 @@ static void test_against_reference(void **state)
         params_of(c, &params);
         mtb_merge_state st;
         memset(&st, 0, sizeof st);
+        const ref_case rc = {name, method, n, order, groups, n_groups, &params, &st, per_epoch};
         const json_t *steps = json_object_get(c, "steps");
         for (size_t s = 0; s < json_array_size(steps); s++) {
-            const json_t *sj = json_array_get(steps, s);
-            const json_t *grads = json_object_get(sj, "grads");
-            const int T = (int)json_array_size(grads);
-            float g[MTB_MAX_TASKS][N_MAX];
-            const float *cg[MTB_MAX_TASKS];
-            int ids[MTB_MAX_TASKS];
-            double loss[MTB_MAX_TASKS];
-            double gmax = 0.0;
-            for (int t = 0; t < T; t++) {
-                for (size_t i = 0; i < n; i++) {
-                    g[t][i] = (float)json_number_value(json_array_get(json_array_get(grads, t), i));
-                    gmax = fmax(gmax, fabs(g[t][i]));
-                }
-                cg[t] = g[t];
-                ids[t] = t;
-                loss[t] = json_number_value(json_array_get(json_object_get(sj, "losses"), t));
-            }
-            const mtb_merge_context ctx = {.params = &params, .state = &st, .loss = loss,
-                                           .epoch = (long)s / per_epoch, .lr = 0.0};
-            mtb_merge_plan plan;
-            mtb_merge_weights(cg, ids, T, n, order, method, &ctx, groups, n_groups, NULL, NULL,
-                              &plan);
-            const json_t *mj = json_object_get(sj, "merged");
-            double dmax = 0.0, err = 0.0;
-            for (size_t i = 0; i < n; i++)
-                dmax = fmax(dmax, fabs(json_number_value(json_array_get(mj, i))));
-            const double scale = fmax(dmax, 1e-3 * gmax);
-            for (size_t i = 0; i < n; i++) {
-                const double *wi = mtb_plan_weights_at(&plan, i);
-                double d = 0.0;
-                for (int t = 0; t < T; t++)
-                    d += wi[t] * (double)g[t][i];
-                err = fmax(err, fabs(d - json_number_value(json_array_get(mj, i))) / scale);
-            }
-            const double tol = method == &mtb_method_cagrad ? 1e-6 : 1e-7;
-            if (!(err <= tol))
-                fail_msg("%s, step %zu: merged update off by %.3g of its scale (tolerance %g)",
-                         name, s, err, tol);
-            wm->merged = fmax(wm->merged, err);
-            const json_t *wj = json_object_get(sj, "weights");
-            for (int t = 0; wj && t < T; t++) {
-                const double want = json_number_value(json_array_get(wj, t));
-                const double e = fabs(plan.weight[t] - want) / fmax(1.0, fabs(want));
-                if (!(e <= 10 * tol))
-                    fail_msg("%s, step %zu: weight %d is %.12g, the reference %.12g", name, s, t,
-                             plan.weight[t], want);
-                wm->weights = fmax(wm->weights, e);
-            }
+            check_reference_step(&rc, s, json_array_get(steps, s), wm);
             wm->steps++;
         }
     }
@@ -166,14 +180,15 @@ static void test_against_reference(void **state)
 
 /* ------------------------------------------------------------ invariants */
 
-static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
-
+/* One stream for all the random sets, which go on from test to test. */
 static double uniform(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (double)(rng_state >> 11) / 9007199254740992.0 * 2.0 - 1.0;
+    static mtb_rng rng;
+    static bool seeded;
+    if (!seeded)
+        mtb_rng_seed(&rng, 0x9E3779B97F4A7C15ull);
+    seeded = true;
+    return tu_uniform_pm1(&rng);
 }
 
 enum { DIM = 40 };

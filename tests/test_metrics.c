@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,16 +32,6 @@ static void collect(const mtb_event *ev, void *ctx)
         c->ev[c->n++] = *ev;
 }
 
-static char *temp_path(void)
-{
-    static char path[] = "/tmp/mtbert-metrics-XXXXXX";
-    strcpy(path, "/tmp/mtbert-metrics-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    close(fd);
-    return path;
-}
-
 static mtb_event step_event(long step, float l0, float l1, float l2)
 {
     mtb_event ev = {.type = MTB_EV_STEP, .step = step, .epoch = 0.5, .elapsed = 2.0};
@@ -52,15 +44,18 @@ static mtb_event step_event(long step, float l0, float l1, float l2)
     return ev;
 }
 
-static void test_round_trip(void **state)
+static const int SAMPLE_PAIRS[3][2] = {{0, 1}, {0, 2}, {1, 2}};
+
+/* Four records (a step, conflict statistics, a step with a task inactive,
+ * an evaluation) and a resume mark, under a header; cs is the conflict
+ * written. */
+static void write_sample_run(const char *path, mtb_conflict_stats *cs)
 {
-    (void)state;
-    const char *path = temp_path();
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     mtb_event s1 = step_event(1, 1.5f, 0.75f, 3.25f);
     mtb_event c1 = {.type = MTB_EV_CONFLICT, .step = 1};
-    mtb_conflict_stats *cs = &c1.u.conflict;
+    *cs = c1.u.conflict;
     cs->n_tasks = 3;
     for (int t = 0; t < 3; t++) {
         cs->task[t] = t;
@@ -69,10 +64,9 @@ static void test_round_trip(void **state)
         cs->served[t] = 0.1 * (t + 1);
     }
     cs->n_pairs = 3;
-    const int pairs[3][2] = {{0, 1}, {0, 2}, {1, 2}};
     for (int p = 0; p < 3; p++) {
-        cs->pair[p][0] = pairs[p][0];
-        cs->pair[p][1] = pairs[p][1];
+        cs->pair[p][0] = SAMPLE_PAIRS[p][0];
+        cs->pair[p][1] = SAMPLE_PAIRS[p][1];
         cs->cos[p] = -0.5 + 0.25 * p;
         for (int g = 0; g < 3; g++)
             cs->group_cos[p][g] = 0.125 * (p + 1) * (g + 1);
@@ -91,18 +85,23 @@ static void test_round_trip(void **state)
     e2.u.eval.has[0] = e2.u.eval.has[2] = true;
     e2.u.eval.loss[0] = 1.0;
     e2.u.eval.loss[2] = 2.0;
+    c1.u.conflict = *cs;
     const mtb_event written[] = {s1, c1, s2, e2};
     metrics_write_header(f, "0123456789abcdef", "{\"mode\": \"pcgrad\"}", NULL);
     for (int i = 0; i < 4; i++)
         metrics_write(f, &written[i]);
     metrics_write_resumed(f, "0123456789abcdef", 2);
     fclose(f);
+}
+
+/* The header names the run and its configuration, not-evaluated is null, a
+ * group without a gradient is null. */
+static void check_sample_text(const char *path)
+{
     char id[32];
     assert_int_equal(metrics_read_run_id(path, id, sizeof id), 1);
     assert_string_equal(id, "0123456789abcdef");
-    /* the header names the run's configuration, not-evaluated is null, a
-     * group without a gradient is null */
-    f = fopen(path, "r");
+    FILE *f = fopen(path, "r");
     char line[4096];
     assert_non_null(fgets(line, sizeof line, f));
     assert_non_null(strstr(line, "\"mtbert_metrics\":1,\"run_id\":\"0123456789abcdef\","
@@ -123,7 +122,12 @@ static void test_round_trip(void **state)
     }
     fclose(f);
     assert_true(saw_eval && saw_group_null);
+}
 
+/* Replayed, the records come back as written (and up to a step, only those
+ * up to it). */
+static void check_sample_replay(const char *path, const mtb_conflict_stats *cs)
+{
     collected got = {0};
     mtb_error err = {0};
     assert_int_equal(metrics_replay(path, -1, collect, &got, &err), 0);
@@ -138,8 +142,8 @@ static void test_round_trip(void **state)
     assert_int_equal(rc->n_pairs, 3);
     assert_int_equal(rc->n_groups, 3);
     for (int p = 0; p < 3; p++) {
-        assert_int_equal(rc->pair[p][0], pairs[p][0]);
-        assert_int_equal(rc->pair[p][1], pairs[p][1]);
+        assert_int_equal(rc->pair[p][0], SAMPLE_PAIRS[p][0]);
+        assert_int_equal(rc->pair[p][1], SAMPLE_PAIRS[p][1]);
         assert_true(rc->cos[p] == cs->cos[p]);
         assert_true(rc->group_cos[p][1] == cs->group_cos[p][1]);
         assert_true(isnan(rc->group_cos[p][2]));
@@ -162,14 +166,14 @@ static void test_round_trip(void **state)
     collected upto = {0};
     assert_int_equal(metrics_replay(path, 1, collect, &upto, &err), 0);
     assert_int_equal(upto.n, 2);
+}
 
-    /* a diverged step's NaN is written as "nan", distinct from null */
-    char keep[64]; /* temp_path's buffer is shared: keep this file's name */
-    snprintf(keep, sizeof keep, "%s", path);
-    path = keep;
-    char nan_path[64];
-    snprintf(nan_path, sizeof nan_path, "%s", temp_path());
-    f = fopen(nan_path, "w");
+/* A diverged step's NaN is written as "nan", distinct from null. */
+static void check_nan_written(void)
+{
+    char nan_path[256];
+    tu_temp_file(nan_path, sizeof nan_path, "mtbert-metrics");
+    FILE *f = fopen(nan_path, "w");
     mtb_event sn = step_event(3, NAN, 1.0f, INFINITY);
     metrics_write(f, &sn);
     fclose(f);
@@ -179,15 +183,21 @@ static void test_round_trip(void **state)
     assert_non_null(strstr(nl, "\"task\":\"sst\",\"loss\":\"nan\""));
     fclose(f);
     collected nan_back = {0};
+    mtb_error err = {0};
     assert_int_equal(metrics_replay(nan_path, -1, collect, &nan_back, &err), 0);
     assert_true(isnan(nan_back.ev[0].u.step.loss[0]) && isinf(nan_back.ev[0].u.step.loss[2]));
     unlink(nan_path);
+}
 
-    /* a partial last line (killed mid-write) ends the file quietly */
-    f = fopen(path, "a");
+/* A partial last line (killed mid-write) ends the file quietly, and a bad
+ * line in the middle is skipped. */
+static void check_cut_lines(const char *path)
+{
+    FILE *f = fopen(path, "a");
     fputs("{\"step\":3,\"task\":\"ss", f);
     fclose(f);
     collected partial = {0};
+    mtb_error err = {0};
     assert_int_equal(metrics_replay(path, -1, collect, &partial, &err), 0);
     assert_int_equal(partial.n, 4);
     /* a bad line in the middle is skipped (test_metrics_history.c has the
@@ -199,6 +209,19 @@ static void test_round_trip(void **state)
     assert_int_equal(metrics_replay(path, -1, collect, &bad, &err), MTB_OK);
     assert_int_equal(bad.n, 5);
     assert_int_equal(bad.ev[4].step, 4);
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    char path[256];
+    tu_temp_file(path, sizeof path, "mtbert-metrics");
+    mtb_conflict_stats cs = {0};
+    write_sample_run(path, &cs);
+    check_sample_text(path);
+    check_sample_replay(path, &cs);
+    check_nan_written();
+    check_cut_lines(path);
     unlink(path);
 }
 

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,10 +39,12 @@ static double quad(const double *G, int n, const double *a)
     return f;
 }
 
-static void assert_near(double got, double want, double tol, const char *what)
+/* alpha of mtb_mgda_min_norm for the n gradients g [n, dim], and their
+ * Gram matrix G [n, n]. */
+static void min_norm_of(const double *g, int n, int dim, double *G, double *a)
 {
-    if (!(fabs(got - want) <= tol))
-        fail_msg("%s: got %.12g, want %.12g (tolerance %g)", what, got, want, tol);
+    gram_of(g, n, dim, G);
+    mtb_mgda_min_norm(G, n, a);
 }
 
 /* g1 = (1, 0), g2 = (0, 2): alpha = (4/5, 1/5), d = (4/5, 2/5), and
@@ -50,10 +54,9 @@ static void test_two_orthogonal(void **state)
     (void)state;
     const double g[4] = {1, 0, 0, 2};
     double G[4], a[2];
-    gram_of(g, 2, 2, G);
-    mtb_mgda_min_norm(G, 2, a);
-    assert_near(a[0], 0.8, 1e-15, "alpha_1");
-    assert_near(a[1], 0.2, 1e-15, "alpha_2");
+    min_norm_of(g, 2, 2, G, a);
+    tu_assert_close("alpha_1", a[0], 0.8, 1e-15, 0.0);
+    tu_assert_close("alpha_2", a[1], 0.2, 1e-15, 0.0);
 }
 
 /* Opposed gradients of equal norm: the hull holds 0, at alpha = (1/2, 1/2). */
@@ -62,10 +65,9 @@ static void test_two_opposed(void **state)
     (void)state;
     const double g[6] = {1, -2, 3, -1, 2, -3};
     double G[4], a[2];
-    gram_of(g, 2, 3, G);
-    mtb_mgda_min_norm(G, 2, a);
-    assert_near(a[0], 0.5, 1e-15, "alpha_1");
-    assert_near(quad(G, 2, a), 0.0, 1e-14, "|d|^2");
+    min_norm_of(g, 2, 3, G, a);
+    tu_assert_close("alpha_1", a[0], 0.5, 1e-15, 0.0);
+    tu_assert_close("|d|^2", quad(G, 2, a), 0.0, 1e-14, 0.0);
 }
 
 /* One gradient is much smaller and inside the others' cone: all the weight
@@ -75,10 +77,9 @@ static void test_dominated_by_small(void **state)
     (void)state;
     const double g[9] = {10, 1, 0, 1, 10, 0, 0.5, 0.5, 0};
     double G[9], a[3];
-    gram_of(g, 3, 3, G);
-    mtb_mgda_min_norm(G, 3, a);
-    assert_near(a[2], 1.0, 1e-15, "alpha of the small gradient");
-    assert_near(a[0] + a[1], 0.0, 1e-15, "the others");
+    min_norm_of(g, 3, 3, G, a);
+    tu_assert_close("alpha of the small gradient", a[2], 1.0, 1e-15, 0.0);
+    tu_assert_close("the others", a[0] + a[1], 0.0, 1e-15, 0.0);
 }
 
 /* A zero gradient: d = 0 by putting all weight on it; parallel equal
@@ -89,17 +90,15 @@ static void test_zero_and_parallel(void **state)
     (void)state;
     const double gz[9] = {1, 2, 3, 0, 0, 0, -1, 0, 4};
     double G[9], a[3];
-    gram_of(gz, 3, 3, G);
-    mtb_mgda_min_norm(G, 3, a);
-    assert_near(a[1], 1.0, 0.0, "alpha of the zero gradient");
+    min_norm_of(gz, 3, 3, G, a);
+    tu_assert_close("alpha of the zero gradient", a[1], 1.0, 0.0, 0.0);
     const double gp[9] = {1, 2, 3, 1, 2, 3, 1, 2, 3};
-    gram_of(gp, 3, 3, G);
-    mtb_mgda_min_norm(G, 3, a);
-    assert_near(a[0], 1.0, 0.0, "alpha_1 of equal gradients");
+    min_norm_of(gp, 3, 3, G, a);
+    tu_assert_close("alpha_1 of equal gradients", a[0], 1.0, 0.0, 0.0);
     /* one task: its own gradient */
     double one = 4.0, a1;
     mtb_mgda_min_norm(&one, 1, &a1);
-    assert_near(a1, 1.0, 0.0, "a single task");
+    tu_assert_close("a single task", a1, 1.0, 0.0, 0.0);
 }
 
 /* Three gradients in general position whose min-norm point is interior:
@@ -110,17 +109,10 @@ static void test_interior_point(void **state)
     (void)state;
     const double g[9] = {1, 0, 0, 0, 2, 0, 0, 0, 4};
     double G[9], a[3];
-    gram_of(g, 3, 3, G);
-    mtb_mgda_min_norm(G, 3, a);
-    assert_near(a[0], 16.0 / 21, 1e-14, "alpha_1");
-    assert_near(a[1], 4.0 / 21, 1e-14, "alpha_2");
-    assert_near(a[2], 1.0 / 21, 1e-14, "alpha_3");
-}
-
-static double uniform(uint64_t *s)
-{
-    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
-    return (double)(*s >> 11) * 0x1.0p-53 * 2.0 - 1.0;
+    min_norm_of(g, 3, 3, G, a);
+    tu_assert_close("alpha_1", a[0], 16.0 / 21, 1e-14, 0.0);
+    tu_assert_close("alpha_2", a[1], 4.0 / 21, 1e-14, 0.0);
+    tu_assert_close("alpha_3", a[2], 1.0 / 21, 1e-14, 0.0);
 }
 
 /* Random gradient sets (2 and 3 tasks, with a shared component of random
@@ -130,15 +122,16 @@ static double uniform(uint64_t *s)
 static void test_random_against_grid(void **state)
 {
     (void)state;
-    uint64_t seed = 2024;
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 2024);
     int interior_cases = 0;
     for (int c = 0; c < 200; c++) {
         const int n = 2 + c % 2, dim = 5;
         double g[3 * 5], G[9], a[3];
-        const double shared = uniform(&seed) * 2.0;
+        const double shared = tu_uniform_pm1(&rng) * 2.0;
         for (int i = 0; i < n; i++)
             for (int k = 0; k < dim; k++)
-                g[i * dim + k] = uniform(&seed) + (k == 0 ? (i % 2 ? -shared : shared) : 0.0);
+                g[i * dim + k] = tu_uniform_pm1(&rng) + (k == 0 ? (i % 2 ? -shared : shared) : 0.0);
         gram_of(g, n, dim, G);
         mtb_mgda_min_norm(G, n, a);
         double sum = 0.0;
@@ -149,7 +142,7 @@ static void test_random_against_grid(void **state)
             support += a[i] > 0.0;
         }
         interior_cases += n == 3 && support == 3;
-        assert_near(sum, 1.0, 1e-12, "sum of alpha");
+        tu_assert_close("sum of alpha", sum, 1.0, 1e-12, 0.0);
         const double f = quad(G, n, a);
         for (int i = 0; i < n; i++) {
             double gi = 0.0;
@@ -187,12 +180,13 @@ static void test_merge_never_opposes_a_task(void **state)
     (void)state;
     enum { N = 10007 };
     static float g[3][N];
-    uint64_t seed = 9;
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 9);
     for (size_t k = 0; k < N; k++) {
-        const double c = uniform(&seed);
-        g[0][k] = (float)(c + 0.3 * uniform(&seed));
-        g[1][k] = (float)(-c + 0.3 * uniform(&seed));
-        g[2][k] = (float)(0.1 * uniform(&seed) + 0.2 * c);
+        const double c = tu_uniform_pm1(&rng);
+        g[0][k] = (float)(c + 0.3 * tu_uniform_pm1(&rng));
+        g[1][k] = (float)(-c + 0.3 * tu_uniform_pm1(&rng));
+        g[2][k] = (float)(0.1 * tu_uniform_pm1(&rng) + 0.2 * c);
     }
     const float *cg[3] = {g[0], g[1], g[2]};
     const int ids[3] = {0, 1, 2}, order[3] = {0, 1, 2};
@@ -200,7 +194,7 @@ static void test_merge_never_opposes_a_task(void **state)
     const double *w = plan.weight;
     mtb_conflict_stats st;
     mtb_merge_weights(cg, ids, 3, N, order, &mtb_method_mgda, NULL, NULL, 0, NULL, &st, &plan);
-    assert_near(w[0] + w[1] + w[2], 1.0, 1e-12, "weights sum");
+    tu_assert_close("weights sum", w[0] + w[1] + w[2], 1.0, 1e-12, 0.0);
     static float d[N];
     mtb_grads_combine(d, cg, &plan, N);
     for (int t = 0; t < 3; t++) {
@@ -209,12 +203,12 @@ static void test_merge_never_opposes_a_task(void **state)
             dot += (double)d[k] * g[t][k];
         printf("# merged . g_%d = %.6g (weight %.6f)\n", t, dot, w[t]);
         assert_true(dot >= -1e-6);
-        assert_near(st.weight[t], w[t], 0.0, "stats weight");
+        tu_assert_close("stats weight", st.weight[t], w[t], 0.0, 0.0);
     }
     /* sum mode records weights of 1 */
     mtb_merge_weights(cg, ids, 3, N, order, &mtb_method_sum, NULL, NULL, 0, NULL, &st, &plan);
     for (int t = 0; t < 3; t++)
-        assert_near(st.weight[t], 1.0, 0.0, "sum weight");
+        tu_assert_close("sum weight", st.weight[t], 1.0, 0.0, 0.0);
 }
 
 int main(void)

@@ -57,68 +57,8 @@ static double weighted_sum(const float *out, const float *w, size_t n)
     return s;
 }
 
-typedef double (*loss_fn)(void *ctx);
-
-/* Compares analytic[i] with the central difference of loss() in x[i], for
- * every i.  loss() must run the forward pass from the current inputs. */
-static void check_grad(const char *what, float *x, const float *analytic, size_t n, loss_fn loss,
-                       void *ctx)
-{
-    double worst_ratio = 0.0, worst_abs = 0.0, largest = 0.0;
-    size_t bad = 0;
-    for (size_t i = 0; i < n; i++) {
-        const float orig = x[i];
-        x[i] = (float)(orig + FD_STEP);
-        const double xp = x[i];
-        const double lp = loss(ctx);
-        x[i] = (float)(orig - FD_STEP);
-        const double xm = x[i];
-        const double lm = loss(ctx);
-        x[i] = orig;
-
-        const double num = (lp - lm) / (xp - xm);
-        const double err = fabs((double)analytic[i] - num);
-        const double lim = FD_ATOL + FD_RTOL * fabs(num);
-        if (err / lim > worst_ratio)
-            worst_ratio = err / lim;
-        if (err > worst_abs)
-            worst_abs = err;
-        if (fabs(num) > largest)
-            largest = fabs(num);
-        if (err > lim) {
-            if (bad < 5)
-                print_error("%s[%zu]: analytic %.8g, numeric %.8g\n", what, i, analytic[i], num);
-            bad++;
-        }
-    }
-    print_message("# grad %-18s %4zu elements  max|g| %.3f  max|a-n| %.2e  worst err/tol %.3f\n",
-                  what, n, largest, worst_abs, worst_ratio);
-    assert_int_equal(bad, 0);
-    /* A gradient that is zero everywhere would pass trivially. */
-    assert_true(largest > 1e-2);
-}
-
-/* twice holds the result of two backward calls, once of one: accumulation
- * means twice == 2 * once (exactly for elementwise ops; to rounding where a
- * gradient is itself a sum, as in sgemm with K blocking or a scatter-add). */
-static void assert_doubled(const float *once, const float *twice, size_t n, double rtol)
-{
-    for (size_t i = 0; i < n; i++) {
-        double want = 2.0 * once[i];
-        if (fabs(twice[i] - want) > rtol * (fabs(want) + 1e-30)) {
-            print_error("element %zu: once %.9g, twice %.9g\n", i, once[i], twice[i]);
-            fail();
-        }
-    }
-}
-
-static void assert_close(const char *what, double got, double want, double tol)
-{
-    if (!(fabs(got - want) <= tol)) {
-        print_error("%s: got %.10g, want %.10g (tol %.3g)\n", what, got, want, tol);
-        fail();
-    }
-}
+/* The check of every gradient below (see the top of the file). */
+static const tu_fd_check OPS_FD = {FD_STEP, FD_ATOL, FD_RTOL, false, 1e-2};
 
 /* ---------------------------------------------------------------------- rng */
 
@@ -200,7 +140,7 @@ static void test_rng_uniform(void **state)
         hi = u > hi ? u : hi;
     }
     /* Mean of n uniforms: sd = sqrt(1/12 / n) = 9.1e-4; allow 5 sd. */
-    assert_close("uniform mean", sum / n, 0.5, 5 * 9.2e-4);
+    tu_assert_close("uniform mean", sum / n, 0.5, 5 * 9.2e-4, 0.0);
     assert_true(lo < 1e-3f && hi > 1.0f - 1e-3f);
 }
 
@@ -222,8 +162,8 @@ static void test_rng_normal(void **state)
     print_message("# normal: mean %.5f var %.5f over %d draws\n", mean, var, n);
     /* sd of the mean 1/sqrt(n) = 3.2e-3, of the variance sqrt(2/n) = 4.5e-3:
      * 5 sd each. */
-    assert_close("normal mean", mean, 0.0, 0.016);
-    assert_close("normal variance", var, 1.0, 0.023);
+    tu_assert_close("normal mean", mean, 0.0, 0.016, 0.0);
+    tu_assert_close("normal variance", var, 1.0, 0.023, 0.0);
 }
 
 static void test_rng_below(void **state)
@@ -304,8 +244,8 @@ static void test_linear_forward_naive(void **state)
                     mag += fabs(t);
                 }
                 /* Standard float dot-product bound: (K+1) eps sum|terms|. */
-                assert_close("linear out", c.out[i * c.out_dim + o], ref,
-                             (c.in_dim + 1) * FLT_EPSILON * mag);
+                tu_assert_close("linear out", c.out[i * c.out_dim + o], ref,
+                                (c.in_dim + 1) * FLT_EPSILON * mag, 0.0);
             }
     }
     linear_teardown(&c);
@@ -321,9 +261,9 @@ static void test_linear_grad(void **state)
     float *db = tu_alloc_floats((size_t)c.out_dim);
     linear_loss(&c);
     mtb_linear_backward(din, dw, db, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
-    check_grad("linear.in", c.in, din, (size_t)c.n * c.in_dim, linear_loss, &c);
-    check_grad("linear.weight", c.w, dw, (size_t)c.out_dim * c.in_dim, linear_loss, &c);
-    check_grad("linear.bias", c.b, db, (size_t)c.out_dim, linear_loss, &c);
+    tu_check_grad("linear.in", c.in, din, (size_t)c.n * c.in_dim, OPS_FD, linear_loss, &c);
+    tu_check_grad("linear.weight", c.w, dw, (size_t)c.out_dim * c.in_dim, OPS_FD, linear_loss, &c);
+    tu_check_grad("linear.bias", c.b, db, (size_t)c.out_dim, OPS_FD, linear_loss, &c);
     free(din);
     free(dw);
     free(db);
@@ -341,9 +281,9 @@ static void test_linear_backward_accumulates(void **state)
     mtb_linear_backward(din1, dw1, db1, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
     for (int rep = 0; rep < 2; rep++)
         mtb_linear_backward(din2, dw2, db2, c.lw, c.in, c.w, c.n, c.in_dim, c.out_dim);
-    assert_doubled(din1, din2, ni, 1e-6);
-    assert_doubled(dw1, dw2, nw, 1e-6);
-    assert_doubled(db1, db2, c.out_dim, 1e-6);
+    tu_assert_doubled(din1, din2, ni, 1e-6);
+    tu_assert_doubled(dw1, dw2, nw, 1e-6);
+    tu_assert_doubled(db1, db2, c.out_dim, 1e-6);
 
     /* NULL outputs are skipped and do not change the others. */
     float *din3 = tu_alloc_floats(ni), *dw3 = tu_alloc_floats(nw), *db3 = tu_alloc_floats(c.out_dim);
@@ -436,8 +376,8 @@ static void test_layernorm_normalises(void **state)
         for (int i = 0; i < c.dim; i++)
             v += (y[i] - m) * (y[i] - m);
         v /= c.dim;
-        assert_close("normalised mean", m, 0.0, 1e-6);
-        assert_close("normalised variance", v, 1.0, 1e-5);
+        tu_assert_close("normalised mean", m, 0.0, 1e-6, 0.0);
+        tu_assert_close("normalised variance", v, 1.0, 1e-5, 0.0);
     }
     ln_teardown(&c);
 }
@@ -465,8 +405,8 @@ static void test_layernorm_matches_double(void **state)
             v += (x[i] - m) * (x[i] - m);
         v /= c.dim;
         double rs = 1.0 / sqrt(v + c.eps);
-        assert_close("saved mean", c.mean[r], m, 1e-6 * (1.0 + fabs(m)));
-        assert_close("saved rstd", c.rstd[r], rs, 1e-6 * rs);
+        tu_assert_close("saved mean", c.mean[r], m, 1e-6 * (1.0 + fabs(m)), 0.0);
+        tu_assert_close("saved rstd", c.rstd[r], rs, 1e-6 * rs, 0.0);
         for (int i = 0; i < c.dim; i++) {
             double ref = (x[i] - m) * rs * c.gamma[i] + c.beta[i];
             double err = fabs(c.out[(size_t)r * c.dim + i] - ref);
@@ -490,9 +430,9 @@ static void test_layernorm_grad(void **state)
     float *din = tu_alloc_floats(nd), *dg = tu_alloc_floats(c.dim), *dbt = tu_alloc_floats(c.dim);
     ln_loss(&c);
     mtb_layernorm_backward(din, dg, dbt, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
-    check_grad("layernorm.in", c.in, din, nd, ln_loss, &c);
-    check_grad("layernorm.gamma", c.gamma, dg, c.dim, ln_loss, &c);
-    check_grad("layernorm.beta", c.beta, dbt, c.dim, ln_loss, &c);
+    tu_check_grad("layernorm.in", c.in, din, nd, OPS_FD, ln_loss, &c);
+    tu_check_grad("layernorm.gamma", c.gamma, dg, c.dim, OPS_FD, ln_loss, &c);
+    tu_check_grad("layernorm.beta", c.beta, dbt, c.dim, OPS_FD, ln_loss, &c);
     free(din);
     free(dg);
     free(dbt);
@@ -511,9 +451,9 @@ static void test_layernorm_backward_accumulates(void **state)
     mtb_layernorm_backward(din1, dg1, db1, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
     for (int rep = 0; rep < 2; rep++)
         mtb_layernorm_backward(din2, dg2, db2, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
-    assert_doubled(din1, din2, nd, 1e-6);
-    assert_doubled(dg1, dg2, c.dim, 1e-6);
-    assert_doubled(db1, db2, c.dim, 1e-6);
+    tu_assert_doubled(din1, din2, nd, 1e-6);
+    tu_assert_doubled(dg1, dg2, c.dim, 1e-6);
+    tu_assert_doubled(db1, db2, c.dim, 1e-6);
 
     float *din3 = tu_alloc_floats(nd), *dg3 = tu_alloc_floats(c.dim);
     mtb_layernorm_backward(din3, NULL, NULL, c.lw, c.in, c.gamma, c.mean, c.rstd, c.n, c.dim);
@@ -553,7 +493,7 @@ static void test_gelu_values(void **state)
     for (size_t i = 0; i < n; i++)
         /* A few ulps relative, plus 2e-7 absolute for the cancellation in
          * 1 + erf(x) at negative x, which the erf form has by definition. */
-        assert_close("gelu", y[i], cases[i].y, 2e-7 + 4 * FLT_EPSILON * fabs(cases[i].y));
+        tu_assert_close("gelu", y[i], cases[i].y, 2e-7 + 4 * FLT_EPSILON * fabs(cases[i].y), 0.0);
 }
 
 /* The vectorised GELU (and its derivative) on a dense grid: within 3e-7 of
@@ -613,7 +553,8 @@ static void test_tanh_values(void **state)
     float x[7] = {-5.0f, -1.0f, -0.3f, 0.0f, 0.2f, 1.5f, 10.0f}, y[7];
     mtb_tanh_forward(y, x, 7);
     for (int i = 0; i < 7; i++)
-        assert_close("tanh", y[i], tanh((double)x[i]), 2 * FLT_EPSILON * fabs(tanh(x[i])) + 1e-9);
+        tu_assert_close("tanh", y[i], tanh((double)x[i]),
+                        2 * FLT_EPSILON * fabs(tanh(x[i])) + 1e-9, 0.0);
 }
 
 typedef struct {
@@ -684,13 +625,13 @@ static void test_activation_grads(void **state)
         act_setup(&c, kind, 64, 30 + kind);
         float *din = tu_alloc_floats(c.n);
         act_backward(&c, din);
-        check_grad(names[kind], c.in, din, c.n, act_loss, &c);
+        tu_check_grad(names[kind], c.in, din, c.n, OPS_FD, act_loss, &c);
 
         /* Backward accumulates: exactly twice after a second call. */
         float *din2 = tu_alloc_floats(c.n);
         act_backward(&c, din2);
         act_backward(&c, din2);
-        assert_doubled(din, din2, c.n, 0.0);
+        tu_assert_doubled(din, din2, c.n, 0.0);
         free(din);
         free(din2);
         act_teardown(&c);
@@ -955,18 +896,18 @@ static void test_embeddings_grad(void **state)
     /* Positions T..P-1 are beyond this batch. */
     for (int i = (ET)*EH; i < EP * EH; i++)
         assert_true(dwpe[i] == 0.0f);
-    check_grad("embeddings.wte", c.wte, dwte, EV * EH, emb_loss, &c);
-    check_grad("embeddings.wpe", c.wpe, dwpe, EP * EH, emb_loss, &c);
-    check_grad("embeddings.wtt", c.wtt, dwtt, ETT * EH, emb_loss, &c);
+    tu_check_grad("embeddings.wte", c.wte, dwte, EV * EH, OPS_FD, emb_loss, &c);
+    tu_check_grad("embeddings.wpe", c.wpe, dwpe, EP * EH, OPS_FD, emb_loss, &c);
+    tu_check_grad("embeddings.wtt", c.wtt, dwtt, ETT * EH, OPS_FD, emb_loss, &c);
 
     float twte[EV * EH] = {0}, twpe[EP * EH] = {0}, twtt[ETT * EH] = {0};
     for (int rep = 0; rep < 2; rep++)
         mtb_embeddings_backward(twte, twpe, twtt, c.lw, c.ids, c.types, c.positions, EB * ET, EH);
     /* Not bit-exact: a repeated id sums several rows, and (a+b)+a+b need not
      * round like 2(a+b). */
-    assert_doubled(dwte, twte, EV * EH, 1e-6);
-    assert_doubled(dwpe, twpe, EP * EH, 1e-6);
-    assert_doubled(dwtt, twtt, ETT * EH, 1e-6);
+    tu_assert_doubled(dwte, twte, EV * EH, 1e-6);
+    tu_assert_doubled(dwpe, twpe, EP * EH, 1e-6);
+    tu_assert_doubled(dwtt, twtt, ETT * EH, 1e-6);
 
     /* NULL tables are skipped. */
     float owte[EV * EH] = {0};
@@ -1088,10 +1029,10 @@ static void att_check_against_naive(const att_ctx *c, int use_scale, double prob
                 double rowsum = 0.0;
                 for (int j = 0; j < L; j++) {
                     float got = P[(size_t)i * L + j];
-                    assert_close("attention prob", got, srow[j] / sum, prob_tol);
+                    tu_assert_close("attention prob", got, srow[j] / sum, prob_tol, 0.0);
                     rowsum += got;
                 }
-                assert_close("attention row sum", rowsum, 1.0, 1e-6);
+                tu_assert_close("attention row sum", rowsum, 1.0, 1e-6, 0.0);
                 for (int d = 0; d < D; d++) {
                     double acc = 0.0;
                     for (int j = 0; j < L; j++) {
@@ -1100,8 +1041,8 @@ static void att_check_against_naive(const att_ctx *c, int use_scale, double prob
                             pj *= S[(size_t)i * L + j] ? (double)(float)keep_scale : 0.0;
                         acc += pj * c->v[((size_t)o + j) * H + h * D + d];
                     }
-                    assert_close("attention out", c->out[((size_t)o + i) * H + h * D + d], acc,
-                                 out_tol);
+                    tu_assert_close("attention out", c->out[((size_t)o + i) * H + h * D + d], acc,
+                                    out_tol, 0.0);
                 }
             }
         }
@@ -1210,11 +1151,11 @@ static void attention_grad_case(float p, uint64_t seed, const char *tag)
 
     char name[64];
     snprintf(name, sizeof name, "attention%s.q", tag);
-    check_grad(name, c.q, dq, nx, att_loss, &c);
+    tu_check_grad(name, c.q, dq, nx, OPS_FD, att_loss, &c);
     snprintf(name, sizeof name, "attention%s.k", tag);
-    check_grad(name, c.k, dk, nx, att_loss, &c);
+    tu_check_grad(name, c.k, dk, nx, OPS_FD, att_loss, &c);
     snprintf(name, sizeof name, "attention%s.v", tag);
-    check_grad(name, c.v, dv, nx, att_loss, &c);
+    tu_check_grad(name, c.v, dv, nx, OPS_FD, att_loss, &c);
     free(dq);
     free(dk);
     free(dv);
@@ -1244,9 +1185,9 @@ static void test_attention_backward_accumulates(void **state)
     att_backward(&c, dq1, dk1, dv1);
     att_backward(&c, dq2, dk2, dv2);
     att_backward(&c, dq2, dk2, dv2);
-    assert_doubled(dq1, dq2, nx, 1e-6);
-    assert_doubled(dk1, dk2, nx, 1e-6);
-    assert_doubled(dv1, dv2, nx, 1e-6);
+    tu_assert_doubled(dq1, dq2, nx, 1e-6);
+    tu_assert_doubled(dk1, dk2, nx, 1e-6);
+    tu_assert_doubled(dv1, dv2, nx, 1e-6);
 
     /* Each gradient alone equals its part of the full call. */
     float *dq3 = tu_alloc_floats(nx), *dk3 = tu_alloc_floats(nx), *dv3 = tu_alloc_floats(nx);

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,14 +18,6 @@
 
 #include "mtbert/multitask.h"
 #include "pair_losses.h"
-
-static const char *fixture(void)
-{
-    static char path[1024];
-    const char *srcdir = getenv("srcdir");
-    snprintf(path, sizeof path, "%s/fixtures/pair-losses.json", srcdir ? srcdir : "tests");
-    return path;
-}
 
 static float *floats_of(const json_t *a, size_t n)
 {
@@ -54,9 +48,9 @@ static void test_against_torch(void **state)
 {
     (void)state;
     json_error_t jerr;
-    json_t *root = json_load_file(fixture(), 0, &jerr);
+    json_t *root = json_load_file(tu_fixture("pair-losses.json"), 0, &jerr);
     if (!root)
-        fail_msg("%s: %s", fixture(), jerr.text);
+        fail_msg("%s: %s", tu_fixture("pair-losses.json"), jerr.text);
     const json_t *cases = json_object_get(root, "cases");
     assert_int_equal(json_array_size(cases), 6);
     for (size_t ci = 0; ci < json_array_size(cases); ci++) {

@@ -25,13 +25,9 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-static void assert_close(double got, double want, double tol)
-{
-    if (!(fabs(got - want) <= tol)) {
-        fprintf(stderr, "got %.17g, want %.17g (tol %g)\n", got, want, tol);
-        fail();
-    }
-}
+/* The expressions name themselves in a failure. */
+#define assert_close(got, want, tol) tu_assert_close(#got, got, want, tol, 0.0)
+#define assert_rel(got, want, rtol) tu_assert_close(#got, got, want, 0.0, rtol)
 
 static void assert_floats_equal(const float *got, const float *want, size_t n)
 {
@@ -470,20 +466,6 @@ static void test_single_task(void **state)
 
 /* ---------------------------------------------------------------- large case */
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-/* uniform in [-1, 1) */
-static double uniform(uint64_t *s)
-{
-    return (double)(splitmix64(s) >> 11) * 0x1.0p-52 - 1.0;
-}
-
 static double ref_dot(const double *a, const double *b, size_t n)
 {
     double s = 0.0;
@@ -530,11 +512,6 @@ static void ref_pcgrad(double *out, double *const *g, int T, size_t n, const int
     free(gp);
 }
 
-static void assert_rel(double got, double want, double rtol)
-{
-    assert_close(got, want, rtol * fabs(want));
-}
-
 /* n = 1,000,003 (not a multiple of the block or lane counts), three tasks
  * with a shared component so that they conflict:
  *   g_A = c + r1,  g_B = -c + r2,  g_C = 0.01 (0.5 r1 - 0.5 r2 + r3)
@@ -553,7 +530,8 @@ static void test_large_random(void **state)
     double *gd[3], *ref = malloc(n * sizeof *ref);
     float *gf[3], *copy[3];
     assert_non_null(ref);
-    uint64_t seed = 12345;
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 12345);
     for (int t = 0; t < T; t++) {
         gd[t] = malloc(n * sizeof *gd[t]);
         assert_non_null(gd[t]);
@@ -561,8 +539,8 @@ static void test_large_random(void **state)
         copy[t] = tu_alloc_floats(n);
     }
     for (size_t k = 0; k < n; k++) {
-        double c = uniform(&seed), r1 = uniform(&seed), r2 = uniform(&seed),
-               r3 = uniform(&seed);
+        double c = tu_uniform_pm1(&rng), r1 = tu_uniform_pm1(&rng), r2 = tu_uniform_pm1(&rng),
+               r3 = tu_uniform_pm1(&rng);
         /* round to float first so that both implementations see the same input */
         gf[0][k] = (float)(c + r1);
         gf[1][k] = (float)(-c + r2);
@@ -654,7 +632,8 @@ static void test_weights_and_sparse_rows(void **state)
     static const int listed[] = {3, 17, 18, 150, 299};
     const int n_listed = (int)(sizeof listed / sizeof *listed);
     float *g[3];
-    uint64_t seed = 99;
+    mtb_rng rng;
+    mtb_rng_seed(&rng, 99);
     for (int t = 0; t < T; t++)
         g[t] = tu_alloc_floats(n);
     for (size_t k = 0; k < n; k++) {
@@ -663,10 +642,10 @@ static void test_weights_and_sparse_rows(void **state)
             live |= k / W == (size_t)listed[i];
         if (!live)
             continue;
-        double c = uniform(&seed);
-        g[0][k] = (float)(c + uniform(&seed));
-        g[1][k] = (float)(-c + uniform(&seed));
-        g[2][k] = (float)(0.3 * uniform(&seed) - 0.2 * c);
+        double c = tu_uniform_pm1(&rng);
+        g[0][k] = (float)(c + tu_uniform_pm1(&rng));
+        g[1][k] = (float)(-c + tu_uniform_pm1(&rng));
+        g[2][k] = (float)(0.3 * tu_uniform_pm1(&rng) - 0.2 * c);
     }
     const float *cg[3] = {g[0], g[1], g[2]};
     mtb_merge_plan p_dense, p_sparse;

@@ -400,14 +400,6 @@ static void test_label_names(void **state)
 
 /* ---- mtb_score on the fixture encoder ---- */
 
-static const char *fixture_model(void)
-{
-    static char path[1024];
-    const char *s = getenv("srcdir");
-    snprintf(path, sizeof path, "%s/fixtures/tiny-bert", s ? s : "tests");
-    return path;
-}
-
 static int setup_model(void **state)
 {
     mtb_multitask *mt = malloc(sizeof *mt);
@@ -417,7 +409,8 @@ static int setup_model(void **state)
     mtb_rng_seed(&rng, 7);
     bool has_heads = true;
     mtb_error err = {0};
-    if (mtb_multitask_load(mt, fixture_model(), MTB_POOL_MEAN, 0.3f, &rng, &has_heads, &err)) {
+    if (mtb_multitask_load(mt, tu_fixture("tiny-bert"), MTB_POOL_MEAN, 0.3f, &rng, &has_heads,
+                           &err)) {
         fprintf(stderr, "%s\n", err.msg);
         free(mt);
         return -1;
@@ -586,9 +579,9 @@ static void test_load_trained_model(void **state)
 {
     mtb_multitask loaded;
     mtb_error err = {0};
-    assert_int_equal(fe_load_trained_model(fixture_model(), &loaded, &err), MTB_EINPUT);
+    assert_int_equal(fe_load_trained_model(tu_fixture("tiny-bert"), &loaded, &err), MTB_EINPUT);
     assert_non_null(strstr(err.msg, "no heads.safetensors"));
-    assert_non_null(strstr(err.msg, fixture_model()));
+    assert_non_null(strstr(err.msg, tu_fixture("tiny-bert")));
 
     /* Saved with its heads, the model scores the same after loading. */
     char dir[] = "/tmp/mtbert-test-prompt-XXXXXX";

@@ -6,15 +6,14 @@ set -u
 MTBERT=${MTBERT:-src/mtbert}
 srcdir=${srcdir:-tests}
 demo="$srcdir/../data/demo"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 . "$srcdir/tap.sh"
+temp_dir
 # run EXPECTED_STATUS CMD...: stdout in $tmp/out, stderr in $tmp/err; checks the status
 run() {
     local want=$1
     shift
-    "$@" >"$tmp/out" 2>"$tmp/err"
+    capture "$@"
     local status=$? args="${*:2}"
     check "mtbert ${args//$tmp/\$tmp} exits $want" test $status -eq "$want"
 }

@@ -19,15 +19,6 @@
 #include "safetensors.h"
 
 
-static void write_bytes(const char *path, const void *bytes, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    if (n)
-        assert_int_equal(fwrite(bytes, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* Writes a file whose 8-byte length field says hlen, followed by the JSON
  * text and data_len bytes of data (0, 1, 2, ...). */
 static void write_st_hlen(const char *path, uint64_t hlen, const char *json, size_t data_len)
@@ -41,28 +32,13 @@ static void write_st_hlen(const char *path, uint64_t hlen, const char *json, siz
     memcpy(buf + 8, json, jl);
     for (size_t i = 0; i < data_len; i++)
         buf[8 + jl + i] = (unsigned char)i;
-    write_bytes(path, buf, total);
+    tu_write_bytes(path, buf, total);
     free(buf);
 }
 
 static void write_st_raw(const char *path, const char *json, size_t data_len)
 {
     write_st_hlen(path, strlen(json), json, data_len);
-}
-
-static unsigned char *read_whole(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *len = (size_t)n;
-    return buf;
 }
 
 /* Opens path expecting MTB_EINPUT with a message naming the file and each
@@ -173,7 +149,8 @@ static void test_roundtrip(void **state)
 
     /* the file size is exactly header + data */
     size_t len;
-    unsigned char *raw = read_whole(path, &len);
+    unsigned char *raw = (unsigned char *)tu_read_file(path, &len);
+    assert_non_null(raw);
     uint64_t hlen = 0;
     for (int i = 7; i >= 0; i--)
         hlen = (hlen << 8) | raw[i];
@@ -372,7 +349,8 @@ static void test_header_padding(void **state)
         mtb_error err = {0};
         assert_int_equal(mtb_st_write(path, &e, 1, NULL, 0, &err), MTB_OK);
         size_t flen;
-        unsigned char *raw = read_whole(path, &flen);
+        unsigned char *raw = (unsigned char *)tu_read_file(path, &flen);
+        assert_non_null(raw);
         uint64_t hlen = 0;
         for (int i = 7; i >= 0; i--)
             hlen = (hlen << 8) | raw[i];
@@ -466,7 +444,7 @@ static void test_bad_empty_file(void **state)
     (void)state;
     char path[512];
     tu_temp_path(path, sizeof path, "empty.safetensors");
-    write_bytes(path, "", 0);
+    tu_write_bytes(path, "", 0);
     expect_bad(path, "too short", NULL);
 }
 
@@ -475,7 +453,7 @@ static void test_bad_truncated(void **state)
     (void)state;
     char path[512];
     tu_temp_path(path, sizeof path, "short.safetensors");
-    write_bytes(path, "\x10\0\0\0\0", 5);
+    tu_write_bytes(path, "\x10\0\0\0\0", 5);
     expect_bad(path, "too short", NULL);
 }
 
@@ -736,9 +714,10 @@ static void test_corruption_never_crashes(void **state)
     mtb_error err = {0};
     assert_int_equal(mtb_st_write(path, e, 2, &meta, 1, &err), MTB_OK);
     size_t len;
-    unsigned char *raw = read_whole(path, &len);
+    unsigned char *raw = (unsigned char *)tu_read_file(path, &len);
+    assert_non_null(raw);
     for (size_t cut = 0; cut < len; cut++) {
-        write_bytes(bad, raw, cut);
+        tu_write_bytes(bad, raw, cut);
         mtb_safetensors *st = NULL;
         int rc = mtb_st_open(&st, bad, &err);
         assert_int_equal(rc, MTB_EINPUT);
@@ -754,7 +733,7 @@ static void test_corruption_never_crashes(void **state)
                 continue;
             memcpy(copy, raw, len);
             copy[pos] = subst[s];
-            write_bytes(bad, copy, len);
+            tu_write_bytes(bad, copy, len);
             mtb_safetensors *st = NULL;
             int rc = mtb_st_open(&st, bad, &err);
             assert_true(rc == MTB_OK || rc == MTB_EINPUT);

@@ -23,16 +23,10 @@
 
 #include <cmocka.h>
 
+#include "test_util.h"
+
 #include "mtbert/bert.h"
 #include "mtbert/model_dir.h"
-
-static const char *fixture(void)
-{
-    static char path[1024];
-    const char *s = getenv("srcdir");
-    snprintf(path, sizeof path, "%s/fixtures/tiny-bert", s ? s : "tests");
-    return path;
-}
 
 typedef struct two_models {
     mtb_bert a, b; /* the same shapes, every weight different */
@@ -45,8 +39,8 @@ static int setup(void **state)
     two_models *m = calloc(1, sizeof *m);
     mtb_error err = {0};
     mtb_vocab *v2;
-    if (mtb_model_dir_load(fixture(), &m->a, &m->vocab, &err) ||
-        mtb_model_dir_load(fixture(), &m->b, &v2, &err)) {
+    if (mtb_model_dir_load(tu_fixture("tiny-bert"), &m->a, &m->vocab, &err) ||
+        mtb_model_dir_load(tu_fixture("tiny-bert"), &m->b, &v2, &err)) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
     }

@@ -31,47 +31,6 @@
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-/* Whole file, NUL-terminated; NULL if it cannot be read. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (!buf)
-            break;
-        if (cap - n < 2) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    fclose(f);
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    timespec_get(&ts, TIME_UTC);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* Parses space-separated ids ("-" or empty: none) into a growable array. */
 static size_t parse_ids(const char *s, const char *end, int32_t **ids, size_t *cap)
 {
@@ -97,13 +56,8 @@ static size_t parse_ids(const char *s, const char *end, int32_t **ids, size_t *c
 /* Writes text to a new temporary file; returns its path in buf. */
 static void write_temp(char *buf, size_t size, const char *text)
 {
-    const char *tmp = getenv("TMPDIR");
-    snprintf(buf, size, "%s/mtb-vocab-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    int fd = mkstemp(buf);
-    assert_true(fd >= 0);
-    size_t len = strlen(text);
-    assert_int_equal(write(fd, text, len), (ssize_t)len);
-    close(fd);
+    tu_temp_file(buf, size, "mtb-vocab");
+    tu_write_text(buf, text);
 }
 
 /* ------------------------------------------------------------------ */
@@ -127,7 +81,7 @@ static char g_ref_path[4096];
 static int load_reference(void)
 {
     size_t len;
-    char *buf = slurp(g_ref_path, &len);
+    char *buf = tu_read_file(g_ref_path, &len);
     if (!buf)
         return 0;
     size_t lines = 0;
@@ -238,7 +192,7 @@ static void test_reference(void **state)
     mtb_tokens_init(&t);
     mtb_error err = {0};
     size_t bad = 0;
-    double t0 = now_s();
+    double t0 = tu_now_s();
     for (size_t i = 0; i < g_ref.n; i++) {
         assert_int_equal(mtb_tokenize(g_vocab, g_ref.text[i], g_ref.text_len[i], &t, &err), 0);
         const int32_t *exp = g_ref.ids + g_ref.off[i];
@@ -249,16 +203,16 @@ static void test_reference(void **state)
                        ne, t.ids, t.len);
         }
     }
-    double dt = now_s() - t0;
+    double dt = tu_now_s() - t0;
     /* A second pass without comparing: the steady-state tokenizing speed. */
-    t0 = now_s();
+    t0 = tu_now_s();
     size_t bytes = 0, ids = 0;
     for (size_t i = 0; i < g_ref.n; i++) {
         mtb_tokenize(g_vocab, g_ref.text[i], g_ref.text_len[i], &t, &err);
         bytes += g_ref.text_len[i];
         ids += t.len;
     }
-    double dt2 = now_s() - t0;
+    double dt2 = tu_now_s() - t0;
     fprintf(stderr,
             "reference: %zu of %zu lines match (%zu mismatches); check pass %.3f s, "
             "tokenize-only pass %.3f s (%.1f MB/s, %zu ids)\n",
@@ -344,7 +298,7 @@ static void test_cases(void **state)
     char path[4096];
     snprintf(path, sizeof path, "%s/tokenizer-cases.tsv", tu_srcdir());
     size_t len;
-    char *buf = slurp(path, &len);
+    char *buf = tu_read_file(path, &len);
     if (!buf)
         fail_msg("cannot read %s", path);
     mtb_tokens t;
@@ -438,13 +392,9 @@ static mtb_vocab *load_tiny_vocab(void)
     return v;
 }
 
-static void test_tiny_vocab(void **state)
+/* The tiny vocab's size, special ids and lookups both ways. */
+static void tiny_lookups(const mtb_vocab *v)
 {
-    (void)state;
-    mtb_vocab *v = load_tiny_vocab();
-    mtb_error err = {0};
-
-    /* lookups */
     assert_int_equal(mtb_vocab_size(v), 22);
     const mtb_special_ids *sp = mtb_vocab_specials(v);
     assert_int_equal(sp->pad, 0);
@@ -465,7 +415,12 @@ static void test_tiny_vocab(void **state)
     assert_string_equal(mtb_vocab_token(v, 21), "##");
     assert_null(mtb_vocab_token(v, -1));
     assert_null(mtb_vocab_token(v, 22));
+}
 
+/* Words, pieces, [UNK], punctuation and what normalisation drops or splits. */
+static void tiny_tokenize(const mtb_vocab *v)
+{
+    mtb_error err = {0};
     mtb_tokens t;
     mtb_tokens_init(&t);
     EXPECT("The cats sat on the mat.", 5, 6, 7, 8, 9, 5, 10, 11);
@@ -489,75 +444,62 @@ static void test_tiny_vocab(void **state)
     EXPECT("Th\xc3\xa9", 5);                     /* accent stripped */
     EXPECT("s\xe2\x80\xa8s", 19, 19);            /* U+2028 splits */
     EXPECT("mat\xe3\x80\x82", 10, 1);            /* U+3002 ideographic full stop: P* */
+    mtb_tokens_free(&t);
+}
 
+/* An encoding case: the texts (b NULL: a single text), max_length, and the
+ * ids and token types wanted. */
+typedef struct encode_case {
+    const char *a, *b;
+    size_t max_length, n;
+    int32_t ids[12], types[12];
+} encode_case;
+
+static const encode_case ENCODE_CASES[] = {
+    /* single: [CLS] a [SEP], cut to max_length */
+    {"The cat sat.", NULL, 16, 6, {2, 5, 6, 8, 11, 3}, {0, 0, 0, 0, 0, 0}},
+    {"The cat sat.", NULL, 4, 4, {2, 5, 6, 3}, {0, 0, 0, 0}},
+    {"The cat sat.", NULL, 2, 2, {2, 3}, {0, 0}},
+    /* pair: [CLS] a [SEP] b [SEP], types 0 ... 0 1 ... 1 */
+    {"the cat", "the dog sat.", 32, 9, {2, 5, 6, 3, 5, 18, 8, 11, 3}, {0, 0, 0, 0, 1, 1, 1, 1, 1}},
+    /* a (5 ids) longer than b (2 ids): a alone loses 2 to fit 8 */
+    {"the cat sat on the", "a dog", 8, 8, {2, 5, 6, 8, 3, 15, 18, 3}, {0, 0, 0, 0, 0, 1, 1, 1}},
+    /* b longer: b loses down to a's length, then b, a, b, ... */
+    {"a dog", "the cat sat on the mat.", 8, 8, {2, 15, 18, 3, 5, 6, 8, 3},
+     {0, 0, 0, 0, 1, 1, 1, 1}},
+    /* equal lengths (3 and 3) into budget 3: b loses 2, a loses 1 */
+    {"the cat sat", "on the mat", 6, 6, {2, 5, 6, 3, 9, 3}, {0, 0, 0, 0, 1, 1}},
+    /* empty second text */
+    {"cat", "", 8, 4, {2, 6, 3, 3}, {0, 0, 0, 1}},
+};
+
+static void tiny_encode(const mtb_vocab *v)
+{
+    mtb_error err = {0};
+    mtb_tokens t;
+    mtb_tokens_init(&t);
     int32_t ids[32], types[32];
     size_t len = 0;
-
-    /* single: [CLS] a [SEP] */
-    assert_int_equal(mtb_encode_single(v, "The cat sat.", 12, 16, &t, ids, types, &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 5, 6, 8, 11, 3}, et[] = {0, 0, 0, 0, 0, 0};
-        expect_enc(ids, types, len, ei, et, 6);
-    }
-    assert_int_equal(mtb_encode_single(v, "The cat sat.", 12, 4, &t, ids, types, &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 5, 6, 3}, et[] = {0, 0, 0, 0};
-        expect_enc(ids, types, len, ei, et, 4);
-    }
-    assert_int_equal(mtb_encode_single(v, "The cat sat.", 12, 2, &t, ids, types, &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 3}, et[] = {0, 0};
-        expect_enc(ids, types, len, ei, et, 2);
+    for (size_t i = 0; i < sizeof ENCODE_CASES / sizeof *ENCODE_CASES; i++) {
+        const encode_case *c = &ENCODE_CASES[i];
+        if (c->b)
+            assert_int_equal(mtb_encode_pair(v, c->a, strlen(c->a), c->b, strlen(c->b),
+                                             c->max_length, &t, ids, types, &len, &err), 0);
+        else
+            assert_int_equal(mtb_encode_single(v, c->a, strlen(c->a), c->max_length, &t, ids,
+                                               types, &len, &err), 0);
+        expect_enc(ids, types, len, c->ids, c->types, c->n);
     }
     assert_int_equal(mtb_encode_single(v, "", 0, 6, &t, ids, types, &len, &err), 0);
     assert_int_equal(len, 2);
     assert_int_equal(mtb_encode_single(v, "the", 3, 1, &t, ids, types, &len, &err), MTB_EINPUT);
     assert_non_null(strstr(err.msg, "max_length"));
-
-    /* pair: [CLS] a [SEP] b [SEP], types 0 ... 0 1 ... 1 */
-    assert_int_equal(mtb_encode_pair(v, "the cat", 7, "the dog sat.", 12, 32, &t, ids, types,
-                                     &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 5, 6, 3, 5, 18, 8, 11, 3};
-        static const int32_t et[] = {0, 0, 0, 0, 1, 1, 1, 1, 1};
-        expect_enc(ids, types, len, ei, et, 9);
-    }
-    /* a (5 ids) longer than b (2 ids): a alone loses 2 to fit 8 */
-    assert_int_equal(mtb_encode_pair(v, "the cat sat on the", 18, "a dog", 5, 8, &t, ids, types,
-                                     &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 5, 6, 8, 3, 15, 18, 3};
-        static const int32_t et[] = {0, 0, 0, 0, 0, 1, 1, 1};
-        expect_enc(ids, types, len, ei, et, 8);
-    }
-    /* b longer: b loses down to a's length, then b, a, b, ... */
-    assert_int_equal(mtb_encode_pair(v, "a dog", 5, "the cat sat on the mat.", 23, 8, &t, ids,
-                                     types, &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 15, 18, 3, 5, 6, 8, 3};
-        static const int32_t et[] = {0, 0, 0, 0, 1, 1, 1, 1};
-        expect_enc(ids, types, len, ei, et, 8);
-    }
-    /* equal lengths (3 and 3) into budget 3: b loses 2, a loses 1 */
-    assert_int_equal(mtb_encode_pair(v, "the cat sat", 11, "on the mat", 10, 6, &t, ids, types,
-                                     &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 5, 6, 3, 9, 3};
-        static const int32_t et[] = {0, 0, 0, 0, 1, 1};
-        expect_enc(ids, types, len, ei, et, 6);
-    }
-    /* empty second text */
-    assert_int_equal(mtb_encode_pair(v, "cat", 3, "", 0, 8, &t, ids, types, &len, &err), 0);
-    {
-        static const int32_t ei[] = {2, 6, 3, 3};
-        static const int32_t et[] = {0, 0, 0, 1};
-        expect_enc(ids, types, len, ei, et, 4);
-    }
     assert_int_equal(mtb_encode_pair(v, "a", 1, "b", 1, 2, &t, ids, types, &len, &err),
                      MTB_EINPUT);
 
     /* pre-tokenized entry points, including NULL with zero length */
     {
+        const mtb_special_ids *sp = mtb_vocab_specials(v);
         static const int32_t a[] = {5, 6, 7};
         assert_int_equal(mtb_encode_ids_pair(sp, NULL, 0, a, 3, 4, ids, types, &len, &err), 0);
         static const int32_t ei[] = {2, 3, 5, 3}, et[] = {0, 0, 1, 1};
@@ -565,8 +507,13 @@ static void test_tiny_vocab(void **state)
         assert_int_equal(mtb_encode_ids_single(sp, NULL, 0, 3, ids, types, &len, &err), 0);
         assert_int_equal(len, 2);
     }
+    mtb_tokens_free(&t);
+}
 
-    /* the closed form agrees with the one-token-at-a-time definition */
+/* The closed form of mtb_truncate_longest_first agrees with the
+ * one-token-at-a-time definition. */
+static void truncation_closed_form(void)
+{
     for (size_t a = 0; a <= 12; a++)
         for (size_t b = 0; b <= 12; b++)
             for (size_t budget = 0; budget <= 26; budget++) {
@@ -581,9 +528,15 @@ static void test_tiny_vocab(void **state)
                 assert_int_equal(ka, ea);
                 assert_int_equal(kb, eb);
             }
+}
 
-    /* the 100-code-point limit counts code points, not bytes: 100 x U+00E1
-     * (200 bytes) is split as a ##a ##a ..., 101 of them are one [UNK] */
+/* The 100-code-point limit counts code points, not bytes: 100 x U+00E1
+ * (200 bytes) is split as a ##a ##a ..., 101 of them are one [UNK]. */
+static void tiny_long_word(const mtb_vocab *v)
+{
+    mtb_error err = {0};
+    mtb_tokens t;
+    mtb_tokens_init(&t);
     {
         char word[202];
         for (int k = 0; k < 101; k++)
@@ -597,8 +550,18 @@ static void test_tiny_vocab(void **state)
         assert_int_equal(t.len, 1);
         assert_int_equal(t.ids[0], 1);
     }
-
     mtb_tokens_free(&t);
+}
+
+static void test_tiny_vocab(void **state)
+{
+    (void)state;
+    mtb_vocab *v = load_tiny_vocab();
+    tiny_lookups(v);
+    tiny_tokenize(v);
+    tiny_encode(v);
+    truncation_closed_form();
+    tiny_long_word(v);
     mtb_vocab_free(v);
 }
 

@@ -6,11 +6,7 @@ MTBERT=${MTBERT:-src/mtbert}
 srcdir=${srcdir:-tests}
 . "$srcdir/tap.sh"
 
-if ! command -v tmux >/dev/null 2>&1; then
-    echo "ok 1 - workbench end to end # SKIP tmux is not installed"
-    echo "1..1"
-    exit 0
-fi
+need_command tmux "workbench end to end"
 tmp=$(mktemp -d)
 sock="$tmp/tmux.sock"
 session=mtbert-e2e
