@@ -1,4 +1,6 @@
 #!/bin/bash
+# NOT YET IN make check: it needs train --save-every, which issue 22 wires next
+# (the library side, mtb_train_options.save_every_*, is in place).
 # Nothing lost on kill -9 (SQLite's crash tests are the model): a tiny run
 # with periodic checkpoints (--save-every) is killed with SIGKILL at random
 # moments -- in a step, a save, an evaluation, a metrics write -- and each

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "mtbert/batcher.h"
+#include "mtbert/clock.h"
 #include "mtbert/gemm.h"
 #include "mtbert/machine.h"
 #include "mtbert/parallel.h"
@@ -62,13 +63,6 @@ static void usage(FILE *out)
             "  --dump-batches FILE  write every step's batches (token ids, labels) to FILE,\n"
             "                  so another implementation can replay the same work\n"
             "  -h, --help      show this help\n");
-}
-
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
 
 static void random_batch(mtb_batch *b, int B, int T, int vocab, bool pair, mtb_rng *rng)
@@ -223,12 +217,12 @@ static int time_pair_score(mtb_multitask *mt, int *status)
     double ms[21];
     mtb_score_result r;
     for (int i = 0; i < 21; i++) {
-        double t0 = seconds();
+        double t0 = mtb_now_seconds();
         if (mtb_score(sc, a, b, &r, &err)) {
             mtb_scorer_destroy(sc);
             return *status = fe_report(&err);
         }
-        ms[i] = (seconds() - t0) * 1e3;
+        ms[i] = (mtb_now_seconds() - t0) * 1e3;
     }
     mtb_scorer_destroy(sc);
     qsort(ms, 21, sizeof *ms, compare_doubles);
@@ -436,10 +430,10 @@ static int run_steps(mtb_trainer *tr, const mtb_task_batch *const *batches,
             mtb_profile_enable(bo->profile);
             mtb_gemm_record(bo->profile);
         }
-        double t0 = seconds();
+        double t0 = mtb_now_seconds();
         int rcode = mtb_trainer_step(tr, batches, loss, NULL);
         if (timed)
-            tally->elapsed += seconds() - t0;
+            tally->elapsed += mtb_now_seconds() - t0;
         if (rcode)
             return bench_fail("step %ld failed: %s", step + 1, mtb_trainer_divergence(tr));
         if (timed)
