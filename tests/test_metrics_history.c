@@ -25,6 +25,16 @@ static void collect(const mtb_event *ev, void *ctx)
         c->ev[c->n++] = *ev;
 }
 
+/* path's text into buf (cap bytes), by tu_read_file. */
+static void read_text(const char *path, char *buf, size_t cap)
+{
+    size_t len;
+    char *text = tu_read_file(path, &len);
+    assert_non_null(text);
+    snprintf(buf, cap, "%s", text);
+    free(text);
+}
+
 /* stderr goes to a file between capture_begin and capture_end, which
  * returns what was written (static buffer). */
 static int saved_stderr = -1;
@@ -47,11 +57,7 @@ static const char *capture_end(void)
     fflush(stderr);
     dup2(saved_stderr, 2);
     close(saved_stderr);
-    FILE *f = fopen(capture_path, "r");
-    assert_non_null(f);
-    size_t n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
+    read_text(capture_path, text, sizeof text);
     return text;
 }
 
@@ -212,17 +218,13 @@ static void test_prepare_append_cuts_an_unfinished_line(void **state)
     mtb_error err = {0};
     assert_int_equal(metrics_prepare_append(path, log, &err), MTB_OK);
     char text[1024];
-    rewind(log);
-    size_t n = fread(text, 1, sizeof text - 1, log);
-    text[n] = '\0';
+    fflush(log);
+    read_text(log_path, text, sizeof text);
     expect_contains(text, "mtbert: warning: ");
     expect_contains(text, "metrics.jsonl:3: the last record was cut off (the run stopped while "
                           "writing it); removed\n");
     fclose(log);
-    FILE *f = fopen(path, "r");
-    n = fread(text, 1, sizeof text - 1, f);
-    text[n] = '\0';
-    fclose(f);
+    read_text(path, text, sizeof text);
     assert_string_equal(text, good);
     /* a whole file is left alone, and says nothing */
     log = fopen(log_path, "w+");
@@ -232,15 +234,6 @@ static void test_prepare_append_cuts_an_unfinished_line(void **state)
     /* no file yet is fine */
     tu_temp_path(path, sizeof path, "none.jsonl");
     assert_int_equal(metrics_prepare_append(path, NULL, &err), MTB_OK);
-}
-
-static void read_whole(const char *path, char *text, size_t cap)
-{
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    size_t n = fread(text, 1, cap - 1, f);
-    text[n] = '\0';
-    fclose(f);
 }
 
 /* A resumed run appends its marker with its first record, not before: a
@@ -255,7 +248,7 @@ static void test_record_marks_a_resume_with_its_first_record(void **state)
     mtb_error err = {0};
     assert_int_equal(metrics_record_open(&m, path, "run-a", NULL, NULL, 1, NULL, &err), MTB_OK);
     assert_int_equal(metrics_record_close(&m, &err), MTB_OK);
-    read_whole(path, text, sizeof text);
+    read_text(path, text, sizeof text);
     assert_string_equal(text, HEADER STEP(1, "sst", 1.0));
     assert_int_equal(metrics_record_open(&m, path, "run-a", NULL, NULL, 1, NULL, &err), MTB_OK);
     mtb_event log = {.type = MTB_EV_LOG, .step = 1};
@@ -266,7 +259,7 @@ static void test_record_marks_a_resume_with_its_first_record(void **state)
     metrics_record_event(&ev, &m);
     metrics_record_event(&ev, &m); /* the marker goes in once */
     assert_int_equal(metrics_record_close(&m, &err), MTB_OK);
-    read_whole(path, text, sizeof text);
+    read_text(path, text, sizeof text);
     const char *marker = strstr(text, "{\"resumed\":{\"run_id\":\"run-a\",\"step\":1,");
     assert_non_null(marker);
     assert_ptr_equal(marker, text + strlen(HEADER STEP(1, "sst", 1.0)));

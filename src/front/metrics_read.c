@@ -273,10 +273,8 @@ static int replay_records(FILE *f, const char *path, const history_scan *h, repl
         const char *id;
         const json_t *step = json_object_get(o, "step");
         if (control_record(o, &marker_step, &id)) {
-            if (complete) /* the records after it continue from its step */
-                for (size_t k = 0; k < sizeof last / sizeof last[0]; k++)
-                    if (last[k] > marker_step)
-                        last[k] = marker_step;
+            /* read in pass 1: what it supersedes is never kept, so the
+             * records after it continue past every step kept before it */
         } else if (!json_is_object(o) || !json_is_integer(step)) {
             if (complete)
                 warn_skipped(path, line_no, jerr.text[0] ? jerr.text : "no \"step\"");
